@@ -1,0 +1,433 @@
+#include "deliver.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eventlist.h"
+
+/* How often to write a keep-alive dot while a line waits (omprog's
+ * confirmTimeout defaults to 10 s). */
+#define KEEPALIVE_MS 1000
+/* How long to sleep between tries while analysisd is down. */
+#define DOWN_RETRY_MS 200
+/* How long to wait for room in analysisd's socket per try. */
+#define BUSY_WAIT_MS 100
+
+enum send_result { SEND_OK, SEND_TOO_BIG, SEND_RETRY, SEND_EOF };
+
+static long
+ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (long)(b->tv_sec - a->tv_sec) * 1000 +
+	    (b->tv_nsec - a->tv_nsec) / 1000000;
+}
+
+static struct timespec
+now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static enum deliver_result
+transient(struct plugin *pl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(pl->error, sizeof(pl->error), fmt, ap);
+	va_end(ap);
+	return DELIVER_RETRY;
+}
+
+/*
+ * While a line waits, tell rsyslog we are alive (only then: a dot between
+ * lines would be read as part of the next answer).  False when rsyslog is
+ * gone or our input ended: time to stop and save.
+ */
+static bool
+still_wanted(struct plugin *pl)
+{
+	struct timespec t = now();
+
+	if (omprog_check_input(&pl->io))
+		return false;
+	if (!pl->answering || ms_between(&pl->last_dot, &t) < KEEPALIVE_MS)
+		return true;
+	pl->last_dot = t;
+	return omprog_keepalive(&pl->io) == 0;
+}
+
+static bool
+pause_ms(struct plugin *pl, long ms)
+{
+	/* poll() as a sleep; a signal only shortens it. */
+	(void)poll(NULL, 0, (int)ms);
+	return still_wanted(pl);
+}
+
+/* Hold delivery under the pace's ceiling. */
+static bool
+wait_for_pace(struct plugin *pl)
+{
+	struct timespec t = now();
+	long us;
+
+	pace_observe(&pl->pace, &t, &pl->log);
+	while ((us = pace_take(&pl->pace, &t)) > 0) {
+		if (!pause_ms(pl, us / 1000 + 1))
+			return false;
+		t = now();
+	}
+	return true;
+}
+
+static void
+note_up(struct plugin *pl)
+{
+	if (!pl->analysisd_down)
+		return;
+	pl->analysisd_down = false;
+	log_msg(&pl->log, LOG_NOTICE, "analysisd socket %s is back",
+	    pl->opts.socket_path);
+}
+
+static enum send_result
+note_down(struct plugin *pl, int err)
+{
+	if (!pl->analysisd_down)
+		log_msg(&pl->log, LOG_WARNING, "analysisd socket %s unavailable "
+		    "(%s): rsyslog keeps the batch and retries",
+		    pl->opts.socket_path, strerror(err));
+	pl->analysisd_down = true;
+	transient(pl, "error: analysisd socket %s unavailable: %s",
+	    pl->opts.socket_path, strerror(err));
+	return SEND_RETRY;
+}
+
+/*
+ * Send one datagram, waiting while analysisd is busy (with no bound: its
+ * queue drains) or down (up to --retry-wait, then rsyslog takes over).
+ */
+static enum send_result
+send_one(struct plugin *pl, const char *text, size_t len)
+{
+	struct timespec down_since = { 0, 0 };
+	bool down = false;
+	int err;
+
+	if (!wait_for_pace(pl))
+		return SEND_EOF;
+	for (;;) {
+		switch (sink_send(&pl->sink, text, len, &err)) {
+		case SINK_SENT:
+			note_up(pl);
+			pl->stats.events++;
+			pl->stats.bytes += pl->sink.header_len + len;
+			return SEND_OK;
+		case SINK_TOO_BIG:
+			return SEND_TOO_BIG;
+		case SINK_BUSY:
+			pl->stats.retries++;
+			sink_wait_writable(&pl->sink, BUSY_WAIT_MS);
+			if (!still_wanted(pl))
+				return SEND_EOF;
+			break;
+		case SINK_DOWN:
+			if (!down) {
+				down = true;
+				down_since = now();
+			} else {
+				struct timespec t = now();
+
+				if (ms_between(&down_since, &t) >=
+				    (long)pl->opts.retry_wait * 1000)
+					return note_down(pl, err);
+			}
+			if (pl->opts.retry_wait == 0)
+				return note_down(pl, err);
+			pl->stats.retries++;
+			if (!pause_ms(pl, DOWN_RETRY_MS))
+				return SEND_EOF;
+			break;
+		}
+	}
+}
+
+static const char *
+audit_id(const json_t *item)
+{
+	const char *id = json_string_value(json_object_get(item, "auditID"));
+
+	return id ? id : "-";
+}
+
+/* Set one event aside for good. */
+static enum deliver_result
+set_aside(struct plugin *pl, const char *reason, const json_t *item,
+    long index)
+{
+	int rc;
+
+	log_msg(&pl->log, LOG_WARNING, "event %ld (auditID %.64s) set aside: %s",
+	    index, audit_id(item), reason);
+	if ((rc = reject_json(&pl->reject, reason, item, index)) != 0)
+		return transient(pl, "error: cannot write reject file %s: %s",
+		    pl->opts.reject_file, strerror(-rc));
+	pl->stats.rejected_events++;
+	return DELIVER_DONE;
+}
+
+static enum deliver_result
+deliver_item(struct plugin *pl, json_t *item, long index)
+{
+	char reason[256];
+	char *text;
+	size_t len;
+	enum send_result sr;
+
+	if (event_check(item, reason, sizeof(reason)) != 0)
+		return set_aside(pl, reason, item, index);
+	/* Shaping redacts in place: what is set aside below has no secrets. */
+	switch (shape_event(&pl->shape, item, &text, &len, &pl->stats.shape)) {
+	case SHAPE_FILTERED:
+		return DELIVER_DONE;
+	case SHAPE_TOO_BIG:
+		return set_aside(pl, "event does not fit one analysisd datagram",
+		    item, index);
+	case SHAPE_NOMEM:
+		return transient(pl, "error: out of memory shaping an event");
+	case SHAPE_OK:
+		break;
+	}
+	sr = send_one(pl, text, len);
+	free(text);
+	switch (sr) {
+	case SEND_OK:
+		return DELIVER_DONE;
+	case SEND_TOO_BIG:
+		return set_aside(pl, "datagram larger than analysisd accepts",
+		    item, index);
+	case SEND_EOF:
+		return DELIVER_EOF;
+	case SEND_RETRY:
+		break;
+	}
+	return DELIVER_RETRY;
+}
+
+/* The whole line is not what we take: set it aside as it came. */
+static enum deliver_result
+reject_line(struct plugin *pl, const char *line, size_t len,
+    const char *reason)
+{
+	int rc;
+
+	log_msg(&pl->log, LOG_WARNING, "line of %zu bytes set aside: %s", len,
+	    reason);
+	if ((rc = reject_raw(&pl->reject, reason, line, len, -1)) != 0)
+		return transient(pl, "error: cannot write reject file %s: %s",
+		    pl->opts.reject_file, strerror(-rc));
+	pl->stats.rejected_lines++;
+	return DELIVER_DONE;
+}
+
+/*
+ * Deliver the events of `line` from index `start` on.  *progress ends as
+ * the index of the first event not yet handled, *count as the line's
+ * number of events.
+ */
+static enum deliver_result
+deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
+    size_t *progress, size_t *count)
+{
+	enum deliver_result r = DELIVER_DONE;
+	char reason[256];
+	struct batch b;
+	size_t i;
+	int rc;
+
+	*progress = start;
+	*count = 0;
+	if ((rc = batch_parse(&b, line, len, reason, sizeof(reason))) == -ENOMEM)
+		return transient(pl, "error: out of memory parsing a batch");
+	if (rc != 0)
+		return reject_line(pl, line, len, reason);
+	*count = b.count;
+	for (i = start; i < b.count && r == DELIVER_DONE; i++) {
+		r = deliver_item(pl, batch_item(&b, i), b.items ? (long)i : -1);
+		if (r == DELIVER_DONE)
+			*progress = i + 1;
+	}
+	batch_free(&b);
+	return r;
+}
+
+static void
+release_held(struct plugin *pl)
+{
+	free(pl->held.line);
+	memset(&pl->held, 0, sizeof(pl->held));
+}
+
+/* Keep a copy of rsyslog's line after a failure, to save it at shutdown. */
+static enum deliver_result
+hold(struct plugin *pl, const char *line, size_t len,
+    const unsigned char *digest, size_t delivered, enum deliver_result r)
+{
+	if (!pl->held.valid) {
+		if ((pl->held.line = malloc(len + 1)) == NULL) {
+			log_msg(&pl->log, LOG_ERR, "cannot hold a %zu-byte line: "
+			    "it stays with rsyslog only", len);
+			return r;
+		}
+		memcpy(pl->held.line, line, len);
+		pl->held.len = len;
+		memcpy(pl->held.digest, digest, SPOOL_DIGEST_LEN);
+		pl->held.valid = true;
+	}
+	pl->held.delivered = delivered;
+	return r;
+}
+
+/* Deliver spool entry i (its text in line/len, or loaded when NULL). */
+static enum deliver_result
+deliver_entry(struct plugin *pl, size_t i, const char *line, size_t len)
+{
+	struct spool_entry *e = &pl->spool.entries[i];
+	enum deliver_result r;
+	size_t progress, count;
+	char *loaded = NULL;
+	int rc;
+
+	if (line == NULL) {
+		if ((rc = spool_load(&pl->spool, i, &loaded, &len)) != 0)
+			return transient(pl, "error: cannot read spool entry %s: "
+			    "%s", e->name, strerror(-rc));
+		line = loaded;
+	}
+	pl->stats.duplicates += e->delivered;
+	r = deliver_events(pl, line, len, e->delivered, &progress, &count);
+	free(loaded);
+	e->delivered = progress;
+	if (r != DELIVER_DONE)
+		return r;
+	if ((rc = spool_done(&pl->spool, i, count)) != 0)
+		return transient(pl, "error: cannot update spool: %s",
+		    strerror(-rc));
+	return DELIVER_DONE;
+}
+
+/* Deliver every spool entry but the one with `skip` as digest, oldest
+ * first. */
+static enum deliver_result
+drain_spool(struct plugin *pl, const unsigned char *skip)
+{
+	enum deliver_result r;
+	size_t i = 0;
+
+	while (i < pl->spool.count) {
+		if (skip != NULL && memcmp(pl->spool.entries[i].digest, skip,
+		    SPOOL_DIGEST_LEN) == 0) {
+			i++;
+			continue;
+		}
+		if ((r = deliver_entry(pl, i, NULL, 0)) != DELIVER_DONE)
+			return r;
+	}
+	return DELIVER_DONE;
+}
+
+/* rsyslog moved on from the line we held (it gave up on it): keep it in
+ * the spool so that it is still delivered, before anything newer. */
+static enum deliver_result
+spool_abandoned(struct plugin *pl, const unsigned char *digest)
+{
+	int rc;
+
+	if (!pl->held.valid ||
+	    memcmp(pl->held.digest, digest, SPOOL_DIGEST_LEN) == 0)
+		return DELIVER_DONE;
+	rc = spool_add(&pl->spool, pl->held.line, pl->held.len,
+	    pl->held.digest, pl->held.delivered);
+	if (rc != 0)
+		return transient(pl, "error: cannot write spool: %s",
+		    strerror(-rc));
+	release_held(pl);
+	return DELIVER_DONE;
+}
+
+enum deliver_result
+deliver_line(struct plugin *pl, const char *line, size_t len)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	enum deliver_result r;
+	size_t start, progress, count;
+	long entry;
+
+	spool_digest(line, len, digest);
+	if ((r = spool_abandoned(pl, digest)) != DELIVER_DONE)
+		return r;
+	start = pl->held.valid ? pl->held.delivered : 0;
+	if ((r = drain_spool(pl, digest)) != DELIVER_DONE)
+		return hold(pl, line, len, digest, start, r);
+	if (spool_recent_events(&pl->spool, digest, &count)) {
+		log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered "
+		    "from the spool already: not sent again", count);
+		pl->stats.duplicates += count;
+		release_held(pl);
+		return DELIVER_DONE;
+	}
+	if ((entry = spool_find(&pl->spool, digest)) >= 0)
+		return deliver_entry(pl, (size_t)entry, line, len);
+	pl->stats.duplicates += start;
+	r = deliver_events(pl, line, len, start, &progress, &count);
+	if (r == DELIVER_DONE) {
+		release_held(pl);
+		return r;
+	}
+	return hold(pl, line, len, digest, progress, r);
+}
+
+enum deliver_result
+deliver_spool(struct plugin *pl)
+{
+	return drain_spool(pl, NULL);
+}
+
+int
+deliver_save(struct plugin *pl)
+{
+	size_t i;
+	int rc, first = 0;
+
+	for (i = 0; i < pl->spool.count; i++) {
+		if (pl->spool.entries[i].delivered == 0)
+			continue;
+		if ((rc = spool_update(&pl->spool, i)) != 0 && first == 0)
+			first = rc;
+	}
+	if (pl->held.valid) {
+		rc = spool_add(&pl->spool, pl->held.line, pl->held.len,
+		    pl->held.digest, pl->held.delivered);
+		if (rc == 0) {
+			pl->stats.spooled++;
+			log_msg(&pl->log, LOG_NOTICE, "saved an undelivered line "
+			    "(%zu bytes, %zu events already delivered) to the "
+			    "spool", pl->held.len, pl->held.delivered);
+			release_held(pl);
+		} else if (first == 0) {
+			first = rc;
+		}
+	}
+	if (first != 0)
+		log_msg(&pl->log, LOG_ERR, "cannot save to spool %s: %s",
+		    pl->opts.spool_dir, strerror(-first));
+	return first;
+}

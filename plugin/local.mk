@@ -1,0 +1,23 @@
+# The plugin: everything but main.c goes into libcore.a so that unit tests
+# link the same objects the program runs.
+noinst_LIBRARIES += libcore.a
+libcore_a_SOURCES = \
+	plugin/deliver.c plugin/deliver.h \
+	plugin/eventlist.c plugin/eventlist.h \
+	plugin/fsutil.c plugin/fsutil.h \
+	plugin/log.c plugin/log.h \
+	plugin/omprog.c plugin/omprog.h \
+	plugin/options.c plugin/options.h \
+	plugin/pace.c plugin/pace.h \
+	plugin/plugin.c plugin/plugin.h \
+	plugin/reject.c plugin/reject.h \
+	plugin/sink.c plugin/sink.h \
+	plugin/spool.c plugin/spool.h \
+	plugin/stats.c plugin/stats.h \
+	plugin/shape_stub.c plugin/shape.h plugin/keyfile.h
+
+CORE_LIBS = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS)
+
+bin_PROGRAMS += plugin/wazuh-k8s-audit
+plugin_wazuh_k8s_audit_SOURCES = plugin/main.c
+plugin_wazuh_k8s_audit_LDADD = $(CORE_LIBS)

@@ -1,0 +1,239 @@
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "shape.h"
+
+/*
+ * 5,000 events/s: one kube-apiserver's webhook sends at most 10 batches of
+ * 400 events per second with the default throttle (4,000/s), and analysisd
+ * analyses ~5,000 events/s on a busy 2-core manager (BRIEF §3); above its
+ * rate analysisd drops events without telling the sender.
+ */
+#define DEFAULT_MAX_EPS 5000u
+
+static const char usage_text[] =
+"Usage: wazuh-k8s-audit [OPTION]...\n"
+"Read Kubernetes audit batches from rsyslog's omprog (one JSON line each),\n"
+"split them into events and send each event to Wazuh's analysisd.\n"
+"\n"
+"  --socket PATH          analysisd datagram socket\n"
+"                         (default /var/ossec/queue/sockets/queue)\n"
+"  --location NAME        location of every event (default k8s)\n"
+"  --reject-file PATH     where input that can never be delivered is set aside\n"
+"                         (default /var/log/wazuh-k8s-audit/rejected.jsonl)\n"
+"  --spool-dir DIR        where undelivered lines wait across restarts\n"
+"                         (default /var/lib/wazuh-k8s-audit/spool)\n"
+"  --max-line BYTES       longest input line (default 33554432)\n"
+"  --max-eps N            delivery ceiling in events/s, 0 for none (default 5000)\n"
+"  --state-file PATH      analysisd state file read to back off while its queue\n"
+"                         fills (default /var/ossec/var/run/wazuh-analysisd.state)\n"
+"  --retry-wait SECS      how long to wait for an unavailable analysisd before\n"
+"                         answering rsyslog with an error (default 5)\n"
+"  --stats-interval SECS  seconds between counter lines, 0 for exit only\n"
+"                         (default 300)\n"
+"  --log TARGET           stderr or journal (default stderr)\n"
+"  --cluster NAME         add the cluster name to every event\n"
+"  --stages LIST          stages to forward, comma-separated (default all:\n"
+"                         RequestReceived,ResponseStarted,ResponseComplete,Panic)\n"
+"  --max-fields N         analysisd JSON decoder field limit (default 256)\n"
+"  --key-file PATH        key of redaction fingerprints, created when missing\n"
+"                         (default /var/lib/wazuh-k8s-audit/hmac.key)\n"
+"  --help                 print this help and exit\n"
+"  --version              print the version and exit\n";
+
+enum {
+	OPT_SOCKET = 256, OPT_LOCATION, OPT_REJECT_FILE, OPT_SPOOL_DIR,
+	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
+	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_STAGES, OPT_MAX_FIELDS,
+	OPT_KEY_FILE, OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_options[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "location", required_argument, NULL, OPT_LOCATION },
+	{ "reject-file", required_argument, NULL, OPT_REJECT_FILE },
+	{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
+	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
+	{ "max-eps", required_argument, NULL, OPT_MAX_EPS },
+	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "retry-wait", required_argument, NULL, OPT_RETRY_WAIT },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "stages", required_argument, NULL, OPT_STAGES },
+	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
+	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+set_defaults(struct options *o)
+{
+	o->socket_path = "/var/ossec/queue/sockets/queue";
+	o->location = "k8s";
+	o->reject_file = "/var/log/wazuh-k8s-audit/rejected.jsonl";
+	o->spool_dir = "/var/lib/wazuh-k8s-audit/spool";
+	o->state_file = "/var/ossec/var/run/wazuh-analysisd.state";
+	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
+	o->cluster = NULL;
+	o->max_line = 32u << 20;
+	o->max_fields = 256;
+	o->max_eps = DEFAULT_MAX_EPS;
+	o->retry_wait = 5;
+	o->stats_interval = 300;
+	o->stages = SHAPE_STAGE_ALL;
+	o->log = LOG_TARGET_STDERR;
+}
+
+/* Parse a decimal number in [min, max]; 0 or -EINVAL. */
+static int
+parse_number(const char *s, unsigned long long min, unsigned long long max,
+    unsigned long long *out)
+{
+	char *end;
+	unsigned long long v;
+
+	if (*s == '\0' || *s == '-' || *s == '+')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int
+bad_value(const char *name, const char *value, const char *why)
+{
+	fprintf(stderr, "wazuh-k8s-audit: --%s %s: %s\n", name, value, why);
+	return -EINVAL;
+}
+
+static int
+set_number(const char *name, const char *value, unsigned long long min,
+    unsigned long long max, unsigned long long *out)
+{
+	char why[64];
+
+	if (parse_number(value, min, max, out) == 0)
+		return 0;
+	snprintf(why, sizeof(why), "expected a number from %llu to %llu",
+	    min, max);
+	return bad_value(name, value, why);
+}
+
+static int
+set_path(const char *name, const char *value, const char **out)
+{
+	if (*value == '\0')
+		return bad_value(name, "''", "must not be empty");
+	*out = value;
+	return 0;
+}
+
+/* Apply one option; 0 or -EINVAL (already reported). */
+static int
+apply(int opt, const char *arg, struct options *o)
+{
+	unsigned long long v;
+	int rc;
+
+	switch (opt) {
+	case OPT_SOCKET:
+		return set_path("socket", arg, &o->socket_path);
+	case OPT_LOCATION:
+		return set_path("location", arg, &o->location);
+	case OPT_REJECT_FILE:
+		return set_path("reject-file", arg, &o->reject_file);
+	case OPT_SPOOL_DIR:
+		return set_path("spool-dir", arg, &o->spool_dir);
+	case OPT_STATE_FILE:
+		return set_path("state-file", arg, &o->state_file);
+	case OPT_KEY_FILE:
+		return set_path("key-file", arg, &o->key_file);
+	case OPT_CLUSTER:
+		return set_path("cluster", arg, &o->cluster);
+	case OPT_MAX_LINE:
+		/* Two lines must fit in memory beside each other. */
+		if ((rc = set_number("max-line", arg, 1024, 1ull << 30, &v)) == 0)
+			o->max_line = (size_t)v;
+		return rc;
+	case OPT_MAX_FIELDS:
+		if ((rc = set_number("max-fields", arg, 16, 1u << 16, &v)) == 0)
+			o->max_fields = (size_t)v;
+		return rc;
+	case OPT_MAX_EPS:
+		if ((rc = set_number("max-eps", arg, 0, 10000000, &v)) == 0)
+			o->max_eps = (unsigned)v;
+		return rc;
+	case OPT_RETRY_WAIT:
+		if ((rc = set_number("retry-wait", arg, 0, 3600, &v)) == 0)
+			o->retry_wait = (unsigned)v;
+		return rc;
+	case OPT_STATS_INTERVAL:
+		if ((rc = set_number("stats-interval", arg, 0, 86400, &v)) == 0)
+			o->stats_interval = (unsigned)v;
+		return rc;
+	case OPT_STAGES:
+		if (shape_stage_parse(arg, &o->stages) != 0)
+			return bad_value("stages", arg, "expected a comma list of "
+			    "RequestReceived, ResponseStarted, ResponseComplete, Panic");
+		return 0;
+	case OPT_LOG:
+		if (strcmp(arg, "stderr") == 0) {
+			o->log = LOG_TARGET_STDERR;
+			return 0;
+		}
+		if (strcmp(arg, "journal") == 0) {
+#ifdef HAVE_SYSTEMD
+			o->log = LOG_TARGET_JOURNAL;
+			return 0;
+#else
+			return bad_value("log", arg, "built without libsystemd");
+#endif
+		}
+		return bad_value("log", arg, "expected stderr or journal");
+	default:
+		return -EINVAL;
+	}
+}
+
+enum options_result
+options_parse(int argc, char *argv[], struct options *opts)
+{
+	int opt;
+
+	set_defaults(opts);
+	optind = 1;
+	opterr = 1;
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		if (opt == OPT_HELP) {
+			fputs(usage_text, stdout);
+			return OPTIONS_EXIT_OK;
+		}
+		if (opt == OPT_VERSION) {
+			printf("wazuh-k8s-audit %s\n", PACKAGE_VERSION);
+			return OPTIONS_EXIT_OK;
+		}
+		if (opt == '?' || apply(opt, optarg, opts) != 0) {
+			fputs("Try 'wazuh-k8s-audit --help'.\n", stderr);
+			return OPTIONS_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wazuh-k8s-audit: unexpected argument '%s'\n"
+		    "Try 'wazuh-k8s-audit --help'.\n", argv[optind]);
+		return OPTIONS_EXIT_USAGE;
+	}
+	return OPTIONS_RUN;
+}

@@ -1,0 +1,45 @@
+/*
+ * options: the command line of wazuh-k8s-audit.
+ */
+#ifndef OPTIONS_H
+#define OPTIONS_H
+
+#include <stddef.h>
+
+enum log_target {
+	LOG_TARGET_STDERR,
+	LOG_TARGET_JOURNAL
+};
+
+struct options {
+	const char *socket_path;	/* analysisd's datagram socket */
+	const char *location;		/* location of every message */
+	const char *reject_file;	/* JSON lines of what was set aside */
+	const char *spool_dir;		/* lines owned across restarts */
+	const char *state_file;		/* analysisd's state file */
+	const char *key_file;		/* key of the redaction fingerprints */
+	const char *cluster;		/* NULL: no k8s.cluster field */
+	size_t max_line;		/* longest input line, bytes */
+	size_t max_fields;		/* analysisd JSON decoder field limit */
+	unsigned max_eps;		/* delivery ceiling, events/s; 0: none */
+	unsigned retry_wait;		/* seconds to wait for analysisd per try */
+	unsigned stats_interval;	/* seconds between counter lines; 0: exit only */
+	unsigned stages;		/* enum shape_stage bitmask */
+	enum log_target log;
+};
+
+enum options_result {
+	OPTIONS_RUN,		/* *opts is complete: run */
+	OPTIONS_EXIT_OK,	/* --help or --version was printed: exit 0 */
+	OPTIONS_EXIT_USAGE	/* a usage error was printed to stderr: exit 2 */
+};
+
+/*
+ * options_parse(argc, argv, opts):
+ * Fill *opts with the defaults, then with what argv says.  Strings in *opts
+ * point into argv or to static defaults; nothing is allocated.  Prints
+ * --help/--version to stdout and errors to stderr.
+ */
+enum options_result options_parse(int argc, char *argv[], struct options *opts);
+
+#endif /* !OPTIONS_H */

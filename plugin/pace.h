@@ -1,0 +1,64 @@
+/*
+ * pace: keep delivery below what analysisd can analyse.
+ *
+ * analysisd accepts datagrams far faster than it analyses them and drops
+ * events silently once its input queue is full (BRIEF §3).  A token bucket
+ * holds delivery under a ceiling; while analysisd's state file reports its
+ * queue filling or events dropped, the ceiling is lowered, and raised again
+ * step by step once the queue drains.  rsyslog's queue holds the backlog.
+ */
+#ifndef PACE_H
+#define PACE_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#include "log.h"
+
+struct pace {
+	unsigned max_eps;	/* configured ceiling; 0: no pacing */
+	unsigned eps;		/* ceiling in force */
+	double tokens;		/* events that may go now */
+	struct timespec last;	/* when tokens were last added */
+	const char *state_path;	/* analysisd's state file (not owned) */
+	struct timespec next_check;	/* when to look at it again */
+	struct timespec state_mtime;	/* its last interval seen */
+};
+
+/* The lowest ceiling backing off may reach, events/s. */
+#define PACE_MIN_EPS 100u
+
+/*
+ * pace_init(p, max_eps, state_path, now):
+ * Start with a full bucket at `max_eps` (0 turns pacing off).
+ */
+void pace_init(struct pace *p, unsigned max_eps, const char *state_path,
+    const struct timespec *now);
+
+/*
+ * pace_take(p, now):
+ * Returns 0 and uses one token when an event may be sent now, else the
+ * microseconds to wait before asking again (enough for a burst, so the
+ * caller sleeps rarely).
+ */
+long pace_take(struct pace *p, const struct timespec *now);
+
+/*
+ * pace_observe(p, now, lg):
+ * At most once a second, read analysisd's state file when it has changed
+ * and adjust the ceiling: halve it when events were dropped or the queue is
+ * 90% full, cut a quarter at 70%, and add a tenth of max_eps back below 50%.
+ * The state file is advisory: a missing or unreadable one changes nothing.
+ */
+void pace_observe(struct pace *p, const struct timespec *now,
+    const struct log *lg);
+
+/*
+ * pace_parse_state(text, dropped, usage):
+ * Read `events_dropped='N'` and `event_queue_usage='F'` from the text of a
+ * state file.  Returns true when both were found.
+ */
+bool pace_parse_state(const char *text, unsigned long long *dropped,
+    double *usage);
+
+#endif /* !PACE_H */

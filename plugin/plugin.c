@@ -1,0 +1,239 @@
+#include "plugin.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "deliver.h"
+#include "keyfile.h"
+
+/* How often to retry the spool while rsyslog sends nothing. */
+#define SPOOL_RETRY_S 1
+
+static struct timespec
+now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static long
+ms_until(const struct timespec *when)
+{
+	struct timespec t = now();
+	long ms = (long)(when->tv_sec - t.tv_sec) * 1000 +
+	    (when->tv_nsec - t.tv_nsec) / 1000000;
+
+	return ms < 0 ? 0 : ms;
+}
+
+static int
+fail(struct plugin *pl, const char *what, const char *path, int rc)
+{
+	log_msg(&pl->log, LOG_ERR, "cannot %s %s: %s", what, path,
+	    strerror(-rc));
+	return rc;
+}
+
+int
+plugin_open(struct plugin *pl, const struct options *opts)
+{
+	struct timespec t = now();
+	int rc;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->opts = *opts;
+	pl->log.target = opts->log;
+	pl->reject.fd = -1;
+	pl->spool.dirfd = -1;
+	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
+		return fail(pl, "use socket/location", opts->location, rc);
+	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
+	    opts->max_line)) != 0)
+		return fail(pl, "set up", "stdin", rc);
+	if ((rc = reject_open(&pl->reject, opts->reject_file)) != 0)
+		return fail(pl, "open reject file", opts->reject_file, rc);
+	if ((rc = spool_open(&pl->spool, opts->spool_dir, opts->max_line)) != 0)
+		return fail(pl, "open spool", opts->spool_dir, rc);
+	if ((rc = keyfile_load(opts->key_file, pl->shape.key,
+	    sizeof(pl->shape.key))) != 0)
+		return fail(pl, "load key file", opts->key_file, rc);
+	pl->shape.cluster = opts->cluster;
+	pl->shape.stages = opts->stages;
+	pl->shape.max_fields = opts->max_fields;
+	pl->shape.max_bytes = SINK_MAX_DATAGRAM - pl->sink.header_len;
+	pace_init(&pl->pace, opts->max_eps, opts->state_file, &t);
+	pl->next_stats = t;
+	pl->next_stats.tv_sec += opts->stats_interval;
+	pl->next_spool_try = t;
+	if (pl->spool.count > 0)
+		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
+		    "delivering them first", pl->spool.count, opts->spool_dir);
+	return 0;
+}
+
+void
+plugin_close(struct plugin *pl)
+{
+	sink_close(&pl->sink);
+	reject_close(&pl->reject);
+	spool_close(&pl->spool);
+	omprog_free(&pl->io);
+	free(pl->held.line);
+	pl->held.line = NULL;
+}
+
+/* Work that is due whether or not rsyslog sends anything. */
+static enum deliver_result
+periodic(struct plugin *pl)
+{
+	struct timespec t = now();
+
+	if (pl->opts.stats_interval > 0 && ms_until(&pl->next_stats) == 0) {
+		stats_report(&pl->stats, &pl->log, 0);
+		pl->next_stats = t;
+		pl->next_stats.tv_sec += pl->opts.stats_interval;
+	}
+	if (pl->spool.count == 0 || ms_until(&pl->next_spool_try) > 0)
+		return DELIVER_DONE;
+	pl->next_spool_try = t;
+	pl->next_spool_try.tv_sec += SPOOL_RETRY_S;
+	return deliver_spool(pl);
+}
+
+/* How long the main loop may sleep before periodic work is due. */
+static int
+idle_timeout(const struct plugin *pl)
+{
+	long ms = -1, spool_ms;
+
+	if (pl->opts.stats_interval > 0)
+		ms = ms_until(&pl->next_stats);
+	if (pl->spool.count > 0) {
+		spool_ms = ms_until(&pl->next_spool_try);
+		if (ms < 0 || spool_ms < ms)
+			ms = spool_ms;
+	}
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static int
+stream_to_reject(void *arg, const char *bytes, size_t n)
+{
+	return reject_stream_bytes(arg, bytes, n);
+}
+
+/* A line longer than --max-line: set it aside without holding it. */
+static enum deliver_result
+reject_too_long(struct plugin *pl)
+{
+	char reason[96];
+	int rc, end;
+
+	snprintf(reason, sizeof(reason), "line longer than --max-line (%zu "
+	    "bytes)", pl->opts.max_line);
+	log_msg(&pl->log, LOG_WARNING, "%s: set aside", reason);
+	rc = reject_stream_begin(&pl->reject, reason);
+	if (rc == 0)
+		rc = omprog_skip_line(&pl->io, stream_to_reject, &pl->reject);
+	end = reject_stream_end(&pl->reject);
+	if (rc == 0)
+		rc = end;
+	if (rc != 0) {
+		snprintf(pl->error, sizeof(pl->error), "error: cannot set aside "
+		    "an overlong line: %s", strerror(-rc));
+		return DELIVER_RETRY;
+	}
+	pl->stats.rejected_lines++;
+	return DELIVER_DONE;
+}
+
+static bool
+is_transaction_marker(const char *line)
+{
+	return strcmp(line, "BEGIN TRANSACTION") == 0 ||
+	    strcmp(line, "COMMIT TRANSACTION") == 0;
+}
+
+/*
+ * Answer one line.  Each event is with analysisd before its line is
+ * answered, so inside omprog transactions every line is committed when
+ * answered: "OK", never DEFER_COMMIT.
+ */
+static enum deliver_result
+handle_line(struct plugin *pl, const char *line, size_t len)
+{
+	enum deliver_result r;
+
+	if (is_transaction_marker(line))
+		return DELIVER_DONE;
+	pl->stats.lines++;
+	pl->answering = true;
+	pl->last_dot = now();
+	r = deliver_line(pl, line, len);
+	pl->answering = false;
+	return r;
+}
+
+static int
+answer(struct plugin *pl, enum deliver_result r)
+{
+	if (r == DELIVER_RETRY) {
+		pl->stats.temp_failures++;
+		return omprog_answer(&pl->io, pl->error);
+	}
+	return omprog_answer(&pl->io, "OK");
+}
+
+/* One turn of the main loop: false once input has ended. */
+static bool
+serve_one(struct plugin *pl)
+{
+	enum deliver_result r;
+	char *line;
+	size_t len;
+
+	switch (omprog_read_line(&pl->io, idle_timeout(pl), &line, &len)) {
+	case OMPROG_TIMEOUT:
+		return periodic(pl) != DELIVER_EOF;
+	case OMPROG_EOF:
+		return false;
+	case OMPROG_ERROR:
+		log_msg(&pl->log, LOG_ERR, "reading from rsyslog: %s",
+		    strerror(errno));
+		return false;
+	case OMPROG_TOO_LONG:
+		pl->stats.lines++;
+		r = reject_too_long(pl);
+		break;
+	case OMPROG_LINE:
+		r = handle_line(pl, line, len);
+		break;
+	default:
+		return false;
+	}
+	if (r == DELIVER_EOF || answer(pl, r) != 0)
+		return false;
+	return periodic(pl) != DELIVER_EOF;
+}
+
+int
+plugin_run(struct plugin *pl)
+{
+	int rc;
+
+	/* rsyslog's shutdown waits for this handshake: answer it before any
+	 * slow work such as delivering the spool. */
+	if (omprog_answer(&pl->io, "OK") != 0)
+		return 1;
+	while (serve_one(pl))
+		;
+	rc = deliver_save(pl);
+	stats_report(&pl->stats, &pl->log, 1);
+	return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,67 @@
+/*
+ * plugin: the one context of a running wazuh-k8s-audit, and its main loop.
+ */
+#ifndef PLUGIN_H
+#define PLUGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "log.h"
+#include "omprog.h"
+#include "options.h"
+#include "pace.h"
+#include "reject.h"
+#include "shape.h"
+#include "sink.h"
+#include "spool.h"
+#include "stats.h"
+
+/* A line rsyslog handed us that is not fully delivered yet. */
+struct held_line {
+	bool valid;
+	char *line;			/* owned copy */
+	size_t len;
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	size_t delivered;		/* events analysisd already has */
+};
+
+struct plugin {
+	struct options opts;
+	struct log log;
+	struct stats stats;
+	struct omprog io;
+	struct sink sink;
+	struct reject reject;
+	struct spool spool;
+	struct pace pace;
+	struct shape_config shape;
+	struct held_line held;
+	bool answering;			/* rsyslog waits for our answer */
+	bool analysisd_down;		/* last try found it unavailable */
+	struct timespec last_dot;	/* last keep-alive dot */
+	struct timespec next_stats;
+	struct timespec next_spool_try;
+	char error[512];		/* answer for the last transient failure */
+};
+
+/*
+ * plugin_open(pl, opts):
+ * Set up every part from *opts (copied): the reject file, the spool, the
+ * redaction key, the socket address.  Nothing connects yet.  Returns 0, or
+ * a negative errno after logging what failed.
+ */
+int plugin_open(struct plugin *pl, const struct options *opts);
+
+/*
+ * plugin_run(pl):
+ * Speak omprog's protocol on stdin/stdout until rsyslog closes stdin, then
+ * save what is not delivered.  Returns the process exit status.
+ */
+int plugin_run(struct plugin *pl);
+
+/* plugin_close(pl): release everything plugin_open made. */
+void plugin_close(struct plugin *pl);
+
+#endif /* !PLUGIN_H */

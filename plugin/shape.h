@@ -1,0 +1,65 @@
+/*
+ * shape: turn one audit event into the JSON text sent to analysisd.
+ *
+ * Shaping fits the event into analysisd's limits (datagram size, decoder
+ * field count), redacts secret values and adds the rule-ready `k8s` object
+ * described in docs/fields.md.
+ */
+#ifndef SHAPE_H
+#define SHAPE_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#define SHAPE_KEY_LEN 32
+
+/* Audit stages, as a bitmask for shape_config.stages. */
+enum shape_stage {
+	SHAPE_STAGE_REQUEST_RECEIVED = 1u << 0,
+	SHAPE_STAGE_RESPONSE_STARTED = 1u << 1,
+	SHAPE_STAGE_RESPONSE_COMPLETE = 1u << 2,
+	SHAPE_STAGE_PANIC = 1u << 3,
+	SHAPE_STAGE_ALL = 0xfu
+};
+
+struct shape_config {
+	const char *cluster;		/* NULL: no k8s.cluster field */
+	unsigned stages;		/* stages forwarded (enum shape_stage) */
+	size_t max_bytes;		/* longest JSON text that still fits a datagram */
+	size_t max_fields;		/* analysisd's JSON decoder field limit */
+	unsigned char key[SHAPE_KEY_LEN];	/* key of the redaction fingerprints */
+};
+
+/* Counters that shaping adds to; the caller owns and reports them. */
+struct shape_stats {
+	unsigned long long redacted;	/* values replaced by a fingerprint */
+	unsigned long long trimmed;	/* events that lost parts to fit */
+	unsigned long long filtered;	/* events skipped by stage */
+};
+
+enum shape_status {
+	SHAPE_OK = 0,		/* *out holds the text to send */
+	SHAPE_FILTERED,		/* the event's stage is not forwarded */
+	SHAPE_TOO_BIG,		/* cannot fit even with every droppable part gone */
+	SHAPE_NOMEM		/* allocation failed: transient */
+};
+
+/*
+ * shape_stage_parse(list, stages):
+ * Parse a comma-separated list of stage names ("RequestReceived,...") into
+ * *stages.  Returns 0, or -EINVAL naming no known stage or an unknown one.
+ */
+int shape_stage_parse(const char *list, unsigned *stages);
+
+/*
+ * shape_event(cfg, event, out, outlen, stats):
+ * Shape `event` (a validated audit Event object; modified in place, still
+ * owned by the caller) and, on SHAPE_OK, store in *out a NUL-terminated
+ * compact JSON text of *outlen bytes (at most cfg->max_bytes) that the caller
+ * must free().  On any other status *out is NULL.  Adds to *stats.
+ */
+enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
+    char **out, size_t *outlen, struct shape_stats *stats);
+
+#endif /* !SHAPE_H */

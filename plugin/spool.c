@@ -1,0 +1,364 @@
+#include "spool.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "fsutil.h"
+
+#define HEADER_MAX 128
+#define RECENT_FILE "delivered"
+
+void
+spool_digest(const char *line, size_t len,
+    unsigned char digest[SPOOL_DIGEST_LEN])
+{
+	unsigned int n = SPOOL_DIGEST_LEN;
+
+	/* EVP_Digest only fails without memory; a zero digest then never matches
+	 * a real line's, so the worst outcome is a duplicate, never a loss. */
+	if (!EVP_Digest(line, len, digest, &n, EVP_sha256(), NULL))
+		memset(digest, 0, SPOOL_DIGEST_LEN);
+}
+
+static void
+to_hex(const unsigned char *d, char out[2 * SPOOL_DIGEST_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < SPOOL_DIGEST_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[2 * SPOOL_DIGEST_LEN] = '\0';
+}
+
+static int
+from_hex(const char *s, unsigned char *d)
+{
+	size_t i;
+	unsigned int byte;
+
+	for (i = 0; i < SPOOL_DIGEST_LEN; i++) {
+		if (sscanf(s + 2 * i, "%2x", &byte) != 1)
+			return -EINVAL;
+		d[i] = (unsigned char)byte;
+	}
+	return 0;
+}
+
+/* "wka-spool 1 <delivered> <hex>\n": the header's length, or -EINVAL. */
+static int
+parse_header(const char *text, size_t len, struct spool_entry *e)
+{
+	char hex[2 * SPOOL_DIGEST_LEN + 1];
+	unsigned long long delivered;
+	const char *nl = memchr(text, '\n', len < HEADER_MAX ? len : HEADER_MAX);
+
+	if (nl == NULL || sscanf(text, "wka-spool 1 %llu %64s", &delivered,
+	    hex) != 2 || strlen(hex) != 2 * SPOOL_DIGEST_LEN)
+		return -EINVAL;
+	if (from_hex(hex, e->digest) != 0)
+		return -EINVAL;
+	e->delivered = (size_t)delivered;
+	return (int)(nl - text + 1);
+}
+
+static int
+format_header(const struct spool_entry *e, char *buf, size_t len)
+{
+	char hex[2 * SPOOL_DIGEST_LEN + 1];
+
+	to_hex(e->digest, hex);
+	return snprintf(buf, len, "wka-spool 1 %zu %s\n", e->delivered, hex);
+}
+
+static int
+grow(struct spool *sp)
+{
+	struct spool_entry *n;
+	size_t ncap = sp->cap ? 2 * sp->cap : 8;
+
+	if (sp->count < sp->cap)
+		return 0;
+	if ((n = realloc(sp->entries, ncap * sizeof(*n))) == NULL)
+		return -ENOMEM;
+	sp->entries = n;
+	sp->cap = ncap;
+	return 0;
+}
+
+/* Read only the header of entry `name` into e. */
+static int
+read_entry_header(struct spool *sp, const char *name, struct spool_entry *e)
+{
+	char buf[HEADER_MAX];
+	ssize_t n;
+	int fd, rc;
+
+	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	rc = n < 0 ? -errno : 0;
+	close(fd);
+	if (rc != 0)
+		return rc;
+	buf[n] = '\0';
+	if ((rc = parse_header(buf, (size_t)n, e)) < 0)
+		return rc;
+	snprintf(e->name, sizeof(e->name), "%s", name);
+	return 0;
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct spool_entry *)a)->name,
+	    ((const struct spool_entry *)b)->name);
+}
+
+/* An entry's name: 16 digits and ".line". */
+static int
+entry_seq(const char *name, unsigned long long *seq)
+{
+	char tail[8];
+
+	if (strlen(name) != 21 || sscanf(name, "%16llu%7s", seq, tail) != 2 ||
+	    strcmp(tail, ".line") != 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+scan_entries(struct spool *sp)
+{
+	struct dirent *de;
+	unsigned long long seq;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if ((fd = dup(sp->dirfd)) == -1)
+		return -errno;
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -errno;
+	}
+	while (rc == 0 && (de = readdir(dir)) != NULL) {
+		if (entry_seq(de->d_name, &seq) != 0)
+			continue;
+		if ((rc = grow(sp)) != 0)
+			break;
+		if (read_entry_header(sp, de->d_name,
+		    &sp->entries[sp->count]) != 0)
+			continue;
+		sp->count++;
+		if (seq >= sp->next_seq)
+			sp->next_seq = seq + 1;
+	}
+	closedir(dir);
+	qsort(sp->entries, sp->count, sizeof(*sp->entries), by_name);
+	return rc;
+}
+
+static void
+remember(struct spool *sp, const unsigned char *digest, size_t events)
+{
+	struct spool_recent *r = &sp->recent[sp->recent_next];
+
+	memcpy(r->digest, digest, SPOOL_DIGEST_LEN);
+	r->events = events;
+	sp->recent_next = (sp->recent_next + 1) % SPOOL_RECENT;
+	if (sp->recent_count < SPOOL_RECENT)
+		sp->recent_count++;
+}
+
+static int
+load_recent(struct spool *sp)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	char hex[2 * SPOOL_DIGEST_LEN + 1];
+	unsigned long long events;
+	char *text, *line, *save = NULL;
+	size_t len;
+	int rc;
+
+	rc = fsutil_read(sp->dirfd, RECENT_FILE, 1 << 20, &text, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (sscanf(line, "%64s %llu", hex, &events) == 2 &&
+		    strlen(hex) == 2 * SPOOL_DIGEST_LEN &&
+		    from_hex(hex, digest) == 0)
+			remember(sp, digest, (size_t)events);
+	}
+	free(text);
+	return 0;
+}
+
+static int
+save_recent(struct spool *sp)
+{
+	char text[SPOOL_RECENT * (2 * SPOOL_DIGEST_LEN + 24)];
+	char hex[2 * SPOOL_DIGEST_LEN + 1];
+	size_t i, n = 0, at;
+
+	/* Oldest first, so a reload rebuilds the same ring order. */
+	for (i = 0; i < sp->recent_count; i++) {
+		at = (sp->recent_next + SPOOL_RECENT - sp->recent_count + i) %
+		    SPOOL_RECENT;
+		to_hex(sp->recent[at].digest, hex);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %zu\n",
+		    hex, sp->recent[at].events);
+	}
+	return fsutil_replace(sp->dirfd, RECENT_FILE, text, n, "", 0);
+}
+
+int
+spool_open(struct spool *sp, const char *dir, size_t max_line)
+{
+	int rc;
+
+	memset(sp, 0, sizeof(*sp));
+	sp->max_line = max_line;
+	sp->dirfd = -1;
+	if ((rc = fsutil_mkdirs(dir, 0700)) != 0)
+		return rc;
+	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sp->dirfd == -1)
+		return -errno;
+	if ((rc = scan_entries(sp)) != 0 || (rc = load_recent(sp)) != 0) {
+		spool_close(sp);
+		return rc;
+	}
+	return 0;
+}
+
+void
+spool_close(struct spool *sp)
+{
+	if (sp->dirfd != -1)
+		close(sp->dirfd);
+	free(sp->entries);
+	memset(sp, 0, sizeof(*sp));
+	sp->dirfd = -1;
+}
+
+long
+spool_find(const struct spool *sp, const unsigned char digest[SPOOL_DIGEST_LEN])
+{
+	size_t i;
+
+	for (i = 0; i < sp->count; i++) {
+		if (memcmp(sp->entries[i].digest, digest, SPOOL_DIGEST_LEN) == 0)
+			return (long)i;
+	}
+	return -1;
+}
+
+int
+spool_load(const struct spool *sp, size_t i, char **line, size_t *len)
+{
+	struct spool_entry e;
+	char *text;
+	size_t n;
+	int hl, rc;
+
+	rc = fsutil_read(sp->dirfd, sp->entries[i].name,
+	    sp->max_line + HEADER_MAX, &text, &n);
+	if (rc != 0)
+		return rc;
+	if ((hl = parse_header(text, n, &e)) < 0) {
+		free(text);
+		return hl;
+	}
+	memmove(text, text + hl, n - (size_t)hl + 1);
+	*line = text;
+	*len = n - (size_t)hl;
+	return 0;
+}
+
+static int
+write_entry(struct spool *sp, const struct spool_entry *e, const char *line,
+    size_t len)
+{
+	char header[HEADER_MAX];
+	int hl = format_header(e, header, sizeof(header));
+
+	return fsutil_replace(sp->dirfd, e->name, header, (size_t)hl, line, len);
+}
+
+int
+spool_add(struct spool *sp, const char *line, size_t len,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered)
+{
+	struct spool_entry *e;
+	int rc;
+
+	if ((rc = grow(sp)) != 0)
+		return rc;
+	e = &sp->entries[sp->count];
+	snprintf(e->name, sizeof(e->name), "%016llu.line", sp->next_seq);
+	memcpy(e->digest, digest, SPOOL_DIGEST_LEN);
+	e->delivered = delivered;
+	if ((rc = write_entry(sp, e, line, len)) != 0)
+		return rc;
+	sp->next_seq++;
+	sp->count++;
+	return 0;
+}
+
+int
+spool_update(struct spool *sp, size_t i)
+{
+	char *line;
+	size_t len;
+	int rc;
+
+	if ((rc = spool_load(sp, i, &line, &len)) != 0)
+		return rc;
+	rc = write_entry(sp, &sp->entries[i], line, len);
+	free(line);
+	return rc;
+}
+
+int
+spool_done(struct spool *sp, size_t i, size_t events)
+{
+	int rc;
+
+	remember(sp, sp->entries[i].digest, events);
+	if ((rc = save_recent(sp)) != 0)
+		return rc;
+	if (unlinkat(sp->dirfd, sp->entries[i].name, 0) == -1)
+		return -errno;
+	memmove(&sp->entries[i], &sp->entries[i + 1],
+	    (sp->count - i - 1) * sizeof(*sp->entries));
+	sp->count--;
+	return fsync(sp->dirfd) == -1 ? -errno : 0;
+}
+
+bool
+spool_recent_events(const struct spool *sp,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t *events)
+{
+	size_t i;
+
+	for (i = 0; i < sp->recent_count; i++) {
+		if (memcmp(sp->recent[i].digest, digest, SPOOL_DIGEST_LEN) == 0) {
+			*events = sp->recent[i].events;
+			return true;
+		}
+	}
+	return false;
+}

@@ -1,0 +1,106 @@
+/*
+ * spool: lines the plugin owns across restarts.
+ *
+ * rsyslog drops the message its suspended action holds when it shuts down
+ * (BRIEF §2), so a line handed to us but not fully delivered when our input
+ * closes is saved here and delivered first after the next start.  Each entry
+ * remembers how many of its events analysisd already has.  Lines completed
+ * from the spool are remembered (digest and event count) so that the same
+ * line, resent by rsyslog later, is not delivered twice.
+ *
+ * Layout of the directory (mode 0700):
+ *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
+ *   delivered                  "<sha256 hex> <events>\n" per recent line
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SPOOL_DIGEST_LEN 32
+/* Lines remembered after delivery: far more than restarts between resends. */
+#define SPOOL_RECENT 64
+#define SPOOL_NAME_LEN 24
+
+struct spool_entry {
+	char name[SPOOL_NAME_LEN];
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	size_t delivered;	/* events of the line analysisd already has */
+};
+
+struct spool_recent {
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	size_t events;
+};
+
+struct spool {
+	int dirfd;
+	size_t max_line;
+	unsigned long long next_seq;
+	struct spool_entry *entries;	/* oldest first */
+	size_t count, cap;
+	struct spool_recent recent[SPOOL_RECENT];	/* ring */
+	size_t recent_count, recent_next;
+};
+
+/*
+ * spool_digest(line, len, digest):
+ * The identity of a line: SHA-256 of its bytes.
+ */
+void spool_digest(const char *line, size_t len,
+    unsigned char digest[SPOOL_DIGEST_LEN]);
+
+/*
+ * spool_open(sp, dir, max_line):
+ * Create `dir` (0700) when missing and read its entries and recent list.
+ * An entry whose header cannot be read is skipped and left in place for an
+ * admin to look at.  Returns 0 or a negative errno.
+ */
+int spool_open(struct spool *sp, const char *dir, size_t max_line);
+
+/* spool_close(sp): release memory and the directory. */
+void spool_close(struct spool *sp);
+
+/* spool_find(sp, digest): index of the entry with that digest, or -1. */
+long spool_find(const struct spool *sp,
+    const unsigned char digest[SPOOL_DIGEST_LEN]);
+
+/*
+ * spool_load(sp, i, line, len):
+ * Read entry i's line into a malloc'd, NUL-terminated buffer the caller
+ * frees.  Returns 0 or a negative errno.
+ */
+int spool_load(const struct spool *sp, size_t i, char **line, size_t *len);
+
+/*
+ * spool_add(sp, line, len, digest, delivered):
+ * Save a new entry after the existing ones, durably.  Returns 0 or a
+ * negative errno.
+ */
+int spool_add(struct spool *sp, const char *line, size_t len,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered);
+
+/*
+ * spool_update(sp, i):
+ * Rewrite entry i's file with its current `delivered` count, durably.
+ * Returns 0 or a negative errno.
+ */
+int spool_update(struct spool *sp, size_t i);
+
+/*
+ * spool_done(sp, i, events):
+ * Entry i is fully delivered: remember its digest (durably), then remove it.
+ * Returns 0 or a negative errno (the entry then stays).
+ */
+int spool_done(struct spool *sp, size_t i, size_t events);
+
+/*
+ * spool_recent_events(sp, digest, events):
+ * True when a line with this digest was completed from the spool; sets
+ * *events to its event count.
+ */
+bool spool_recent_events(const struct spool *sp,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t *events);
+
+#endif /* !SPOOL_H */

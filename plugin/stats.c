@@ -1,0 +1,53 @@
+#include "stats.h"
+
+#include <stdio.h>
+
+#include "config.h"
+
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-journal.h>
+#endif
+
+#ifdef HAVE_SYSTEMD
+static void
+report_journal(const struct stats *st, int final)
+{
+	sd_journal_send("MESSAGE=%s lines=%llu events=%llu rejected_events=%llu",
+	    final ? "final stats:" : "stats:", st->lines, st->events,
+	    st->rejected_events,
+	    "PRIORITY=%d", LOG_INFO,
+	    "SYSLOG_IDENTIFIER=wazuh-k8s-audit",
+	    "K8S_AUDIT_LINES=%llu", st->lines,
+	    "K8S_AUDIT_EVENTS=%llu", st->events,
+	    "K8S_AUDIT_BYTES=%llu", st->bytes,
+	    "K8S_AUDIT_REJECTED_LINES=%llu", st->rejected_lines,
+	    "K8S_AUDIT_REJECTED_EVENTS=%llu", st->rejected_events,
+	    "K8S_AUDIT_TEMP_FAILURES=%llu", st->temp_failures,
+	    "K8S_AUDIT_RETRIES=%llu", st->retries,
+	    "K8S_AUDIT_DUPLICATES=%llu", st->duplicates,
+	    "K8S_AUDIT_SPOOLED=%llu", st->spooled,
+	    "K8S_AUDIT_REDACTED=%llu", st->shape.redacted,
+	    "K8S_AUDIT_TRIMMED=%llu", st->shape.trimmed,
+	    "K8S_AUDIT_FILTERED=%llu", st->shape.filtered,
+	    NULL);
+}
+#endif
+
+void
+stats_report(const struct stats *st, const struct log *lg, int final)
+{
+#ifdef HAVE_SYSTEMD
+	if (lg->target == LOG_TARGET_JOURNAL) {
+		report_journal(st, final);
+		return;
+	}
+#endif
+	log_msg(lg, LOG_INFO, "%s lines=%llu events=%llu bytes=%llu "
+	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
+	    "retries=%llu duplicates=%llu spooled=%llu redacted=%llu "
+	    "trimmed=%llu filtered=%llu", final ? "final stats:" : "stats:",
+	    st->lines, st->events, st->bytes, st->rejected_lines,
+	    st->rejected_events, st->temp_failures, st->retries,
+	    st->duplicates, st->spooled, st->shape.redacted,
+	    st->shape.trimmed, st->shape.filtered);
+}

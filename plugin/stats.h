@@ -1,0 +1,31 @@
+/*
+ * stats: the counters the plugin reports.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include "log.h"
+#include "shape.h"
+
+struct stats {
+	unsigned long long lines;		/* lines read from rsyslog */
+	unsigned long long events;		/* events handed to analysisd */
+	unsigned long long bytes;		/* bytes of those datagrams */
+	unsigned long long rejected_lines;	/* whole lines set aside */
+	unsigned long long rejected_events;	/* single events set aside */
+	unsigned long long temp_failures;	/* lines answered with an error */
+	unsigned long long retries;		/* sends retried inside a line */
+	unsigned long long duplicates;		/* events not sent again on a resend */
+	unsigned long long spooled;		/* lines saved at shutdown */
+	struct shape_stats shape;
+};
+
+/*
+ * stats_report(st, lg, final):
+ * Write the counters as one line ("stats: lines=... events=...") or, on the
+ * journal, as one entry with a structured field per counter.  `final` marks
+ * the line written at exit.
+ */
+void stats_report(const struct stats *st, const struct log *lg, int final);
+
+#endif /* !STATS_H */

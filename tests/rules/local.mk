@@ -1,0 +1,1 @@
+# tests/rules: see Makefile.am
