@@ -175,12 +175,20 @@ set_aside(struct plugin *pl, const char *reason, const json_t *item,
 {
 	int rc;
 
-	log_msg(&pl->log, LOG_WARNING, "event %ld (auditID %.64s) set aside: %s",
-	    index, audit_id(item), reason);
+	if (index < 0)
+		log_msg(&pl->log, LOG_WARNING, "line (auditID %.64s) set aside: "
+		    "%s", audit_id(item), reason);
+	else
+		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID %.64s) of a "
+		    "batch set aside: %s", index, audit_id(item), reason);
 	if ((rc = reject_json(&pl->reject, reason, item, index)) != 0)
 		return transient(pl, "error: cannot write reject file %s: %s",
 		    pl->opts.reject_file, strerror(-rc));
-	pl->stats.rejected_events++;
+	/* A line of one Event is set aside whole. */
+	if (index < 0)
+		pl->stats.rejected_lines++;
+	else
+		pl->stats.rejected_events++;
 	return DELIVER_DONE;
 }
 
@@ -257,6 +265,11 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	*count = 0;
 	if ((rc = batch_parse(&b, line, len, reason, sizeof(reason))) == -ENOMEM)
 		return transient(pl, "error: out of memory parsing a batch");
+	if (rc == 0 && b.items == NULL &&
+	    event_check(b.root, reason, sizeof(reason)) != 0) {
+		batch_free(&b);
+		rc = -EINVAL;
+	}
 	if (rc != 0)
 		return reject_line(pl, line, len, reason);
 	*count = b.count;

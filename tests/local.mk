@@ -1,2 +1,19 @@
 # Tests of the plugin core: C unit tests and process-level tests in Python.
-EXTRA_DIST += tests/corpus tests/lib/harness.py tests/lib/standin.py
+EXTRA_DIST += tests/corpus tests/lib/harness.py
+
+check_PROGRAMS += tests/unit/test_eventlist tests/unit/test_pace \
+	tests/unit/test_spool tests/unit/test_sink
+TESTS += tests/unit/test_eventlist tests/unit/test_pace \
+	tests/unit/test_spool tests/unit/test_sink
+tests_unit_test_eventlist_LDADD = $(CORE_LIBS)
+tests_unit_test_pace_LDADD = $(CORE_LIBS)
+tests_unit_test_spool_LDADD = $(CORE_LIBS)
+tests_unit_test_sink_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/unit/tap.h
+
+TESTS += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
+	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
+	tests/plugin/test_protocol.py
+EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
+	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
+	tests/plugin/test_protocol.py

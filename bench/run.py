@@ -1,0 +1,109 @@
+#!/usr/bin/env python3
+"""Benchmark: the plugin against the jansson floor, side by side, one run.
+
+Each program reads the same EventList lines the way omprog hands them over
+(one line, then wait for its answer) and sends each event to a counting
+receiver.  Runs alternate between the programs (A B A B ...) so that noise
+hits both alike; the median run of each is reported with events/s, MB/s of
+input, CPU seconds per 100k events and peak RSS, and the ratio to the floor.
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import socket
+
+
+def run_once(cmd, lines_path, counter, workdir):
+    sock = os.path.join(workdir, "queue")
+    rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
+    rx.stdout.readline()
+    proc = subprocess.Popen(cmd + [sock],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+    out = proc.stdout
+    assert out.readline().strip() == b"OK"
+    nbytes = 0
+    start = time.perf_counter()
+    with open(lines_path, "rb") as f:
+        for line in f:
+            proc.stdin.write(line)
+            proc.stdin.flush()
+            nbytes += len(line)
+            ans = out.readline().strip().lstrip(b".")
+            if ans != b"OK":
+                raise SystemExit("unexpected answer %r" % ans)
+    wall = time.perf_counter() - start
+    proc.stdin.close()
+    _, status, ru = os.wait4(proc.pid, 0)
+    proc.returncode = status
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(b"", sock)
+    s.close()
+    got = rx.stdout.readline().strip()
+    rx.wait()
+    return {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime,
+            "rss_mb": ru.ru_maxrss / 1024.0, "bytes": nbytes, "counter": got}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builddir", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--events", type=int, default=100000)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--mix", default="corpus,metadata")
+    a = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    b = a.builddir
+    counter = os.path.join(b, "bench", "counter")
+    work = tempfile.mkdtemp(prefix="wka-bench-")
+    try:
+        programs = [
+            ("floor (jansson parse+dump+send)", [os.path.join(b, "bench", "floor")]),
+            ("plugin", [os.path.join(b, "plugin", "wazuh-k8s-audit"),
+                        "--max-eps", "0", "--stats-interval", "0",
+                        "--reject-file", os.path.join(work, "rej.jsonl"),
+                        "--spool-dir", os.path.join(work, "spool"),
+                        "--key-file", os.path.join(work, "key"),
+                        "--state-file", os.path.join(work, "state"),
+                        "--socket"]),
+        ]
+        print("machine: %s, %d cores" % (os.uname().machine, os.cpu_count()))
+        for mix in a.mix.split(","):
+            lines = os.path.join(work, mix + ".jsonl")
+            subprocess.run([sys.executable, os.path.join(here, "mkbatches.py"),
+                            "--corpus", a.corpus, "--mix", mix,
+                            "--events", str(a.events), lines], check=True)
+            results = {name: [] for name, _ in programs}
+            for _ in range(a.runs):
+                for name, cmd in programs:
+                    results[name].append(run_once(cmd, lines, counter, work))
+            print_table(mix, a.events, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def print_table(mix, events, results):
+    print("\nmix: %s, %d events, median of %d runs" %
+          (mix, events, len(next(iter(results.values())))))
+    print("| program | events/s | MB/s | CPU s/100k events | peak RSS MB | x floor |")
+    print("|---|---:|---:|---:|---:|---:|")
+    floor_eps = None
+    for name, runs in results.items():
+        r = sorted(runs, key=lambda x: x["wall"])[len(runs) // 2]
+        eps = events / r["wall"]
+        if floor_eps is None:
+            floor_eps = eps
+        print("| %s | %.0f | %.1f | %.2f | %.1f | %.2f |" % (
+            name, eps, r["bytes"] / r["wall"] / 1e6, r["cpu"] / events * 1e5,
+            max(x["rss_mb"] for x in runs), eps / floor_eps))
+        print("<!-- %s: %s -->" % (name, r["counter"]))
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

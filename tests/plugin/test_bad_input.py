@@ -1,0 +1,85 @@
+"""Bad input is set aside with a reason, answered OK, and never blocks the
+queue; one bad item of a batch is set aside alone."""
+import base64
+import json
+
+from harness import (Plugin, Receiver, Tap, Workdir, compact, corpus_events,
+                     eventlist, reject_input)
+
+t = Tap()
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--max-line", "4096"])
+pl.answer()
+
+good = corpus_events()[0][1]
+deep = "[" * 200 + "]" * 200
+cases = [
+    ("not JSON", b"hello world", "invalid JSON"),
+    ("truncated JSON", compact(eventlist([good]))[:-7].encode(), "invalid JSON"),
+    ("trailing garbage", compact(good).encode() + b" x", "invalid JSON"),
+    ("empty line", b"", "invalid JSON"),
+    ("JSON scalar", b"42", "invalid JSON"),
+    ("not an audit event", b'{"kind":"Pod","apiVersion":"v1"}', "not an audit Event"),
+    ("wrong apiVersion", compact(dict(good, apiVersion="v1")).encode(), "apiVersion"),
+    ("wrong type: verb", compact(dict(good, verb=7)).encode(), "verb"),
+    ("wrong type: user", compact(dict(good, user="bob")).encode(), "user"),
+    ("wrong type: objectRef", compact(dict(good, objectRef=[1])).encode(), "objectRef"),
+    ("pretty-printed non-event", b'{ "kind" : "Pod" }', "not an audit Event"),
+    ("wrong type: annotation value",
+     compact(dict(good, annotations={"a": 1})).encode(), "annotation"),
+    ("invalid UTF-8", compact(dict(good, verb="get")).replace(
+        '"get"', '"g\xff"').encode("latin-1"), "invalid JSON"),
+    ("nesting too deep", deep.encode(), "nested deeper"),
+    ("empty items", b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[]}',
+     "no items"),
+    ("items not an array", b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":{}}',
+     "no items array"),
+    ("empty array", b"[]", "empty array"),
+    ("line over --max-line", compact(eventlist([good] * 10)).encode(), "--max-line"),
+]
+
+for i, (name, line, why) in enumerate(cases):
+    before = len(pl.rejects())
+    t.eq(pl.call(line), "OK", "%s: answered OK" % name)
+    entries = pl.rejects()[before:]
+    t.eq(len(entries), 1, "%s: one reject entry" % name)
+    if entries:
+        e = entries[0]
+        t.ok(why in e["reason"], "%s: reason says %r" % (name, why), e["reason"])
+        t.eq(reject_input(e), line, "%s: raw input kept whole" % name)
+        t.ok("time" in e, "%s: entry has a time" % name)
+    # Still serving: a good event goes through right after.
+    n = rx.count()
+    t.eq(pl.call(compact(good)), "OK", "%s: next line still served" % name)
+    t.ok(rx.wait_count(n + 1, 5), "%s: next line delivered" % name)
+
+t.ok(any("input_base64" in e for e in pl.rejects()),
+     "invalid UTF-8 kept as base64")
+
+# One bad item inside a batch: its siblings go through.
+items = [corpus_events()[i][1] for i in range(5)]
+batch = list(items)
+batch[2] = {"kind": "Event", "verb": "get"}
+n = rx.count()
+before = len(pl.rejects())
+t.eq(pl.call(compact(eventlist(batch))), "OK", "batch with a bad item: OK")
+rx.wait_count(n + 4, 5)
+got = [ev for _, ev in rx.events()[n:]]
+t.eq(len(got), 4, "the four good siblings are delivered")
+t.ok(got == [items[0], items[1], items[3], items[4]],
+     "siblings JSON-equal and in order")
+entries = pl.rejects()[before:]
+t.eq([e.get("item") for e in entries], [2], "the bad item alone is set aside, "
+     "with its index")
+t.ok(entries and json.loads(entries[0]["input"]) == batch[2],
+     "the bad item is kept as it came")
+
+t.eq(pl.close(), 0, "exits 0")
+err = pl.stderr_text()
+t.ok("set aside" in err, "a one-line reason goes to stderr")
+t.ok("rejected_lines=%d rejected_events=1 " % len(cases) in err,
+     "counters count the rejected lines", err[-400:])
+rx.stop()
+wd.cleanup()
+t.done()

@@ -1,0 +1,95 @@
+"""Transient failures: analysisd absent, stopped, busy, or dying mid-batch.
+Error answers while it is away, keep-alive dots while it is busy, and every
+event delivered exactly once in the end."""
+import os
+import time
+
+from harness import Plugin, Receiver, Tap, Workdir, compact, corpus_events, eventlist
+
+t = Tap()
+events = [ev for _, ev in corpus_events() if len(compact(ev)) < 60000]
+batch = (events * 3)[:400]
+line = compact(eventlist(batch))
+
+
+def delivered(rx, start=0):
+    return [ev for _, ev in rx.events()[start:]]
+
+
+def same_events(got, want):
+    return [(e["auditID"], e["stage"], e["requestURI"]) for e in got] == \
+        [(e["auditID"], e["stage"], e["requestURI"]) for e in want]
+
+
+# 1. No socket file (ENOENT), then a socket file nobody listens on
+#    (ECONNREFUSED): error answers after --retry-wait; then it comes back.
+for kind in ("missing socket file", "stale socket file"):
+    wd = Workdir()
+    if kind == "stale socket file":
+        Receiver(wd.socket).stop(unlink=False)
+    pl = Plugin(wd.path, wd.socket, ["--retry-wait", "1"])
+    pl.answer()
+    t0 = time.time()
+    pl.send(line)
+    ans, dots = pl.answer(10)
+    took = time.time() - t0
+    t.ok(ans is not None and ans.startswith("error:"),
+         "%s: answered with an error" % kind, ans)
+    t.ok(ans is not None and "unavailable" in ans and wd.socket in ans,
+         "%s: the error names the socket" % kind, ans)
+    t.ok(took >= 0.9, "%s: after the bounded wait (%.1fs)" % (kind, took))
+    again = pl.call(line, 10)
+    t.ok(again is not None and again.startswith("error:"),
+         "%s: a retry fails again while it is away" % kind)
+    rx = Receiver(wd.socket)
+    t.eq(pl.call(line, 20), "OK", "%s: retry after it returns: OK" % kind)
+    t.ok(same_events(delivered(rx), batch),
+         "%s: every event delivered once, in order" % kind)
+    t.eq(pl.close(), 0, "%s: exits 0" % kind)
+    err = pl.stderr_text()
+    t.ok("unavailable" in err and "is back" in err,
+         "%s: outage and recovery logged" % kind)
+    t.ok(err.count("unavailable") == 1, "%s: the outage is logged once" % kind)
+    rx.stop()
+    wd.cleanup()
+
+# 2. Busy receiver: tiny buffer, slow reader -> keep-alive dots, nothing lost.
+wd = Workdir()
+rx = Receiver(wd.socket, rcvbuf=4096)
+rx.pause()
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+pl.send(line)
+time.sleep(2.5)
+rx.resume()
+ans, dots = pl.answer(60)
+t.eq(ans, "OK", "busy receiver: answered OK once it drains")
+t.ok(dots >= 2, "busy receiver: keep-alive dots while waiting (%d)" % dots)
+t.ok(same_events(delivered(rx), batch), "busy receiver: nothing lost, no "
+     "duplicates")
+pl.close()
+t.ok("retries=0" not in pl.stderr_text(), "busy receiver: retries counted")
+rx.stop()
+wd.cleanup()
+
+# 3. analysisd dies after 150 of 400 events: the retry sends only the rest.
+wd = Workdir()
+rx = Receiver(wd.socket, break_after=150)
+pl = Plugin(wd.path, wd.socket, ["--retry-wait", "1"])
+pl.answer()
+ans = pl.call(line, 30)
+t.ok(ans is not None and ans.startswith("error:"),
+     "break mid-batch: answered with an error", ans)
+first = delivered(rx)
+t.ok(150 <= len(first) < 400, "break mid-batch: part delivered (%d)" % len(first))
+rx2 = Receiver(wd.socket)
+t.eq(pl.call(line, 30), "OK", "break mid-batch: retry answered OK")
+rest = delivered(rx2)
+t.eq(len(first) + len(rest), 400, "break mid-batch: 400 events in all")
+t.ok(same_events(first + rest, batch),
+     "break mid-batch: no duplicates, nothing lost, in order")
+pl.close()
+rx2.stop()
+wd.cleanup()
+
+t.done()

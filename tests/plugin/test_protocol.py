@@ -1,0 +1,81 @@
+"""omprog protocol details: transactions, options, location escaping."""
+import subprocess
+
+from harness import PLUGIN, Plugin, Receiver, Tap, Workdir, compact, corpus_events
+
+t = Tap()
+events = [ev for _, ev in corpus_events()][:3]
+
+# Transaction mode: BEGIN/COMMIT answered OK, each line committed on OK.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket)
+t.eq(pl.answer()[0], "OK", "handshake")
+t.eq(pl.call("BEGIN TRANSACTION"), "OK", "BEGIN TRANSACTION -> OK")
+for ev in events:
+    t.eq(pl.call(compact(ev)), "OK", "message inside a transaction -> OK")
+t.eq(pl.call("COMMIT TRANSACTION"), "OK", "COMMIT TRANSACTION -> OK")
+rx.wait_count(3, 5)
+t.eq([e for _, e in rx.events()], events, "transaction's events delivered")
+t.eq(pl.call("BEGIN TRANSACTION"), "OK", "second transaction begins")
+t.eq(pl.call("COMMIT TRANSACTION"), "OK", "empty transaction commits")
+pl.close()
+t.ok("lines=3 " in pl.stderr_text(), "markers are not counted as lines")
+rx.stop()
+wd.cleanup()
+
+# Location escaped as Wazuh does: ':' -> '|:', '|' -> '||'.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--location", "k8s:prod|eu"])
+pl.answer()
+pl.call(compact(events[0]))
+rx.wait_count(1, 5)
+t.ok(rx.datagrams[0].startswith(b"1:k8s|:prod||eu:{"), "location escaped",
+     rx.datagrams[0][:40])
+pl.close()
+rx.stop()
+wd.cleanup()
+
+# --help documents every option with its default; bad options exit 2.
+out = subprocess.run([PLUGIN, "--help"], capture_output=True, text=True)
+t.eq(out.returncode, 0, "--help exits 0")
+for opt in ("--socket", "--location", "--reject-file", "--spool-dir",
+            "--max-line", "--max-eps", "--state-file", "--retry-wait",
+            "--stats-interval", "--log", "--cluster", "--stages",
+            "--max-fields", "--key-file"):
+    t.ok(opt in out.stdout, "--help documents %s" % opt)
+t.ok(out.stdout.count("default") >= 12, "--help gives defaults")
+for bad in (["--max-eps", "-1"], ["--max-line", "12x"], ["--log", "syslog"],
+            ["--stages", "Nope"], ["--bogus"], ["extra"], ["--socket", ""]):
+    r = subprocess.run([PLUGIN] + bad, capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL)
+    t.eq(r.returncode, 2, "usage error exits 2: %s" % " ".join(bad))
+    t.ok(r.stderr.strip() != "" and r.stdout == "",
+         "usage error explained on stderr: %s" % " ".join(bad))
+
+# A reject file that cannot be opened: clear error, exit 1, before "OK".
+wd = Workdir()
+r = subprocess.run([PLUGIN, "--reject-file", "/proc/nope/rejected.jsonl",
+                    "--spool-dir", wd.path + "/spool", "--key-file",
+                    wd.path + "/key", "--socket", wd.socket],
+                   capture_output=True, text=True, stdin=subprocess.DEVNULL)
+t.eq(r.returncode, 1, "unusable reject file: exit 1")
+t.ok("reject file" in r.stderr, "unusable reject file: says so", r.stderr)
+wd.cleanup()
+
+# Counters every --stats-interval seconds.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--stats-interval", "1"])
+pl.answer()
+pl.call(compact(events[0]))
+import time
+time.sleep(2.3)
+pl.close()
+text = pl.stderr_text()
+t.ok(text.count("info: stats: lines=") >= 1, "periodic counters line", text)
+rx.stop()
+wd.cleanup()
+
+t.done()
