@@ -1,7 +1,7 @@
 # Benchmarks (`make bench`): not part of `make check`.
 noinst_PROGRAMS += bench/counter bench/floor
 bench_floor_LDADD = $(JANSSON_LIBS)
-EXTRA_DIST += bench/mkbatches.py bench/run.py bench/README.md
+EXTRA_DIST += bench/mkbatches.py bench/run.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
