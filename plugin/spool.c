@@ -164,7 +164,8 @@ scan_entries(struct spool *sp)
 			sp->next_seq = seq + 1;
 	}
 	closedir(dir);
-	qsort(sp->entries, sp->count, sizeof(*sp->entries), by_name);
+	if (sp->count > 1)
+		qsort(sp->entries, sp->count, sizeof(*sp->entries), by_name);
 	return rc;
 }
 

@@ -92,4 +92,21 @@ pl.close()
 rx2.stop()
 wd.cleanup()
 
+# 4. --max-eps holds delivery under the ceiling (a lower bound on time only:
+#    a slow machine makes it slower, never faster).
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--max-eps", "100"])
+pl.answer()
+t0 = time.time()
+ans = pl.call(compact(eventlist(batch[:200])), 30)
+took = time.time() - t0
+t.eq(ans, "OK", "paced: answered OK")
+t.ok(took >= 1.8, "paced: 200 events at 100/s take at least 1.8 s (%.2fs)"
+     % took)
+t.eq(rx.count(), 200, "paced: all delivered")
+pl.close()
+rx.stop()
+wd.cleanup()
+
 t.done()

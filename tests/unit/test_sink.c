@@ -2,6 +2,7 @@
  * header, and what each socket state means to the caller. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
