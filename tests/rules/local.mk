@@ -1,1 +1,8 @@
-# tests/rules: see Makefile.am
+# tests/rules: CI checks of the ruleset (static checks + cases through the plugin and an
+# approximate rule engine).  The real-engine run is `make check-rules` (rules/local.mk).
+TESTS += tests/rules/check_rules.py
+EXTRA_DIST += \
+	tests/rules/k8srules.py \
+	tests/rules/logtest_check.py \
+	tests/rules/cases.json \
+	tests/rules/events

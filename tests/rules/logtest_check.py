@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Run every case of tests/rules/cases.json through a REAL Wazuh 4.x analysisd.
+
+Each case's events pass through the plugin ($PLUGIN or --plugin) exactly as in production;
+each datagram's payload is then sent to analysisd's logtest socket (the protocol
+wazuh-logtest uses: 4-byte little-endian length + JSON request, location "k8s"), one
+logtest session per case so that frequency/sequence rules see only that case's events.
+Every mismatch between the case's expected rule id/level and what analysisd answered is
+reported.  The rules and lists under test must be installed on that manager (docs/rules.md).
+
+  logtest_check.py [--socket PATH | --prefix DIR] [--plugin PATH] [--cases FILE] [-v]
+
+--prefix DIR uses DIR/queue/sockets/logtest (default /var/ossec).  Exit 0: all match;
+1: mismatches; 77: no logtest socket (no Wazuh manager here).
+"""
+import argparse
+import json
+import os
+import socket
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import k8srules as K  # noqa: E402
+
+
+class Logtest:
+    def __init__(self, path):
+        self.path = path
+
+    def _call(self, req):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(30)
+        s.connect(self.path)
+        data = json.dumps(req).encode()
+        s.sendall(struct.pack("<I", len(data)) + data)
+        hdr = self._recv(s, 4)
+        size = struct.unpack("<I", hdr)[0]
+        body = self._recv(s, size)
+        s.close()
+        return json.loads(body)
+
+    @staticmethod
+    def _recv(s, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = s.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("logtest closed the connection")
+            buf += chunk
+        return buf
+
+    def process(self, payload, token=None, location="k8s"):
+        params = {"event": payload, "log_format": "syslog", "location": location}
+        if token:
+            params["token"] = token
+        ans = self._call({"version": 1, "command": "log_processing", "parameters": params})
+        if ans.get("error"):
+            raise RuntimeError("logtest error %s: %s" % (ans.get("error"), ans.get("message")))
+        data = ans["data"]
+        rule = (data.get("output") or {}).get("rule") or {}
+        rid = int(rule["id"]) if "id" in rule else None
+        lvl = int(rule["level"]) if "level" in rule else None
+        return data.get("token"), rid, lvl, rule.get("description", ""), data
+
+    def close(self, token):
+        try:
+            self._call({"version": 1, "command": "remove_session", "parameters": {"token": token}})
+        except Exception:
+            pass
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--socket")
+    ap.add_argument("--prefix", default=os.environ.get("WAZUH_PREFIX", "/var/ossec"))
+    ap.add_argument("--plugin")
+    ap.add_argument("--cases", default=os.path.join(K.HERE, "cases.json"))
+    ap.add_argument("--json", help="write every answer to this file")
+    ap.add_argument("-v", action="store_true")
+    a = ap.parse_args()
+    path = a.socket or os.path.join(a.prefix, "queue", "sockets", "logtest")
+    if not os.path.exists(path):
+        print("SKIP: no logtest socket at %s (no Wazuh manager here)" % path)
+        return 77
+    lt = Logtest(path)
+    cases = K.load_cases(a.cases)
+    runner = K.PluginRunner(a.plugin)
+    mismatches = 0
+    total = 0
+    log = []
+    try:
+        for c in cases:
+            payloads = []
+            for spec in c["events"]:
+                ps = []
+                for line in K.event_lines(spec):
+                    dg = runner.send(line)
+                    ps += [K.split_datagram(d)[1] for d in dg]
+                payloads += ps * spec.get("repeat", 1)
+            token = None
+            results = []
+            for p in payloads:
+                token, rid, lvl, desc, data = lt.process(p, token)
+                results.append((rid, lvl, desc))
+                log.append({"case": c["name"], "rule": rid, "level": lvl, "description": desc})
+            if token:
+                lt.close(token)
+            if c.get("kind") == "benign":
+                for i, (exp, got) in enumerate(zip(c["expect_each"], results)):
+                    total += 1
+                    if [got[0], got[1]] != exp:
+                        mismatches += 1
+                        print("MISMATCH %s event %d: analysisd %s/%s (%s), expected %s/%s"
+                              % (c["name"], i, got[0], got[1], got[2], exp[0], exp[1]))
+                    elif a.v:
+                        print("ok %s event %d: %s/%s %s" % (c["name"], i, got[0], got[1], got[2]))
+                if len(results) != len(c["expect_each"]):
+                    mismatches += 1
+                    print("MISMATCH %s: %d events, %d expectations" % (c["name"], len(results), len(c["expect_each"])))
+                continue
+            total += 1
+            got = results[-1] if results else (None, None, "no datagram")
+            exp = (c["expect"]["rule"], c["expect"]["level"])
+            if (got[0], got[1]) != exp:
+                mismatches += 1
+                print("MISMATCH %s: analysisd %s/%s (%s), expected %s/%s"
+                      % (c["name"], got[0], got[1], got[2], exp[0], exp[1]))
+            elif a.v:
+                print("ok %s: %s/%s %s" % (c["name"], got[0], got[1], got[2]))
+    finally:
+        runner.close()
+    if a.json:
+        json.dump(log, open(a.json, "w"), indent=1)
+    print("%d of %d expectations match analysisd at %s" % (total - mismatches, total, path))
+    return 1 if mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
