@@ -14,8 +14,12 @@ libcore_a_SOURCES = \
 	plugin/sink.c plugin/sink.h \
 	plugin/spool.c plugin/spool.h \
 	plugin/stats.c plugin/stats.h \
-	plugin/shape_stub.c plugin/shape.h plugin/keyfile.h
+	plugin/jsonscan.c plugin/jsonscan.h \
+	plugin/shape.h plugin/keyfile.h
 
+include plugin/shape_local.mk
+
+EXTRA_DIST += plugin/shape_local.mk
 CORE_LIBS = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS)
 
 bin_PROGRAMS += plugin/wazuh-k8s-audit

@@ -1,0 +1,477 @@
+#include "jsonscan.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Where the scan is and what it records there. */
+enum role {
+	ROLE_NONE,		/* record nothing */
+	ROLE_ROOT,		/* top-level value */
+	ROLE_ITEMS,		/* the array whose elements are events */
+	ROLE_ITEM		/* one event (element of ROLE_ITEMS) */
+};
+
+struct scan {
+	struct jscan *sc;
+	const unsigned char *s;
+	size_t len;
+	size_t pos;
+	size_t max_depth;
+	size_t ws;		/* whitespace bytes skipped so far */
+	enum jscan_status status;
+	char *reason;
+	size_t reasonlen;
+};
+
+static bool
+fail(struct scan *x, enum jscan_status st, const char *why)
+{
+	if (x->status == JSCAN_OK) {
+		x->status = st;
+		snprintf(x->reason, x->reasonlen, "%s at byte %zu", why, x->pos);
+	}
+	return false;
+}
+
+static void
+skip_ws(struct scan *x)
+{
+	size_t start = x->pos;
+
+	while (x->pos < x->len && (x->s[x->pos] == ' ' || x->s[x->pos] == '\t' ||
+	    x->s[x->pos] == '\n' || x->s[x->pos] == '\r'))
+		x->pos++;
+	x->ws += x->pos - start;
+}
+
+static bool
+grow(void **arr, size_t *cap, size_t need, size_t size)
+{
+	size_t ncap;
+	void *n;
+
+	if (need <= *cap)
+		return true;
+	ncap = *cap ? *cap : 16;
+	while (ncap < need)
+		ncap *= 2;
+	if ((n = realloc(*arr, ncap * size)) == NULL)
+		return false;
+	*arr = n;
+	*cap = ncap;
+	return true;
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Four hex digits at x->pos; -1 when they are not. */
+static long
+hex4(struct scan *x)
+{
+	long v = 0;
+	int i, h;
+
+	if (x->len - x->pos < 4)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(x->s[x->pos + (size_t)i])) < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	x->pos += 4;
+	return v;
+}
+
+/* After "\u": one escape, with a surrogate pair taken whole. */
+static bool
+unicode_escape(struct scan *x)
+{
+	long hi = hex4(x), lo;
+
+	if (hi < 0)
+		return fail(x, JSCAN_INVALID, "invalid \\u escape");
+	if (hi >= 0xDC00 && hi <= 0xDFFF)
+		return fail(x, JSCAN_INVALID, "lone low surrogate");
+	if (hi < 0xD800 || hi > 0xDBFF)
+		return true;
+	if (x->len - x->pos < 2 || x->s[x->pos] != '\\' ||
+	    x->s[x->pos + 1] != 'u')
+		return fail(x, JSCAN_INVALID, "lone high surrogate");
+	x->pos += 2;
+	lo = hex4(x);
+	if (lo < 0xDC00 || lo > 0xDFFF)
+		return fail(x, JSCAN_INVALID, "invalid surrogate pair");
+	return true;
+}
+
+/* Length of the valid UTF-8 sequence at x->pos (non-ASCII), or 0. */
+static size_t
+utf8_len(const struct scan *x)
+{
+	const unsigned char *p = x->s + x->pos;
+	size_t left = x->len - x->pos, n, i;
+	unsigned char c = p[0];
+	unsigned char lo = 0x80, hi = 0xBF;
+
+	if (c >= 0xC2 && c <= 0xDF)
+		n = 2;
+	else if (c >= 0xE0 && c <= 0xEF)
+		n = 3;
+	else if (c >= 0xF0 && c <= 0xF4)
+		n = 4;
+	else
+		return 0;
+	/* Overlongs, surrogates and code points past U+10FFFF. */
+	if (c == 0xE0)
+		lo = 0xA0;
+	else if (c == 0xED)
+		hi = 0x9F;
+	else if (c == 0xF0)
+		lo = 0x90;
+	else if (c == 0xF4)
+		hi = 0x8F;
+	if (left < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++) {
+		if (p[i] < 0x80 || p[i] > 0xBF)
+			return 0;
+	}
+	return n;
+}
+
+/* A string at x->pos (the opening quote); *escaped tells if it had any. */
+static bool
+string(struct scan *x, bool *escaped)
+{
+	size_t n;
+	unsigned char c;
+
+	*escaped = false;
+	x->pos++;
+	while (x->pos < x->len) {
+		c = x->s[x->pos];
+		if (c == '"') {
+			x->pos++;
+			return true;
+		}
+		if (c < 0x20)
+			return fail(x, JSCAN_INVALID, "control character in string");
+		if (c < 0x80 && c != '\\') {
+			x->pos++;
+			continue;
+		}
+		if (c >= 0x80) {
+			if ((n = utf8_len(x)) == 0)
+				return fail(x, JSCAN_INVALID, "invalid UTF-8");
+			x->pos += n;
+			continue;
+		}
+		*escaped = true;
+		if (++x->pos >= x->len)
+			break;
+		c = x->s[x->pos++];
+		if (c == 'u') {
+			if (!unicode_escape(x))
+				return false;
+		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
+			return fail(x, JSCAN_INVALID, "invalid escape");
+		}
+	}
+	return fail(x, JSCAN_INVALID, "unterminated string");
+}
+
+static bool
+digits(struct scan *x)
+{
+	size_t start = x->pos;
+
+	while (x->pos < x->len && x->s[x->pos] >= '0' && x->s[x->pos] <= '9')
+		x->pos++;
+	return x->pos > start;
+}
+
+static bool
+number(struct scan *x)
+{
+	if (x->s[x->pos] == '-')
+		x->pos++;
+	if (x->pos < x->len && x->s[x->pos] == '0')
+		x->pos++;
+	else if (!digits(x))
+		return fail(x, JSCAN_INVALID, "invalid number");
+	if (x->pos < x->len && x->s[x->pos] == '.') {
+		x->pos++;
+		if (!digits(x))
+			return fail(x, JSCAN_INVALID, "invalid number");
+	}
+	if (x->pos < x->len && (x->s[x->pos] == 'e' || x->s[x->pos] == 'E')) {
+		x->pos++;
+		if (x->pos < x->len && (x->s[x->pos] == '+' ||
+		    x->s[x->pos] == '-'))
+			x->pos++;
+		if (!digits(x))
+			return fail(x, JSCAN_INVALID, "invalid number");
+	}
+	return true;
+}
+
+static bool
+literal(struct scan *x, const char *word)
+{
+	size_t n = strlen(word);
+
+	if (x->len - x->pos < n || memcmp(x->s + x->pos, word, n) != 0)
+		return fail(x, JSCAN_INVALID, "invalid literal");
+	x->pos += n;
+	return true;
+}
+
+static bool value(struct scan *x, size_t depth, enum role role,
+    size_t *fields);
+
+static bool
+is_items_key(const struct scan *x, size_t off, size_t len, bool escaped)
+{
+	return !escaped && len == 5 && memcmp(x->s + off, "items", 5) == 0;
+}
+
+/* Record a member into the root list or the current item's list. */
+static bool
+record_member(struct scan *x, enum role role, const struct jmember *m)
+{
+	struct jscan *sc = x->sc;
+
+	if (role == ROLE_ROOT) {
+		if (!grow((void **)&sc->root, &sc->root_cap, sc->nroot + 1,
+		    sizeof(*m)))
+			return fail(x, JSCAN_NOMEM, "out of memory");
+		sc->root[sc->nroot++] = *m;
+		return true;
+	}
+	if (!grow((void **)&sc->members, &sc->members_cap, sc->nmembers + 1,
+	    sizeof(*m)))
+		return fail(x, JSCAN_NOMEM, "out of memory");
+	sc->members[sc->nmembers++] = *m;
+	sc->items[sc->nitems - 1].count++;
+	return true;
+}
+
+static bool
+object(struct scan *x, size_t depth, enum role role, size_t *fields)
+{
+	struct jmember m;
+	bool record = role == ROLE_ROOT || role == ROLE_ITEM;
+	bool first = true;
+	enum role child;
+	size_t f;
+
+	x->pos++;
+	*fields = 0;
+	for (;;) {
+		skip_ws(x);
+		if (x->pos >= x->len)
+			return fail(x, JSCAN_INVALID, "unterminated object");
+		if (first && x->s[x->pos] == '}')
+			break;
+		if (x->s[x->pos] != '"')
+			return fail(x, JSCAN_INVALID, "expected a key");
+		m.key.off = x->pos + 1;
+		if (!string(x, &m.key_escaped))
+			return false;
+		m.key.len = x->pos - 1 - m.key.off;
+		skip_ws(x);
+		if (x->pos >= x->len || x->s[x->pos] != ':')
+			return fail(x, JSCAN_INVALID, "expected ':'");
+		x->pos++;
+		skip_ws(x);
+		child = role == ROLE_ROOT && is_items_key(x, m.key.off,
+		    m.key.len, m.key_escaped) ? ROLE_ITEMS : ROLE_NONE;
+		m.value.off = x->pos;
+		if (!value(x, depth + 1, child, &f))
+			return false;
+		m.value.len = x->pos - m.value.off;
+		m.fields = f;
+		*fields += f;
+		if (record && !record_member(x, role, &m))
+			return false;
+		skip_ws(x);
+		if (x->pos < x->len && x->s[x->pos] == ',') {
+			x->pos++;
+			first = false;
+			continue;
+		}
+		if (x->pos < x->len && x->s[x->pos] == '}')
+			break;
+		return fail(x, JSCAN_INVALID, "expected ',' or '}'");
+	}
+	x->pos++;
+	return true;
+}
+
+static bool
+start_item(struct scan *x)
+{
+	struct jscan *sc = x->sc;
+	struct jobject *it;
+
+	if (!grow((void **)&sc->items, &sc->items_cap, sc->nitems + 1,
+	    sizeof(*it)))
+		return fail(x, JSCAN_NOMEM, "out of memory");
+	it = &sc->items[sc->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->span.off = x->pos;
+	it->is_object = x->s[x->pos] == '{';
+	it->first = sc->nmembers;
+	return true;
+}
+
+static bool
+array(struct scan *x, size_t depth, enum role role)
+{
+	bool first = true;
+	size_t f, ws;
+	struct jobject *it;
+
+	x->pos++;
+	for (;;) {
+		skip_ws(x);
+		if (x->pos >= x->len)
+			return fail(x, JSCAN_INVALID, "unterminated array");
+		if (first && x->s[x->pos] == ']')
+			break;
+		if (role == ROLE_ITEMS && !start_item(x))
+			return false;
+		ws = x->ws;
+		if (!value(x, depth + 1, role == ROLE_ITEMS ? ROLE_ITEM :
+		    ROLE_NONE, &f))
+			return false;
+		if (role == ROLE_ITEMS) {
+			it = &x->sc->items[x->sc->nitems - 1];
+			it->span.len = x->pos - it->span.off;
+			it->compact = x->ws == ws;
+		}
+		skip_ws(x);
+		if (x->pos < x->len && x->s[x->pos] == ',') {
+			x->pos++;
+			first = false;
+			continue;
+		}
+		if (x->pos < x->len && x->s[x->pos] == ']')
+			break;
+		return fail(x, JSCAN_INVALID, "expected ',' or ']'");
+	}
+	x->pos++;
+	return true;
+}
+
+/* One value; *fields: what analysisd's decoder makes of it. */
+static bool
+value(struct scan *x, size_t depth, enum role role, size_t *fields)
+{
+	bool escaped;
+
+	*fields = 1;
+	if (x->pos >= x->len)
+		return fail(x, JSCAN_INVALID, "expected a value");
+	switch (x->s[x->pos]) {
+	case '{':
+		if (depth > x->max_depth)
+			return fail(x, JSCAN_TOO_DEEP, "nested too deep");
+		return object(x, depth, role == ROLE_ITEMS ? ROLE_NONE : role,
+		    fields);
+	case '[':
+		if (depth > x->max_depth)
+			return fail(x, JSCAN_TOO_DEEP, "nested too deep");
+		if (role == ROLE_ROOT)
+			role = ROLE_ITEMS;
+		return array(x, depth, role == ROLE_ITEMS ? ROLE_ITEMS :
+		    ROLE_NONE);
+	case '"':
+		return string(x, &escaped);
+	case 't':
+		return literal(x, "true");
+	case 'f':
+		return literal(x, "false");
+	case 'n':
+		return literal(x, "null");
+	default:
+		if (x->s[x->pos] == '-' ||
+		    (x->s[x->pos] >= '0' && x->s[x->pos] <= '9'))
+			return number(x);
+		return fail(x, JSCAN_INVALID, "unexpected character");
+	}
+}
+
+void
+jscan_init(struct jscan *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+}
+
+void
+jscan_free(struct jscan *sc)
+{
+	free(sc->root);
+	free(sc->items);
+	free(sc->members);
+	jscan_init(sc);
+}
+
+enum jscan_status
+jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
+    char *reason, size_t reasonlen)
+{
+	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
+	    0, JSCAN_OK, reason, reasonlen };
+	const struct jmember *items;
+	size_t f;
+
+	sc->nroot = sc->nitems = sc->nmembers = 0;
+	sc->has_items = false;
+	skip_ws(&x);
+	if (x.pos >= len || (text[x.pos] != '{' && text[x.pos] != '[')) {
+		fail(&x, JSCAN_INVALID, "expected an object or an array");
+		return x.status;
+	}
+	sc->root_is_array = text[x.pos] == '[';
+	sc->root_span.span.off = x.pos;
+	sc->root_span.is_object = !sc->root_is_array;
+	if (!value(&x, 1, ROLE_ROOT, &f))
+		return x.status;
+	sc->root_span.span.len = x.pos - sc->root_span.span.off;
+	skip_ws(&x);
+	if (x.pos != len) {
+		fail(&x, JSCAN_INVALID, "text after the JSON value");
+		return x.status;
+	}
+	items = jscan_find(sc->root, sc->nroot, text, "items");
+	sc->has_items = !sc->root_is_array && items != NULL &&
+	    text[items->value.off] == '[';
+	return JSCAN_OK;
+}
+
+const struct jmember *
+jscan_find(const struct jmember *members, size_t count, const char *text,
+    const char *key)
+{
+	size_t i, n = strlen(key);
+
+	for (i = 0; i < count; i++) {
+		if (!members[i].key_escaped && members[i].key.len == n &&
+		    memcmp(text + members[i].key.off, key, n) == 0)
+			return &members[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,85 @@
+/*
+ * jsonscan: validate a line of JSON once and find its events as byte spans.
+ *
+ * The plugin changes few members of an audit event; the rest can travel as
+ * the bytes that came in.  jsonscan checks the whole line against the JSON
+ * grammar (RFC 8259, UTF-8 included, nesting bounded) in one pass and
+ * records, without building a tree, where each event and each of its
+ * top-level members lies, and how many fields analysisd's JSON decoder would
+ * make of each member.
+ *
+ * Events are the elements of a top-level array, the elements of the `items`
+ * member of a top-level object, or the top-level object itself: the caller
+ * decides from `kind` which reading applies.
+ */
+#ifndef JSONSCAN_H
+#define JSONSCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct jspan {
+	size_t off;		/* from the start of the line */
+	size_t len;
+};
+
+struct jmember {
+	struct jspan key;	/* the key's bytes between its quotes, raw */
+	struct jspan value;	/* the value's JSON text */
+	size_t fields;		/* fields analysisd makes of the value */
+	bool key_escaped;	/* the key holds backslash escapes */
+};
+
+struct jobject {
+	struct jspan span;	/* the element's JSON text */
+	bool is_object;		/* false: some other JSON value */
+	bool compact;		/* no whitespace outside strings */
+	size_t first;		/* its members: members[first .. first+count) */
+	size_t count;
+};
+
+struct jscan {
+	bool root_is_array;
+	struct jmember *root;	/* members of a top-level object */
+	size_t nroot, root_cap;
+	struct jobject root_span;	/* the top-level value */
+	bool has_items;		/* a top-level object had an `items` array */
+	struct jobject *items;	/* array elements (see above) */
+	size_t nitems, items_cap;
+	struct jmember *members;	/* members of the object elements */
+	size_t nmembers, members_cap;
+};
+
+enum jscan_status {
+	JSCAN_OK = 0,
+	JSCAN_INVALID,		/* not JSON: *reason says where and why */
+	JSCAN_TOO_DEEP,		/* nested deeper than max_depth */
+	JSCAN_NOMEM
+};
+
+/*
+ * jscan_init(sc) / jscan_free(sc):
+ * Prepare an empty scanner; release its arrays.  A scanner may be reused for
+ * many lines: its arrays grow to the largest line and stay.
+ */
+void jscan_init(struct jscan *sc);
+void jscan_free(struct jscan *sc);
+
+/*
+ * jscan_line(sc, text, len, max_depth, reason, reasonlen):
+ * Scan `len` bytes of `text` (a top-level object or array, surrounded by
+ * optional whitespace).  On JSCAN_OK the spans in *sc refer to `text`, which
+ * the caller keeps alive while using them.  Otherwise a one-line reason
+ * naming the byte offset goes to `reason`.
+ */
+enum jscan_status jscan_line(struct jscan *sc, const char *text, size_t len,
+    size_t max_depth, char *reason, size_t reasonlen);
+
+/*
+ * jscan_find(members, count, text, key):
+ * The member of members[0..count) whose unescaped key is `key`, or NULL.
+ */
+const struct jmember *jscan_find(const struct jmember *members, size_t count,
+    const char *text, const char *key);
+
+#endif /* !JSONSCAN_H */

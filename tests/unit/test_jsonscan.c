@@ -1,0 +1,202 @@
+/* Unit tests of plugin/jsonscan.c, checked against jansson: the same lines
+ * are valid, and every span holds the value jansson finds there. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "corpus.h"
+#include "fit.h"
+#include "jsonscan.h"
+#include "tap.h"
+
+static json_t *
+all_corpus_events(void)
+{
+	json_t *events = json_array(), *evs;
+	char **names;
+	size_t n, i;
+
+	names = corpus_files(&n);
+	for (i = 0; names != NULL && i < n; i++) {
+		if ((evs = corpus_file_events(names[i])) != NULL) {
+			json_array_extend(events, evs);
+			json_decref(evs);
+		}
+	}
+	corpus_files_free(names);
+	return events;
+}
+
+/* Every member span of item `it` parses to the value jansson has. */
+static bool
+item_matches(const struct jscan *sc, const char *text, size_t i,
+    const json_t *item)
+{
+	const struct jobject *it = &sc->items[i];
+	const struct jmember *m;
+	struct fit_measure fm;
+	json_t *v, *wrap;
+	char key[256];
+	size_t k;
+	bool same = it->is_object && it->count == json_object_size(item);
+
+	for (k = 0; same && k < it->count; k++) {
+		m = &sc->members[it->first + k];
+		if (m->key.len >= sizeof(key))
+			return false;
+		memcpy(key, text + m->key.off, m->key.len);
+		key[m->key.len] = '\0';
+		v = json_loadb(text + m->value.off, m->value.len, JSON_DECODE_ANY,
+		    NULL);
+		same = v != NULL && json_equal(v, json_object_get(item, key));
+		wrap = json_pack("{s:O}", "m", v);
+		fit_measure(wrap, &fm);
+		same = same && fm.fields == m->fields;
+		json_decref(wrap);
+		json_decref(v);
+	}
+	return same;
+}
+
+static void
+test_corpus(json_t *events, size_t flags, const char *how)
+{
+	json_t *list = json_pack("{s:s, s:s, s:O}", "kind", "EventList",
+	    "apiVersion", "audit.k8s.io/v1", "items", events);
+	char *text = json_dumps(list, flags), reason[128];
+	struct jscan sc;
+	size_t i, good = 0, compact = 0;
+
+	jscan_init(&sc);
+	ok(jscan_line(&sc, text, strlen(text), 64, reason, sizeof(reason)) ==
+	    JSCAN_OK, "%s corpus EventList scans", how);
+	ok(sc.has_items && sc.nitems == json_array_size(events), "%s: %zu "
+	    "items found", how, sc.nitems);
+	ok(jscan_find(sc.root, sc.nroot, text, "kind") != NULL &&
+	    jscan_find(sc.root, sc.nroot, text, "apiVersion") != NULL,
+	    "%s: top-level members found", how);
+	for (i = 0; i < sc.nitems && i < json_array_size(events); i++) {
+		good += item_matches(&sc, text, i, json_array_get(events, i));
+		compact += sc.items[i].compact;
+	}
+	ok(good == json_array_size(events), "%s: every member span holds "
+	    "jansson's value and field count (%zu/%zu)", how, good,
+	    json_array_size(events));
+	ok(flags == JSON_COMPACT ? compact == sc.nitems : compact == 0,
+	    "%s: compactness seen (%zu)", how, compact);
+	jscan_free(&sc);
+	free(text);
+	json_decref(list);
+}
+
+static bool
+jansson_accepts(const char *s, size_t n)
+{
+	json_t *v = json_loadb(s, n, JSON_ALLOW_NUL, NULL);
+
+	json_decref(v);
+	return v != NULL;
+}
+
+static bool
+scan_accepts(const char *s, size_t n)
+{
+	struct jscan sc;
+	char reason[128];
+	bool r;
+
+	jscan_init(&sc);
+	r = jscan_line(&sc, s, n, 64, reason, sizeof(reason)) == JSCAN_OK;
+	jscan_free(&sc);
+	return r;
+}
+
+static void
+test_table(void)
+{
+	static const char *const cases[] = {
+		"{}", "[]", "[1,-0,0.5,-1.5e+10,2E-3]", "{\"a\":\"\\u00e9\\ud83d\\ude00\"}",
+		"{\"a\":\"\xc3\xa9\xf0\x9f\x98\x80\"}", " [ true , false , null ] ",
+		"{\"a\":\"\\u0000\"}",
+		"", "x", "{", "[1,]", "{\"a\":1,}", "{\"a\" 1}", "[01]", "[1.]",
+		"[.5]", "[-]", "[1e]", "[+1]", "[tru]", "[nul]", "{\"a\":1}x",
+		"[\"\\x\"]", "[\"\\ud800\"]", "[\"\\udc00\"]", "[\"\\ud800\\u0041\"]",
+		"[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]",
+		"[\"\xe2\x82\"]", "[\"a\tb\"]", "[\"\xff\"]", "{1:2}", "\"str\"",
+		"7", "[\"unterminated]",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t n = strlen(cases[i]);
+
+		ok(scan_accepts(cases[i], n) == jansson_accepts(cases[i], n),
+		    "agrees with jansson on '%s' (%s)", cases[i],
+		    jansson_accepts(cases[i], n) ? "valid" : "invalid");
+	}
+	ok(scan_accepts("[\"a\\u0000b\"]", 12), "escaped NUL accepted");
+}
+
+/* Random one-byte changes of valid lines: the scanner and jansson agree. */
+static void
+test_mutations(void)
+{
+	static const char seed[] = "{\"kind\":\"EventList\",\"items\":[{\"a\":"
+	    "[1,2.5,-3e2,true,false,null],\"b\":{\"c\":\"x\\u00e9\\n\xc3\xa9\"},"
+	    "\"d\":\"\"},{}]}";
+	static const char alphabet[] = "{}[],:\"\\ 0123456789.eE+-tfnrul"
+	    "\xc3\xa9\xff\x80\xed\x01";
+	char buf[sizeof(seed)];
+	unsigned long state = 12345;
+	size_t i, disagree = 0, valid = 0;
+
+	for (i = 0; i < 200000; i++) {
+		memcpy(buf, seed, sizeof(seed));
+		state = state * 6364136223846793005ul + 1442695040888963407ul;
+		buf[(state >> 33) % (sizeof(seed) - 1)] =
+		    alphabet[(state >> 13) % (sizeof(alphabet) - 1)];
+		if (scan_accepts(buf, sizeof(seed) - 1) !=
+		    jansson_accepts(buf, sizeof(seed) - 1))
+			disagree++;
+		else
+			valid += jansson_accepts(buf, sizeof(seed) - 1);
+	}
+	ok(disagree == 0, "200000 mutated lines: scanner and jansson agree "
+	    "(%zu disagreements, %zu valid)", disagree, valid);
+}
+
+static void
+test_depth(void)
+{
+	char text[300];
+	struct jscan sc;
+	char reason[128];
+
+	jscan_init(&sc);
+	memset(text, '[', 64);
+	memset(text + 64, ']', 64);
+	ok(jscan_line(&sc, text, 128, 64, reason, sizeof(reason)) == JSCAN_OK,
+	    "64 levels accepted");
+	memset(text, '[', 65);
+	memset(text + 65, ']', 65);
+	ok(jscan_line(&sc, text, 130, 64, reason, sizeof(reason)) ==
+	    JSCAN_TOO_DEEP, "65 levels refused: %s", reason);
+	jscan_free(&sc);
+}
+
+int
+main(void)
+{
+	json_t *events = all_corpus_events();
+
+	ok(json_array_size(events) > 200, "corpus loaded (%zu events)",
+	    json_array_size(events));
+	test_corpus(events, JSON_COMPACT, "compact");
+	test_corpus(events, JSON_INDENT(2), "indented");
+	test_table();
+	test_mutations();
+	test_depth();
+	json_decref(events);
+	return tap_done();
+}
