@@ -376,6 +376,26 @@ spool_abandoned(struct plugin *pl, const unsigned char *digest)
 	return DELIVER_DONE;
 }
 
+/*
+ * The common case: a line that nothing held or spooled can be (no line of
+ * its length is known), so its digest is computed only if it fails.
+ */
+static enum deliver_result
+deliver_new_line(struct plugin *pl, const char *line, size_t len)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	enum deliver_result r;
+	size_t progress = 0, count;
+
+	r = drain_spool(pl, NULL);
+	if (r == DELIVER_DONE)
+		r = deliver_events(pl, line, len, 0, &progress, &count);
+	if (r == DELIVER_DONE)
+		return r;
+	spool_digest(line, len, digest);
+	return hold(pl, line, len, digest, progress, r);
+}
+
 enum deliver_result
 deliver_line(struct plugin *pl, const char *line, size_t len)
 {
@@ -384,6 +404,8 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	size_t start, progress, count;
 	long entry;
 
+	if (!pl->held.valid && !spool_may_know(&pl->spool, len))
+		return deliver_new_line(pl, line, len);
 	spool_digest(line, len, digest);
 	if ((r = spool_abandoned(pl, digest)) != DELIVER_DONE)
 		return r;

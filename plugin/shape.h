@@ -58,6 +58,10 @@ int shape_stage_parse(const char *list, unsigned *stages);
  * owned by the caller) and, on SHAPE_OK, store in *out a NUL-terminated
  * compact JSON text of *outlen bytes (at most cfg->max_bytes) that the caller
  * must free().  On any other status *out is NULL.  Adds to *stats.
+ * On SHAPE_TOO_BIG the event is left redacted, with `k8s` added and nothing
+ * dropped (every drop is undone), ready to be set aside.  On SHAPE_NOMEM it
+ * may be partly redacted; shaping it again is safe (markers are not
+ * redacted twice, `k8s` is replaced).
  */
 enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats);

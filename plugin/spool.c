@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -101,19 +102,21 @@ static int
 read_entry_header(struct spool *sp, const char *name, struct spool_entry *e)
 {
 	char buf[HEADER_MAX];
+	struct stat st;
 	ssize_t n;
 	int fd, rc;
 
 	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
 		return -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
-	rc = n < 0 ? -errno : 0;
+	rc = n < 0 || fstat(fd, &st) == -1 ? -errno : 0;
 	close(fd);
 	if (rc != 0)
 		return rc;
 	buf[n] = '\0';
 	if ((rc = parse_header(buf, (size_t)n, e)) < 0)
 		return rc;
+	e->len = (size_t)st.st_size - (size_t)rc;
 	snprintf(e->name, sizeof(e->name), "%s", name);
 	return 0;
 }
@@ -170,11 +173,13 @@ scan_entries(struct spool *sp)
 }
 
 static void
-remember(struct spool *sp, const unsigned char *digest, size_t events)
+remember(struct spool *sp, const unsigned char *digest, size_t len,
+    size_t events)
 {
 	struct spool_recent *r = &sp->recent[sp->recent_next];
 
 	memcpy(r->digest, digest, SPOOL_DIGEST_LEN);
+	r->len = len;
 	r->events = events;
 	sp->recent_next = (sp->recent_next + 1) % SPOOL_RECENT;
 	if (sp->recent_count < SPOOL_RECENT)
@@ -186,7 +191,7 @@ load_recent(struct spool *sp)
 {
 	unsigned char digest[SPOOL_DIGEST_LEN];
 	char hex[2 * SPOOL_DIGEST_LEN + 1];
-	unsigned long long events;
+	unsigned long long events, bytes;
 	char *text, *line, *save = NULL;
 	size_t len;
 	int rc;
@@ -198,10 +203,10 @@ load_recent(struct spool *sp)
 		return rc;
 	for (line = strtok_r(text, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {
-		if (sscanf(line, "%64s %llu", hex, &events) == 2 &&
+		if (sscanf(line, "%64s %llu %llu", hex, &events, &bytes) == 3 &&
 		    strlen(hex) == 2 * SPOOL_DIGEST_LEN &&
 		    from_hex(hex, digest) == 0)
-			remember(sp, digest, (size_t)events);
+			remember(sp, digest, (size_t)bytes, (size_t)events);
 	}
 	free(text);
 	return 0;
@@ -210,7 +215,7 @@ load_recent(struct spool *sp)
 static int
 save_recent(struct spool *sp)
 {
-	char text[SPOOL_RECENT * (2 * SPOOL_DIGEST_LEN + 24)];
+	char text[SPOOL_RECENT * (2 * SPOOL_DIGEST_LEN + 48)];
 	char hex[2 * SPOOL_DIGEST_LEN + 1];
 	size_t i, n = 0, at;
 
@@ -219,8 +224,8 @@ save_recent(struct spool *sp)
 		at = (sp->recent_next + SPOOL_RECENT - sp->recent_count + i) %
 		    SPOOL_RECENT;
 		to_hex(sp->recent[at].digest, hex);
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %zu\n",
-		    hex, sp->recent[at].events);
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %zu %zu\n",
+		    hex, sp->recent[at].events, sp->recent[at].len);
 	}
 	return fsutil_replace(sp->dirfd, RECENT_FILE, text, n, "", 0);
 }
@@ -311,6 +316,7 @@ spool_add(struct spool *sp, const char *line, size_t len,
 	e = &sp->entries[sp->count];
 	snprintf(e->name, sizeof(e->name), "%016llu.line", sp->next_seq);
 	memcpy(e->digest, digest, SPOOL_DIGEST_LEN);
+	e->len = len;
 	e->delivered = delivered;
 	if ((rc = write_entry(sp, e, line, len)) != 0)
 		return rc;
@@ -338,7 +344,7 @@ spool_done(struct spool *sp, size_t i, size_t events)
 {
 	int rc;
 
-	remember(sp, sp->entries[i].digest, events);
+	remember(sp, sp->entries[i].digest, sp->entries[i].len, events);
 	if ((rc = save_recent(sp)) != 0)
 		return rc;
 	if (unlinkat(sp->dirfd, sp->entries[i].name, 0) == -1)
@@ -347,6 +353,22 @@ spool_done(struct spool *sp, size_t i, size_t events)
 	    (sp->count - i - 1) * sizeof(*sp->entries));
 	sp->count--;
 	return fsync(sp->dirfd) == -1 ? -errno : 0;
+}
+
+bool
+spool_may_know(const struct spool *sp, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sp->count; i++) {
+		if (sp->entries[i].len == len)
+			return true;
+	}
+	for (i = 0; i < sp->recent_count; i++) {
+		if (sp->recent[i].len == len)
+			return true;
+	}
+	return false;
 }
 
 bool

@@ -10,7 +10,7 @@
  *
  * Layout of the directory (mode 0700):
  *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
- *   delivered                  "<sha256 hex> <events>\n" per recent line
+ *   delivered                  "<sha256 hex> <events> <bytes>\n" per recent line
  */
 #ifndef SPOOL_H
 #define SPOOL_H
@@ -26,11 +26,13 @@
 struct spool_entry {
 	char name[SPOOL_NAME_LEN];
 	unsigned char digest[SPOOL_DIGEST_LEN];
+	size_t len;		/* bytes of the line */
 	size_t delivered;	/* events of the line analysisd already has */
 };
 
 struct spool_recent {
 	unsigned char digest[SPOOL_DIGEST_LEN];
+	size_t len;		/* bytes of the line */
 	size_t events;
 };
 
@@ -87,6 +89,13 @@ int spool_add(struct spool *sp, const char *line, size_t len,
  * Returns 0 or a negative errno.
  */
 int spool_update(struct spool *sp, size_t i);
+
+/*
+ * spool_may_know(sp, len):
+ * False when no entry and no recent line is `len` bytes long: then a line
+ * of that length is new, and its digest need not be computed.
+ */
+bool spool_may_know(const struct spool *sp, size_t len);
 
 /*
  * spool_done(sp, i, events):

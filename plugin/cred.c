@@ -1,0 +1,81 @@
+/*
+ * cred: recognise names that look like credentials.
+ */
+#include "cred.h"
+
+#include <string.h>
+
+/* Words in their normalised form: lower case, no separators. */
+static const char *const cred_words[] = {
+	"password", "passwd", "secret", "token", "accesskey", "apikey",
+	"privatekey", "passphrase", "credential",
+};
+
+static bool is_separator(char c)
+{
+	return c == '-' || c == '_' || c == '.' || c == ' ';
+}
+
+/* Lower-case `name` into `out` without separators; returns the length. */
+static size_t normalise(const char *name, size_t len, char *out)
+{
+	size_t n = 0;
+
+	if (len > CRED_NAME_MAX)
+		len = CRED_NAME_MAX;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (is_separator(c))
+			continue;
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		out[n++] = c;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+bool cred_name_like(const char *name, size_t len)
+{
+	char norm[CRED_NAME_MAX + 1];
+
+	/* A name with a NUL inside stops there: strstr needs a C string. */
+	normalise(name, len, norm);
+	for (size_t i = 0; i < sizeof cred_words / sizeof cred_words[0]; i++)
+		if (strstr(norm, cred_words[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* Length of the name part of one line: up to the first '=' or ':'. */
+static bool line_assigns(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] == '=' || line[i] == ':')
+			return cred_name_like(line, i);
+	return false;
+}
+
+bool cred_text_assigns(const char *text, size_t len)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i <= len; i++) {
+		if (i < len && text[i] != '\n')
+			continue;
+		if (line_assigns(text + start, i - start))
+			return true;
+		start = i + 1;
+	}
+	return false;
+}
+
+bool cred_text_private_key(const char *text, size_t len)
+{
+	const char *begin = memmem(text, len, CRED_PEM_BEGIN,
+	    strlen(CRED_PEM_BEGIN));
+
+	return begin != NULL && memmem(begin, len - (size_t)(begin - text),
+	    CRED_PEM_KEY, strlen(CRED_PEM_KEY)) != NULL;
+}

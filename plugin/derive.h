@@ -1,0 +1,39 @@
+/*
+ * derive: the rule-ready `k8s` object (docs/fields.md).
+ *
+ * analysisd's JSON decoder cannot look inside arrays of objects and cannot
+ * name keys with dots and slashes conveniently, so the facts rules need
+ * (is any container privileged? who is this service account? which command
+ * ran?) are computed here into flat scalar fields.  Field names are a
+ * contract with the rules (see docs/fields.md); never rename one.
+ */
+#ifndef DERIVE_H
+#define DERIVE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+/*
+ * derive_k8s(event, cluster, out):
+ * Compute the `k8s` object of audit Event `event` (read only; nothing of it
+ * is referenced by the result).  `cluster` (may be NULL) becomes
+ * k8s.cluster.  On success returns 0 and *out owns the new object; returns
+ * -ENOMEM (and *out is NULL) when memory runs out.
+ */
+int derive_k8s(const json_t *event, const char *cluster, json_t **out);
+
+/*
+ * derive_pick(event, has):
+ * The request body when it is an object for which has() is true, else the
+ * response body under the same condition, else NULL.  The bodies of the
+ * audit event: a request body shows what the client asked for, the response
+ * what the server stored (e.g. allocated node ports), so the request wins.
+ */
+const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *));
+
+/* objectRef.resource / objectRef.subresource of `event`, or NULL. */
+const char *derive_resource(const json_t *event);
+const char *derive_subresource(const json_t *event);
+
+#endif /* !DERIVE_H */

@@ -1,0 +1,64 @@
+/*
+ * derive_configmap: credentials kept in ConfigMaps.
+ */
+#include <string.h>
+
+#include "cred.h"
+#include "derive.h"
+#include "derive_configmap.h"
+
+bool configmap_key_is_credential(const char *section, const char *key,
+    const json_t *value)
+{
+	if (cred_name_like(key, strlen(key)))
+		return true;
+	if (strcmp(section, "data") != 0 || !json_is_string(value))
+		return false;
+	return cred_text_assigns(json_string_value(value),
+	    json_string_length(value)) ||
+	    cred_text_private_key(json_string_value(value),
+	    json_string_length(value));
+}
+
+static bool has_data(const json_t *body)
+{
+	return jobj(body, "data") != NULL || jobj(body, "binaryData") != NULL;
+}
+
+static bool is_configmap(const json_t *event)
+{
+	const char *r = derive_resource(event);
+
+	if (r != NULL)
+		return strcmp(r, "configmaps") == 0;
+	return jstreq(jget(event, "requestObject"), "kind", "ConfigMap") ||
+	    jstreq(jget(event, "responseObject"), "kind", "ConfigMap");
+}
+
+void derive_configmap(struct k8sobj *o, const json_t *event)
+{
+	static const char *const sections[] = { "data", "binaryData" };
+	const json_t *body;
+	struct strlist names, texts;
+
+	if (!is_configmap(event))
+		return;
+	body = derive_pick(event, has_data);
+	strlist_init(&names);
+	strlist_init(&texts);
+	for (size_t s = 0; s < 2; s++) {
+		const char *key;
+		json_t *value;
+
+		json_object_foreach(jobj(body, sections[s]), key, value) {
+			if (cred_name_like(key, strlen(key)))
+				strlist_add_str(&names, key);
+			else if (configmap_key_is_credential(sections[s], key, value))
+				strlist_add_str(&texts, key);
+		}
+	}
+	k8sobj_list(o, "credential_keys", &names);
+	k8sobj_list(o, "credential_value_keys", &texts);
+	strlist_free(&names);
+	strlist_free(&texts);
+}

@@ -1,0 +1,241 @@
+/*
+ * derive_pod: rule-ready fields of pod specs.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "derive.h"
+#include "derive_pod.h"
+
+/* What the containers of one pod spec add up to. */
+struct pod_facts {
+	bool privileged, escalation, run_as_root, non_root_false, unmasked;
+	struct strlist privileged_names, caps, host_ports, images, root_names;
+};
+
+/* Members that only a pod spec has (a Service's spec has none). */
+static const char *const pod_members[] = {
+	"containers", "initContainers", "ephemeralContainers", "hostNetwork",
+	"hostPID", "hostIPC", "volumes", "serviceAccountName",
+	"serviceAccount", "automountServiceAccountToken", "securityContext",
+};
+
+static bool is_pod_spec(const json_t *spec)
+{
+	if (!json_is_object(spec))
+		return false;
+	for (size_t i = 0; i < sizeof pod_members / sizeof pod_members[0]; i++)
+		if (json_object_get(spec, pod_members[i]) != NULL)
+			return true;
+	return false;
+}
+
+/* The pod spec inside a body, wherever its kind keeps it; NULL if none. */
+static const json_t *pod_spec_of(const json_t *body)
+{
+	const json_t *spec = jobj(body, "spec");
+	const json_t *t;
+
+	if (is_pod_spec(spec))
+		return spec;		/* Pod */
+	t = jobj(jobj(spec, "template"), "spec");
+	if (is_pod_spec(t))
+		return t;		/* Deployment, DaemonSet, Job, ... */
+	t = jobj(jobj(jobj(jobj(spec, "jobTemplate"), "spec"), "template"),
+	    "spec");
+	if (is_pod_spec(t))
+		return t;		/* CronJob */
+	t = jobj(jobj(body, "template"), "spec");
+	if (is_pod_spec(t))
+		return t;		/* PodTemplate */
+	return NULL;
+}
+
+static bool has_pod_spec(const json_t *body)
+{
+	return pod_spec_of(body) != NULL;
+}
+
+/* Kinds by resource, for bodies (patches) that do not name their kind. */
+static const char *const kinds[][2] = {
+	{ "pods", "Pod" }, { "deployments", "Deployment" },
+	{ "daemonsets", "DaemonSet" }, { "statefulsets", "StatefulSet" },
+	{ "replicasets", "ReplicaSet" }, { "jobs", "Job" },
+	{ "cronjobs", "CronJob" },
+	{ "replicationcontrollers", "ReplicationController" },
+	{ "podtemplates", "PodTemplate" },
+};
+
+static const char *kind_of(const json_t *body, const char *resource)
+{
+	const char *kind = jstr(body, "kind");
+
+	if (kind != NULL || resource == NULL)
+		return kind;
+	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+		if (strcmp(resource, kinds[i][0]) == 0)
+			return kinds[i][1];
+	return NULL;
+}
+
+static bool is_zero(const json_t *v)
+{
+	return json_is_number(v) && json_number_value(v) == 0;
+}
+
+static void container_ports(struct pod_facts *f, const json_t *c)
+{
+	size_t i;
+	json_t *port;
+
+	json_array_foreach(jarr(c, "ports"), i, port) {
+		json_t *hp = jget(port, "hostPort");
+		char buf[32];
+		int n;
+
+		if (!json_is_integer(hp) || json_integer_value(hp) == 0)
+			continue;
+		n = snprintf(buf, sizeof buf, "%lld",
+		    (long long)json_integer_value(hp));
+		strlist_add(&f->host_ports, buf, (size_t)n);
+	}
+}
+
+static void container_caps(struct pod_facts *f, const json_t *sc)
+{
+	size_t i;
+	json_t *cap;
+
+	json_array_foreach(jarr(jobj(sc, "capabilities"), "add"), i, cap)
+		strlist_add_str(&f->caps, json_string_value(cap));
+}
+
+/* One container; `pod_user` is the pod-level runAsUser (may be NULL). */
+static void container(struct pod_facts *f, const json_t *c,
+    const json_t *pod_user)
+{
+	const json_t *sc = jobj(c, "securityContext");
+	const json_t *user = jget(sc, "runAsUser");
+	const char *name = jstr(c, "name");
+
+	strlist_add_str(&f->images, jstr(c, "image"));
+	if (jtrue(sc, "privileged")) {
+		f->privileged = true;
+		strlist_add_str(&f->privileged_names, name);
+	}
+	if (jtrue(sc, "allowPrivilegeEscalation"))
+		f->escalation = true;
+	if (is_zero(user))
+		f->run_as_root = true;
+	/* The container's own runAsUser overrides the pod's. */
+	if (is_zero(user) || (user == NULL && is_zero(pod_user)))
+		strlist_add_str(&f->root_names, name);
+	if (jfalse(sc, "runAsNonRoot"))
+		f->non_root_false = true;
+	if (jstreq(sc, "procMount", "Unmasked"))
+		f->unmasked = true;
+	container_caps(f, sc);
+	container_ports(f, c);
+}
+
+static void containers(struct pod_facts *f, const json_t *spec)
+{
+	static const char *const lists[] = {
+		"initContainers", "containers", "ephemeralContainers",
+	};
+	const json_t *pod_user = jget(jobj(spec, "securityContext"), "runAsUser");
+
+	for (size_t l = 0; l < sizeof lists / sizeof lists[0]; l++) {
+		size_t i;
+		json_t *c;
+
+		json_array_foreach(jarr(spec, lists[l]), i, c)
+			container(f, c, pod_user);
+	}
+}
+
+static void host_paths(struct k8sobj *o, const json_t *spec)
+{
+	struct strlist paths;
+	size_t i;
+	json_t *vol;
+
+	strlist_init(&paths);
+	json_array_foreach(jarr(spec, "volumes"), i, vol)
+		strlist_add_str(&paths, jstr(jobj(vol, "hostPath"), "path"));
+	k8sobj_list(o, "host_paths", &paths);
+	strlist_free(&paths);
+}
+
+static void pod_level(struct k8sobj *o, struct pod_facts *f,
+    const json_t *spec)
+{
+	const json_t *psc = jobj(spec, "securityContext");
+	const char *sa = jstr(spec, "serviceAccountName");
+	const json_t *automount = jget(spec, "automountServiceAccountToken");
+
+	if (jtrue(spec, "hostNetwork"))
+		k8sobj_bool(o, "host_network", true);
+	if (jtrue(spec, "hostPID"))
+		k8sobj_bool(o, "host_pid", true);
+	if (jtrue(spec, "hostIPC"))
+		k8sobj_bool(o, "host_ipc", true);
+	host_paths(o, spec);
+	if (is_zero(jget(psc, "runAsUser")))
+		f->run_as_root = true;
+	if (jfalse(psc, "runAsNonRoot"))
+		f->non_root_false = true;
+	k8sobj_str(o, "service_account", sa ? sa : jstr(spec, "serviceAccount"));
+	if (json_is_boolean(automount))
+		k8sobj_bool(o, "automount_token", json_is_true(automount));
+}
+
+static void facts_init(struct pod_facts *f)
+{
+	memset(f, 0, sizeof *f);
+	strlist_init(&f->privileged_names);
+	strlist_init(&f->caps);
+	strlist_init(&f->host_ports);
+	strlist_init(&f->images);
+	strlist_init(&f->root_names);
+}
+
+static void facts_put(struct k8sobj *o, struct pod_facts *f)
+{
+	if (f->privileged)
+		k8sobj_bool(o, "privileged", true);
+	k8sobj_list(o, "privileged_containers", &f->privileged_names);
+	if (f->escalation)
+		k8sobj_bool(o, "allow_privilege_escalation", true);
+	k8sobj_list(o, "capabilities_added", &f->caps);
+	k8sobj_list(o, "host_ports", &f->host_ports);
+	if (f->run_as_root)
+		k8sobj_bool(o, "run_as_root", true);
+	k8sobj_list(o, "run_as_root_containers", &f->root_names);
+	if (f->non_root_false)
+		k8sobj_bool(o, "run_as_non_root", false);
+	if (f->unmasked)
+		k8sobj_bool(o, "proc_mount_unmasked", true);
+	k8sobj_list(o, "images", &f->images);
+	strlist_free(&f->privileged_names);
+	strlist_free(&f->caps);
+	strlist_free(&f->host_ports);
+	strlist_free(&f->images);
+	strlist_free(&f->root_names);
+}
+
+void derive_pod(struct k8sobj *o, const json_t *event)
+{
+	const json_t *body = derive_pick(event, has_pod_spec);
+	const json_t *spec;
+	struct pod_facts f;
+
+	if (body == NULL)
+		return;
+	spec = pod_spec_of(body);
+	k8sobj_str(o, "workload_kind", kind_of(body, derive_resource(event)));
+	facts_init(&f);
+	containers(&f, spec);
+	pod_level(o, &f, spec);
+	facts_put(o, &f);
+}

@@ -1,0 +1,63 @@
+/*
+ * derive_service: rule-ready fields of Services.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "derive.h"
+#include "derive_service.h"
+
+static bool has_type(const json_t *body)
+{
+	return jstr(jobj(body, "spec"), "type") != NULL;
+}
+
+static bool has_node_port(const json_t *body)
+{
+	size_t i;
+	json_t *port;
+
+	json_array_foreach(jarr(jobj(body, "spec"), "ports"), i, port)
+		if (json_is_integer(jget(port, "nodePort")))
+			return true;
+	return false;
+}
+
+static bool is_service(const json_t *event)
+{
+	const char *r = derive_resource(event);
+	const json_t *req = jget(event, "requestObject");
+	const json_t *resp = jget(event, "responseObject");
+
+	if (r != NULL)
+		return strcmp(r, "services") == 0 && !derive_subresource(event);
+	return jstreq(req, "kind", "Service") || jstreq(resp, "kind", "Service");
+}
+
+void derive_service(struct k8sobj *o, const json_t *event)
+{
+	const json_t *body;
+	struct strlist ports;
+	size_t i;
+	json_t *port;
+
+	if (!is_service(event))
+		return;
+	k8sobj_str(o, "service_type",
+	    jstr(jobj(derive_pick(event, has_type), "spec"), "type"));
+	body = derive_pick(event, has_node_port);
+	strlist_init(&ports);
+	json_array_foreach(jarr(jobj(body, "spec"), "ports"), i, port) {
+		json_t *np = jget(port, "nodePort");
+		char buf[32];
+		int n;
+
+		if (!json_is_integer(np))
+			continue;
+		n = snprintf(buf, sizeof buf, "%lld",
+		    (long long)json_integer_value(np));
+		strlist_add(&ports, buf, (size_t)n);
+	}
+	k8sobj_list(o, "node_ports", &ports);
+	strlist_free(&ports);
+}

@@ -1,0 +1,20 @@
+/*
+ * derive_service: rule-ready fields of Services.
+ */
+#ifndef DERIVE_SERVICE_H
+#define DERIVE_SERVICE_H
+
+#include <jansson.h>
+
+#include "k8sobj.h"
+
+/*
+ * derive_service(o, event):
+ * For services (resource `services` or kind Service) add k8s.service_type
+ * (spec.type) and k8s.node_ports (spec.ports[].nodePort), each from the
+ * request body when it has it, else from the response (which shows the
+ * defaulted type and the allocated node ports).  Errors are recorded in `o`.
+ */
+void derive_service(struct k8sobj *o, const json_t *event);
+
+#endif /* !DERIVE_SERVICE_H */

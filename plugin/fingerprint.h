@@ -1,0 +1,39 @@
+/*
+ * fingerprint: the marker that replaces a redacted value.
+ *
+ * The marker is fixed text plus the first 16 hex digits of an HMAC-SHA256 of
+ * the value under the host-local key: analysts can see that two events carry
+ * the same secret without seeing it, and nobody without the key can test
+ * guesses against the marker.
+ */
+#ifndef FINGERPRINT_H
+#define FINGERPRINT_H
+
+#include <stddef.h>
+
+#define FINGERPRINT_PREFIX "[REDACTED hmac-sha256:"
+#define FINGERPRINT_HEX 16
+/* Length of a marker, without its NUL. */
+#define FINGERPRINT_LEN (sizeof FINGERPRINT_PREFIX - 1 + FINGERPRINT_HEX + 1)
+
+/*
+ * fingerprint_marker(key, keylen, data, len, out):
+ * Write into `out` the NUL-terminated marker
+ * "[REDACTED hmac-sha256:<16 hex>]" for the `len` bytes at `data` (which may
+ * be NULL when len is 0).  Returns 0, or -EIO when libcrypto fails.
+ */
+int fingerprint_marker(const unsigned char *key, size_t keylen,
+    const void *data, size_t len, char out[FINGERPRINT_LEN + 1]);
+
+/*
+ * fingerprint_marker_b64(key, keylen, text, len, out):
+ * As fingerprint_marker(), but when `text` is valid standard base64 (as the
+ * values of a Secret's `data` are) the decoded bytes are fingerprinted, so a
+ * secret written once through `data` and once through `stringData` gets the
+ * same marker.  Text that is not base64 is fingerprinted as it is.
+ * Returns 0, -ENOMEM or -EIO.
+ */
+int fingerprint_marker_b64(const unsigned char *key, size_t keylen,
+    const char *text, size_t len, char out[FINGERPRINT_LEN + 1]);
+
+#endif /* !FINGERPRINT_H */

@@ -1,0 +1,477 @@
+/*
+ * fit: make an event fit analysisd's limits by dropping whole parts.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fit.h"
+
+/* ---- measuring ---------------------------------------------------------- */
+
+static const char *const static_fields[] = {
+	"srcip", "dstip", "srcport", "dstport", "protocol", "action",
+	"srcuser", "dstuser", "id", "status", "url", "data", "extra_data",
+	"systemname",
+};
+
+static bool is_static(const char *key)
+{
+	for (size_t i = 0; i < sizeof static_fields / sizeof *static_fields; i++)
+		if (strcmp(key, static_fields[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Nesting depth of `v` itself: 0 for scalars, 1 + children for containers. */
+static size_t depth_of(const json_t *v)
+{
+	size_t max = 0, d, i;
+	const char *key;
+	json_t *child;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			if ((d = depth_of(child)) > max)
+				max = d;
+		return max + 1;
+	}
+	if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, key, child)
+			if ((d = depth_of(child)) > max)
+				max = d;
+		return max + 1;
+	}
+	return 0;
+}
+
+static void count(const json_t *obj, bool top, size_t depth,
+    struct fit_measure *m)
+{
+	const char *key;
+	json_t *v;
+
+	if (depth > m->depth)
+		m->depth = depth;
+	json_object_foreach((json_t *)obj, key, v) {
+		if (json_is_object(v)) {
+			count(v, false, depth + 1, m);
+			continue;
+		}
+		if (json_is_array(v) && depth + depth_of(v) > m->depth)
+			m->depth = depth + depth_of(v);
+		if (!(top && is_static(key)))
+			m->fields++;
+	}
+}
+
+void fit_measure(const json_t *event, struct fit_measure *m)
+{
+	m->fields = 0;
+	m->depth = 0;
+	if (json_is_object(event))
+		count(event, true, 1, m);
+}
+
+/* ---- bounded serialization --------------------------------------------- */
+
+struct sink {
+	char *buf;
+	size_t len, cap, max;
+	int err;
+};
+
+static int sink_write(const char *s, size_t n, void *data)
+{
+	struct sink *k = data;
+	size_t cap;
+	char *buf;
+
+	if (n > k->max - k->len) {
+		k->err = -E2BIG;
+		return -1;
+	}
+	if (k->len + n + 1 > k->cap) {
+		cap = k->cap ? k->cap : 4096;
+		while (cap < k->len + n + 1)
+			cap *= 2;
+		if (cap > k->max + 1)
+			cap = k->max + 1;
+		buf = realloc(k->buf, cap);
+		if (buf == NULL) {
+			k->err = -ENOMEM;
+			return -1;
+		}
+		k->buf = buf;
+		k->cap = cap;
+	}
+	memcpy(k->buf + k->len, s, n);
+	k->len += n;
+	return 0;
+}
+
+int fit_dump(const json_t *v, size_t max_bytes, char **out, size_t *outlen)
+{
+	struct sink k = { NULL, 0, 0, max_bytes, 0 };
+
+	*out = NULL;
+	*outlen = 0;
+	/* An empty write makes sure there is a buffer with room for the NUL. */
+	if (sink_write("", 0, &k) != 0 ||
+	    json_dump_callback(v, sink_write, &k, JSON_COMPACT) != 0) {
+		free(k.buf);
+		return k.err ? k.err : -ENOMEM;
+	}
+	k.buf[k.len] = '\0';
+	*out = k.buf;
+	*outlen = k.len;
+	return 0;
+}
+
+/* ---- undo log ----------------------------------------------------------- */
+
+/* One member removed or replaced: parent[key] (or parent[index]) was value. */
+struct undo_entry {
+	json_t *parent;		/* referenced */
+	char *key;		/* NULL: array element `index` */
+	size_t index;
+	json_t *value;		/* referenced; NULL: the member did not exist */
+};
+
+struct undo {
+	struct undo_entry *v;
+	size_t n, cap;
+	int err;
+};
+
+static struct undo_entry *undo_push(struct undo *u, json_t *parent,
+    const char *key, size_t index, json_t *old)
+{
+	struct undo_entry *e;
+
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? 2 * u->cap : 16;
+		struct undo_entry *v = realloc(u->v, cap * sizeof *v);
+
+		if (v == NULL)
+			return NULL;
+		u->v = v;
+		u->cap = cap;
+	}
+	e = &u->v[u->n];
+	e->key = key ? strdup(key) : NULL;
+	if (key != NULL && e->key == NULL)
+		return NULL;
+	e->parent = json_incref(parent);
+	e->index = index;
+	e->value = json_incref(old);
+	u->n++;
+	return e;
+}
+
+/* Remove parent[key], keeping it for undo.  Returns 1 if removed, 0, <0. */
+static int undo_remove(struct undo *u, json_t *parent, const char *key)
+{
+	json_t *old = json_object_get(parent, key);
+
+	if (old == NULL)
+		return 0;
+	if (undo_push(u, parent, key, 0, old) == NULL)
+		return -ENOMEM;
+	json_object_del(parent, key);
+	return 1;
+}
+
+/* Set parent[key] (or parent[index]) to `repl` (stolen), keeping the old. */
+static int undo_set(struct undo *u, json_t *parent, const char *key,
+    size_t index, json_t *repl)
+{
+	json_t *old = key ? json_object_get(parent, key) :
+	    json_array_get(parent, index);
+	int rc;
+
+	if (repl == NULL || undo_push(u, parent, key, index, old) == NULL) {
+		json_decref(repl);
+		return -ENOMEM;
+	}
+	rc = key ? json_object_set_new(parent, key, repl) :
+	    json_array_set_new(parent, index, repl);
+	return rc == 0 ? 1 : -ENOMEM;
+}
+
+static void undo_entry_free(struct undo_entry *e)
+{
+	json_decref(e->parent);
+	json_decref(e->value);
+	free(e->key);
+}
+
+/* Put everything back, newest first.  Restoring only reuses memory. */
+static void undo_rollback(struct undo *u)
+{
+	while (u->n > 0) {
+		struct undo_entry *e = &u->v[--u->n];
+
+		if (e->key == NULL)
+			json_array_set(e->parent, e->index, e->value);
+		else if (e->value == NULL)
+			json_object_del(e->parent, e->key);
+		else
+			json_object_set(e->parent, e->key, e->value);
+		undo_entry_free(e);
+	}
+	free(u->v);
+	u->v = NULL;
+	u->cap = 0;
+}
+
+static void undo_commit(struct undo *u)
+{
+	for (size_t i = 0; i < u->n; i++)
+		undo_entry_free(&u->v[i]);
+	free(u->v);
+	u->v = NULL;
+	u->n = u->cap = 0;
+}
+
+/* ---- drop steps --------------------------------------------------------- */
+
+/* Each step returns how many parts it changed, or a negative errno. */
+typedef int (*drop_step)(json_t *event, struct undo *u);
+
+static int add_result(int total, int rc)
+{
+	if (rc < 0 || total < 0)
+		return rc < 0 ? rc : total;
+	return total + rc;
+}
+
+static int drop_managed_in(json_t *v, struct undo *u, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int total = 0;
+
+	if (depth > FIT_MAX_DEPTH * 2)
+		return 0;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			total = add_result(total, drop_managed_in(child, u,
+			    depth + 1));
+		return total;
+	}
+	if (!json_is_object(v))
+		return 0;
+	total = undo_remove(u, json_object_get(v, "metadata"),
+	    "managedFields");
+	json_object_foreach(v, key, child)
+		total = add_result(total, drop_managed_in(child, u, depth + 1));
+	return total;
+}
+
+static int drop_managed(json_t *event, struct undo *u)
+{
+	int total = drop_managed_in(json_object_get(event, "requestObject"),
+	    u, 0);
+
+	return add_result(total, drop_managed_in(json_object_get(event,
+	    "responseObject"), u, 0));
+}
+
+static int drop_response(json_t *event, struct undo *u)
+{
+	return undo_remove(u, event, "responseObject");
+}
+
+static int drop_request(json_t *event, struct undo *u)
+{
+	return undo_remove(u, event, "requestObject");
+}
+
+static json_t *dropped_marker(size_t len)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "[DROPPED %zu bytes]", len);
+	return json_string(buf);
+}
+
+/* Replace strings longer than `limit` in object or array `v` (one level). */
+static int drop_long_members(json_t *v, size_t limit, struct undo *u)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int total = 0;
+
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			if (json_is_string(child) &&
+			    json_string_length(child) > limit)
+				total = add_result(total, undo_set(u, v, NULL, i,
+				    dropped_marker(json_string_length(child))));
+		return total;
+	}
+	json_object_foreach(v, key, child)
+		if (json_is_string(child) && json_string_length(child) > limit)
+			total = add_result(total, undo_set(u, v, key, 0,
+			    dropped_marker(json_string_length(child))));
+	return total;
+}
+
+static int drop_annotation_values(json_t *event, struct undo *u)
+{
+	json_t *a = json_object_get(event, "annotations");
+
+	if (!json_is_object(a))
+		return 0;
+	return drop_long_members(a, FIT_LONG_ANNOTATION, u);
+}
+
+static int drop_long_in(json_t *v, struct undo *u, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+	int total;
+
+	if (depth > FIT_MAX_DEPTH * 2 || !(json_is_object(v) ||
+	    json_is_array(v)))
+		return 0;
+	total = drop_long_members(v, FIT_LONG_STRING, u);
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, child)
+			total = add_result(total, drop_long_in(child, u,
+			    depth + 1));
+		return total;
+	}
+	json_object_foreach(v, key, child) {
+		if (depth == 0 && strcmp(key, "k8s") == 0)
+			continue;	/* derived fields are already bounded */
+		total = add_result(total, drop_long_in(child, u, depth + 1));
+	}
+	return total;
+}
+
+static int drop_long_strings(json_t *event, struct undo *u)
+{
+	return drop_long_in(event, u, 0);
+}
+
+static int drop_annotations(json_t *event, struct undo *u)
+{
+	return undo_remove(u, event, "annotations");
+}
+
+static int drop_user_extra(json_t *event, struct undo *u)
+{
+	int total = undo_remove(u, json_object_get(event, "user"), "extra");
+
+	return add_result(total, undo_remove(u,
+	    json_object_get(event, "impersonatedUser"), "extra"));
+}
+
+/*
+ * bytes_only: the step cannot lower the field count (it shortens values), so
+ * it is skipped while the event has too many fields and only used when the
+ * text is too long.
+ */
+static const struct {
+	const char *name;
+	drop_step step;
+	bool bytes_only;
+} steps[] = {
+	{ "managedFields", drop_managed, false },
+	{ "responseObject", drop_response, false },
+	{ "requestObject", drop_request, false },
+	{ "annotationValues", drop_annotation_values, true },
+	{ "longStrings", drop_long_strings, true },
+	{ "annotations", drop_annotations, false },
+	{ "userExtra", drop_user_extra, false },
+};
+
+/* ---- fitting ------------------------------------------------------------ */
+
+/*
+ * 0 with the text when `event` fits; -EMLINK when it has too many fields or
+ * is nested too deep; -E2BIG when its text is too long; -ENOMEM.
+ */
+static int try_fit(const json_t *event, const struct fit_limits *lim,
+    char **out, size_t *outlen)
+{
+	struct fit_measure m;
+
+	/* Counting is cheaper than serializing: it goes first. */
+	fit_measure(event, &m);
+	if (m.fields > lim->max_fields || m.depth > FIT_MAX_DEPTH)
+		return -EMLINK;
+	return fit_dump(event, lim->max_bytes, out, outlen);
+}
+
+/* Append `name` to k8s.dropped (kept for undo like any other change). */
+static int record_drop(json_t *event, struct undo *u, const char *name)
+{
+	json_t *k8s = json_object_get(event, "k8s");
+	const char *prev = json_string_value(json_object_get(k8s, "dropped"));
+	char buf[sizeof FIT_DROP_ORDER];
+
+	if (!json_is_object(k8s))
+		return 0;
+	snprintf(buf, sizeof buf, "%s%s%s", prev ? prev : "", prev ? "," : "",
+	    name);
+	return undo_set(u, k8s, "dropped", 0, json_string(buf));
+}
+
+static enum fit_status fail(struct undo *u, int rc)
+{
+	undo_rollback(u);
+	return rc == -ENOMEM ? FIT_NOMEM : FIT_TOO_BIG;
+}
+
+/*
+ * Apply the first step (in order) that changes something for failure `rc`.
+ * Returns 1 when one did, 0 when none can, or a negative errno.
+ */
+static int next_drop(json_t *event, struct undo *u, int rc)
+{
+	for (size_t i = 0; i < sizeof steps / sizeof *steps; i++) {
+		int changed;
+
+		if (steps[i].bytes_only && rc != -E2BIG)
+			continue;
+		/* Steps already applied find nothing left and return 0. */
+		changed = steps[i].step(event, u);
+		if (changed < 0)
+			return changed;
+		if (changed == 0)
+			continue;
+		changed = record_drop(event, u, steps[i].name);
+		return changed < 0 ? changed : 1;
+	}
+	return 0;
+}
+
+enum fit_status fit_event(json_t *event, const struct fit_limits *lim,
+    char **out, size_t *outlen, bool *trimmed)
+{
+	struct undo u = { NULL, 0, 0, 0 };
+	int rc, step;
+
+	*trimmed = false;
+	rc = try_fit(event, lim, out, outlen);
+	while (rc == -E2BIG || rc == -EMLINK) {
+		step = next_drop(event, &u, rc);
+		if (step <= 0)
+			return fail(&u, step < 0 ? step : rc);
+		*trimmed = true;
+		rc = try_fit(event, lim, out, outlen);
+	}
+	if (rc != 0) {
+		*trimmed = false;
+		return fail(&u, rc);
+	}
+	undo_commit(&u);
+	return FIT_OK;
+}

@@ -1,0 +1,97 @@
+/*
+ * fit: make an event fit analysisd's limits by dropping whole parts.
+ *
+ * analysisd silently loses a datagram longer than it reads, ignores every
+ * field past its decoder's limit, and cannot parse JSON nested deeper than
+ * cJSON's limit.  fit measures an event as analysisd would see it and, when
+ * it does not fit, drops whole parts in a fixed order (FIT_DROP_ORDER),
+ * never cutting bytes inside a value.
+ */
+#ifndef FIT_H
+#define FIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* cJSON's CJSON_NESTING_LIMIT: deeper text does not parse at all. */
+#define FIT_MAX_DEPTH 1000
+/* Annotation values longer than this are dropped in step 4. */
+#define FIT_LONG_ANNOTATION 256
+/* Other strings longer than this are dropped in step 5. */
+#define FIT_LONG_STRING 1024
+
+/*
+ * The drop steps, in order, by the name recorded in k8s.dropped:
+ *  1 managedFields     metadata.managedFields anywhere in the bodies
+ *  2 responseObject
+ *  3 requestObject
+ *  4 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *                      "[DROPPED <n> bytes]"
+ *  5 longStrings       any other string > FIT_LONG_STRING bytes (outside
+ *                      `k8s`) becomes "[DROPPED <n> bytes]"
+ *  6 annotations       the whole annotations object
+ *  7 userExtra         user.extra and impersonatedUser.extra
+ * Steps are tried in this order and each is applied only while the event
+ * does not fit; steps 4 and 5 shorten values without removing fields, so
+ * they are passed over while the problem is the field count (or depth) and
+ * used once the problem is the text length.
+ */
+#define FIT_DROP_ORDER \
+	"managedFields,responseObject,requestObject,annotationValues," \
+	"longStrings,annotations,userExtra"
+
+struct fit_limits {
+	size_t max_bytes;	/* longest JSON text */
+	size_t max_fields;	/* analysisd decoder_order_size */
+};
+
+struct fit_measure {
+	size_t fields;	/* dynamic fields analysisd's JSON decoder makes */
+	size_t depth;	/* deepest nesting of objects and arrays; {} is 1 */
+};
+
+enum fit_status {
+	FIT_OK,
+	FIT_TOO_BIG,	/* does not fit with every droppable part gone */
+	FIT_NOMEM
+};
+
+/*
+ * fit_measure(event, m):
+ * Count the fields of object `event` exactly as Wazuh 4.x analysisd's JSON
+ * decoder (json_decoder.c, default json_null_field=string and
+ * json_array_structure=array) makes them: each string, number, boolean and
+ * null member is one field named by its dot-joined path, each array is one
+ * field (its JSON text) whatever it holds, an object adds its members' fields
+ * and nothing itself (so {} adds none), and the top-level members that
+ * analysisd maps to static fields (srcip, dstip, srcport, dstport, protocol,
+ * action, srcuser, dstuser, id, status, url, data, extra_data, systemname)
+ * are not counted.  Never fails.
+ */
+void fit_measure(const json_t *event, struct fit_measure *m);
+
+/*
+ * fit_dump(v, max_bytes, out, outlen):
+ * Serialize `v` compactly.  Returns 0 with *out a NUL-terminated text of
+ * *outlen <= max_bytes bytes that the caller frees; -E2BIG (and *out NULL)
+ * as soon as the text would be longer, without serializing the rest;
+ * -ENOMEM.
+ */
+int fit_dump(const json_t *v, size_t max_bytes, char **out, size_t *outlen);
+
+/*
+ * fit_event(event, lim, out, outlen, trimmed):
+ * Serialize `event` (an audit Event whose `k8s` member is an object; owned
+ * by the caller) within `lim`, dropping parts in FIT_DROP_ORDER only while
+ * it does not fit, and naming each part dropped in k8s.dropped.
+ * FIT_OK: *out (caller frees) holds *outlen bytes; *trimmed tells whether
+ *     anything was dropped, and `event` is left as sent.
+ * FIT_TOO_BIG / FIT_NOMEM: *out is NULL and every drop is undone, so
+ *     `event` is as it was passed in.
+ */
+enum fit_status fit_event(json_t *event, const struct fit_limits *lim,
+    char **out, size_t *outlen, bool *trimmed);
+
+#endif /* !FIT_H */

@@ -1,0 +1,442 @@
+/*
+ * redact: replace the secret values of an audit event by fingerprints.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cred.h"
+#include "derive_configmap.h"
+#include "fingerprint.h"
+#include "k8sobj.h"
+#include "redact.h"
+#include "redact_text.h"
+
+#define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
+#define OPENSHIFT_TOKEN "openshift.io/token-secret.value"
+/* Bodies nest far less; this only bounds recursion on hostile input. */
+#define MAX_DEPTH 4096
+/* Annotations embedded in annotations in ...: real ones nest once. */
+#define MAX_EMBED 4
+
+/* What the request says a body is, when the body itself may not say. */
+enum hint {
+	HINT_NONE = 0,
+	HINT_SECRET = 1 << 0,		/* resource secrets */
+	HINT_TOKEN_REQUEST = 1 << 1,	/* serviceaccounts/token */
+	HINT_TOKEN_REVIEW = 1 << 2,	/* tokenreviews */
+	HINT_CONFIGMAP = 1 << 3,	/* configmaps */
+};
+
+struct redactor {
+	const unsigned char *key;
+	size_t keylen;
+	unsigned long count;
+	int err;	/* first error; once set, nothing more is done */
+	int embed;	/* depth of last-applied annotations being redacted */
+};
+
+static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
+
+/* The marker for `v`: a string's bytes, anything else's compact JSON. */
+static json_t *marker_of(struct redactor *r, const json_t *v, bool b64)
+{
+	char mark[FINGERPRINT_LEN + 1];
+	char *text = NULL;
+	const char *s;
+	size_t len;
+	int rc;
+
+	if (json_is_string(v)) {
+		s = json_string_value(v);
+		len = json_string_length(v);
+	} else {
+		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
+		    JSON_ENCODE_ANY);
+		if (text == NULL) {
+			r->err = -ENOMEM;
+			return NULL;
+		}
+		s = text;
+		len = strlen(text);
+		b64 = false;
+	}
+	if (b64)
+		rc = fingerprint_marker_b64(r->key, r->keylen, s, len, mark);
+	else
+		rc = fingerprint_marker(r->key, r->keylen, s, len, mark);
+	free(text);
+	if (rc != 0) {
+		r->err = rc;
+		return NULL;
+	}
+	return json_string(mark);
+}
+
+/*
+ * A value that already is a marker is left alone: a body can be reached
+ * twice (a JSON patch's replacement Secret) and events can be replayed.
+ */
+static bool is_marker(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) == FINGERPRINT_LEN &&
+	    strncmp(json_string_value(v), FINGERPRINT_PREFIX,
+	    sizeof FINGERPRINT_PREFIX - 1) == 0;
+}
+
+/* Replace member `key` of `obj` (when present, not null, not a marker). */
+static void replace_member(struct redactor *r, json_t *obj, const char *key,
+    bool b64)
+{
+	json_t *v = json_object_get(obj, key);
+	json_t *m;
+
+	if (r->err != 0 || v == NULL || json_is_null(v) || is_marker(v))
+		return;
+	m = marker_of(r, v, b64);
+	if (m == NULL)
+		return;
+	if (json_object_set_new(obj, key, m) != 0) {
+		r->err = -ENOMEM;
+		return;
+	}
+	r->count++;
+}
+
+/* Replace every value of map `map` (a Secret's data or stringData). */
+static void replace_values(struct redactor *r, json_t *map, bool b64)
+{
+	void *it;
+
+	for (it = json_object_iter(map); it && r->err == 0;
+	    it = json_object_iter_next(map, it)) {
+		json_t *v = json_object_iter_value(it);
+		json_t *m;
+
+		if (json_is_null(v) || is_marker(v))
+			continue;	/* null: a merge patch deleting the key */
+		m = marker_of(r, v, b64);
+		if (m == NULL)
+			return;
+		if (json_object_iter_set_new(map, it, m) != 0) {
+			r->err = -ENOMEM;
+			return;
+		}
+		r->count++;
+	}
+}
+
+/* Member `key` of `obj` holds secret values: each, or all of it. */
+static void redact_map_member(struct redactor *r, json_t *obj,
+    const char *key, bool b64)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_object(v))
+		replace_values(r, v, b64);
+	else
+		replace_member(r, obj, key, b64);
+}
+
+static void redact_secret(struct redactor *r, json_t *obj)
+{
+	redact_map_member(r, obj, "data", true);
+	redact_map_member(r, obj, "stringData", false);
+}
+
+/* Redact the credentials inside the text of string member `key` of `obj`. */
+static void redact_text_member(struct redactor *r, json_t *obj,
+    const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+	unsigned long n = 0;
+	size_t len;
+	char *text;
+	int rc;
+
+	rc = redact_text(r->key, r->keylen, json_string_value(v),
+	    json_string_length(v), &text, &len, &n);
+	if (rc != 0) {
+		r->err = rc;
+		return;
+	}
+	if (n > 0 && json_object_set_new(obj, key, json_stringn(text, len)) != 0)
+		r->err = -ENOMEM;
+	else
+		r->count += n;
+	free(text);
+}
+
+/*
+ * Member `member` of `obj` is the value of ConfigMap key `name`, known to
+ * hold a credential.  When the key's name says so, or the value is not
+ * text, it goes whole; a text that only contains credentials ("a file")
+ * loses just their values, so the rest stays readable.
+ */
+static void redact_configmap_entry(struct redactor *r, json_t *obj,
+    const char *member, const char *name)
+{
+	json_t *v = json_object_get(obj, member);
+
+	if (cred_name_like(name, strlen(name)) || !json_is_string(v))
+		replace_member(r, obj, member, false);
+	else
+		redact_text_member(r, obj, member);
+}
+
+static void redact_configmap_map(struct redactor *r, json_t *map,
+    const char *section)
+{
+	const char *key;
+	json_t *v;
+
+	/* Replacing the value of an existing key keeps the iteration valid. */
+	json_object_foreach(map, key, v) {
+		if (r->err != 0)
+			return;
+		if (json_is_null(v) || is_marker(v) ||
+		    !configmap_key_is_credential(section, key, v))
+			continue;
+		redact_configmap_entry(r, map, key, key);
+	}
+}
+
+static void redact_configmap(struct redactor *r, json_t *obj)
+{
+	redact_configmap_map(r, jobj(obj, "data"), "data");
+	redact_configmap_map(r, jobj(obj, "binaryData"), "binaryData");
+}
+
+/* Cheap test: can redaction change anything inside this JSON text? */
+static bool embed_worth_parsing(const char *s, size_t len, unsigned hint)
+{
+	static const char *const needles[] = {
+		"Secret", "Token", "ConfigMap", OPENSHIFT_TOKEN, LAST_APPLIED,
+		"\\u",	/* an escaped kind name would hide from the others */
+	};
+
+	if (hint != HINT_NONE)
+		return true;
+	for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+		if (memmem(s, len, needles[i], strlen(needles[i])) != NULL)
+			return true;
+	return false;
+}
+
+/*
+ * Member `key` of `obj` is JSON text of a whole object: parse it, redact it
+ * as a body with `hint`, and write it back when something changed.  Text
+ * that does not parse is replaced whole when the hint says it is a secret.
+ */
+static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
+    unsigned hint, int depth)
+{
+	json_t *v = json_object_get(obj, key);
+	unsigned long before = r->count;
+	json_t *inner;
+	char *text;
+
+	if (!json_is_string(v) || r->embed >= MAX_EMBED ||
+	    !embed_worth_parsing(json_string_value(v), json_string_length(v),
+	    hint))
+		return;
+	inner = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
+	if (inner == NULL) {
+		if (hint & HINT_SECRET)
+			replace_member(r, obj, key, false);
+		return;
+	}
+	r->embed++;
+	walk(r, inner, hint, depth + 1);
+	r->embed--;
+	if (r->err == 0 && r->count != before) {
+		text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY);
+		if (text == NULL || json_object_set_new(obj, key,
+		    json_string(text)) != 0)
+			r->err = -ENOMEM;
+		free(text);
+	}
+	json_decref(inner);
+}
+
+static void redact_annotations(struct redactor *r, json_t *ann,
+    unsigned hint, int depth)
+{
+	if (!json_is_object(ann))
+		return;
+	redact_embedded(r, ann, LAST_APPLIED, hint, depth);
+	replace_member(r, ann, OPENSHIFT_TOKEN, false);
+}
+
+/* JSON pointer `path` is `prefix` or below it. */
+static bool path_under(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return strncmp(path, prefix, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* One JSON-patch operation on a Secret. */
+static void secret_patch_op(struct redactor *r, json_t *op, int depth)
+{
+	const char *path = jstr(op, "path");
+	json_t *value = jget(op, "value");
+
+	if (path == NULL || value == NULL)
+		return;
+	if (strcmp(path, "/data") == 0 || strcmp(path, "/stringData") == 0)
+		redact_map_member(r, op, "value", path[1] == 'd');
+	else if (path_under(path, "/data") || path_under(path, "/stringData"))
+		replace_member(r, op, "value", path[1] == 'd');
+	else if (path[0] == '\0' || strcmp(path, "/") == 0)
+		walk(r, value, HINT_SECRET, depth + 1);
+	else if (strcmp(path, "/metadata") == 0)
+		redact_annotations(r, jobj(value, "annotations"), HINT_SECRET,
+		    depth);
+	else if (strcmp(path, "/metadata/annotations") == 0)
+		redact_annotations(r, value, HINT_SECRET, depth);
+	else if (strcmp(path, "/metadata/annotations/kubectl.kubernetes.io~1"
+	    "last-applied-configuration") == 0)
+		redact_embedded(r, op, "value", HINT_SECRET, depth);
+}
+
+/* One JSON-patch operation on a ConfigMap. */
+static void configmap_patch_op(struct redactor *r, json_t *op)
+{
+	const char *path = jstr(op, "path");
+	json_t *value = jget(op, "value");
+	const char *section, *name;
+
+	if (path == NULL || value == NULL)
+		return;
+	section = path_under(path, "/data") ? "data" :
+	    path_under(path, "/binaryData") ? "binaryData" : NULL;
+	if (section == NULL)
+		return;
+	if (strchr(path + 1, '/') == NULL) {
+		redact_configmap_map(r, jobj(op, "value"), section);
+		return;
+	}
+	name = strchr(path + 1, '/') + 1;
+	if (configmap_key_is_credential(section, name, value))
+		redact_configmap_entry(r, op, "value", name);
+}
+
+static void walk_patch(struct redactor *r, json_t *ops, unsigned hint,
+    int depth)
+{
+	size_t i;
+	json_t *op;
+
+	json_array_foreach(ops, i, op) {
+		if (r->err != 0 || !json_is_object(op))
+			return;
+		if (hint & HINT_SECRET)
+			secret_patch_op(r, op, depth);
+		if (hint & HINT_CONFIGMAP)
+			configmap_patch_op(r, op);
+	}
+}
+
+/* Redactions that apply to `obj` itself, by its kind or by the hint. */
+static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
+    int depth)
+{
+	const char *kind = jstr(obj, "kind");
+
+	if ((kind && strcmp(kind, "Secret") == 0) || (hint & HINT_SECRET))
+		redact_secret(r, obj);
+	if ((kind && strcmp(kind, "TokenRequest") == 0) ||
+	    (hint & HINT_TOKEN_REQUEST))
+		replace_member(r, jobj(obj, "status"), "token", false);
+	if ((kind && strcmp(kind, "TokenReview") == 0) ||
+	    (hint & HINT_TOKEN_REVIEW))
+		replace_member(r, jobj(obj, "spec"), "token", false);
+	if ((kind && strcmp(kind, "ConfigMap") == 0) || (hint & HINT_CONFIGMAP))
+		redact_configmap(r, obj);
+	redact_annotations(r, jobj(jobj(obj, "metadata"), "annotations"),
+	    hint, depth);
+}
+
+/*
+ * Walk a body.  The hint applies to the body, to the elements of an array
+ * body (patch operations) and to the `items` of a list body; everything
+ * deeper is recognised by its own kind.
+ */
+static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
+{
+	const char *key;
+	json_t *child;
+	size_t i;
+
+	if (r->err != 0 || depth > MAX_DEPTH)
+		return;
+	if (json_is_array(v)) {
+		walk_patch(r, v, hint, depth);
+		/* List items (and patch operations) share the body's hint. */
+		json_array_foreach(v, i, child)
+			walk(r, child, hint, depth + 1);
+		return;
+	}
+	if (!json_is_object(v))
+		return;
+	redact_object(r, v, hint, depth);
+	json_object_foreach(v, key, child) {
+		/* managedFields name fields, never hold their values. */
+		if (strcmp(key, "managedFields") == 0 ||
+		    !(json_is_object(child) || json_is_array(child)))
+			continue;
+		walk(r, child, strcmp(key, "items") == 0 ? hint : HINT_NONE,
+		    depth + 1);
+	}
+}
+
+static unsigned hint_of(const json_t *event)
+{
+	const json_t *ref = jobj(event, "objectRef");
+	const char *res = jstr(ref, "resource");
+	const char *sub = jstr(ref, "subresource");
+
+	if (res == NULL)
+		return HINT_NONE;
+	if (strcmp(res, "secrets") == 0)
+		return HINT_SECRET;
+	if (strcmp(res, "configmaps") == 0)
+		return HINT_CONFIGMAP;
+	if (strcmp(res, "tokenreviews") == 0)
+		return HINT_TOKEN_REVIEW;
+	if (strcmp(res, "serviceaccounts") == 0 && sub != NULL &&
+	    strcmp(sub, "token") == 0)
+		return HINT_TOKEN_REQUEST;
+	return HINT_NONE;
+}
+
+static void redact_body(struct redactor *r, json_t *event, const char *key,
+    unsigned hint)
+{
+	json_t *body = json_object_get(event, key);
+
+	if (body == NULL || json_is_null(body))
+		return;
+	/* A Secret body that is not JSON (YAML apply, raw text): all of it. */
+	if (!json_is_object(body) && !json_is_array(body)) {
+		if (hint & HINT_SECRET)
+			replace_member(r, event, key, false);
+		return;
+	}
+	walk(r, body, hint, 1);
+}
+
+int redact_event(json_t *event, const unsigned char *key, size_t keylen,
+    unsigned long *count)
+{
+	struct redactor r = { key, keylen, 0, 0, 0 };
+	unsigned hint = hint_of(event);
+
+	redact_body(&r, event, "requestObject", hint);
+	redact_body(&r, event, "responseObject", hint);
+	*count = r.count;
+	return r.err;
+}

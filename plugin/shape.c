@@ -1,0 +1,137 @@
+/*
+ * shape: turn one audit event into the JSON text sent to analysisd.
+ *
+ * Order matters: the rule-ready fields are derived first, from the event as
+ * it arrived (ConfigMap credential detection needs the values redaction
+ * hides); then secrets are redacted; then the event is fitted, so fitting
+ * never removes a fact a rule needs (it lives in `k8s`) and redaction's
+ * markers are what gets measured.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+#include <strings.h>
+
+#include "derive.h"
+#include "fit.h"
+#include "redact.h"
+#include "shape.h"
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} stage_names[] = {
+	{ "RequestReceived", SHAPE_STAGE_REQUEST_RECEIVED },
+	{ "ResponseStarted", SHAPE_STAGE_RESPONSE_STARTED },
+	{ "ResponseComplete", SHAPE_STAGE_RESPONSE_COMPLETE },
+	{ "Panic", SHAPE_STAGE_PANIC },
+};
+
+/* Bit of the stage named by `len` bytes at `s`; 0 when unknown. */
+static unsigned stage_bit(const char *s, size_t len)
+{
+	for (size_t i = 0; i < sizeof stage_names / sizeof *stage_names; i++)
+		if (strlen(stage_names[i].name) == len &&
+		    strncasecmp(stage_names[i].name, s, len) == 0)
+			return stage_names[i].bit;
+	return 0;
+}
+
+int shape_stage_parse(const char *list, unsigned *stages)
+{
+	unsigned bits = 0;
+	const char *p = list;
+
+	if (list == NULL)
+		return -EINVAL;
+	for (;;) {
+		size_t len = strcspn(p, ",");
+		const char *end = p + len;
+		unsigned bit;
+
+		/* Spaces around names are forgiven ("A, B"). */
+		while (p < end && *p == ' ')
+			p++;
+		while (end > p && end[-1] == ' ')
+			end--;
+		bit = stage_bit(p, (size_t)(end - p));
+		if (bit == 0)
+			return -EINVAL;
+		bits |= bit;
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	*stages = bits;
+	return 0;
+}
+
+/*
+ * Is the event's stage forwarded?  An event without a known stage is
+ * forwarded: dropping what we do not understand would hide it.
+ */
+static bool stage_wanted(const struct shape_config *cfg, const json_t *event)
+{
+	const char *stage = json_string_value(json_object_get(event, "stage"));
+	unsigned bit = stage ? stage_bit(stage, strlen(stage)) : 0;
+
+	return bit == 0 || (cfg->stages & bit) != 0;
+}
+
+/* Derive and redact; on success `event` holds its `k8s` member. */
+static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
+    struct shape_stats *stats)
+{
+	unsigned long redacted = 0;
+	json_t *k8s;
+	int rc;
+
+	if (derive_k8s(event, cfg->cluster, &k8s) != 0)
+		return SHAPE_NOMEM;
+	rc = redact_event(event, cfg->key, sizeof cfg->key, &redacted);
+	stats->redacted += redacted;
+	if (rc != 0) {
+		json_decref(k8s);
+		/* Half-redacted events never leave; the caller may retry. */
+		return SHAPE_NOMEM;
+	}
+	if (redacted > 0 &&
+	    json_object_set_new(k8s, "redacted", json_integer((json_int_t)redacted)) != 0) {
+		json_decref(k8s);
+		return SHAPE_NOMEM;
+	}
+	/* Replaces any `k8s` a client smuggled in: ours is the only one. */
+	if (json_object_set_new(event, "k8s", k8s) != 0)
+		return SHAPE_NOMEM;
+	return SHAPE_OK;
+}
+
+enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
+    char **out, size_t *outlen, struct shape_stats *stats)
+{
+	struct fit_limits lim = { cfg->max_bytes, cfg->max_fields };
+	enum shape_status st;
+	bool trimmed = false;
+
+	*out = NULL;
+	*outlen = 0;
+	if (!stage_wanted(cfg, event)) {
+		stats->filtered++;
+		return SHAPE_FILTERED;
+	}
+	st = enrich(cfg, event, stats);
+	if (st != SHAPE_OK)
+		return st;
+	switch (fit_event(event, &lim, out, outlen, &trimmed)) {
+	case FIT_OK:
+		if (trimmed)
+			stats->trimmed++;
+		return SHAPE_OK;
+	case FIT_TOO_BIG:
+		return SHAPE_TOO_BIG;
+	case FIT_NOMEM:
+	default:
+		return SHAPE_NOMEM;
+	}
+}

@@ -1,0 +1,339 @@
+/*
+ * test_derive: the rule-ready `k8s` fields, over the Falco/CrowdSec scenario
+ * files of the corpus (positive and negative) and over small synthetic
+ * events for what the corpus lacks.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "corpus.h"
+#include "cred.h"
+#include "derive.h"
+#include "derive_exec.h"
+#include "k8sobj.h"
+#include "tap.h"
+
+/*
+ * One expectation: in event `index` of corpus `file`, k8s.`field` is
+ * "=text" (string equal), "~text" (string contains), "true"/"false"
+ * (boolean), or "!" (absent).
+ */
+struct expect {
+	const char *file;
+	size_t index;
+	const char *field, *want;
+};
+
+static const struct expect scenarios[] = {
+	/* privileged pods, and the unprivileged negative */
+	{ "falco-create_nginx_pod_privileged.json", 0, "privileged", "true" },
+	{ "falco-create_nginx_pod_privileged.json", 0, "privileged_containers", "=nginx" },
+	{ "falco-create_nginx_pod_privileged_2nd_container.json", 0, "privileged", "true" },
+	{ "falco-create_nginx_pod_privileged_2nd_container.json", 0, "privileged_containers", "=mysql" },
+	{ "falco-create_nginx_pod_no_secctx_1st_container_privileged_2nd_container.json", 0, "privileged", "true" },
+	{ "falco-psp-privileged.json", 0, "privileged", "true" },
+	{ "crowdsec-priv-pod.jsonl", 0, "privileged", "true" },
+	{ "crowdsec-priv-pod.jsonl", 0, "privileged_containers", "=centos" },
+	{ "falco-create_nginx_pod_unprivileged.json", 0, "privileged", "!" },
+	{ "falco-create_nginx_pod_unprivileged.json", 0, "privileged_containers", "!" },
+	{ "falco-create_nginx_pod_unprivileged.json", 0, "workload_kind", "=Pod" },
+	/* sensitive mounts, and the non-sensitive negative */
+	{ "falco-create_nginx_pod_sensitive_mount.json", 0, "host_paths", "=/etc" },
+	{ "falco-create_nginx_pod_sensitive_mount_2nd_container.json", 0, "host_paths", "=/etc" },
+	{ "falco-psp-mount_etc_using_host_path.json", 0, "host_paths", "=/etc" },
+	{ "falco-create_nginx_pod_unsensitive_mount.json", 0, "host_paths", "=/usr/local" },
+	{ "falco-create_nginx_pod_unprivileged.json", 0, "host_paths", "!" },
+	/* host namespaces and ports */
+	{ "falco-create_nginx_pod_hostnetwork.json", 0, "host_network", "true" },
+	{ "falco-create_nginx_pod_nohostnetwork.json", 0, "host_network", "!" },
+	{ "falco-psp-host_network.json", 0, "host_network", "true" },
+	{ "falco-psp-host_pid.json", 0, "host_pid", "true" },
+	{ "falco-psp-host_pid.json", 0, "host_ipc", "!" },
+	{ "falco-psp-host_ipc.json", 0, "host_ipc", "true" },
+	{ "falco-psp-host_network_ports.json", 0, "host_ports", "~" },
+	{ "falco-psp-host_network.json", 0, "host_ports", "!" },
+	/* security contexts */
+	{ "falco-psp-privilege_escalation.json", 0, "allow_privilege_escalation", "true" },
+	{ "falco-psp-privileged.json", 0, "allow_privilege_escalation", "!" },
+	{ "falco-psp-proc_mount_type_unmasked.json", 0, "proc_mount_unmasked", "true" },
+	{ "falco-psp-proc_mount_type_default.json", 0, "proc_mount_unmasked", "!" },
+	{ "falco-psp-capability_add_sys_nice.json", 0, "capabilities_added", "=SYS_NICE" },
+	{ "falco-psp-capability_add_sys_time.json", 0, "capabilities_added", "=SYS_TIME" },
+	{ "falco-psp-privileged.json", 0, "capabilities_added", "!" },
+	{ "falco-psp-run_as_user_0_container.json", 0, "run_as_root", "true" },
+	{ "falco-psp-run_as_user_0_container.json", 0, "run_as_root_containers", "=nginx1" },
+	{ "falco-psp-run_as_user_0_sec_ctx.json", 0, "run_as_root", "true" },
+	{ "falco-psp-run_as_user_1000_sec_ctx_0_container.json", 0, "run_as_root_containers", "=nginx1" },
+	/* pod-level 0 overridden by the container: root at pod level only */
+	{ "falco-psp-run_as_user_0_sec_ctx_1000_container.json", 0, "run_as_root", "true" },
+	{ "falco-psp-run_as_user_0_sec_ctx_1000_container.json", 0, "run_as_root_containers", "!" },
+	{ "falco-psp-run_as_user_1000_container.json", 0, "run_as_root", "!" },
+	{ "falco-psp-run_as_user_30_sec_ctx.json", 0, "run_as_root", "!" },
+	{ "falco-create_nginx_pod_unsensitive_mount.json", 0, "service_account", "=default" },
+	{ "falco-create_deployment.json", 0, "workload_kind", "=Deployment" },
+	{ "falco-create_deployment.json", 0, "images", "=nginx" },
+	{ "falco-create_nginx_pod_privileged_2nd_container.json", 0, "images", "=nginx,mysql:latest" },
+	/* RBAC */
+	{ "falco-attach_cluster_admin_role.json", 0, "role_ref_name", "=cluster-admin" },
+	{ "falco-attach_cluster_admin_role.json", 0, "role_ref_kind", "=ClusterRole" },
+	{ "falco-attach_cluster_admin_role.json", 0, "subjects", "=User:minikube" },
+	{ "falco-create_clusterrolebinding.json", 0, "role_ref_name", "=system:basic-user" },
+	{ "falco-create_cluster_role_wildcard_verbs.json", 0, "rbac_wildcard_verbs", "true" },
+	{ "falco-create_cluster_role_wildcard_verbs.json", 0, "rbac_sensitive_verbs", "=escalate,bind,impersonate" },
+	{ "falco-create_cluster_role_wildcard_resources.json", 0, "rbac_wildcard_resources", "true" },
+	{ "falco-create_cluster_role_wildcard_resources.json", 0, "rbac_sensitive_resources", "~secrets" },
+	{ "falco-create_cluster_role_write_privileges.json", 0, "rbac_write_verbs", "true" },
+	{ "falco-create_cluster_role_pod_exec.json", 0, "rbac_sensitive_resources", "=pods/exec" },
+	{ "falco-create_clusterrole.json", 0, "rbac_wildcard_verbs", "!" },
+	{ "falco-create_clusterrole.json", 0, "rbac_wildcard_resources", "!" },
+	{ "falco-create_clusterrole.json", 0, "rbac_write_verbs", "!" },
+	{ "falco-create_clusterrole.json", 0, "rbac_sensitive_resources", "!" },
+	/* exec / attach */
+	{ "falco-exec_pod.json", 0, "command", "=bash" },
+	{ "falco-exec_pod.json", 0, "container", "=nginx1" },
+	{ "crowdsec-pod-exec.jsonl", 0, "command", "=/bin/bash" },
+	{ "clo-openshift-apiaudit-mixed-100.jsonl", 89, "command", "=sh -c cat /var/log/kube-apiserver/audit.log | tail -n 100" },
+	{ "clo-openshift-apiaudit-mixed-100.jsonl", 89, "resource", "=pods/exec" },
+	{ "falco-attach_pod.json", 0, "container", "=nginx1" },
+	{ "falco-attach_pod.json", 0, "command", "!" },
+	/* services */
+	{ "falco-create_nginx_service_nodeport.json", 0, "service_type", "=NodePort" },
+	{ "falco-create_nginx_service_nodeport.json", 0, "node_ports", "=30080" },
+	{ "falco-create_nginx_service_nonodeport.json", 0, "service_type", "=ClusterIP" },
+	{ "falco-create_nginx_service_nonodeport.json", 0, "node_ports", "!" },
+	/* configmaps */
+	{ "falco-create_configmap_sensitive_values.jsonl", 0, "credential_value_keys", "=access.properties" },
+	{ "falco-create_configmap_sensitive_values.jsonl", 3, "credential_value_keys", "=access.properties" },
+	{ "falco-create_configmap_sensitive_values.jsonl", 5, "credential_value_keys", "=access.properties" },
+	{ "falco-create_configmap_sensitive_values.jsonl", 0, "credential_keys", "!" },
+	{ "falco-create_configmap.json", 0, "credential_keys", "!" },
+	{ "falco-create_configmap.json", 0, "credential_value_keys", "!" },
+	{ "falco-create_configmap_no_sensitive_values.json", 0, "credential_keys", "!" },
+	{ "falco-create_configmap_no_sensitive_values.json", 0, "credential_value_keys", "!" },
+	/* who */
+	{ "falco-anonymous_creates_namespace_foo.json", 0, "user_kind", "=anonymous" },
+	{ "clo-anonymous-head-forbidden.json", 0, "user_kind", "=anonymous" },
+	{ "clo-anonymous-head-forbidden.json", 0, "decision", "=forbid" },
+	{ "clo-anonymous-head-forbidden.json", 0, "resource", "=/" },
+	{ "falco-some-user_creates_namespace_foo.json", 0, "user_kind", "=user" },
+	{ "falco-some-user_creates_namespace_foo.json", 0, "summary", "=some-user create namespaces -/foo -> 201" },
+	{ "kubeauditlogtool-node-lease-update.json", 0, "user_kind", "=node" },
+	{ "clo-aggregator-get-openapi-nonresource.json", 0, "user_kind", "=system" },
+	{ "clo-aggregator-get-openapi-nonresource.json", 0, "resource", "=/openapi/v2" },
+	{ "clo-sa-get-kubecontrollermanagers.json", 0, "user_kind", "=serviceaccount" },
+	{ "clo-sa-get-kubecontrollermanagers.json", 0, "sa_namespace", "=openshift-cluster-version" },
+	{ "clo-sa-get-kubecontrollermanagers.json", 0, "sa_name", "=default" },
+	{ "clo-sa-get-kubecontrollermanagers.json", 0, "source_ip", "=10.0.6.44" },
+	{ "audit2rbac-demo-impersonation-forbidden.jsonl", 0, "impersonated_user", "=bob" },
+	{ "falco-exec_pod.json", 0, "impersonated_user", "!" },
+	{ "crowdsec-pod-exec.jsonl", 0, "summary", "=minikube-user create pods/exec foo/test-pod-1 -> 101" },
+	{ "clo-openshift-apiaudit-mixed-100.jsonl", 1, "psa_violations", "~would violate PodSecurity" },
+	{ "crowdsec-priv-pod.jsonl", 0, "psa_enforce", "=privileged:latest" },
+};
+
+/* Render a member for messages: its JSON text, or "(absent)". */
+static char *render(const json_t *v)
+{
+	return v ? json_dumps(v, JSON_ENCODE_ANY) : strdup("(absent)");
+}
+
+static bool matches(const json_t *v, const char *want)
+{
+	const char *s = json_string_value(v);
+
+	if (strcmp(want, "!") == 0)
+		return v == NULL;
+	if (strcmp(want, "true") == 0)
+		return json_is_true(v);
+	if (strcmp(want, "false") == 0)
+		return json_is_false(v);
+	if (want[0] == '=')
+		return s != NULL && strcmp(s, want + 1) == 0;
+	return s != NULL && strstr(s, want + 1) != NULL;
+}
+
+static void scenario(const struct expect *x)
+{
+	json_t *events = corpus_file_events(x->file);
+	json_t *event = json_array_get(events, x->index);
+	json_t *k8s = NULL;
+	char *got;
+
+	if (event == NULL || derive_k8s(event, NULL, &k8s) != 0) {
+		ok(false, "%s[%zu]: loaded and derived", x->file, x->index);
+		json_decref(events);
+		return;
+	}
+	got = render(json_object_get(k8s, x->field));
+	ok(matches(json_object_get(k8s, x->field), x->want),
+	    "%s[%zu] k8s.%s %s (got %s)", x->file, x->index, x->field,
+	    x->want, got);
+	free(got);
+	json_decref(k8s);
+	json_decref(events);
+}
+
+/* Derive from a literal event; NULL when it does not parse. */
+static json_t *derive_text(const char *text)
+{
+	json_t *event = json_loads(text, 0, NULL), *k8s = NULL;
+
+	if (event != NULL && derive_k8s(event, "prod-1", &k8s) != 0)
+		k8s = NULL;
+	json_decref(event);
+	return k8s;
+}
+
+static void check(const char *text, const char *field, const char *want,
+    const char *what)
+{
+	json_t *k8s = derive_text(text);
+	char *got = render(json_object_get(k8s, field));
+
+	ok(k8s != NULL && matches(json_object_get(k8s, field), want),
+	    "%s: k8s.%s %s (got %s)", what, field, want, got);
+	free(got);
+	json_decref(k8s);
+}
+
+static void synthetic(void)
+{
+	const char *cronjob = "{\"auditID\":\"x\",\"verb\":\"create\","
+	    "\"objectRef\":{\"resource\":\"cronjobs\",\"namespace\":\"ns\",\"name\":\"c\"},"
+	    "\"requestObject\":{\"kind\":\"CronJob\",\"spec\":{\"jobTemplate\":{\"spec\":"
+	    "{\"template\":{\"spec\":{\"hostPID\":true,\"automountServiceAccountToken\":true,"
+	    "\"securityContext\":{\"runAsNonRoot\":false},"
+	    "\"initContainers\":[{\"name\":\"i\",\"image\":\"busybox\",\"securityContext\":"
+	    "{\"capabilities\":{\"add\":[\"SYS_ADMIN\",\"NET_ADMIN\"]}}}],"
+	    "\"containers\":[{\"name\":\"a\",\"image\":\"alpine\",\"ports\":[{\"hostPort\":80},"
+	    "{\"hostPort\":443},{\"containerPort\":8080}],\"securityContext\":"
+	    "{\"capabilities\":{\"add\":[\"SYS_ADMIN\"]}}}]}}}}}}}";
+	const char *ephemeral = "{\"auditID\":\"x\",\"verb\":\"patch\","
+	    "\"objectRef\":{\"resource\":\"pods\",\"subresource\":\"ephemeralcontainers\"},"
+	    "\"requestObject\":{\"spec\":{\"ephemeralContainers\":[{\"name\":\"dbg\","
+	    "\"image\":\"nicolaka/netshoot\",\"securityContext\":{\"privileged\":true}}]}}}";
+	const char *role = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"roles\"},"
+	    "\"requestObject\":{\"kind\":\"Role\",\"rules\":["
+	    "{\"apiGroups\":[\"apps\"],\"resources\":[\"*\"],\"verbs\":[\"get\"]},"
+	    "{\"apiGroups\":[\"\"],\"resources\":[\"*/exec\",\"serviceaccounts/token\"],\"verbs\":[\"create\"]},"
+	    "{\"apiGroups\":[\"\"],\"resources\":[\"users\"],\"verbs\":[\"impersonate\",\"bind\"]},"
+	    "{\"apiGroups\":[\"\"],\"resources\":[\"secrets\"],\"verbs\":[]}]}}";
+	const char *binding = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"rolebindings\"},"
+	    "\"requestObject\":{\"roleRef\":{\"kind\":\"Role\",\"name\":\"r\"},\"subjects\":["
+	    "{\"kind\":\"User\",\"name\":\"bob\"},{\"kind\":\"Group\",\"name\":\"devs\"},"
+	    "{\"kind\":\"ServiceAccount\",\"name\":\"sa\",\"namespace\":\"ns\"}]}}";
+	const char *pf = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"pods\","
+	    "\"subresource\":\"portforward\"},\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/portforward?ports=8080&ports=9090%2B\"}";
+	const char *exec_bad = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"pods\","
+	    "\"subresource\":\"exec\"},\"requestURI\":"
+	    "\"/x/exec?command=a%00b&command=%ff%fe&command=%zz&command=ok+go\"}";
+	const char *svc = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"services\"},"
+	    "\"requestObject\":{\"spec\":{\"type\":\"NodePort\",\"ports\":[{\"port\":80}]}},"
+	    "\"responseObject\":{\"spec\":{\"type\":\"NodePort\",\"ports\":[{\"port\":80,\"nodePort\":31000}]}}}";
+	const char *cm = "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"configmaps\"},"
+	    "\"requestObject\":{\"data\":{\"DB_PASSWORD\":\"x\",\"color\":\"red\",\"app.yaml\":"
+	    "\"db:\\n  host: h\\n  api-key: k\\n\"},\"binaryData\":{\"tls.private_key\":\"AA==\"}}}";
+	const char *who = "{\"auditID\":\"x\",\"user\":{\"username\":\"x\",\"groups\":"
+	    "[\"system:unauthenticated\"]},\"sourceIPs\":[\"1.1.1.1\",\"10.0.0.9\"],"
+	    "\"annotations\":{\"audit.k8s.io/truncated\":\"true\"}}";
+
+	check(cronjob, "workload_kind", "=CronJob", "cronjob");
+	check(cronjob, "host_pid", "true", "cronjob");
+	check(cronjob, "capabilities_added", "=SYS_ADMIN,NET_ADMIN", "cronjob caps union, deduplicated");
+	check(cronjob, "host_ports", "=80,443", "cronjob host ports");
+	check(cronjob, "images", "=busybox,alpine", "init containers come first");
+	check(cronjob, "run_as_non_root", "false", "runAsNonRoot false");
+	check(cronjob, "automount_token", "true", "automount set");
+	check(ephemeral, "privileged", "true", "ephemeral container patch");
+	check(ephemeral, "workload_kind", "=Pod", "kind from resource");
+	check(role, "rbac_sensitive_resources", "=pods/exec,serviceaccounts/token",
+	    "*/exec matches, apps/* does not grant core secrets, no verbs grants nothing");
+	check(role, "rbac_sensitive_verbs", "=impersonate,bind", "sensitive verbs in source order");
+	check(role, "rbac_write_verbs", "true", "create is a write verb");
+	check(role, "rbac_wildcard_resources", "true", "wildcard resources in any group");
+	check(binding, "subjects", "=User:bob,Group:devs,ServiceAccount:ns/sa", "subjects");
+	check(binding, "role_ref_kind", "=Role", "role ref");
+	check(pf, "ports", "=8080,9090+", "portforward ports");
+	check(exec_bad, "command", "=a?b ?? %zz ok go", "exec command sanitized");
+	check(svc, "service_type", "=NodePort", "service type");
+	check(svc, "node_ports", "=31000", "node port from the response");
+	check(cm, "credential_keys", "=DB_PASSWORD,tls.private_key", "credential key names");
+	check(cm, "credential_value_keys", "=app.yaml", "keys whose text assigns a credential");
+	check(who, "user_kind", "=anonymous", "unauthenticated group is anonymous");
+	check(who, "source_ip", "=10.0.0.9", "last source IP");
+	check(who, "truncated", "true", "truncated annotation");
+	check(who, "cluster", "=prod-1", "cluster");
+	check("{\"auditID\":\"x\"}", "summary", "=- - - -/- -> -", "empty event summary");
+	check("{\"auditID\":\"x\"}", "user", "=-", "missing user");
+	check("{\"auditID\":\"x\"}", "resource", "=-", "missing resource");
+	check("{\"auditID\":\"x\",\"user\":{\"username\":\"system:serviceaccount:ns\"}}",
+	    "sa_name", "!", "malformed service account name");
+}
+
+static void bounds(void)
+{
+	struct strlist l;
+	char buf[16], *big;
+	size_t n;
+	json_t *k8s;
+
+	strlist_init(&l);
+	strlist_add_str(&l, "a");
+	strlist_add_str(&l, "b");
+	strlist_add_str(&l, "a");
+	ok(l.count == 2 && strcmp(l.buf, "a,b") == 0, "strlist deduplicates (%s)", l.buf);
+	for (int i = 0; i < 500; i++) {
+		snprintf(buf, sizeof buf, "item%d", i);
+		strlist_add_str(&l, buf);
+	}
+	ok(l.full && l.len <= K8SOBJ_MAX_TEXT && strcmp(l.buf + l.len - 4, ",...") == 0,
+	    "strlist stops at %d bytes with ',...' (%zu)", K8SOBJ_MAX_TEXT, l.len);
+	strlist_free(&l);
+
+	n = text_bound("h\xc3\xa9llo", 6, buf, 5);
+	ok(n == 4 && strcmp(buf, "h...") == 0, "text_bound cuts with ... (%s)", buf);
+	n = text_bound("\xc3\xa9\xc3\xa9", 4, buf, sizeof buf);
+	ok(n == 4 && strcmp(buf, "\xc3\xa9\xc3\xa9") == 0, "text_bound keeps UTF-8");
+	n = text_bound("a\xc3", 2, buf, sizeof buf);
+	ok(n == 2 && strcmp(buf, "a?") == 0, "text_bound replaces a cut sequence");
+
+	big = malloc(300000);
+	memcpy(big, "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"pods\",\"subresource\":\"exec\"},"
+	    "\"requestURI\":\"/exec?command=", 96);
+	memset(big + 96, 'A', 200000);
+	strcpy(big + 96 + 200000, "\"}");
+	k8s = derive_text(big);
+	ok(k8s && json_string_length(json_object_get(k8s, "command")) <= K8SOBJ_MAX_TEXT,
+	    "200 kB command is bounded to %d bytes", K8SOBJ_MAX_TEXT);
+	ok(k8s && json_string_length(json_object_get(k8s, "summary")) <= K8SOBJ_MAX_TEXT,
+	    "summary is bounded");
+	json_decref(k8s);
+	free(big);
+}
+
+static void helpers(void)
+{
+	char out[64];
+	size_t n;
+
+	n = uri_decode("a%2Fb+c%", 8, out);
+	ok(n == 6 && memcmp(out, "a/b c%", 6) == 0, "uri_decode");
+	ok(cred_name_like("AWS_SECRET_ACCESS_KEY", 21), "cred: AWS_SECRET_ACCESS_KEY");
+	ok(cred_name_like("api-key", 7), "cred: api-key");
+	ok(cred_name_like("client.Secret", 13), "cred: client.Secret");
+	ok(!cred_name_like("color.good", 10), "cred: color.good is not");
+	ok(cred_text_assigns("a=b\npassword = x\n", 17), "cred: password assignment");
+	ok(!cred_text_assigns("password reset page\n", 20), "cred: no assignment, no match");
+	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
+}
+
+int main(void)
+{
+	for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
+		scenario(&scenarios[i]);
+	synthetic();
+	bounds();
+	helpers();
+	return tap_done();
+}

@@ -1,0 +1,229 @@
+/*
+ * test_fit: field counting as analysisd counts, bounded serialization, and
+ * the drop order, including the 1 MB and 5,000-field synthetic events.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fit.h"
+#include "tap.h"
+
+static const struct {
+	const char *json;
+	size_t fields, depth;
+	const char *why;
+} counts[] = {
+	{ "{}", 0, 1, "empty event" },
+	{ "{\"a\":{}}", 0, 2, "an empty object adds no field" },
+	{ "{\"a\":null}", 1, 1, "null is a field (json_null_field=string)" },
+	{ "{\"a\":[]}", 1, 2, "an empty array is one field" },
+	{ "{\"a\":[{\"b\":1},{\"c\":{\"d\":2}}]}", 1, 4, "an array of objects is one field" },
+	{ "{\"a\":{\"b\":{\"c\":1,\"d\":\"x\",\"e\":true,\"f\":1.5}}}", 4, 3, "nested scalars are dot-joined fields" },
+	{ "{\"srcip\":\"1.2.3.4\",\"data\":\"x\",\"user\":\"u\"}", 1, 1, "top-level static fields are not counted" },
+	{ "{\"x\":{\"srcip\":\"1.2.3.4\"}}", 1, 2, "nested keys named like static ones count" },
+	{ "{\"data\":{\"a\":1,\"b\":2}}", 2, 2, "an object under a static name counts its members" },
+	{ "{\"a.b\":1,\"a\":{\"b\":2}}", 2, 2, "duplicate dotted names still count twice" },
+};
+
+static json_t *load(const char *text)
+{
+	return json_loads(text, JSON_DECODE_ANY, NULL);
+}
+
+static void test_counts(void)
+{
+	for (size_t i = 0; i < sizeof counts / sizeof *counts; i++) {
+		json_t *v = load(counts[i].json);
+		struct fit_measure m;
+
+		fit_measure(v, &m);
+		ok(m.fields == counts[i].fields && m.depth == counts[i].depth,
+		    "%s: %s -> %zu fields depth %zu (got %zu, %zu)", counts[i].why,
+		    counts[i].json, counts[i].fields, counts[i].depth, m.fields,
+		    m.depth);
+		json_decref(v);
+	}
+}
+
+static void test_dump(void)
+{
+	json_t *v = load("{\"a\":\"0123456789\"}");
+	char *out;
+	size_t len;
+
+	ok(fit_dump(v, 100, &out, &len) == 0 && len == 18 &&
+	    strcmp(out, "{\"a\":\"0123456789\"}") == 0, "compact dump");
+	free(out);
+	ok(fit_dump(v, 18, &out, &len) == 0 && len == 18, "dump of exactly max bytes fits");
+	free(out);
+	ok(fit_dump(v, 17, &out, &len) == -E2BIG && out == NULL, "one byte over is -E2BIG");
+	json_decref(v);
+}
+
+/* An event with a k8s object, built around `req` and `resp` (stolen). */
+static json_t *event_with(json_t *req, json_t *resp)
+{
+	json_t *e = load("{\"kind\":\"Event\",\"auditID\":\"a\",\"verb\":\"get\","
+	    "\"annotations\":{\"authorization.k8s.io/decision\":\"allow\"},"
+	    "\"k8s\":{\"summary\":\"s\"}}");
+
+	if (req)
+		json_object_set_new(e, "requestObject", req);
+	if (resp)
+		json_object_set_new(e, "responseObject", resp);
+	return e;
+}
+
+/* A JSON string of `n` x's. */
+static json_t *xs(size_t n)
+{
+	char *s = malloc(n + 1);
+	json_t *v;
+
+	memset(s, 'x', n);
+	s[n] = '\0';
+	v = json_string(s);
+	free(s);
+	return v;
+}
+
+static json_t *big_string_obj(size_t n)
+{
+	return json_pack("{s:{s:o}}", "data", "blob", xs(n));
+}
+
+static const char *dropped(json_t *e)
+{
+	const char *d = json_string_value(json_object_get(json_object_get(e, "k8s"), "dropped"));
+
+	return d ? d : "";
+}
+
+static void check_fits(const char *what, json_t *e, const struct fit_limits *lim,
+    const char *want_dropped)
+{
+	char *out = NULL;
+	size_t len = 0;
+	bool trimmed;
+	enum fit_status st = fit_event(e, lim, &out, &len, &trimmed);
+	json_t *back = out ? json_loadb(out, len, 0, NULL) : NULL;
+	struct fit_measure m = { 0, 0 };
+
+	fit_measure(back, &m);
+	ok(st == FIT_OK && back && len <= lim->max_bytes && m.fields <= lim->max_fields,
+	    "%s: fits (%zu bytes, %zu fields)", what, len, m.fields);
+	ok(strcmp(dropped(e), want_dropped) == 0 && trimmed == (want_dropped[0] != 0),
+	    "%s: dropped \"%s\" (got \"%s\")", what, want_dropped, dropped(e));
+	ok(back && json_equal(back, e), "%s: the text is the event as left", what);
+	json_decref(back);
+	free(out);
+}
+
+static void test_drops(void)
+{
+	struct fit_limits lim = { 65529, 256 };
+	json_t *e, *labels, *ann, *before;
+	char key[32];
+	char *out;
+	size_t len;
+	bool trimmed;
+
+	e = event_with(load("{\"kind\":\"Pod\"}"), NULL);
+	check_fits("small event", e, &lim, "");
+	json_decref(e);
+
+	/* managedFields alone make it too long: only they go. */
+	e = event_with(NULL, big_string_obj(10));
+	json_object_set_new(json_object_get(e, "responseObject"), "metadata",
+	    json_pack("{s:s,s:[o]}", "name", "n", "managedFields", big_string_obj(70000)));
+	check_fits("managedFields", e, &lim, "managedFields");
+	ok(json_object_get(e, "responseObject") != NULL, "managedFields: the response stays");
+	json_decref(e);
+
+	/* 1 MB response and 1 MB request. */
+	e = event_with(big_string_obj(1 << 20), big_string_obj(1 << 20));
+	check_fits("1 MB bodies", e, &lim, "responseObject,requestObject");
+	json_decref(e);
+
+	e = event_with(load("{\"kind\":\"Pod\"}"), big_string_obj(1 << 20));
+	check_fits("1 MB response", e, &lim, "responseObject");
+	json_decref(e);
+
+	/* 5,000 fields in the request: dropped for the field count. */
+	labels = json_object();
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "l%d", i);
+		json_object_set_new(labels, key, json_string("v"));
+	}
+	e = event_with(json_pack("{s:{s:o}}", "metadata", "labels", labels), NULL);
+	check_fits("5,000 fields", e, &lim, "requestObject");
+	json_decref(e);
+
+	/* 5,000 annotations: long values would not help, so they are skipped. */
+	e = event_with(NULL, NULL);
+	ann = json_object_get(e, "annotations");
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof key, "a%d", i);
+		json_object_set_new(ann, key, json_string(i ? "v" : "x"));
+	}
+	json_object_set_new(ann, "long", big_string_obj(300));
+	check_fits("5,000 annotations", e, &lim, "annotations");
+	json_decref(e);
+
+	/* Long annotation values: they go first, short ones stay. */
+	e = event_with(NULL, NULL);
+	ann = json_object_get(e, "annotations");
+	for (int i = 0; i < 100; i++) {
+		snprintf(key, sizeof key, "a%d", i);
+		json_object_set_new(ann, key, xs(1000));
+	}
+	check_fits("100 long annotation values", e, &lim, "annotationValues");
+	ok(strcmp(json_string_value(json_object_get(ann, "a7")), "[DROPPED 1000 bytes]") == 0,
+	    "annotation value replaced by its marker");
+	ok(json_object_get(ann, "authorization.k8s.io/decision") != NULL,
+	    "short annotation values stay");
+	json_decref(e);
+
+	/* A 100 kB user agent (client-controlled): an attacker cannot evade. */
+	e = event_with(NULL, NULL);
+	json_object_set_new(e, "userAgent", xs(100000));
+	check_fits("100 kB userAgent", e, &lim, "longStrings");
+	ok(strstr(json_string_value(json_object_get(e, "userAgent")), "[DROPPED 100000 bytes]") != NULL,
+	    "userAgent replaced by its marker");
+	json_decref(e);
+
+	/* Too nested for cJSON: the request goes. */
+	{
+		json_t *deep = json_array(), *cur = deep;
+
+		for (int i = 0; i < 1100; i++) {
+			json_t *next = json_array();
+
+			json_array_append_new(cur, next);
+			cur = next;
+		}
+		e = event_with(json_pack("{s:o}", "x", deep), NULL);
+		check_fits("1,100 levels deep", e, &lim, "requestObject");
+		json_decref(e);
+	}
+
+	/* Nothing can make it fit: every drop is undone. */
+	e = event_with(big_string_obj(1 << 20), big_string_obj(10));
+	json_object_set_new(e, "verb", json_string("averylongverbthatdoesnotfit"));
+	before = json_deep_copy(e);
+	lim.max_bytes = 60;
+	ok(fit_event(e, &lim, &out, &len, &trimmed) == FIT_TOO_BIG && out == NULL,
+	    "tiny limit: FIT_TOO_BIG");
+	ok(json_equal(e, before), "FIT_TOO_BIG leaves the event as it was");
+	json_decref(before);
+	json_decref(e);
+}
+
+int main(void)
+{
+	test_counts();
+	test_dump();
+	test_drops();
+	return tap_done();
+}

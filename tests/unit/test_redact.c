@@ -1,0 +1,390 @@
+/*
+ * test_redact: no planted secret survives shaping.
+ *
+ * Known secret strings (and their base64 forms, as a Secret's `data` holds
+ * them) are planted into every secret-bearing corpus event in every form a
+ * body can take (object, list, JSON patch, merge patch, non-JSON body,
+ * Table, embedded last-applied annotation), into the TokenReview events,
+ * into synthetic TokenRequests and ConfigMaps, and as embedded annotations
+ * into every corpus event with a body; the shaped output bytes must not
+ * contain any of them.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "corpus.h"
+#include "fingerprint.h"
+#include "redact.h"
+#include "redact_text.h"
+#include "shape.h"
+#include "tap.h"
+
+#define NPLANT 16
+
+struct plants {
+	char plain[NPLANT][64];
+	char b64[NPLANT][100];
+};
+
+static void plants_init(struct plants *p)
+{
+	for (int i = 0; i < NPLANT; i++) {
+		snprintf(p->plain[i], sizeof p->plain[i], "PLANTED-s3cr3t-%02d-value", i);
+		EVP_EncodeBlock((unsigned char *)p->b64[i],
+		    (const unsigned char *)p->plain[i], (int)strlen(p->plain[i]));
+	}
+}
+
+static struct shape_config config(void)
+{
+	struct shape_config cfg;
+
+	memset(&cfg, 0, sizeof cfg);
+	cfg.stages = SHAPE_STAGE_ALL;
+	cfg.max_bytes = 65535 - 6;
+	cfg.max_fields = 256;
+	memset(cfg.key, 0x5a, sizeof cfg.key);
+	return cfg;
+}
+
+/* A Secret carrying plants a (data, base64) and b (stringData). */
+static json_t *secret(const struct plants *p, int a, int b)
+{
+	return json_pack("{s:s,s:s,s:{s:s},s:{s:s},s:{s:s}}", "kind", "Secret",
+	    "apiVersion", "v1", "metadata", "name", "s",
+	    "data", "password", p->b64[a], "stringData", "token", p->plain[b]);
+}
+
+/* JSON text of a Secret, as kubectl writes last-applied-configuration. */
+static char *secret_text(const struct plants *p, int a, int b)
+{
+	json_t *s = secret(p, a, b);
+	char *t = json_dumps(s, JSON_COMPACT);
+
+	json_decref(s);
+	return t;
+}
+
+static void annotate(json_t *obj, const char *key, const char *value)
+{
+	json_t *md = json_object_get(obj, "metadata");
+
+	if (!json_is_object(md)) {
+		md = json_object();
+		json_object_set_new(obj, "metadata", md);
+	}
+	if (!json_is_object(json_object_get(md, "annotations")))
+		json_object_set_new(md, "annotations", json_object());
+	json_object_set_new(json_object_get(md, "annotations"), key, json_string(value));
+}
+
+/* Shape a copy of `event`; check no plant leaks and the count. */
+static void check(const char *what, const json_t *event, const struct plants *p,
+    long want_redacted)
+{
+	struct shape_config cfg = config();
+	struct shape_stats st = { 0, 0, 0 };
+	json_t *e = json_deep_copy(event), *back = NULL;
+	char *out = NULL;
+	size_t len = 0;
+	int leaks = 0;
+	json_int_t n;
+	enum shape_status rc = shape_event(&cfg, e, &out, &len, &st);
+
+	if (rc == SHAPE_OK) {
+		for (int i = 0; i < NPLANT; i++)
+			if (memmem(out, len, p->plain[i], strlen(p->plain[i])) ||
+			    memmem(out, len, p->b64[i], strlen(p->b64[i])))
+				leaks++;
+		back = json_loadb(out, len, 0, NULL);
+	}
+	n = json_integer_value(json_object_get(json_object_get(back, "k8s"), "redacted"));
+	ok(rc == SHAPE_OK && back && leaks == 0 && n > 0 &&
+	    (want_redacted < 0 || n == want_redacted) && (unsigned long long)n == st.redacted,
+	    "%s: shaped, %d plants leak, %lld redacted (want %ld)", what, leaks,
+	    (long long)n, want_redacted);
+	json_decref(back);
+	json_decref(e);
+	free(out);
+}
+
+static json_t *with(const json_t *event, json_t *req, json_t *resp)
+{
+	json_t *e = json_deep_copy(event);
+
+	json_object_del(e, "requestObject");
+	json_object_del(e, "responseObject");
+	if (req)
+		json_object_set_new(e, "requestObject", req);
+	if (resp)
+		json_object_set_new(e, "responseObject", resp);
+	return e;
+}
+
+static void secret_forms(const char *name, const json_t *ev, const struct plants *p)
+{
+	char what[512];
+	json_t *e, *req, *list, *patch, *table;
+	char *t = secret_text(p, 4, 5);
+
+	/* 1: request and response Secrets, with the applied copy. */
+	req = secret(p, 0, 1);
+	annotate(req, "kubectl.kubernetes.io/last-applied-configuration", t);
+	e = with(ev, req, secret(p, 2, 3));
+	snprintf(what, sizeof what, "%s: Secret bodies + last-applied", name);
+	check(what, e, p, 6);
+	json_decref(e);
+
+	/* 2: a SecretList, items without kind. */
+	list = json_pack("{s:s,s:[o,{s:{s:s}}]}", "kind", "SecretList", "items",
+	    secret(p, 6, 7), "data", "k", p->b64[8]);
+	e = with(ev, NULL, list);
+	snprintf(what, sizeof what, "%s: SecretList", name);
+	check(what, e, p, 3);
+	json_decref(e);
+
+	/* 3: a JSON patch. */
+	patch = json_pack("[{s:s,s:s,s:s},{s:s,s:s,s:{s:s,s:n}},{s:s,s:s,s:s},{s:s,s:s,s:s}]",
+	    "op", "add", "path", "/data/password", "value", p->b64[9],
+	    "op", "replace", "path", "/stringData", "value", "a", p->plain[10], "gone",
+	    "op", "test", "path", "/data/x", "value", p->b64[11],
+	    "op", "add", "path", "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
+	    "value", t);
+	e = with(ev, patch, NULL);
+	snprintf(what, sizeof what, "%s: JSON patch", name);
+	check(what, e, p, 5);
+	json_decref(e);
+
+	/* 4: a merge patch without kind. */
+	req = json_pack("{s:{s:s,s:n}}", "data", "password", p->b64[12], "old");
+	annotate(req, "kubectl.kubernetes.io/last-applied-configuration", t);
+	e = with(ev, req, NULL);
+	snprintf(what, sizeof what, "%s: merge patch", name);
+	check(what, e, p, 3);
+	json_decref(e);
+
+	/* 5: a body that is not JSON. */
+	snprintf(what, sizeof what, "kind: Secret\nstringData:\n  k: %s\n", p->plain[13]);
+	e = with(ev, json_string(what), NULL);
+	snprintf(what, sizeof what, "%s: YAML body", name);
+	check(what, e, p, 1);
+	json_decref(e);
+
+	/* 6: a Table whose rows carry metadata with the applied Secret. */
+	req = json_object();
+	annotate(req, "kubectl.kubernetes.io/last-applied-configuration", t);
+	table = json_pack("{s:s,s:[{s:[s],s:o}]}", "kind", "Table", "rows",
+	    "cells", "s", "object", req);
+	e = with(ev, NULL, table);
+	snprintf(what, sizeof what, "%s: Table", name);
+	check(what, e, p, 2);
+	json_decref(e);
+	free(t);
+}
+
+/* Every secrets event of the corpus, in every form. */
+static void secrets_events(const struct plants *p)
+{
+	size_t n, found = 0;
+	char **files = corpus_files(&n);
+
+	for (size_t f = 0; f < n; f++) {
+		json_t *events = corpus_file_events(files[f]), *ev;
+		size_t i;
+
+		json_array_foreach(events, i, ev) {
+			const char *res = json_string_value(json_object_get(
+			    json_object_get(ev, "objectRef"), "resource"));
+			char name[300];
+
+			if (res == NULL || strcmp(res, "secrets") != 0)
+				continue;
+			snprintf(name, sizeof name, "%s[%zu]", files[f], i);
+			secret_forms(name, ev, p);
+			found++;
+		}
+		json_decref(events);
+	}
+	corpus_files_free(files);
+	ok(found >= 5, "%zu secrets events in the corpus", found);
+}
+
+static void token_events(const struct plants *p)
+{
+	json_t *events = corpus_file_events("clo-openshift-apiaudit-mixed-100.jsonl"), *ev;
+	json_t *base;
+
+	/* Neither tokenreviews nor serviceaccounts/token is in the corpus. */
+	base = json_array_get(events, 0);
+	ev = json_deep_copy(base);
+	json_object_set_new(ev, "objectRef", json_pack("{s:s,s:s}", "resource",
+	    "tokenreviews", "apiGroup", "authentication.k8s.io"));
+	{
+		json_t *e = with(ev, json_pack("{s:s,s:{s:s}}", "kind", "TokenReview",
+		    "spec", "token", p->plain[0]), json_pack("{s:{s:s},s:{s:b}}", "spec",
+		    "token", p->plain[0], "status", "authenticated", 1));
+
+		check("TokenReview request, and response without kind", e, p, 2);
+		json_decref(e);
+	}
+	json_decref(ev);
+
+	/* serviceaccounts/token: not in the corpus, so made from an event. */
+	ev = json_deep_copy(base);
+	json_object_set_new(ev, "objectRef", json_pack("{s:s,s:s,s:s,s:s}", "resource",
+	    "serviceaccounts", "subresource", "token", "namespace", "ns", "name", "sa"));
+	{
+		json_t *e = with(ev, json_pack("{s:s,s:{s:[s]}}", "kind", "TokenRequest",
+		    "spec", "audiences", "api"), json_pack("{s:{s:s,s:s}}", "status",
+		    "token", p->plain[1], "expirationTimestamp", "2030-01-01T00:00:00Z"));
+
+		check("TokenRequest response without kind", e, p, 1);
+		json_decref(e);
+	}
+	json_decref(ev);
+	json_decref(events);
+}
+
+static void configmap_events(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *ev = json_array_get(events, 0);
+	char text[200];
+	json_t *e;
+
+	snprintf(text, sizeof text, "user=a\ntoken = %s\n", p->plain[2]);
+	e = with(ev, json_pack("{s:s,s:{s:s,s:s,s:s}}", "kind", "ConfigMap", "data",
+	    "DB_PASSWORD", p->plain[3], "app.properties", text, "color", "red"), NULL);
+	check("ConfigMap credential keys and assignments", e, p, 2);
+	json_decref(e);
+	e = with(ev, json_pack("[{s:s,s:s,s:s}]", "op", "add", "path", "/data/api_key",
+	    "value", p->plain[4]), NULL);
+	check("ConfigMap JSON patch", e, p, 1);
+	json_decref(e);
+	json_decref(events);
+}
+
+/* Every corpus event with a body gets an applied Secret and a token. */
+static void every_event(const struct plants *p)
+{
+	size_t n, planted = 0, passed = 0;
+	char **files = corpus_files(&n);
+	char *t = secret_text(p, 14, 15);
+
+	for (size_t f = 0; f < n; f++) {
+		json_t *events = corpus_file_events(files[f]), *ev;
+		size_t i;
+
+		json_array_foreach(events, i, ev) {
+			json_t *e = json_deep_copy(ev);
+			json_t *body = json_object_get(e, "responseObject");
+			struct shape_config cfg = config();
+			struct shape_stats st = { 0, 0, 0 };
+			char *out = NULL;
+			size_t len = 0;
+
+			if (!json_is_object(body))
+				body = json_object_get(e, "requestObject");
+			if (!json_is_object(body)) {
+				json_decref(e);
+				continue;
+			}
+			planted++;
+			annotate(body, "kubectl.kubernetes.io/last-applied-configuration", t);
+			annotate(body, "openshift.io/token-secret.value", p->plain[0]);
+			if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK &&
+			    !memmem(out, len, p->plain[14], strlen(p->plain[14])) &&
+			    !memmem(out, len, p->b64[14], strlen(p->b64[14])) &&
+			    !memmem(out, len, p->plain[15], strlen(p->plain[15])) &&
+			    !memmem(out, len, p->plain[0], strlen(p->plain[0])) &&
+			    st.redacted >= 3)
+				passed++;
+			else
+				diag("leak or failure in %s[%zu]", files[f], i);
+			free(out);
+			json_decref(e);
+		}
+		json_decref(events);
+	}
+	free(t);
+	corpus_files_free(files);
+	ok(planted > 150 && passed == planted,
+	    "embedded Secrets and tokens redacted in all %zu corpus events with a body (%zu)",
+	    planted, passed);
+}
+
+static void markers(void)
+{
+	char m1[FINGERPRINT_LEN + 1], m2[FINGERPRINT_LEN + 1];
+	unsigned char key[SHAPE_KEY_LEN];
+	json_t *e;
+	unsigned long count = 0;
+	const char *d, *s;
+
+	ok(fingerprint_marker((const unsigned char *)"Jefe", 4,
+	    "what do ya want for nothing?", 28, m1) == 0 &&
+	    strcmp(m1, "[REDACTED hmac-sha256:5bdcc146bf60754e]") == 0,
+	    "marker is the HMAC-SHA256 of RFC 4231 case 2 (%s)", m1);
+	memset(key, 1, sizeof key);
+	fingerprint_marker(key, sizeof key, "abc", 3, m1);
+	key[0] = 2;
+	fingerprint_marker(key, sizeof key, "abc", 3, m2);
+	ok(strcmp(m1, m2) != 0, "another key, another marker");
+
+	/* base64 "c2VjcmV0" is "secret": data and stringData agree. */
+	e = json_loads("{\"objectRef\":{\"resource\":\"secrets\"},\"requestObject\":"
+	    "{\"metadata\":{\"name\":\"keep-me\"},\"data\":{\"a\":\"c2VjcmV0\"},"
+	    "\"stringData\":{\"b\":\"secret\"}}}", 0, NULL);
+	ok(redact_event(e, key, sizeof key, &count) == 0 && count == 2, "2 values redacted");
+	d = json_string_value(json_object_get(json_object_get(json_object_get(e,
+	    "requestObject"), "data"), "a"));
+	s = json_string_value(json_object_get(json_object_get(json_object_get(e,
+	    "requestObject"), "stringData"), "b"));
+	ok(d && s && strcmp(d, s) == 0 && strncmp(d, FINGERPRINT_PREFIX,
+	    strlen(FINGERPRINT_PREFIX)) == 0 && strlen(d) == FINGERPRINT_LEN,
+	    "same secret via data and stringData, same marker (%s)", d ? d : "");
+	ok(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(e,
+	    "requestObject"), "metadata"), "name")), "keep-me") == 0, "metadata untouched");
+	json_decref(e);
+}
+
+static void text_values(void)
+{
+	static const char in[] = "color=red\naws_secret_access_key = KEY1\r\n"
+	    "-----BEGIN RSA PRIVATE KEY-----\nABC\nDEF\n-----END RSA PRIVATE KEY-----\n"
+	    "db:\n  password: KEY2";
+	unsigned char key[SHAPE_KEY_LEN] = { 0 };
+	unsigned long n = 0;
+	size_t len = 0;
+	char *out = NULL;
+
+	ok(redact_text(key, sizeof key, in, sizeof in - 1, &out, &len, &n) == 0 &&
+	    n == 3, "redact_text: 3 values in a config file (%lu)", n);
+	ok(out && strlen(out) == len && !strstr(out, "KEY1") && !strstr(out, "KEY2") &&
+	    !strstr(out, "ABC") && !strstr(out, "DEF"), "redact_text: no credential left");
+	ok(out && strncmp(out, "color=red\naws_secret_access_key = [REDACTED hmac-sha256:",
+	    strlen("color=red\naws_secret_access_key = [REDACTED hmac-sha256:")) == 0 &&
+	    strstr(out, "]\r\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED hmac-sha256:") &&
+	    strstr(out, "]\n-----END RSA PRIVATE KEY-----\ndb:\n  password: [REDACTED"),
+	    "redact_text: names, armour and other lines stay");
+	free(out);
+	ok(redact_text(key, sizeof key, "a=b", 3, &out, &len, &n) == 0 && n == 0 &&
+	    strcmp(out, "a=b") == 0, "redact_text: nothing to do, same text");
+	free(out);
+}
+
+int main(void)
+{
+	struct plants p;
+
+	plants_init(&p);
+	markers();
+	text_values();
+	secrets_events(&p);
+	token_events(&p);
+	configmap_events(&p);
+	every_event(&p);
+	return tap_done();
+}
