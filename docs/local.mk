@@ -1,1 +1,2 @@
-# docs: see Makefile.am
+# Documentation installed with the program.
+dist_doc_DATA += docs/production.md docs/kubernetes.md

@@ -1,1 +1,6 @@
-# tests/e2e: see Makefile.am
+# tests/e2e: the whole pipeline on a private rsyslogd (issue 3). The test
+# builds (or takes from the cache) the patched imhttp with
+# contrib/imhttp/build-imhttp.sh; when the source packages cannot be had it
+# reports SKIP with the reason (with CI=true it fails instead).
+TESTS += tests/e2e/test_e2e.py
+EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py

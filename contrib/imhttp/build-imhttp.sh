@@ -1,0 +1,238 @@
+#!/bin/sh
+# build-imhttp.sh: build rsyslog's imhttp input module, with our patch
+# (imhttp-k8s.patch) and civetweb compiled in, for the rsyslogd installed here.
+#
+#   contrib/imhttp/build-imhttp.sh [options]
+#
+#   -o DIR          copy the built imhttp.so into DIR (tests use a private copy)
+#   --install       copy it into rsyslog's module directory (next to omprog.so)
+#   -c DIR          cache/build directory (default: $IMHTTP_CACHE, else
+#                   /var/cache/wazuh-k8s-audit/imhttp as root, else
+#                   ~/.cache/wazuh-k8s-audit/imhttp); a re-run with the same
+#                   rsyslog version, patch and script reuses the build
+#   --rsyslog-src DIR   use an unpacked rsyslog source tree (e.g. from a
+#                   source RPM, see below) instead of `apt-get source`
+#   --civetweb-src DIR  same for civetweb
+#   --no-apt        never call apt-get (no deb-src entry, no build deps)
+#   --check-only    say whether the sources can be had; build nothing
+#
+# Why build at all: Debian's and Ubuntu's rsyslog packages do not ship imhttp.
+# Why civetweb compiled in: Debian 12's libcivetweb1 dlopen()s libssl and calls
+# SSL_get_peer_certificate, which OpenSSL 3 removed: rsyslogd crashes on the
+# first TLS connection. Built from source with -DNO_SSL_DL -DOPENSSL_API_3_0 it
+# links OpenSSL 3 properly; -DNO_CGI and -DNO_FILES leave out the CGI and file
+# server (imhttp needs neither; with NO_FILES civetweb even refuses to start if
+# a document root is configured).
+# Why the same upstream version: a module uses rsyslogd's internal structures;
+# it must be built from the same release (Debian revisions may differ: the
+# +deb12u2 source is not served, a module from +deb12u1 loads into +deb12u2).
+# rsyslog is configured with --disable-debug: debug builds change struct
+# layouts.
+#
+# Debian/Ubuntu: the sources come from `apt-get source`, which needs deb-src
+# entries. When none serves rsyslog, this script (as root) writes
+# /etc/apt/sources.list.d/wazuh-k8s-audit-src.{sources,list}: a deb-src copy
+# of the machine's own deb entries, then runs apt-get update. Remove that file
+# afterwards if you do not want it. Build dependencies are installed with
+# apt-get (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev
+# libssl-dev pkg-config bison flex make gcc dpkg-dev).
+#
+# Rocky/RHEL (not automated, untested here):
+#   dnf install -y dnf-plugins-core rpm-build && dnf builddep -y rsyslog
+#   dnf download --source rsyslog-$(rpm -q --qf '%{VERSION}' rsyslog)
+#   rpm2cpio rsyslog-*.src.rpm | cpio -idm && tar xf rsyslog-*.tar.gz
+#   (apply the distribution's own patches from rsyslog.spec if you want them)
+#   civetweb: not in RHEL; unpack the civetweb 1.15 release tarball.
+#   dnf install -y apr-util-devel openssl-devel libestr-devel libfastjson-devel
+#   build-imhttp.sh --no-apt --rsyslog-src ./rsyslog-X --civetweb-src ./civetweb-1.15 --install
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+patchfile=$here/imhttp-k8s.patch
+outdir=
+install=no
+use_apt=yes
+check_only=no
+rs_src=
+cw_src=
+if [ -n "${IMHTTP_CACHE:-}" ]; then cache=$IMHTTP_CACHE
+elif [ "$(id -u)" = 0 ]; then cache=/var/cache/wazuh-k8s-audit/imhttp
+else cache=${XDG_CACHE_HOME:-$HOME/.cache}/wazuh-k8s-audit/imhttp
+fi
+
+die() { echo "build-imhttp: $*" >&2; exit 1; }
+say() { echo "build-imhttp: $*" >&2; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	-o) outdir=${2:?-o needs a directory}; shift ;;
+	--install) install=yes ;;
+	-c) cache=${2:?-c needs a directory}; shift ;;
+	--rsyslog-src) rs_src=${2:?}; shift ;;
+	--civetweb-src) cw_src=${2:?}; shift ;;
+	--no-apt) use_apt=no ;;
+	--check-only) check_only=yes ;;
+	-h|--help) sed -n '2,50p' "$0"; exit 0 ;;
+	*) die "unknown option $1 (see --help)" ;;
+	esac
+	shift
+done
+
+# --- which rsyslog is installed -------------------------------------------
+command -v rsyslogd >/dev/null 2>&1 || PATH=$PATH:/usr/sbin:/sbin
+command -v rsyslogd >/dev/null 2>&1 || die "rsyslogd is not installed (apt-get install rsyslog)"
+rs_ver=$(rsyslogd -v 2>/dev/null | awk 'NR == 1 { print $2 }')
+case $rs_ver in [0-9]*.[0-9]*) ;; *) die "cannot read rsyslogd's version from 'rsyslogd -v'" ;; esac
+
+moddir=
+for d in /usr/lib/*/rsyslog /usr/lib64/rsyslog /usr/lib/rsyslog; do
+	[ -e "$d/omprog.so" ] && { moddir=$d; break; }
+done
+
+key=$(cat "$0" "$patchfile" | sha256sum | cut -c1-12)
+work=$cache/rsyslog-$rs_ver-$key
+so=$work/imhttp.so
+
+deliver() {
+	if [ -n "$outdir" ]; then
+		mkdir -p "$outdir"
+		cp "$so" "$outdir/imhttp.so.tmp" && mv "$outdir/imhttp.so.tmp" "$outdir/imhttp.so"
+		say "imhttp.so for rsyslog $rs_ver in $outdir"
+	fi
+	if [ "$install" = yes ]; then
+		[ -n "$moddir" ] || die "rsyslog's module directory (with omprog.so) not found"
+		install -m 0644 "$so" "$moddir/imhttp.so"
+		say "installed $moddir/imhttp.so"
+	fi
+	[ -n "$outdir" ] || [ "$install" = yes ] || say "built $so (use -o DIR or --install)"
+}
+
+if [ -s "$so" ] && [ "$check_only" = no ]; then
+	say "cached build for rsyslog $rs_ver: $so"
+	deliver
+	exit 0
+fi
+
+# --- sources -------------------------------------------------------------
+upstream() { echo "$1" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'; }
+
+# add_deb_src: a deb-src twin of every deb entry of the machine
+add_deb_src() {
+	[ "$(id -u)" = 0 ] || die "no deb-src entry serves rsyslog $rs_ver; add one (or run as root and this script adds it)"
+	say "no deb-src entry serves rsyslog $rs_ver: adding /etc/apt/sources.list.d/wazuh-k8s-audit-src.*"
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] || continue
+		case $f in */wazuh-k8s-audit-src.sources) continue ;; esac
+		grep -q '^Types:.*\bdeb\b' "$f" || continue
+		sed -e 's/^Types:.*/Types: deb-src/' "$f"
+		echo
+	done > /etc/apt/sources.list.d/wazuh-k8s-audit-src.sources.tmp
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -e "$f" ] || continue
+		case $f in */wazuh-k8s-audit-src.list) continue ;; esac
+		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$f"
+	done > /etc/apt/sources.list.d/wazuh-k8s-audit-src.list.tmp
+	for f in sources list; do
+		t=/etc/apt/sources.list.d/wazuh-k8s-audit-src.$f
+		if [ -s "$t.tmp" ]; then mv "$t.tmp" "$t"; else rm -f "$t.tmp"; fi
+	done
+	apt-get update -qq || die "apt-get update failed"
+}
+
+# src_versions PKG: source versions apt knows, one a line
+src_versions() { apt-cache showsrc "$1" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru; }
+
+mkdir -p "$work"
+cd "$work"
+
+if [ -z "$rs_src" ]; then
+	[ "$use_apt" = yes ] || die "--no-apt given: pass --rsyslog-src DIR"
+	command -v apt-get >/dev/null 2>&1 || die "no apt-get here: pass --rsyslog-src DIR (see --help for RPM systems)"
+	matching() { for v in $(src_versions rsyslog); do [ "$(upstream "$v")" = "$rs_ver" ] && echo "$v"; done; true; }
+	cands=$(matching)
+	if [ -z "$cands" ]; then
+		[ -n "$(src_versions rsyslog)" ] || add_deb_src
+		cands=$(matching)
+	fi
+	if [ -z "$cands" ]; then
+		have=$(src_versions rsyslog | tr '\n' ' ')
+		die "rsyslogd $rs_ver is installed but apt serves rsyslog sources ${have:-of no version}; a module must be built from the same upstream version: refusing"
+	fi
+	if [ "$check_only" = yes ]; then say "sources for rsyslog $rs_ver available: $cands"; exit 0; fi
+	rm -rf rsyslog-src
+	for v in $cands; do
+		# the newest revision is sometimes not served (e.g. +deb12u2): try older ones
+		rm -rf dl && mkdir dl
+		if (cd dl && apt-get source -qq "rsyslog=$v" >/dev/null 2>&1); then
+			mv dl/rsyslog-"$rs_ver" rsyslog-src && say "using rsyslog source $v" && break
+		fi
+		say "source rsyslog=$v could not be fetched, trying the next"
+	done
+	rm -rf dl
+	[ -d rsyslog-src ] || die "no rsyslog $rs_ver source package could be fetched ($cands)"
+	rs_src=$work/rsyslog-src
+fi
+if [ -z "$cw_src" ]; then
+	[ "$use_apt" = yes ] || die "--no-apt given: pass --civetweb-src DIR"
+	if [ ! -d civetweb-src ]; then
+		[ -n "$(src_versions civetweb)" ] || add_deb_src
+		rm -rf dl && mkdir dl
+		(cd dl && apt-get source -qq civetweb >/dev/null 2>&1) || die "apt-get source civetweb failed"
+		mv dl/civetweb-*/ civetweb-src && rm -rf dl
+	fi
+	cw_src=$work/civetweb-src
+fi
+[ "$check_only" = no ] || { say "sources present"; exit 0; }
+
+[ -f "$rs_src/contrib/imhttp/imhttp.c" ] || die "$rs_src is not an rsyslog source tree"
+[ -f "$cw_src/src/civetweb.c" ] || die "$cw_src is not a civetweb source tree"
+src_ver=$(sed -n 's/^AC_INIT(\[rsyslog\],\[\([^]]*\)\].*/\1/p' "$rs_src/configure.ac")
+[ "$src_ver" = "$rs_ver" ] || die "source tree is rsyslog $src_ver but rsyslogd $rs_ver is installed: refusing"
+
+# --- build dependencies --------------------------------------------------
+if ! pkg-config --exists apr-util-1 libestr libfastjson zlib uuid openssl 2>/dev/null ||
+   ! command -v gcc >/dev/null || ! command -v make >/dev/null; then
+	[ "$use_apt" = yes ] && [ "$(id -u)" = 0 ] || die "build dependencies missing: apr-util, libestr, libfastjson, zlib, uuid, openssl dev packages, pkg-config, gcc, make"
+	say "installing build dependencies"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev libssl-dev \
+		pkg-config bison flex make gcc libc6-dev dpkg-dev >/dev/null || die "apt-get install of build dependencies failed"
+fi
+
+# --- build ---------------------------------------------------------------
+# A private copy of imhttp's directory gets the patch; the tree itself is only
+# configured (config.h, Makefiles), never built: imhttp needs headers only.
+cd "$rs_src"
+if [ ! -f config.status ]; then
+	say "configuring rsyslog $rs_ver (takes a minute or two)"
+	./configure -q --enable-imhttp --disable-debug --disable-generate-man-pages \
+		--disable-libgcrypt --disable-fmhttp --disable-liblogging-stdlog \
+		CPPFLAGS="-I$cw_src/include" > "$work/configure.log" 2>&1 ||
+		die "configure failed, see $work/configure.log"
+fi
+cd contrib/imhttp
+if [ ! -f imhttp.c.orig ]; then cp imhttp.c imhttp.c.orig; fi
+cp imhttp.c.orig imhttp.c
+patch -s -p3 < "$patchfile" || die "$patchfile does not apply to rsyslog $rs_ver"
+rm -f civetweb.lo imhttp.la
+say "compiling civetweb and imhttp"
+../../libtool --quiet --tag=CC --mode=compile ${CC:-gcc} -O2 -g -fPIC \
+	-DNDEBUG -DNO_SSL_DL -DOPENSSL_API_3_0 -DNO_CGI -DNO_FILES -DUSE_IPV6 \
+	-I"$cw_src/include" -c "$cw_src/src/civetweb.c" -o civetweb.lo > "$work/build.log" 2>&1 ||
+	die "civetweb did not compile, see $work/build.log"
+make -s CIVETWEB_LIBS="civetweb.lo -lssl -lcrypto -ldl -lpthread" \
+	CPPFLAGS="-I$cw_src/include" >> "$work/build.log" 2>&1 ||
+	die "imhttp did not build, see $work/build.log"
+
+# --- check that rsyslogd loads it ----------------------------------------
+t=$(mktemp -d)
+trap 'rm -rf "$t"' EXIT
+cat > "$t/check.conf" <<EOC
+module(load="$rs_src/contrib/imhttp/.libs/imhttp.so" ports="127.0.0.1:0")
+input(type="imhttp" endpoint="/check")
+action(type="omfile" file="$t/out")
+EOC
+rsyslogd -N1 -f "$t/check.conf" > "$t/n1.log" 2>&1 || { cat "$t/n1.log" >&2; die "rsyslogd $rs_ver does not load the built module"; }
+cp .libs/imhttp.so "$so.tmp" && mv "$so.tmp" "$so"
+say "built imhttp.so for rsyslog $rs_ver"
+deliver

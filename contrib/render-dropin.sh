@@ -1,0 +1,84 @@
+#!/bin/sh
+# render-dropin.sh: write the rsyslog drop-in from its template.
+#
+#   contrib/render-dropin.sh [-e ENVFILE] [-o OUTPUT] [-m] [KEY=VALUE ...]
+#
+#   -e ENVFILE  settings (default rsyslog.d/wazuh-k8s-audit.env beside the
+#               template); KEY=VALUE arguments override single settings
+#   -o OUTPUT   where the .conf goes (default: standard output), e.g.
+#               /etc/rsyslog.d/60-wazuh-k8s-audit.conf
+#   -m          also create LOG_DIR and LIB_DIR/queue (mode 0750)
+#
+# Every path and port of the drop-in comes from the settings; see the
+# comments in wazuh-k8s-audit.env.
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+tmpl=$top/rsyslog.d/60-wazuh-k8s-audit.conf.in
+envfile=$top/rsyslog.d/wazuh-k8s-audit.env
+out=
+mkdirs=no
+while getopts e:o:mh opt; do
+	case $opt in
+	e) envfile=$OPTARG ;;
+	o) out=$OPTARG ;;
+	m) mkdirs=yes ;;
+	h) sed -n '2,14p' "$0"; exit 0 ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ -r "$envfile" ] || { echo "render-dropin: cannot read $envfile" >&2; exit 1; }
+[ -r "$tmpl" ] || { echo "render-dropin: cannot read $tmpl" >&2; exit 1; }
+
+keys="LISTEN ENDPOINT IMHTTP_MODULE THREADS CLIENT_AUTH SERVER_PEM CA_FILE
+BASICAUTH_FILE MAX_MESSAGE_SIZE MAX_BODY PLUGIN PLUGIN_ARGS ANALYSISD_SOCKET
+STATE_FILE LOG_DIR LIB_DIR QUEUE_MAX_DISK LOGGER_TAG"
+
+# settings: the file, then the command line; last one wins
+settings=$(mktemp)
+trap 'rm -f "$settings"' EXIT
+grep -E '^[A-Z_]+=' "$envfile" > "$settings" || true
+for kv in "$@"; do
+	case $kv in
+	[A-Z]*=*) printf '%s\n' "$kv" >> "$settings" ;;
+	*) echo "render-dropin: not KEY=VALUE: $kv" >&2; exit 2 ;;
+	esac
+done
+get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+for k in $keys; do
+	grep -q "^$k=" "$settings" || { echo "render-dropin: $k is not set" >&2; exit 1; }
+done
+
+case $(get CLIENT_AUTH) in
+mtls) verify=yes; basic= ;;
+basic) verify=no; basic=" basicAuthFile=\"$(get BASICAUTH_FILE)\"" ;;
+*) echo "render-dropin: CLIENT_AUTH must be mtls or basic" >&2; exit 1 ;;
+esac
+case $(get ENDPOINT) in /*) ;; *) echo "render-dropin: ENDPOINT must start with /" >&2; exit 1 ;; esac
+
+# sed script: @KEY@ -> value (escape what sed's replacement treats specially)
+script=$(mktemp)
+trap 'rm -f "$settings" "$script"' EXIT
+esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
+for k in $keys; do
+	printf 's|@%s@|%s|g\n' "$k" "$(esc "$(get "$k")")" >> "$script"
+done
+printf 's|@VERIFY_PEER@|%s|g\n' "$verify" >> "$script"
+printf 's|@BASICAUTH_PARAM@|%s|g\n' "$(esc "$basic")" >> "$script"
+if [ -z "$(get LOGGER_TAG)" ]; then
+	echo '/^#@LOGGER_BEGIN@/,/^#@LOGGER_END@/d' >> "$script"
+else
+	echo '/^#@LOGGER_\(BEGIN\|END\)@/d' >> "$script"
+fi
+# a doubled space where PLUGIN_ARGS is empty is harmless; tidy it anyway
+echo 's|  *"$|"|' >> "$script"
+
+if [ "$mkdirs" = yes ]; then
+	install -d -m 0750 "$(get LOG_DIR)" "$(get LIB_DIR)" "$(get LIB_DIR)/queue"
+fi
+if [ -n "$out" ]; then
+	sed -f "$script" "$tmpl" > "$out.tmp" && mv "$out.tmp" "$out"
+else
+	sed -f "$script" "$tmpl"
+fi

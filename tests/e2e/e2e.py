@@ -1,0 +1,234 @@
+"""End-to-end helpers: a private rsyslogd with the real drop-in, the patched
+imhttp, the real plugin, curl as the webhook client over mutual TLS.
+
+Nothing here touches the system's rsyslog: the private instance has its own
+config, work directory, pid file, loopback port and imuxsock socket.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+
+TOP_SRCDIR = os.environ.get("TOP_SRCDIR") or \
+    os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR") or TOP_SRCDIR
+RSYSLOGD = "/usr/sbin/rsyslogd"
+
+
+def build_imhttp():
+    """(path of imhttp.so, None) or (None, why it cannot be had)."""
+    out = os.path.join(TOP_BUILDDIR, "_build-imhttp")
+    script = os.path.join(TOP_SRCDIR, "contrib", "imhttp", "build-imhttp.sh")
+    if not os.path.exists(RSYSLOGD):
+        return None, "rsyslogd is not installed"
+    p = subprocess.run(["sh", script, "-o", out], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=900)
+    so = os.path.join(out, "imhttp.so")
+    if p.returncode != 0 or not os.path.exists(so):
+        lines = p.stdout.decode(errors="replace").strip().splitlines()
+        return None, lines[-1] if lines else "build-imhttp.sh failed"
+    return so, None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def make_certs(directory, *sans):
+    subprocess.run(["sh", os.path.join(TOP_SRCDIR, "contrib", "certs",
+                                       "make-certs.sh"), "-d", directory]
+                   + list(sans or ("localhost", "127.0.0.1")),
+                   check=True, stdout=subprocess.DEVNULL)
+    return directory
+
+
+class Rsyslog:
+    """A private rsyslogd running the rendered drop-in."""
+
+    def __init__(self, wd, imhttp, plugin, socket_path, certs):
+        self.wd = wd
+        self.port = free_port()
+        self.url = "https://127.0.0.1:%d" % self.port
+        self.certs = certs
+        self.logsock = os.path.join(wd, "log.sock")
+        self.internal = os.path.join(wd, "internal.log")
+        self.pidfile = os.path.join(wd, "rsyslogd.pid")
+        self.conf = os.path.join(wd, "rsyslog.conf")
+        self.dropin = os.path.join(wd, "60-wazuh-k8s-audit.conf")
+        self.log_dir = os.path.join(wd, "log")
+        self.lib_dir = os.path.join(wd, "lib")
+        self.proc = None
+        os.makedirs(os.path.join(wd, "work"), exist_ok=True)
+        subprocess.run(
+            ["sh", os.path.join(TOP_SRCDIR, "contrib", "render-dropin.sh"),
+             "-m", "-o", self.dropin,
+             "LISTEN=127.0.0.1:%d" % self.port,
+             "IMHTTP_MODULE=" + imhttp,
+             "SERVER_PEM=" + os.path.join(certs, "server.pem"),
+             "CA_FILE=" + os.path.join(certs, "ca.crt"),
+             "PLUGIN=" + plugin,
+             "PLUGIN_ARGS=--stats-interval 0 --max-eps 0 --retry-wait 1",
+             "ANALYSISD_SOCKET=" + socket_path,
+             "STATE_FILE=" + os.path.join(wd, "analysisd.state"),
+             "LOG_DIR=" + self.log_dir, "LIB_DIR=" + self.lib_dir,
+             "QUEUE_MAX_DISK=1g", "LOGGER_TAG=k8s-audit"], check=True)
+        with open(self.conf, "w") as f:
+            f.write("""\
+global(workDirectory="%(wd)s/work" processInternalMessages="on")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="%(sock)s")
+include(file="%(dropin)s")
+*.* action(type="omfile" file="%(internal)s")
+""" % {"wd": wd, "sock": self.logsock, "dropin": self.dropin,
+                "internal": self.internal})
+
+    def check_config(self):
+        p = subprocess.run([RSYSLOGD, "-N1", "-f", self.conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return p.returncode == 0, p.stdout.decode(errors="replace")
+
+    def start(self, timeout=20):
+        if os.path.exists(self.pidfile):
+            os.unlink(self.pidfile)
+        self.proc = subprocess.Popen(
+            [RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
+            cwd=self.wd, stdin=subprocess.DEVNULL,
+            stdout=open(os.path.join(self.wd, "rsyslogd.out"), "ab"),
+            stderr=subprocess.STDOUT)
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                raise RuntimeError("rsyslogd exited: %s" % self.internal_log())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("rsyslogd did not listen: %s" % self.internal_log())
+
+    def stop(self, timeout=60):
+        """SIGTERM and wait, as `systemctl stop rsyslog` does."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def rss_kib(self):
+        with open("/proc/%d/status" % self.proc.pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return -1
+
+    def plugin_pids(self, spool_suffix="/spool"):
+        """pids of the plugin processes rsyslogd runs with that spool dir."""
+        out = []
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if self.proc and ppid == self.proc.pid and b"--spool-dir" in argv:
+                spool = argv[argv.index(b"--spool-dir") + 1].decode()
+                if spool.endswith(spool_suffix):
+                    out.append(int(pid))
+        return out
+
+    def internal_log(self):
+        try:
+            with open(self.internal, errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return "(no internal log)"
+
+    def plugin_log(self):
+        try:
+            with open(os.path.join(self.log_dir, "plugin.log"),
+                      errors="replace") as f:
+                return f.read()[-4000:]
+        except OSError:
+            return "(no plugin log)"
+
+    def curl(self, path="/k8s-audit", data=None, cert="client", ca=None,
+             scheme="https", headers=(), method=None, timeout=60,
+             extra=()):
+        """(exit code, HTTP status or 0, response body) of one curl run.
+        data: bytes or a file path (str)."""
+        certs = self.certs
+        args = ["curl", "-sS", "-o", "-", "-w", "\n%{http_code}",
+                "--max-time", str(timeout)]
+        if scheme == "https":
+            args += ["--cacert", ca or os.path.join(certs, "ca.crt")]
+            if cert:
+                d = cert if os.path.isabs(cert) else certs
+                name = "client"
+                args += ["--cert", os.path.join(d, name + ".crt"),
+                         "--key", os.path.join(d, name + ".key")]
+        for h in headers:
+            args += ["-H", h]
+        if method:
+            args += ["-X", method]
+        stdin = None
+        if data is not None:
+            args += ["-H", "Content-Type: application/json"]
+            if isinstance(data, bytes):
+                args += ["--data-binary", "@-"]
+                stdin = data
+            else:
+                args += ["--data-binary", "@" + data]
+        args += list(extra)
+        args.append("%s://127.0.0.1:%d%s" % (scheme, self.port, path))
+        p = subprocess.run(args, input=stdin, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
+        body, _, code = p.stdout.rpartition(b"\n")
+        try:
+            status = int(code)
+        except ValueError:
+            status = 0
+        return p.returncode, status, body
+
+
+def tag_events(events, prefix):
+    """Copies of the events with unique auditIDs (prefix-N), so every
+    delivered event can be matched to exactly one source."""
+    out = []
+    for n, ev in enumerate(events):
+        ev = json.loads(json.dumps(ev))
+        ev["auditID"] = "%s-%d" % (prefix, n)
+        out.append(ev)
+    return out
+
+
+def delivered(receiver, prefix):
+    """auditID -> list of delivered events, for auditIDs with that prefix."""
+    got = {}
+    for _loc, ev in receiver.events():
+        aid = ev.get("auditID", "") if isinstance(ev, dict) else ""
+        if aid.startswith(prefix + "-"):
+            got.setdefault(aid, []).append(ev)
+    return got
+
+
+def wait_delivered(receiver, prefix, n, timeout=60):
+    end = time.time() + timeout
+    while time.time() < end:
+        if len(delivered(receiver, prefix)) >= n:
+            time.sleep(0.3)   # let duplicates, if any, show up too
+            break
+        time.sleep(0.1)
+    return delivered(receiver, prefix)
