@@ -84,7 +84,29 @@ pl.close()
 rx2.stop()
 wd.cleanup()
 
-# 5. SIGKILL mid-line: rsyslog resends the line to a new process; nothing lost.
+# 5. rsyslog alternates between two lines while analysisd is away (seen
+#    with a real rsyslogd): each is delivered exactly once when it returns.
+wd = Workdir()
+pl = Plugin(wd.path, wd.socket, ["--retry-wait", "0"])
+pl.answer()
+for ln in (line1, line2, line1, line2, line1):
+    ans = pl.call(ln)
+    t.ok(ans is not None and ans.startswith("error:"), "alternating while "
+         "down: error answer")
+rx = Receiver(wd.socket)
+t.eq(pl.call(line2), "OK", "alternating: back, first line OK")
+t.eq(pl.call(line1), "OK", "alternating: back, second line OK")
+time.sleep(0.3)
+got = sorted(keys([e for _, e in rx.events()]))
+want = sorted(keys(events[:40] + events[40:60]))
+t.ok(got == want, "alternating: every event exactly once",
+     "got %d events, want %d" % (len(got), len(want)))
+t.eq(spool_files(wd), [], "alternating: spool empty")
+pl.close()
+rx.stop()
+wd.cleanup()
+
+# 6. SIGKILL mid-line: rsyslog resends the line to a new process; nothing lost.
 wd = Workdir()
 rx = Receiver(wd.socket, rcvbuf=4096)
 rx.pause()
