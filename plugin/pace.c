@@ -82,20 +82,29 @@ find_value(const char *text, const char *key, char *out, size_t outlen)
 	return false;
 }
 
-bool
-pace_parse_state(const char *text, unsigned long long *dropped, double *usage)
+static bool
+read_count(const char *text, const char *key, unsigned long long *out)
 {
 	char v[64];
 	char *end;
 
-	if (!find_value(text, "events_dropped", v, sizeof(v)))
+	if (!find_value(text, key, v, sizeof(v)))
 		return false;
-	*dropped = strtoull(v, &end, 10);
-	if (end == v)
+	*out = strtoull(v, &end, 10);
+	return end != v && *end == '\0';
+}
+
+bool
+pace_parse_state(const char *text, struct pace_state *st)
+{
+	char v[64];
+	char *end;
+
+	if (!read_count(text, "events_received", &st->received) ||
+	    !read_count(text, "events_dropped", &st->dropped) ||
+	    !find_value(text, "event_queue_usage", v, sizeof(v)))
 		return false;
-	if (!find_value(text, "event_queue_usage", v, sizeof(v)))
-		return false;
-	*usage = strtod(v, &end);
+	st->usage = strtod(v, &end);
 	return end != v;
 }
 
@@ -114,16 +123,35 @@ set_eps(struct pace *p, unsigned eps, const struct log *lg,
 	p->eps = eps;
 }
 
-static void
-adjust(struct pace *p, unsigned long long dropped, double usage,
-    const struct log *lg)
+/* Events analysisd dropped since the last reading (see pace.h). */
+static unsigned long long
+new_drops(struct pace *p, const struct pace_state *st)
 {
-	if (dropped > 0 || usage >= 0.9)
+	unsigned long long n;
+
+	if (!p->have_counters)
+		n = 0;
+	else if (st->received < p->received || st->dropped < p->dropped)
+		n = st->dropped;
+	else
+		n = st->dropped - p->dropped;
+	p->have_counters = true;
+	p->received = st->received;
+	p->dropped = st->dropped;
+	return n;
+}
+
+static void
+adjust(struct pace *p, const struct pace_state *st, const struct log *lg)
+{
+	unsigned long long dropped = new_drops(p, st);
+
+	if (dropped > 0 || st->usage >= 0.9)
 		set_eps(p, p->eps / 2, lg, dropped > 0 ?
 		    "analysisd dropped events" : "analysisd queue 90% full");
-	else if (usage >= 0.7)
+	else if (st->usage >= 0.7)
 		set_eps(p, p->eps - p->eps / 4, lg, "analysisd queue 70% full");
-	else if (usage < 0.5)
+	else if (st->usage < 0.5)
 		set_eps(p, p->eps + p->max_eps / 10, lg,
 		    "analysisd queue draining");
 }
@@ -132,9 +160,8 @@ void
 pace_observe(struct pace *p, const struct timespec *now,
     const struct log *lg)
 {
-	unsigned long long dropped;
+	struct pace_state ps;
 	struct stat st;
-	double usage;
 	char *text;
 	size_t len;
 
@@ -151,7 +178,7 @@ pace_observe(struct pace *p, const struct timespec *now,
 	p->state_mtime = st.st_mtim;
 	if (fsutil_read(AT_FDCWD, p->state_path, 1 << 20, &text, &len) != 0)
 		return;
-	if (pace_parse_state(text, &dropped, &usage))
-		adjust(p, dropped, usage, lg);
+	if (pace_parse_state(text, &ps))
+		adjust(p, &ps, lg);
 	free(text);
 }

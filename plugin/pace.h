@@ -23,6 +23,9 @@ struct pace {
 	const char *state_path;	/* analysisd's state file (not owned) */
 	struct timespec next_check;	/* when to look at it again */
 	struct timespec state_mtime;	/* its last interval seen */
+	bool have_counters;		/* the two below hold a reading */
+	unsigned long long received;	/* events_received last read */
+	unsigned long long dropped;	/* events_dropped last read */
 };
 
 /* The lowest ceiling backing off may reach, events/s. */
@@ -46,19 +49,28 @@ long pace_take(struct pace *p, const struct timespec *now);
 /*
  * pace_observe(p, now, lg):
  * At most once a second, read analysisd's state file when it has changed
- * and adjust the ceiling: halve it when events were dropped or the queue is
- * 90% full, cut a quarter at 70%, and add a tenth of max_eps back below 50%.
- * The state file is advisory: a missing or unreadable one changes nothing.
+ * and adjust the ceiling: halve it when events were dropped since the last
+ * reading or the queue is 90% full, cut a quarter at 70%, and add a tenth of
+ * max_eps back below 50%.  Wazuh 4.3 writes per-interval counters, 4.7
+ * counters since analysisd started: a drop is a count that grew, or any
+ * count once events_received went down (a new interval or a restart).  The
+ * state file is advisory: a missing or unreadable one changes nothing.
  */
 void pace_observe(struct pace *p, const struct timespec *now,
     const struct log *lg);
 
+struct pace_state {
+	unsigned long long received;	/* events_received */
+	unsigned long long dropped;	/* events_dropped */
+	double usage;			/* event_queue_usage, 0 to 1 */
+};
+
 /*
- * pace_parse_state(text, dropped, usage):
- * Read `events_dropped='N'` and `event_queue_usage='F'` from the text of a
- * state file.  Returns true when both were found.
+ * pace_parse_state(text, st):
+ * Read `events_received='N'`, `events_dropped='N'` and
+ * `event_queue_usage='F'` from the text of a state file into *st.  Returns
+ * true when all three were found.
  */
-bool pace_parse_state(const char *text, unsigned long long *dropped,
-    double *usage);
+bool pace_parse_state(const char *text, struct pace_state *st);
 
 #endif /* !PACE_H */

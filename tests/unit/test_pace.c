@@ -56,34 +56,50 @@ test_bucket(void)
 static void
 test_parse(void)
 {
-	unsigned long long dropped;
-	double usage;
+	struct pace_state st;
 
-	ok(pace_parse_state("# State\nevents_received='10'\nevents_dropped='3'\n"
-	    "event_queue_usage='0.75'\n", &dropped, &usage) && dropped == 3 &&
-	    usage > 0.74 && usage < 0.76, "state file values read");
-	ok(!pace_parse_state("total_events_dropped='3'\n", &dropped, &usage),
+	ok(pace_parse_state("# State\nevents_received='10'\n\n"
+	    "events_dropped='3'\nevent_queue_usage='0.75'\n", &st) &&
+	    st.received == 10 && st.dropped == 3 && st.usage > 0.74 &&
+	    st.usage < 0.76, "state file values read");
+	ok(!pace_parse_state("events_received='1'\ntotal_events_dropped='3'\n"
+	    "event_queue_usage='0.1'\n", &st),
 	    "a key is matched whole, at a line start");
-	ok(!pace_parse_state("", &dropped, &usage), "empty state: nothing");
+	ok(!pace_parse_state("", &st), "empty state: nothing");
 }
 
 static void
-write_state(const char *path, const char *dropped, const char *usage)
+write_state(const char *path, const char *received, const char *dropped,
+    const char *usage)
 {
 	FILE *f = fopen(path, "w");
 
 	if (f == NULL)
 		return;
-	fprintf(f, "events_received='100'\nevents_dropped='%s'\n"
-	    "event_queue_usage='%s'\n", dropped, usage);
+	fprintf(f, "# Events received\nevents_received='%s'\n\n"
+	    "# Events dropped\nevents_dropped='%s'\n\n"
+	    "event_queue_usage='%s'\n", received, dropped, usage);
 	fclose(f);
+}
+
+/* One reading of the state file at simulated time `s`. */
+static unsigned
+observe(struct pace *p, double s, const char *path, const char *received,
+    const char *dropped, const char *usage)
+{
+	struct log lg = { LOG_TARGET_STDERR };
+	struct timespec t = at(s);
+
+	if (received != NULL)
+		write_state(path, received, dropped, usage);
+	pace_observe(p, &t, &lg);
+	return p->eps;
 }
 
 static void
 test_backoff(void)
 {
 	char path[] = "/tmp/wka-pace-XXXXXX";
-	struct log lg = { LOG_TARGET_STDERR };
 	struct timespec t = at(1000);
 	struct pace p;
 	int fd = mkstemp(path);
@@ -92,28 +108,28 @@ test_backoff(void)
 		return;
 	close(fd);
 	pace_init(&p, 4000, path, &t);
-	write_state(path, "12", "0.20");
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 2000, "events dropped: ceiling halved (%u)", p.eps);
-	t = at(1000.5);
-	write_state(path, "5", "0.20");
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 2000, "at most one look a second (%u)", p.eps);
-	t = at(1002);
-	write_state(path, "0", "0.80");
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 1500, "queue 80%% full: ceiling cut a quarter (%u)", p.eps);
-	t = at(1004);
-	write_state(path, "0", "0.10");
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 1900, "queue draining: a tenth of max back (%u)", p.eps);
-	t = at(1006);
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 1900, "an unchanged state file is read once (%u)", p.eps);
+	ok(observe(&p, 1000, path, "100", "12", "0.20") == 4000,
+	    "first reading: a baseline, not a drop (%u)", p.eps);
+	ok(observe(&p, 1002, path, "200", "12", "0.20") == 4000,
+	    "cumulative drops that did not grow: no change (%u)", p.eps);
+	ok(observe(&p, 1004, path, "300", "20", "0.20") == 2000,
+	    "cumulative drops grew: ceiling halved (%u)", p.eps);
+	ok(observe(&p, 1004.5, path, "400", "30", "0.20") == 2000,
+	    "at most one look a second (%u)", p.eps);
+	ok(observe(&p, 1006, path, "50", "5", "0.20") == 1000,
+	    "received went down (new interval or restart): its drops count "
+	    "(%u)", p.eps);
+	ok(observe(&p, 1008, path, "60", "5", "0.80") == 750,
+	    "queue 80%% full: ceiling cut a quarter (%u)", p.eps);
+	ok(observe(&p, 1010, path, "70", "5", "0.95") == 375,
+	    "queue 95%% full: ceiling halved (%u)", p.eps);
+	ok(observe(&p, 1012, path, "80", "5", "0.10") == 775,
+	    "queue draining: a tenth of max back (%u)", p.eps);
+	ok(observe(&p, 1014, path, NULL, NULL, NULL) == 775,
+	    "an unchanged state file is read once (%u)", p.eps);
 	unlink(path);
-	t = at(1008);
-	pace_observe(&p, &t, &lg);
-	ok(p.eps == 1900, "a missing state file changes nothing");
+	ok(observe(&p, 1016, path, NULL, NULL, NULL) == 775,
+	    "a missing state file changes nothing");
 }
 
 int
