@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "eventlist.h"
+#include "fastpath.h"
 
 /* How often to write a keep-alive dot while a line waits (omprog's
  * confirmTimeout defaults to 10 s). */
@@ -112,11 +113,13 @@ note_down(struct plugin *pl, int err)
 }
 
 /*
- * Send one datagram, waiting while analysisd is busy (with no bound: its
- * queue drains) or down (up to --retry-wait, then rsyslog takes over).
+ * Send one datagram made of `nparts` pieces of `len` bytes in all, waiting
+ * while analysisd is busy (with no bound: its queue drains) or down (up to
+ * --retry-wait, then rsyslog takes over).
  */
 static enum send_result
-send_one(struct plugin *pl, const char *text, size_t len)
+send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
+    size_t len)
 {
 	struct timespec down_since = { 0, 0 };
 	bool down = false;
@@ -125,7 +128,7 @@ send_one(struct plugin *pl, const char *text, size_t len)
 	if (!wait_for_pace(pl))
 		return SEND_EOF;
 	for (;;) {
-		switch (sink_send(&pl->sink, text, len, &err)) {
+		switch (sink_sendv(&pl->sink, parts, nparts, &err)) {
 		case SINK_SENT:
 			note_up(pl);
 			pl->stats.events++;
@@ -160,6 +163,14 @@ send_one(struct plugin *pl, const char *text, size_t len)
 	}
 }
 
+static enum send_result
+send_one(struct plugin *pl, const char *text, size_t len)
+{
+	struct iovec iov = { (void *)text, len };
+
+	return send_parts(pl, &iov, 1, len);
+}
+
 static const char *
 audit_id(const json_t *item)
 {
@@ -192,6 +203,25 @@ set_aside(struct plugin *pl, const char *reason, const json_t *item,
 	return DELIVER_DONE;
 }
 
+/* What a failed send means for the event. */
+static enum deliver_result
+sent(struct plugin *pl, enum send_result sr, const json_t *item, long index)
+{
+	switch (sr) {
+	case SEND_OK:
+		return DELIVER_DONE;
+	case SEND_TOO_BIG:
+		return set_aside(pl, "datagram larger than analysisd accepts",
+		    item, index);
+	case SEND_EOF:
+		return DELIVER_EOF;
+	case SEND_RETRY:
+		break;
+	}
+	return DELIVER_RETRY;
+}
+
+/* The reference path: shape a parsed event and send it. */
 static enum deliver_result
 deliver_item(struct plugin *pl, json_t *item, long index)
 {
@@ -216,18 +246,7 @@ deliver_item(struct plugin *pl, json_t *item, long index)
 	}
 	sr = send_one(pl, text, len);
 	free(text);
-	switch (sr) {
-	case SEND_OK:
-		return DELIVER_DONE;
-	case SEND_TOO_BIG:
-		return set_aside(pl, "datagram larger than analysisd accepts",
-		    item, index);
-	case SEND_EOF:
-		return DELIVER_EOF;
-	case SEND_RETRY:
-		break;
-	}
-	return DELIVER_RETRY;
+	return sent(pl, sr, item, index);
 }
 
 /* The whole line is not what we take: set it aside as it came. */
@@ -247,12 +266,68 @@ reject_line(struct plugin *pl, const char *line, size_t len,
 }
 
 /*
- * Deliver the events of `line` from index `start` on.  *progress ends as
- * the index of the first event not yet handled, *count as the line's
- * number of events.
+ * The reference path for event `ev` of a scanned line: parse its bytes and
+ * deliver it as a parsed line's item.  A single Event that is not one sets
+ * the whole line aside, as it always did.
  */
 static enum deliver_result
-deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
+deliver_parsed_span(struct plugin *pl, const char *line, size_t len,
+    const char *text, const struct jobject *ev, long index)
+{
+	enum deliver_result r;
+	char reason[256];
+	json_t *item;
+
+	item = json_loadb(text + ev->span.off, ev->span.len,
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	/* The line was validated: only memory can fail. */
+	if (item == NULL)
+		return transient(pl, "error: out of memory parsing an event");
+	if (index < 0 && event_check(item, reason, sizeof(reason)) != 0) {
+		json_decref(item);
+		return reject_line(pl, line, len, reason);
+	}
+	r = deliver_item(pl, item, index);
+	json_decref(item);
+	return r;
+}
+
+/* Event i of a scanned line: the fast path, else the reference path. */
+static enum deliver_result
+deliver_span(struct plugin *pl, const char *line, size_t len,
+    const struct span_batch *b, size_t i)
+{
+	long index = b->single ? -1 : (long)i;
+	const struct jmember *members;
+	const struct jobject *ev = batch_span_item(b, i, &members);
+	struct fastpath_out out;
+	enum send_result sr;
+
+	switch (fastpath_shape(&pl->shape, b->text, ev, members, &out,
+	    &pl->stats.shape)) {
+	case FASTPATH_FILTERED:
+		return DELIVER_DONE;
+	case FASTPATH_NOMEM:
+		return transient(pl, "error: out of memory shaping an event");
+	case FASTPATH_FALLBACK:
+		return deliver_parsed_span(pl, line, len, b->text, ev, index);
+	case FASTPATH_READY:
+		break;
+	}
+	sr = send_parts(pl, out.iov, 2, out.len);
+	fastpath_out_free(&out);
+	/* Too big for the socket: the reference path sets it aside. */
+	if (sr == SEND_TOO_BIG)
+		return deliver_parsed_span(pl, line, len, b->text, ev, index);
+	return sent(pl, sr, NULL, index);
+}
+
+/*
+ * The events of a line that only a full parse reads right (see
+ * batch_scan): parse it whole, as before the scanner existed.
+ */
+static enum deliver_result
+deliver_parsed(struct plugin *pl, const char *line, size_t len, size_t start,
     size_t *progress, size_t *count)
 {
 	enum deliver_result r = DELIVER_DONE;
@@ -261,8 +336,6 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	size_t i;
 	int rc;
 
-	*progress = start;
-	*count = 0;
 	if ((rc = batch_parse(&b, line, len, reason, sizeof(reason))) == -ENOMEM)
 		return transient(pl, "error: out of memory parsing a batch");
 	if (rc == 0 && b.items == NULL &&
@@ -279,6 +352,44 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 			*progress = i + 1;
 	}
 	batch_free(&b);
+	return r;
+}
+
+/*
+ * Deliver the events of `line` from index `start` on.  *progress ends as
+ * the index of the first event not yet handled, *count as the line's
+ * number of events.  The line is validated and split once, by jsonscan;
+ * the scanner's arrays live for one line, so memory follows the line.
+ */
+static enum deliver_result
+deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
+    size_t *progress, size_t *count)
+{
+	enum deliver_result r = DELIVER_DONE;
+	char reason[256];
+	struct span_batch b;
+	struct jscan sc;
+	size_t i;
+	int rc;
+
+	*progress = start;
+	*count = 0;
+	jscan_init(&sc);
+	rc = batch_scan(&b, &sc, line, len, reason, sizeof(reason));
+	if (rc == -EAGAIN)
+		r = deliver_parsed(pl, line, len, start, progress, count);
+	else if (rc == -ENOMEM)
+		r = transient(pl, "error: out of memory scanning a batch");
+	else if (rc != 0)
+		r = reject_line(pl, line, len, reason);
+	else
+		*count = b.count;
+	for (i = start; rc == 0 && i < b.count && r == DELIVER_DONE; i++) {
+		r = deliver_span(pl, line, len, &b, i);
+		if (r == DELIVER_DONE)
+			*progress = i + 1;
+	}
+	jscan_free(&sc);
 	return r;
 }
 
@@ -309,25 +420,22 @@ hold(struct plugin *pl, const char *line, size_t len,
 	return r;
 }
 
-/* Deliver spool entry i (its text in line/len, or loaded when NULL). */
+/* Deliver spool entry i, read back from its file. */
 static enum deliver_result
-deliver_entry(struct plugin *pl, size_t i, const char *line, size_t len)
+deliver_entry(struct plugin *pl, size_t i)
 {
 	struct spool_entry *e = &pl->spool.entries[i];
 	enum deliver_result r;
-	size_t progress, count;
-	char *loaded = NULL;
+	size_t len, progress, count;
+	char *line;
 	int rc;
 
-	if (line == NULL) {
-		if ((rc = spool_load(&pl->spool, i, &loaded, &len)) != 0)
-			return transient(pl, "error: cannot read spool entry %s: "
-			    "%s", e->name, strerror(-rc));
-		line = loaded;
-	}
+	if ((rc = spool_load(&pl->spool, i, &line, &len)) != 0)
+		return transient(pl, "error: cannot read spool entry %s: %s",
+		    e->name, strerror(-rc));
 	pl->stats.duplicates += e->delivered;
 	r = deliver_events(pl, line, len, e->delivered, &progress, &count);
-	free(loaded);
+	free(line);
 	e->delivered = progress;
 	if (r != DELIVER_DONE)
 		return r;
@@ -337,21 +445,15 @@ deliver_entry(struct plugin *pl, size_t i, const char *line, size_t len)
 	return DELIVER_DONE;
 }
 
-/* Deliver every spool entry but the one with `skip` as digest, oldest
- * first. */
+/* Deliver every spool entry, oldest first; each leaves the spool once
+ * delivered. */
 static enum deliver_result
-drain_spool(struct plugin *pl, const unsigned char *skip)
+drain_spool(struct plugin *pl)
 {
 	enum deliver_result r;
-	size_t i = 0;
 
-	while (i < pl->spool.count) {
-		if (skip != NULL && memcmp(pl->spool.entries[i].digest, skip,
-		    SPOOL_DIGEST_LEN) == 0) {
-			i++;
-			continue;
-		}
-		if ((r = deliver_entry(pl, i, NULL, 0)) != DELIVER_DONE)
+	while (pl->spool.count > 0) {
+		if ((r = deliver_entry(pl, 0)) != DELIVER_DONE)
 			return r;
 	}
 	return DELIVER_DONE;
@@ -367,6 +469,10 @@ spool_abandoned(struct plugin *pl, const unsigned char *digest)
 	if (!pl->held.valid ||
 	    memcmp(pl->held.digest, digest, SPOOL_DIGEST_LEN) == 0)
 		return DELIVER_DONE;
+	if (spool_find(&pl->spool, pl->held.digest) >= 0) {
+		release_held(pl);
+		return DELIVER_DONE;
+	}
 	rc = spool_add(&pl->spool, pl->held.line, pl->held.len,
 	    pl->held.digest, pl->held.delivered);
 	if (rc != 0)
@@ -387,7 +493,7 @@ deliver_new_line(struct plugin *pl, const char *line, size_t len)
 	enum deliver_result r;
 	size_t progress = 0, count;
 
-	r = drain_spool(pl, NULL);
+	r = drain_spool(pl);
 	if (r == DELIVER_DONE)
 		r = deliver_events(pl, line, len, 0, &progress, &count);
 	if (r == DELIVER_DONE)
@@ -396,22 +502,21 @@ deliver_new_line(struct plugin *pl, const char *line, size_t len)
 	return hold(pl, line, len, digest, progress, r);
 }
 
-enum deliver_result
-deliver_line(struct plugin *pl, const char *line, size_t len)
+/*
+ * deliver_line, on a line that stays where it is for the whole call.
+ */
+static enum deliver_result
+deliver_stable_line(struct plugin *pl, const char *line, size_t len)
 {
 	unsigned char digest[SPOOL_DIGEST_LEN];
 	enum deliver_result r;
 	size_t start, progress, count;
-	long entry;
 
 	if (!pl->held.valid && !spool_may_know(&pl->spool, len))
 		return deliver_new_line(pl, line, len);
 	spool_digest(line, len, digest);
 	if ((r = spool_abandoned(pl, digest)) != DELIVER_DONE)
 		return r;
-	start = pl->held.valid ? pl->held.delivered : 0;
-	if ((r = drain_spool(pl, digest)) != DELIVER_DONE)
-		return hold(pl, line, len, digest, start, r);
 	if (spool_recent_events(&pl->spool, digest, &count)) {
 		log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered "
 		    "from the spool already: not sent again", count);
@@ -419,8 +524,16 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 		release_held(pl);
 		return DELIVER_DONE;
 	}
-	if ((entry = spool_find(&pl->spool, digest)) >= 0)
-		return deliver_entry(pl, (size_t)entry, line, len);
+	/*
+	 * A spooled line goes out from the spool, in its turn, and is never
+	 * held as well: rsyslog may alternate between lines while analysisd is
+	 * away, and a line held and spooled at once would be delivered twice.
+	 */
+	if (spool_find(&pl->spool, digest) >= 0)
+		return drain_spool(pl);
+	start = pl->held.valid ? pl->held.delivered : 0;
+	if ((r = drain_spool(pl)) != DELIVER_DONE)
+		return hold(pl, line, len, digest, start, r);
 	pl->stats.duplicates += start;
 	r = deliver_events(pl, line, len, start, &progress, &count);
 	if (r == DELIVER_DONE) {
@@ -430,10 +543,31 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	return hold(pl, line, len, digest, progress, r);
 }
 
+/*
+ * rsyslog's line lives in omprog's read buffer, and omprog_check_input
+ * (called while we wait for analysisd) may grow, and so move, that buffer.
+ * Events leave as spans of the line, and a failed line is digested and
+ * held after the wait, so delivery works on its own copy.
+ */
+enum deliver_result
+deliver_line(struct plugin *pl, const char *line, size_t len)
+{
+	enum deliver_result r;
+	char *copy;
+
+	if ((copy = malloc(len + 1)) == NULL)
+		return transient(pl, "error: out of memory copying a line");
+	memcpy(copy, line, len);
+	copy[len] = '\0';
+	r = deliver_stable_line(pl, copy, len);
+	free(copy);
+	return r;
+}
+
 enum deliver_result
 deliver_spool(struct plugin *pl)
 {
-	return drain_spool(pl, NULL);
+	return drain_spool(pl);
 }
 
 int
@@ -448,6 +582,8 @@ deliver_save(struct plugin *pl)
 		if ((rc = spool_update(&pl->spool, i)) != 0 && first == 0)
 			first = rc;
 	}
+	if (pl->held.valid && spool_find(&pl->spool, pl->held.digest) >= 0)
+		release_held(pl);
 	if (pl->held.valid) {
 		rc = spool_add(&pl->spool, pl->held.line, pl->held.len,
 		    pl->held.digest, pl->held.delivered);

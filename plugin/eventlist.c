@@ -17,6 +17,16 @@ fail(char *reason, size_t reasonlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
+/* Skip a byte-order mark: not JSON, but editors put one in files. */
+static void
+skip_bom(const char **line, size_t *len)
+{
+	if (*len >= 3 && memcmp(*line, "\xef\xbb\xbf", 3) == 0) {
+		*line += 3;
+		*len -= 3;
+	}
+}
+
 /*
  * Deepest nesting of arrays and objects in the text, stopping once it
  * passes `limit`.  Runs before the parser so that a hostile line cannot
@@ -105,11 +115,7 @@ batch_parse(struct batch *b, const char *line, size_t len, char *reason,
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	/* A byte-order mark is not JSON, but editors put one in files. */
-	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-		line += 3;
-		len -= 3;
-	}
+	skip_bom(&line, &len);
 	if (max_depth(line, len, EVENTLIST_MAX_DEPTH) > EVENTLIST_MAX_DEPTH)
 		return fail(reason, reasonlen, "JSON nested deeper than %d levels",
 		    EVENTLIST_MAX_DEPTH);
@@ -123,6 +129,144 @@ batch_parse(struct batch *b, const char *line, size_t len, char *reason,
 	if ((rc = classify(b, reason, reasonlen)) != 0)
 		batch_free(b);
 	return rc;
+}
+
+static bool
+key_is(const char *text, const struct jmember *m, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !m->key_escaped && m->key.len == n &&
+	    memcmp(text + m->key.off, name, n) == 0;
+}
+
+/*
+ * The value of the root's last member `name` (jansson keeps the last of
+ * repeated keys), decoded; NULL when absent.  -ENOMEM in *rc on failure.
+ */
+static json_t *
+root_value(const struct jscan *sc, const char *text, const char *name,
+    int *rc)
+{
+	const struct jmember *m = NULL;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sc->nroot; i++) {
+		if (key_is(text, &sc->root[i], name))
+			m = &sc->root[i];
+	}
+	if (m == NULL)
+		return NULL;
+	v = json_loadb(text + m->value.off, m->value.len,
+	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	if (v == NULL)
+		*rc = -ENOMEM;	/* the scan validated it: only memory fails */
+	return v;
+}
+
+/* batch_parse's reading of an EventList, from the scan. */
+static int
+scan_eventlist(struct span_batch *b, const struct jscan *sc, char *reason,
+    size_t reasonlen)
+{
+	json_t *api;
+	bool audit;
+	int rc = 0;
+
+	api = root_value(sc, b->text, "apiVersion", &rc);
+	if (rc != 0)
+		return rc;
+	audit = is_audit_api_version(api);
+	json_decref(api);
+	if (!audit)
+		return fail(reason, reasonlen,
+		    "EventList apiVersion is not audit.k8s.io/*");
+	if (!sc->has_items)
+		return fail(reason, reasonlen, "EventList has no items array");
+	if (sc->nitems == 0)
+		return fail(reason, reasonlen, "EventList has no items");
+	b->count = sc->nitems;
+	return 0;
+}
+
+/* Keys that make the scan's idea of `items` differ from jansson's. */
+static bool
+items_ambiguous(const struct jscan *sc, const char *text)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sc->nroot; i++) {
+		if (sc->root[i].key_escaped)
+			return true;
+		n += key_is(text, &sc->root[i], "items");
+	}
+	return n > 1;
+}
+
+static int
+scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
+    size_t reasonlen)
+{
+	json_t *kind;
+	bool eventlist;
+	int rc = 0;
+
+	if (sc->root_is_array) {
+		if ((b->count = sc->nitems) == 0)
+			return fail(reason, reasonlen, "empty array of events");
+		return 0;
+	}
+	if (items_ambiguous(sc, b->text))
+		return -EAGAIN;
+	kind = root_value(sc, b->text, "kind", &rc);
+	if (rc != 0)
+		return rc;
+	eventlist = json_is_string(kind) &&
+	    strcmp(json_string_value(kind), "EventList") == 0;
+	json_decref(kind);
+	if (eventlist)
+		return scan_eventlist(b, sc, reason, reasonlen);
+	b->single = true;
+	b->count = 1;
+	return 0;
+}
+
+int
+batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
+    size_t len, char *reason, size_t reasonlen)
+{
+	char why[192];
+
+	memset(b, 0, sizeof(*b));
+	skip_bom(&line, &len);
+	b->sc = sc;
+	b->text = line;
+	switch (jscan_line(sc, line, len, EVENTLIST_MAX_DEPTH, why,
+	    sizeof(why))) {
+	case JSCAN_OK:
+		return scan_classify(b, sc, reason, reasonlen);
+	case JSCAN_TOO_DEEP:
+		return fail(reason, reasonlen, "JSON nested deeper than %d levels",
+		    EVENTLIST_MAX_DEPTH);
+	case JSCAN_NOMEM:
+		return -ENOMEM;
+	case JSCAN_INVALID:
+	default:
+		return fail(reason, reasonlen, "invalid JSON: %s", why);
+	}
+}
+
+const struct jobject *
+batch_span_item(const struct span_batch *b, size_t i,
+    const struct jmember **members)
+{
+	if (b->single) {
+		*members = b->sc->root;
+		return &b->sc->root_span;
+	}
+	*members = b->sc->members;
+	return &b->sc->items[i];
 }
 
 json_t *

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "jsonscan.h"
+
 /*
  * Kubernetes objects nest about 20 levels deep (managedFields included); 64
  * keeps a margin and keeps recursive walks over the tree cheap and safe.
@@ -39,6 +41,39 @@ json_t *batch_item(const struct batch *b, size_t i);
 
 /* batch_free(b): release what batch_parse made. */
 void batch_free(struct batch *b);
+
+/*
+ * A line validated by jsonscan and classified from its bytes: the events
+ * stay spans of the line; nothing is parsed into jansson yet.
+ */
+struct span_batch {
+	const struct jscan *sc;	/* the scan (borrowed) */
+	const char *text;	/* the line, after any byte-order mark */
+	bool single;		/* the root object is the one Event */
+	size_t count;		/* number of events */
+};
+
+/*
+ * batch_scan(b, sc, line, len, reason, reasonlen):
+ * Validate `len` bytes of `line` with scanner `sc` (jscan_init'ed, reused
+ * across lines) and classify the line with batch_parse's rules and reasons,
+ * reading only the root's kind and apiVersion.  Returns 0 (*b refers to sc
+ * and line, which the caller keeps), -EINVAL with a one-line reason
+ * ("invalid JSON ...", "JSON nested deeper than ...", the classification
+ * reasons), -ENOMEM, or -EAGAIN when the root object has escaped or
+ * repeated `items` keys: only batch_parse reads such a line as it always
+ * did.
+ */
+int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
+    size_t len, char *reason, size_t reasonlen);
+
+/*
+ * batch_span_item(b, i, members):
+ * Event i (< b->count) as scanned; *members is the array its first/count
+ * index (both borrowed from the scan).
+ */
+const struct jobject *batch_span_item(const struct span_batch *b, size_t i,
+    const struct jmember **members);
 
 /*
  * event_check(item, reason, reasonlen):

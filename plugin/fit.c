@@ -74,6 +74,25 @@ void fit_measure(const json_t *event, struct fit_measure *m)
 		count(event, true, 1, m);
 }
 
+bool fit_static_field(const char *key, size_t len)
+{
+	for (size_t i = 0; i < sizeof static_fields / sizeof *static_fields; i++)
+		if (strlen(static_fields[i]) == len &&
+		    memcmp(key, static_fields[i], len) == 0)
+			return true;
+	return false;
+}
+
+size_t fit_value_fields(const json_t *v)
+{
+	struct fit_measure m = { 0, 0 };
+
+	if (!json_is_object(v))
+		return 1;
+	count(v, false, 1, &m);
+	return m.fields;
+}
+
 /* ---- bounded serialization --------------------------------------------- */
 
 struct sink {

@@ -73,6 +73,20 @@ enum fit_status {
 void fit_measure(const json_t *event, struct fit_measure *m);
 
 /*
+ * fit_static_field(key, len):
+ * True when top-level member `key` (len bytes) is one analysisd maps to a
+ * static field, so that a non-object value of it is not counted.
+ */
+bool fit_static_field(const char *key, size_t len);
+
+/*
+ * fit_value_fields(v):
+ * The fields a member whose value is `v` adds below the top level: an
+ * object its members' fields, anything else one.  As fit_measure counts.
+ */
+size_t fit_value_fields(const json_t *v);
+
+/*
  * fit_dump(v, max_bytes, out, outlen):
  * Serialize `v` compactly.  Returns 0 with *out a NUL-terminated text of
  * *outlen <= max_bytes bytes that the caller frees; -E2BIG (and *out NULL)

@@ -1,5 +1,7 @@
 #include "jsonscan.h"
 
+#include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@ struct scan {
 	enum jscan_status status;
 	char *reason;
 	size_t reasonlen;
+	bool nul;		/* the last string held a \u0000 escape */
 };
 
 static bool
@@ -102,6 +105,8 @@ unicode_escape(struct scan *x)
 
 	if (hi < 0)
 		return fail(x, JSCAN_INVALID, "invalid \\u escape");
+	if (hi == 0)
+		x->nul = true;
 	if (hi >= 0xDC00 && hi <= 0xDFFF)
 		return fail(x, JSCAN_INVALID, "lone low surrogate");
 	if (hi < 0xD800 || hi > 0xDBFF)
@@ -159,6 +164,7 @@ string(struct scan *x, bool *escaped)
 	unsigned char c;
 
 	*escaped = false;
+	x->nul = false;
 	x->pos++;
 	while (x->pos < x->len) {
 		c = x->s[x->pos];
@@ -202,28 +208,87 @@ digits(struct scan *x)
 	return x->pos > start;
 }
 
+/*
+ * jansson refuses integers outside long long and reals that overflow a
+ * double: such a line was "invalid JSON" for the plugin, and stays so.
+ * `digits` are the integer's digits (no sign, no leading zero).
+ */
+static bool
+integer_fits(const unsigned char *d, size_t n, bool negative)
+{
+	const char *limit = negative ? "9223372036854775808" :
+	    "9223372036854775807";
+
+	if (n != 19)
+		return n < 19;
+	return memcmp(d, limit, 19) <= 0;
+}
+
+/* The exact test, with strtod, for the rare real that may overflow. */
+static bool
+real_fits(const unsigned char *s, size_t n)
+{
+	char small[128], *buf = small;
+	double v;
+	bool fits;
+
+	if (n >= sizeof(small) && (buf = malloc(n + 1)) == NULL)
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtod(buf, NULL);
+	fits = !((v == HUGE_VAL || v == -HUGE_VAL) && errno == ERANGE);
+	if (buf != small)
+		free(buf);
+	return fits;
+}
+
 static bool
 number(struct scan *x)
 {
-	if (x->s[x->pos] == '-')
+	size_t start = x->pos, int_start, int_len;
+	bool negative = false, real = false;
+	long exp = 0, sign = 1;
+
+	if (x->s[x->pos] == '-') {
+		negative = true;
 		x->pos++;
+	}
+	int_start = x->pos;
 	if (x->pos < x->len && x->s[x->pos] == '0')
 		x->pos++;
 	else if (!digits(x))
 		return fail(x, JSCAN_INVALID, "invalid number");
+	int_len = x->pos - int_start;
 	if (x->pos < x->len && x->s[x->pos] == '.') {
+		real = true;
 		x->pos++;
 		if (!digits(x))
 			return fail(x, JSCAN_INVALID, "invalid number");
 	}
 	if (x->pos < x->len && (x->s[x->pos] == 'e' || x->s[x->pos] == 'E')) {
+		real = true;
 		x->pos++;
 		if (x->pos < x->len && (x->s[x->pos] == '+' ||
 		    x->s[x->pos] == '-'))
-			x->pos++;
-		if (!digits(x))
+			sign = x->s[x->pos++] == '-' ? -1 : 1;
+		if (x->pos >= x->len || x->s[x->pos] < '0' || x->s[x->pos] > '9')
 			return fail(x, JSCAN_INVALID, "invalid number");
+		for (; x->pos < x->len && x->s[x->pos] >= '0' &&
+		    x->s[x->pos] <= '9'; x->pos++)
+			if (exp < 100000)
+				exp = exp * 10 + (x->s[x->pos] - '0');
 	}
+	if (!real) {
+		if (!integer_fits(x->s + int_start, int_len, negative))
+			return fail(x, JSCAN_INVALID, "too big integer");
+		return true;
+	}
+	/* Below 10^300 a double cannot overflow: only then ask strtod. */
+	if ((long)int_len + sign * exp >= 300 &&
+	    !real_fits(x->s + start, x->pos - start))
+		return fail(x, JSCAN_INVALID, "real number overflow");
 	return true;
 }
 
@@ -291,6 +356,9 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 		if (!string(x, &m.key_escaped))
 			return false;
 		m.key.len = x->pos - 1 - m.key.off;
+		/* jansson cannot keep such a key (and rejected the line). */
+		if (x->nul)
+			return fail(x, JSCAN_INVALID, "NUL byte in object key");
 		skip_ws(x);
 		if (x->pos >= x->len || x->s[x->pos] != ':')
 			return fail(x, JSCAN_INVALID, "expected ':'");
@@ -434,9 +502,9 @@ jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
     char *reason, size_t reasonlen)
 {
 	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
-	    0, JSCAN_OK, reason, reasonlen };
+	    0, JSCAN_OK, reason, reasonlen, false };
 	const struct jmember *items;
-	size_t f;
+	size_t f, ws;
 
 	sc->nroot = sc->nitems = sc->nmembers = 0;
 	sc->has_items = false;
@@ -448,9 +516,13 @@ jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	sc->root_is_array = text[x.pos] == '[';
 	sc->root_span.span.off = x.pos;
 	sc->root_span.is_object = !sc->root_is_array;
+	ws = x.ws;
 	if (!value(&x, 1, ROLE_ROOT, &f))
 		return x.status;
 	sc->root_span.span.len = x.pos - sc->root_span.span.off;
+	sc->root_span.compact = x.ws == ws;
+	sc->root_span.first = 0;
+	sc->root_span.count = sc->nroot;
 	skip_ws(&x);
 	if (x.pos != len) {
 		fail(&x, JSCAN_INVALID, "text after the JSON value");

@@ -42,7 +42,8 @@ struct jscan {
 	bool root_is_array;
 	struct jmember *root;	/* members of a top-level object */
 	size_t nroot, root_cap;
-	struct jobject root_span;	/* the top-level value */
+	struct jobject root_span;	/* the top-level value; for an object,
+					 * first/count index `root` */
 	bool has_items;		/* a top-level object had an `items` array */
 	struct jobject *items;	/* array elements (see above) */
 	size_t nitems, items_cap;
@@ -52,7 +53,10 @@ struct jscan {
 
 enum jscan_status {
 	JSCAN_OK = 0,
-	JSCAN_INVALID,		/* not JSON: *reason says where and why */
+	JSCAN_INVALID,		/* not JSON: *reason says where and why; this
+				 * includes what jansson refuses to load
+				 * (integers outside long long, reals that
+				 * overflow a double, \u0000 in a key) */
 	JSCAN_TOO_DEEP,		/* nested deeper than max_depth */
 	JSCAN_NOMEM
 };

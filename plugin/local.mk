@@ -15,6 +15,7 @@ libcore_a_SOURCES = \
 	plugin/spool.c plugin/spool.h \
 	plugin/stats.c plugin/stats.h \
 	plugin/jsonscan.c plugin/jsonscan.h \
+	plugin/fastpath.c plugin/fastpath.h \
 	plugin/shape.h plugin/keyfile.h
 
 include plugin/shape_local.mk

@@ -92,11 +92,26 @@ classify(struct sink *s, int e)
 enum sink_status
 sink_send(struct sink *s, const char *json, size_t len, int *err)
 {
-	struct iovec iov[2];
+	struct iovec iov = { (void *)json, len };
+
+	return sink_sendv(s, &iov, 1, err);
+}
+
+enum sink_status
+sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
+{
+	struct iovec iov[SINK_MAX_PARTS + 1];
 	struct msghdr msg;
+	size_t i, len = 0;
 	int rc;
 
 	*err = 0;
+	if (nparts > SINK_MAX_PARTS) {
+		*err = EINVAL;
+		return SINK_TOO_BIG;
+	}
+	for (i = 0; i < nparts; i++)
+		len += parts[i].iov_len;
 	if (s->header_len + len > SINK_MAX_DATAGRAM) {
 		*err = EMSGSIZE;
 		return SINK_TOO_BIG;
@@ -107,11 +122,10 @@ sink_send(struct sink *s, const char *json, size_t len, int *err)
 	}
 	iov[0].iov_base = s->header;
 	iov[0].iov_len = s->header_len;
-	iov[1].iov_base = (void *)json;
-	iov[1].iov_len = len;
+	memcpy(iov + 1, parts, nparts * sizeof(*parts));
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
-	msg.msg_iovlen = 2;
+	msg.msg_iovlen = nparts + 1;
 	if (sendmsg(s->fd, &msg, MSG_NOSIGNAL) >= 0)
 		return SINK_SENT;
 	*err = errno;

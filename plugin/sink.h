@@ -8,6 +8,10 @@
 #define SINK_H
 
 #include <stddef.h>
+#include <sys/uio.h>
+
+/* Most pieces sink_sendv puts after the header. */
+#define SINK_MAX_PARTS 4u
 
 /* analysisd reads at most this many bytes of a datagram, header included. */
 #define SINK_MAX_DATAGRAM 65535u
@@ -45,6 +49,15 @@ int sink_init(struct sink *s, const char *path, const char *location);
  */
 enum sink_status sink_send(struct sink *s, const char *json, size_t len,
     int *err);
+
+/*
+ * sink_sendv(s, parts, nparts, err):
+ * As sink_send, for the concatenation of `nparts` (<= SINK_MAX_PARTS) pieces
+ * (not retained), so that a datagram can be sent from the bytes where they
+ * lie.  More pieces than that: SINK_TOO_BIG with *err = EINVAL.
+ */
+enum sink_status sink_sendv(struct sink *s, const struct iovec *parts,
+    size_t nparts, int *err);
 
 /*
  * sink_wait_writable(s, timeout_ms):

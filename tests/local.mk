@@ -18,3 +18,10 @@ TESTS += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
 	tests/plugin/test_protocol.py
+
+# The fast path against the reference shaping (issue 6).
+check_PROGRAMS += tests/unit/test_fastpath
+TESTS += tests/unit/test_fastpath
+tests_unit_test_fastpath_SOURCES = tests/unit/test_fastpath.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_fastpath_LDADD = $(CORE_LIBS)

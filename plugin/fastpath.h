@@ -1,0 +1,57 @@
+/*
+ * fastpath: shape an audit event from its bytes, re-serializing nothing
+ * that does not change.
+ *
+ * Most events leave shaping with their members as they came and one
+ * member added: `k8s`.  For those, the datagram is the event's own bytes
+ * up to its closing brace, then `,"k8s":<k8s>}`, sent as an iovec.  Only
+ * the members shaping reads are parsed: everything but the request and
+ * response bodies, and a body only when derive may read it
+ * (shape_body_needed).  Whatever the fast path cannot prove it shapes
+ * exactly as shape_event would (redaction may change a body, the event
+ * does not fit as it is, whitespace, escaped, repeated or client-sent `k8s`
+ * keys, an event_check failure) is handed back to the caller, who parses
+ * the event and calls shape_event: that reference path stays the
+ * definition of the output.
+ */
+#ifndef FASTPATH_H
+#define FASTPATH_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+
+#include "jsonscan.h"
+#include "shape.h"
+
+/* The datagram's JSON text, in pieces (the sink adds its header). */
+struct fastpath_out {
+	struct iovec iov[2];	/* the event's bytes, then `tail` */
+	size_t len;		/* total bytes */
+	char *tail;		/* owned: `,"k8s":{...}}` */
+};
+
+enum fastpath_status {
+	FASTPATH_READY,		/* *out holds the text to send */
+	FASTPATH_FILTERED,	/* the stage is not forwarded (counted) */
+	FASTPATH_FALLBACK,	/* use the reference path for this event */
+	FASTPATH_NOMEM		/* allocation failed: transient */
+};
+
+/*
+ * fastpath_shape(cfg, text, ev, members, out, stats):
+ * Shape the event `ev` (a span of `text` from jscan_line, its members
+ * members[ev->first .. ev->first + ev->count)).  On FASTPATH_READY *out
+ * holds pieces pointing into `text` (kept alive by the caller) and `tail`,
+ * released with fastpath_out_free; the text is what shape_event would
+ * produce, as a JSON value, and fits cfg's limits.  On any other status
+ * *out holds nothing.  Adds to *stats as shape_event would.
+ */
+enum fastpath_status fastpath_shape(const struct shape_config *cfg,
+    const char *text, const struct jobject *ev,
+    const struct jmember *members, struct fastpath_out *out,
+    struct shape_stats *stats);
+
+/* fastpath_out_free(out): release what fastpath_shape put in *out. */
+void fastpath_out_free(struct fastpath_out *out);
+
+#endif /* !FASTPATH_H */

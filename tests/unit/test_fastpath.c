@@ -1,0 +1,340 @@
+/*
+ * Unit tests of plugin/fastpath.c: for every corpus event, every rule test
+ * event and synthetic edge cases, the fast path's datagram (when it takes
+ * one) is the same JSON value as the reference path's (shape_event on the
+ * parsed event), within the same limits, and no planted secret survives.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "corpus.h"
+#include "eventlist.h"
+#include "fastpath.h"
+#include "fit.h"
+#include "jsonscan.h"
+#include "shape.h"
+#include "tap.h"
+
+#define PLANTED "s3cr3t-planted-value"
+
+struct totals {
+	size_t events, fast, fallback, filtered, bad;
+};
+
+static void
+config(struct shape_config *cfg, size_t max_bytes, size_t max_fields)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->stages = SHAPE_STAGE_ALL;
+	cfg->max_bytes = max_bytes;
+	cfg->max_fields = max_fields;
+	cfg->cluster = "test";
+	memset(cfg->key, 7, sizeof(cfg->key));
+}
+
+/* The reference: shape_event on the parsed event; NULL if not sent. */
+static json_t *
+reference(const struct shape_config *cfg, const char *text, size_t len)
+{
+	struct shape_stats st = { 0, 0, 0 };
+	json_t *ev = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    NULL), *v = NULL;
+	char reason[64], *out;
+	size_t n;
+
+	if (ev != NULL && event_check(ev, reason, sizeof(reason)) == 0 &&
+	    shape_event(cfg, ev, &out, &n, &st) == SHAPE_OK) {
+		v = json_loadb(out, n, 0, NULL);
+		free(out);
+	}
+	json_decref(ev);
+	return v;
+}
+
+/* The fast path's datagram text, checked against the reference. */
+static bool
+check_ready(const struct shape_config *cfg, const struct fastpath_out *o,
+    const json_t *ref, const char *what)
+{
+	size_t a = o->iov[0].iov_len, b = o->iov[1].iov_len;
+	struct fit_measure m;
+	char *text = malloc(a + b + 1);
+	json_t *got;
+	bool same;
+
+	if (text == NULL)
+		return false;
+	memcpy(text, o->iov[0].iov_base, a);
+	memcpy(text + a, o->iov[1].iov_base, b);
+	text[a + b] = '\0';
+	got = json_loadb(text, a + b, 0, NULL);
+	fit_measure(got, &m);
+	same = got != NULL && ref != NULL && json_equal(got, ref) &&
+	    a + b == o->len && o->len <= cfg->max_bytes &&
+	    m.fields <= cfg->max_fields && strstr(text, PLANTED) == NULL;
+	if (!same)
+		diag("%s: fast path differs from the reference: %.300s", what,
+		    text);
+	json_decref(got);
+	free(text);
+	return same;
+}
+
+/* Shape the event(s) of one line both ways; false on any difference. */
+static bool
+compare_line(const struct shape_config *cfg, const char *line, size_t len,
+    struct totals *t, const char *what)
+{
+	struct shape_stats st = { 0, 0, 0 };
+	const struct jmember *members;
+	const struct jobject *ev;
+	struct fastpath_out out;
+	struct span_batch b;
+	struct jscan sc;
+	char reason[256];
+	bool good = true;
+	json_t *ref;
+	size_t i;
+	int rc;
+
+	jscan_init(&sc);
+	rc = batch_scan(&b, &sc, line, len, reason, sizeof(reason));
+	if (rc == -EAGAIN) {
+		/* Only a full parse reads this line: all reference path. */
+		t->fallback++;
+		jscan_free(&sc);
+		return true;
+	}
+	if (rc != 0) {
+		diag("%s: not scanned: %s", what, reason);
+		jscan_free(&sc);
+		t->bad++;
+		return false;
+	}
+	for (i = 0; i < b.count; i++) {
+		ev = batch_span_item(&b, i, &members);
+		ref = reference(cfg, b.text + ev->span.off, ev->span.len);
+		t->events++;
+		switch (fastpath_shape(cfg, b.text, ev, members, &out, &st)) {
+		case FASTPATH_READY:
+			t->fast++;
+			good = check_ready(cfg, &out, ref, what) && good;
+			fastpath_out_free(&out);
+			break;
+		case FASTPATH_FALLBACK:
+			t->fallback++;
+			break;
+		case FASTPATH_FILTERED:
+			t->filtered++;
+			good = ref == NULL && good;
+			break;
+		case FASTPATH_NOMEM:
+			good = false;
+			break;
+		}
+		json_decref(ref);
+	}
+	jscan_free(&sc);
+	return good;
+}
+
+/* One event as a compact EventList line, compared both ways. */
+static bool
+compare_event(const struct shape_config *cfg, const json_t *event,
+    struct totals *t, const char *what)
+{
+	json_t *list = json_pack("{s:s,s:s,s:[O]}", "kind", "EventList",
+	    "apiVersion", "audit.k8s.io/v1", "items", event);
+	char *line = json_dumps(list, JSON_COMPACT);
+	bool good = line != NULL &&
+	    compare_line(cfg, line, strlen(line), t, what);
+
+	free(line);
+	json_decref(list);
+	return good;
+}
+
+static void
+test_corpus(const struct shape_config *cfg, const char *label)
+{
+	struct totals t = { 0, 0, 0, 0, 0 };
+	char **names;
+	size_t n, i, k;
+	json_t *evs, *ev;
+	bool good = true;
+
+	names = corpus_files(&n);
+	for (i = 0; names != NULL && i < n; i++) {
+		if ((evs = corpus_file_events(names[i])) == NULL)
+			continue;
+		json_array_foreach(evs, k, ev)
+			good = compare_event(cfg, ev, &t, names[i]) && good;
+		json_decref(evs);
+	}
+	corpus_files_free(names);
+	ok(good && t.events > 200, "%s: %zu corpus events, fast path = "
+	    "reference (%zu fast, %zu fallback)", label, t.events, t.fast,
+	    t.fallback);
+	if (cfg->max_fields >= 256)
+		ok(t.fast * 2 > t.events, "%s: most corpus events take the fast "
+		    "path", label);
+}
+
+/* tests/rules/events/ *.json: as they are (pretty) and compacted. */
+static void
+test_rule_events(const struct shape_config *cfg)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	struct totals t = { 0, 0, 0, 0, 0 };
+	char dir[4096], path[8192];
+	struct dirent *de;
+	bool good = true;
+	size_t len;
+	char *text;
+	json_t *ev;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/tests/rules/events", top ? top : ".");
+	if ((d = opendir(dir)) == NULL) {
+		ok(false, "rule test events in %s", dir);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strstr(de->d_name, ".json") == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if ((text = corpus_read(path, &len)) == NULL)
+			continue;
+		good = compare_line(cfg, text, len, &t, de->d_name) && good;
+		if ((ev = json_loadb(text, len, 0, NULL)) != NULL)
+			good = compare_event(cfg, ev, &t, de->d_name) && good;
+		json_decref(ev);
+		free(text);
+	}
+	closedir(d);
+	ok(good && t.events >= 100, "%zu rule test events (pretty and compact): "
+	    "fast path = reference (%zu fast)", t.events, t.fast);
+}
+
+#define BASE "\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\"," \
+	"\"level\":\"RequestResponse\",\"auditID\":\"a1\"," \
+	"\"stage\":\"ResponseComplete\",\"verb\":\"create\"," \
+	"\"user\":{\"username\":\"alice\",\"groups\":[\"dev\"]}," \
+	"\"sourceIPs\":[\"10.0.0.1\"]"
+
+static const struct {
+	const char *name;
+	const char *line;
+	bool fast;	/* the fast path must take it */
+} cases[] = {
+	{ "plain metadata event", "{" BASE ",\"requestURI\":\"/api/v1/"
+	    "namespaces/a/pods\",\"objectRef\":{\"resource\":\"pods\","
+	    "\"namespace\":\"a\"}}", true },
+	{ "pod with a privileged container", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{\"kind\":"
+	    "\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\",\"image\":\"i\","
+	    "\"securityContext\":{\"privileged\":true}}]}}}", true },
+	{ "secret body", "{" BASE ",\"requestURI\":\"/api/v1/secrets\","
+	    "\"objectRef\":{\"resource\":\"secrets\"},\"requestObject\":{"
+	    "\"kind\":\"Secret\",\"data\":{\"k\":\"" PLANTED "\"}}}", false },
+	{ "Secret inside a list of another resource", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"responseObject\":"
+	    "{\"items\":[{\"kind\":\"Secret\",\"stringData\":{\"k\":\"" PLANTED
+	    "\"}}]}}", false },
+	{ "escaped Secret kind", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
+	    "{\"resource\":\"widgets\"},\"responseObject\":{\"kind\":\"Secr\\u0065t"
+	    "\",\"stringData\":{\"k\":\"" PLANTED "\"}}}", false },
+	{ "token request", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":{"
+	    "\"resource\":\"serviceaccounts\",\"subresource\":\"token\"},"
+	    "\"responseObject\":{\"status\":{\"token\":\"" PLANTED "\"}}}", false },
+	{ "last-applied annotation", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"widgets\"},\"requestObject\":{"
+	    "\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io\\/last-applied-"
+	    "configuration\":\"{\\\"kind\\\":\\\"Secret\\\",\\\"data\\\":{\\\"k\\\":"
+	    "\\\"" PLANTED "\\\"}}\"}}}}", false },
+	{ "pretty-printed", "{ " BASE ",\"requestURI\":\"/x\" }", false },
+	{ "escaped top-level key", "{" BASE ",\"requestURI\":\"/x\",\"k\\u0038s"
+	    "\":{\"x\":1}}", false },
+	{ "client-sent k8s", "{" BASE ",\"requestURI\":\"/x\",\"k8s\":{"
+	    "\"privileged\":true}}", false },
+	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"requestURI\":\"/y\"}", false },
+	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
+	    "{\"a\":1},\"requestObject\":{\"b\":2}}", false },
+	{ "numbers and unicode", "{" BASE ",\"requestURI\":\"/x\u00e9\","
+	    "\"objectRef\":{\"resource\":\"widgets\"},\"requestObject\":{"
+	    "\"n\":1.0e5,\"m\":-0,\"o\":[1E-3,true,null],\"p\":\"\xc3\xa9\"}}",
+	    true },
+	{ "unicode escape in a body", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"widgets\"},\"requestObject\":{"
+	    "\"p\":\"\\u00e9\"}}", false },
+	{ "unicode escape outside the bodies", "{" BASE ",\"requestURI\":"
+	    "\"/\\u00e9\",\"objectRef\":{\"resource\":\"widgets\"}}", true },
+	{ "not an audit event", "{\"kind\":\"Event\",\"auditID\":1}", false },
+	{ "service without objectRef", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"requestObject\":{\"kind\":\"Service\",\"spec\":{\"type\":"
+	    "\"NodePort\",\"ports\":[{\"nodePort\":30000}]}}}", true },
+	{ "role with wildcard", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
+	    "{\"resource\":\"clusterroles\"},\"requestObject\":{\"kind\":"
+	    "\"ClusterRole\",\"rules\":[{\"verbs\":[\"*\"],\"resources\":[\"*\"]"
+	    "}]}}", true },
+};
+
+static void
+test_cases(const struct shape_config *cfg)
+{
+	struct totals t;
+	size_t i;
+	bool same;
+
+	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, cases[i].line, strlen(cases[i].line), &t,
+		    cases[i].name);
+		ok(same && (!cases[i].fast || t.fast == 1),
+		    "%s: %s", cases[i].name, t.fast ? "fast" : "reference");
+	}
+}
+
+/* An event that only fits once trimmed: the reference trims, we do not. */
+static void
+test_big(const struct shape_config *cfg)
+{
+	struct totals t = { 0, 0, 0, 0, 0 };
+	size_t n = 70000, off;
+	char *line = malloc(n + 512);
+	const char *head = "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":{"
+	    "\"resource\":\"widgets\"},\"requestObject\":{\"blob\":\"";
+
+	if (line == NULL)
+		return;
+	off = (size_t)sprintf(line, "%s", head);
+	memset(line + off, 'x', n);
+	strcpy(line + off + n, "\"}}");
+	ok(compare_line(cfg, line, strlen(line), &t, "big") && t.fast == 0 &&
+	    t.fallback == 1, "an event bigger than a datagram takes the "
+	    "reference path");
+	free(line);
+}
+
+int
+main(void)
+{
+	struct shape_config cfg;
+
+	config(&cfg, 65535 - 6, 256);
+	test_corpus(&cfg, "default limits");
+	test_rule_events(&cfg);
+	test_cases(&cfg);
+	test_big(&cfg);
+	/* Tight limits: the fast path must hand over what does not fit. */
+	config(&cfg, 4000, 40);
+	test_corpus(&cfg, "4000 bytes, 40 fields");
+	cfg.stages = SHAPE_STAGE_REQUEST_RECEIVED;
+	test_corpus(&cfg, "stage filter");
+	return tap_done();
+}
