@@ -1,9 +1,9 @@
 # Benchmarks (`make bench`): not part of `make check`.
-noinst_PROGRAMS += bench/counter bench/floor
+noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
 EXTRA_DIST += bench/mkbatches.py bench/run.py
 
-bench: plugin/wazuh-k8s-audit bench/counter bench/floor
+bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(BENCH_ARGS)
 .PHONY: bench
