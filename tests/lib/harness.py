@@ -162,6 +162,19 @@ class Receiver:
             time.sleep(0.02)
         return self.count() >= n
 
+    def settle(self, quiet=0.3, timeout=10):
+        """Wait until nothing has arrived for `quiet` seconds: datagrams
+        the sender already counted may still sit in the kernel's queue."""
+        end = time.time() + timeout
+        last = -1
+        while time.time() < end:
+            n = self.count()
+            if n == last:
+                return n
+            last = n
+            time.sleep(quiet)
+        return self.count()
+
     def events(self):
         """Parse every datagram: list of (location, event dict)."""
         out = []

@@ -31,6 +31,7 @@ for name, doc in corpus_documents():
     else:
         expected_rejects += 1
 
+rx.settle()
 received = [ev for _, ev in rx.events()]
 sources = corpus_events()
 rejects = pl.rejects()
@@ -76,6 +77,7 @@ rejected_before = len(rejects)
 for b in batches:
     t.eq(pl.call(compact(eventlist(b))), "OK", "batch of %d answered OK" % len(b))
 rx.wait_count(before + len(received), 10)
+rx.settle()
 account(sources, [e for _, e in rx.events()[before:]],
         [json.loads(r["input"]) for r in pl.rejects()[rejected_before:]
          if "input" in r], "batched corpus")

@@ -13,6 +13,7 @@ line = compact(eventlist(batch))
 
 
 def delivered(rx, start=0):
+    rx.settle()
     return [ev for _, ev in rx.events()[start:]]
 
 
