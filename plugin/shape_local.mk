@@ -1,5 +1,5 @@
 # Shaping (issue 4): rule-ready fields, redaction, fitting.
-# Included from plugin/local.mk; replaces plugin/shape_stub.c in libcore.a.
+# Included from plugin/local.mk: shaping's modules go into libcore.a.
 libcore_a_SOURCES += \
 	plugin/shape.c \
 	plugin/keyfile.c \
