@@ -2,6 +2,7 @@
 # approximate rule engine).  The real-engine run is `make check-rules` (rules/local.mk).
 TESTS += tests/rules/check_rules.py
 EXTRA_DIST += \
+	tests/rules/check_rules.py \
 	tests/rules/k8srules.py \
 	tests/rules/logtest_check.py \
 	tests/rules/cases.json \
