@@ -14,3 +14,7 @@ IMHTTP_OUT = $(abs_top_builddir)/_build-imhttp
 .PHONY: imhttp
 imhttp:
 	$(SHELL) $(top_srcdir)/contrib/imhttp/build-imhttp.sh -o $(IMHTTP_OUT)
+
+# The e2e tests build imhttp.so there too: `make clean` (and distcheck) removes it.
+clean-local:
+	rm -rf $(IMHTTP_OUT)
