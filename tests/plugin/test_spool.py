@@ -45,6 +45,7 @@ rx = Receiver(wd.socket)
 pl = Plugin(wd.path, wd.socket)
 pl.answer()
 t.eq(pl.call(line3), "OK", "new line answered OK")
+rx.settle()
 t.ok(keys([e for _, e in rx.events()]) ==
      keys(events[:40] + events[40:60] + events[60:100]),
      "spooled lines delivered first, in order, then the new line")
