@@ -292,6 +292,9 @@ deliver_parsed_span(struct plugin *pl, const char *line, size_t len,
 	return r;
 }
 
+_Static_assert(FASTPATH_MAX_PARTS <= SINK_MAX_PARTS,
+    "a fast path datagram must fit the sink's pieces");
+
 /* Event i of a scanned line: the fast path, else the reference path. */
 static enum deliver_result
 deliver_span(struct plugin *pl, const char *line, size_t len,
@@ -314,7 +317,7 @@ deliver_span(struct plugin *pl, const char *line, size_t len,
 	case FASTPATH_READY:
 		break;
 	}
-	sr = send_parts(pl, out.iov, 2, out.len);
+	sr = send_parts(pl, out.iov, out.nparts, out.len);
 	fastpath_out_free(&out);
 	/* Too big for the socket: the reference path sets it aside. */
 	if (sr == SEND_TOO_BIG)

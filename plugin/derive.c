@@ -15,6 +15,24 @@
 
 #define SA_PREFIX "system:serviceaccount:"
 
+/*
+ * derive_pod reads spec (and a PodTemplate's template), derive_rbac rules,
+ * roleRef and subjects, derive_service spec, derive_configmap data and
+ * binaryData; several look at kind.  Keep in step with them.
+ */
+bool derive_reads_member(const char *key, size_t len)
+{
+	static const char *const members[] = {
+		"kind", "spec", "template", "rules", "roleRef", "subjects",
+		"data", "binaryData",
+	};
+
+	for (size_t i = 0; i < sizeof members / sizeof *members; i++)
+		if (strlen(members[i]) == len && memcmp(members[i], key, len) == 0)
+			return true;
+	return false;
+}
+
 const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *))
 {
 	const json_t *req = jobj(event, "requestObject");

@@ -24,6 +24,14 @@
 int derive_k8s(const json_t *event, const char *cluster, json_t **out);
 
 /*
+ * derive_reads_member(key, len):
+ * True when some derive_*.c function may read member `key` (`len` bytes)
+ * of a request or response body; the other members of a body never change
+ * the `k8s` object.  Never fails.
+ */
+bool derive_reads_member(const char *key, size_t len);
+
+/*
  * derive_pick(event, has):
  * The request body when it is an object for which has() is true, else the
  * response body under the same condition, else NULL.  The bodies of the

@@ -7,17 +7,23 @@
 #include "derive.h"
 #include "derive_configmap.h"
 
+bool configmap_text_is_credential(const char *section, const char *key,
+    size_t keylen, const char *text, size_t len)
+{
+	if (cred_name_like(key, keylen))
+		return true;
+	if (strcmp(section, "data") != 0 || text == NULL)
+		return false;
+	return cred_text_assigns(text, len) || cred_text_private_key(text, len);
+}
+
 bool configmap_key_is_credential(const char *section, const char *key,
     const json_t *value)
 {
-	if (cred_name_like(key, strlen(key)))
-		return true;
-	if (strcmp(section, "data") != 0 || !json_is_string(value))
-		return false;
-	return cred_text_assigns(json_string_value(value),
-	    json_string_length(value)) ||
-	    cred_text_private_key(json_string_value(value),
-	    json_string_length(value));
+	if (!json_is_string(value))
+		return cred_name_like(key, strlen(key));
+	return configmap_text_is_credential(section, key, strlen(key),
+	    json_string_value(value), json_string_length(value));
 }
 
 static bool has_data(const json_t *body)

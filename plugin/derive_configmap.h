@@ -5,6 +5,7 @@
 #define DERIVE_CONFIGMAP_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <jansson.h>
 
@@ -29,5 +30,13 @@ void derive_configmap(struct k8sobj *o, const json_t *event);
  */
 bool configmap_key_is_credential(const char *section, const char *key,
     const json_t *value);
+
+/*
+ * configmap_text_is_credential(section, key, keylen, text, len):
+ * configmap_key_is_credential for a key of `keylen` bytes whose value is
+ * the string `text` of `len` bytes (NULL: the value is null).  Never fails.
+ */
+bool configmap_text_is_credential(const char *section, const char *key,
+    size_t keylen, const char *text, size_t len);
 
 #endif /* !DERIVE_CONFIGMAP_H */

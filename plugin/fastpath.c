@@ -2,6 +2,7 @@
  * fastpath: shape an audit event from its bytes.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "eventlist.h"
 #include "fastpath.h"
 #include "fit.h"
+#include "prune.h"
+#include "redact.h"
 
 static const char K8S_MEMBER[] = ",\"k8s\":";
 
@@ -95,89 +98,202 @@ load_head(json_t *event, const char *text, const struct jmember *m,
 }
 
 /*
- * Replace each body placeholder by the body when derive may read it, drop
- * it when shaping never reads it.  -EAGAIN when redaction may change one.
+ * Replace each body placeholder by what shaping reads of the body (or drop
+ * it when that is nothing); *redact tells whether redaction may change any.
  */
 static int
 load_bodies(json_t *event, const char *text, const struct jmember *m,
-    size_t count)
+    size_t count, bool *redact)
 {
+	unsigned hint = redact_hint_of(event);
+	struct pruned p;
 	size_t i;
-	int rc;
 
+	*redact = false;
 	for (i = 0; i < count; i++) {
 		if (!is_body(text, &m[i]))
 			continue;
-		switch (shape_body_needed(event, text + m[i].value.off,
-		    m[i].value.len)) {
-		case SHAPE_BODY_REDACT:
+		json_object_deln(event, text + m[i].key.off, m[i].key.len);
+		switch (prune_body(hint, text, m[i].value, &p)) {
+		case PRUNE_OK:
+			break;
+		case PRUNE_REFERENCE:
 			return -EAGAIN;
-		case SHAPE_BODY_SKIP:
-			json_object_deln(event, text + m[i].key.off, m[i].key.len);
-			break;
-		case SHAPE_BODY_DERIVE:
-			json_object_deln(event, text + m[i].key.off, m[i].key.len);
-			if ((rc = load_member(event, text, &m[i])) != 0)
-				return rc;
-			break;
+		case PRUNE_NOMEM:
+		default:
+			return -ENOMEM;
 		}
+		*redact |= p.redact;
+		if (p.body != NULL && json_object_setn_new_nocheck(event,
+		    text + m[i].key.off, m[i].key.len, p.body) != 0)
+			return -ENOMEM;
 	}
 	return 0;
 }
 
 /*
- * The fields analysisd's decoder makes of the event with `k8s` added, as
- * fit_measure counts them, from the scan's per-member counts.
+ * Would redaction change the partial event?  Then the reference path does
+ * the work.  Runs after derive, which must see the values redaction hides.
+ */
+static enum fastpath_status
+redaction_check(const struct shape_config *cfg, json_t *event)
+{
+	unsigned long n = 0;
+
+	if (redact_event(event, cfg->key, sizeof(cfg->key), &n) != 0)
+		return FASTPATH_NOMEM;
+	return n == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
+}
+
+/*
+ * The fields analysisd's decoder makes of the event's kept members with
+ * `k8s` added, as fit_measure counts them, from the scan's counts.
  */
 static size_t
 fields_of(const char *text, const struct jmember *m, size_t count,
-    const json_t *k8s)
+    const bool *skip, const json_t *k8s)
 {
 	size_t i, fields = fit_value_fields(k8s);
 
 	for (i = 0; i < count; i++) {
-		if (text[m[i].value.off] != '{' &&
-		    fit_static_field(text + m[i].key.off, m[i].key.len))
+		if (skip[i] || (text[m[i].value.off] != '{' &&
+		    fit_static_field(text + m[i].key.off, m[i].key.len)))
 			continue;
 		fields += m[i].fields;
 	}
 	return fields;
 }
 
-/* `,"k8s":<k8s>}` into out->tail; -E2BIG when the event would not fit. */
+/* At most two members are skipped: "{", three runs and the tail fit. */
+static void
+add_part(struct fastpath_out *out, const char *p, size_t len)
+{
+	if (out->nparts == FASTPATH_MAX_PARTS)
+		abort();
+	out->iov[out->nparts].iov_base = (void *)p;
+	out->iov[out->nparts].iov_len = len;
+	out->nparts++;
+	out->len += len;
+}
+
+/*
+ * The event's bytes without the members in skip[] (at most two), as runs
+ * of kept members.  The text is compact: the byte before a key's opening
+ * quote is the ',' (or the '{') before that member.
+ */
+static void
+add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
+    const struct jmember *m, const bool *skip)
+{
+	size_t i = 0, start, end;
+
+	while (i < ev->count) {
+		for (; i < ev->count && skip[i]; i++)
+			;
+		if (i == ev->count)
+			break;
+		start = m[i].key.off - 2;	/* its '{' or ',' */
+		if (out->nparts == 0 && i > 0) {
+			add_part(out, "{", 1);
+			start++;
+		}
+		for (; i < ev->count && !skip[i]; i++)
+			;
+		end = m[i - 1].value.off + m[i - 1].value.len;
+		add_part(out, text + start, end - start);
+	}
+}
+
+/*
+ * Lay the datagram out in *out: the kept members, then `,"k8s":<k8s>}`.
+ * -E2BIG when it does not fit cfg's limits, -ENOMEM.
+ */
 static int
-make_tail(struct fastpath_out *out, const json_t *k8s, size_t head,
-    size_t max_bytes)
+lay_out(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m, const bool *skip,
+    const json_t *k8s, struct fastpath_out *out)
 {
 	size_t pre = sizeof(K8S_MEMBER) - 1;
 	size_t n = json_dumpb(k8s, NULL, 0, JSON_COMPACT);
+	size_t kept;
 
+	fastpath_out_free(out);
 	if (n == 0)
 		return -ENOMEM;
-	if (head + pre + n + 1 > max_bytes)
+	if (fields_of(text, m, ev->count, skip, k8s) > cfg->max_fields)
 		return -E2BIG;
+	add_kept(out, text, ev, m, skip);
+	kept = out->len;
+	if (kept + pre + n + 1 > cfg->max_bytes) {
+		fastpath_out_free(out);
+		return -E2BIG;
+	}
 	if ((out->tail = malloc(pre + n + 1)) == NULL)
 		return -ENOMEM;
 	memcpy(out->tail, K8S_MEMBER, pre);
 	if (json_dumpb(k8s, out->tail + pre, n, JSON_COMPACT) != n) {
-		free(out->tail);
-		out->tail = NULL;
+		fastpath_out_free(out);
 		return -ENOMEM;
 	}
 	out->tail[pre + n] = '}';
-	out->len = head + pre + n + 1;
+	/* The first kept member needs no ',' before `k8s` if none is kept. */
+	if (kept == 0)
+		add_part(out, "{", 1);
+	add_part(out, out->tail + (kept == 0), pre + n + 1 - (kept == 0));
 	return 0;
+}
+
+/*
+ * fit_event's first three steps on the bytes: managedFields (only when the
+ * bodies have none, so the step changes nothing), then responseObject,
+ * then requestObject, each recorded in k8s.dropped.  Events that need more
+ * take the reference path.
+ */
+static enum fastpath_status
+fit(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m, json_t *k8s,
+    struct fastpath_out *out, struct shape_stats *stats)
+{
+	static const char *const order[] = { "responseObject", "requestObject" };
+	char dropped[sizeof("responseObject,requestObject")] = "";
+	bool skip[ev->count];
+	const struct jmember *x;
+	int rc;
+
+	memset(skip, 0, sizeof(skip));
+	if ((rc = lay_out(cfg, text, ev, m, skip, k8s, out)) != -E2BIG)
+		return rc == 0 ? FASTPATH_READY : FASTPATH_NOMEM;
+	for (size_t i = 0; i < ev->count; i++) {
+		if (is_body(text, &m[i]) && (memmem(text + m[i].value.off,
+		    m[i].value.len, "managedFields", 13) != NULL ||
+		    memmem(text + m[i].value.off, m[i].value.len, "\\u", 2) != NULL))
+			return FASTPATH_FALLBACK;
+	}
+	for (size_t d = 0; d < 2; d++) {
+		if ((x = jscan_find(m, ev->count, text, order[d])) == NULL)
+			continue;
+		skip[x - m] = true;
+		snprintf(dropped + strlen(dropped), sizeof(dropped) -
+		    strlen(dropped), "%s%s", dropped[0] ? "," : "", order[d]);
+		if (json_object_set_new(k8s, "dropped", json_string(dropped)) != 0)
+			return FASTPATH_NOMEM;
+		rc = lay_out(cfg, text, ev, m, skip, k8s, out);
+		if (rc == 0)
+			stats->trimmed++;
+		if (rc != -E2BIG)
+			return rc == 0 ? FASTPATH_READY : FASTPATH_NOMEM;
+	}
+	return FASTPATH_FALLBACK;
 }
 
 /* Derive, measure and lay out the datagram of a loaded event. */
 static enum fastpath_status
 finish(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m, const json_t *event,
-    struct fastpath_out *out, struct shape_stats *stats)
+    const struct jobject *ev, const struct jmember *m, json_t *event,
+    bool redact, struct fastpath_out *out, struct shape_stats *stats)
 {
-	size_t head = ev->span.len - 1;	/* up to, not with, the final '}' */
+	enum fastpath_status st;
 	json_t *k8s;
-	int rc;
 
 	switch (shape_k8s(cfg, event, &k8s, stats)) {
 	case SHAPE_OK:
@@ -189,21 +305,13 @@ finish(const struct shape_config *cfg, const char *text,
 	default:
 		return FASTPATH_NOMEM;
 	}
-	if (fields_of(text, m, ev->count, k8s) > cfg->max_fields) {
-		json_decref(k8s);
-		return FASTPATH_FALLBACK;
-	}
-	rc = make_tail(out, k8s, head, cfg->max_bytes);
+	st = redact ? redaction_check(cfg, event) : FASTPATH_READY;
+	if (st == FASTPATH_READY)
+		st = fit(cfg, text, ev, m, k8s, out, stats);
 	json_decref(k8s);
-	if (rc == -E2BIG)
-		return FASTPATH_FALLBACK;
-	if (rc != 0)
-		return FASTPATH_NOMEM;
-	out->iov[0].iov_base = (void *)(text + ev->span.off);
-	out->iov[0].iov_len = head;
-	out->iov[1].iov_base = out->tail;
-	out->iov[1].iov_len = out->len - head;
-	return FASTPATH_READY;
+	if (st != FASTPATH_READY)
+		fastpath_out_free(out);
+	return st;
 }
 
 static enum fastpath_status
@@ -219,6 +327,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 {
 	const struct jmember *m = members + ev->first;
 	enum fastpath_status st;
+	bool redact = false;
 	json_t *event;
 	char reason[8];
 	int rc;
@@ -233,8 +342,8 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 	if (rc == 0 && event_check(event, reason, sizeof(reason)) != 0)
 		rc = -EINVAL;
 	if (rc == 0)
-		rc = load_bodies(event, text, m, ev->count);
-	st = rc == 0 ? finish(cfg, text, ev, m, event, out, stats) :
+		rc = load_bodies(event, text, m, ev->count, &redact);
+	st = rc == 0 ? finish(cfg, text, ev, m, event, redact, out, stats) :
 	    status_of(rc);
 	json_decref(event);
 	return st;

@@ -6,13 +6,13 @@
  * member added: `k8s`.  For those, the datagram is the event's own bytes
  * up to its closing brace, then `,"k8s":<k8s>}`, sent as an iovec.  Only
  * the members shaping reads are parsed: everything but the request and
- * response bodies, and a body only when derive may read it
- * (shape_body_needed).  Whatever the fast path cannot prove it shapes
- * exactly as shape_event would (redaction may change a body, the event
- * does not fit as it is, whitespace, escaped, repeated or client-sent `k8s`
- * keys, an event_check failure) is handed back to the caller, who parses
- * the event and calls shape_event: that reference path stays the
- * definition of the output.
+ * response bodies, and of a body what prune_body says derive and redaction
+ * read.  Whatever the fast path cannot prove it shapes exactly as
+ * shape_event would (redaction changes something, the event does not fit
+ * as it is, whitespace, escaped, repeated or client-sent `k8s` keys, an
+ * event_check failure) is handed back to the caller, who parses the event
+ * and calls shape_event: that reference path stays the definition of the
+ * output.
  */
 #ifndef FASTPATH_H
 #define FASTPATH_H
@@ -23,9 +23,14 @@
 #include "jsonscan.h"
 #include "shape.h"
 
+/* Pieces of a datagram: "{", up to three runs of members, the tail. */
+#define FASTPATH_MAX_PARTS 5
+
 /* The datagram's JSON text, in pieces (the sink adds its header). */
 struct fastpath_out {
-	struct iovec iov[2];	/* the event's bytes, then `tail` */
+	struct iovec iov[FASTPATH_MAX_PARTS];	/* the event's kept bytes,
+						 * then `tail` */
+	size_t nparts;
 	size_t len;		/* total bytes */
 	char *tail;		/* owned: `,"k8s":{...}}` */
 };

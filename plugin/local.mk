@@ -15,6 +15,8 @@ libcore_a_SOURCES = \
 	plugin/spool.c plugin/spool.h \
 	plugin/stats.c plugin/stats.h \
 	plugin/jsonscan.c plugin/jsonscan.h \
+	plugin/jsonspan.c plugin/jsonspan.h \
+	plugin/prune.c plugin/prune.h \
 	plugin/fastpath.c plugin/fastpath.h \
 	plugin/shape.h plugin/keyfile.h
 

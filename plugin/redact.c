@@ -20,15 +20,6 @@
 /* Annotations embedded in annotations in ...: real ones nest once. */
 #define MAX_EMBED 4
 
-/* What the request says a body is, when the body itself may not say. */
-enum hint {
-	HINT_NONE = 0,
-	HINT_SECRET = 1 << 0,		/* resource secrets */
-	HINT_TOKEN_REQUEST = 1 << 1,	/* serviceaccounts/token */
-	HINT_TOKEN_REVIEW = 1 << 2,	/* tokenreviews */
-	HINT_CONFIGMAP = 1 << 3,	/* configmaps */
-};
-
 struct redactor {
 	const unsigned char *key;
 	size_t keylen;
@@ -208,16 +199,13 @@ static void redact_configmap(struct redactor *r, json_t *obj)
 	redact_configmap_map(r, jobj(obj, "binaryData"), "binaryData");
 }
 
-/* Cheap test: can redaction change anything inside this JSON text? */
-static bool embed_worth_parsing(const char *s, size_t len, unsigned hint)
+bool redact_may_change(const char *s, size_t len)
 {
 	static const char *const needles[] = {
 		"Secret", "Token", "ConfigMap", OPENSHIFT_TOKEN, LAST_APPLIED,
 		"\\u",	/* an escaped kind name would hide from the others */
 	};
 
-	if (hint != HINT_NONE)
-		return true;
 	for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
 		if (memmem(s, len, needles[i], strlen(needles[i])) != NULL)
 			return true;
@@ -238,12 +226,12 @@ static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
 	char *text;
 
 	if (!json_is_string(v) || r->embed >= MAX_EMBED ||
-	    !embed_worth_parsing(json_string_value(v), json_string_length(v),
-	    hint))
+	    (hint == REDACT_HINT_NONE && !redact_may_change(json_string_value(v),
+	    json_string_length(v))))
 		return;
 	inner = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
 	if (inner == NULL) {
-		if (hint & HINT_SECRET)
+		if (hint & REDACT_HINT_SECRET)
 			replace_member(r, obj, key, false);
 		return;
 	}
@@ -291,15 +279,15 @@ static void secret_patch_op(struct redactor *r, json_t *op, int depth)
 	else if (path_under(path, "/data") || path_under(path, "/stringData"))
 		replace_member(r, op, "value", path[1] == 'd');
 	else if (path[0] == '\0' || strcmp(path, "/") == 0)
-		walk(r, value, HINT_SECRET, depth + 1);
+		walk(r, value, REDACT_HINT_SECRET, depth + 1);
 	else if (strcmp(path, "/metadata") == 0)
-		redact_annotations(r, jobj(value, "annotations"), HINT_SECRET,
+		redact_annotations(r, jobj(value, "annotations"), REDACT_HINT_SECRET,
 		    depth);
 	else if (strcmp(path, "/metadata/annotations") == 0)
-		redact_annotations(r, value, HINT_SECRET, depth);
+		redact_annotations(r, value, REDACT_HINT_SECRET, depth);
 	else if (strcmp(path, "/metadata/annotations/kubectl.kubernetes.io~1"
 	    "last-applied-configuration") == 0)
-		redact_embedded(r, op, "value", HINT_SECRET, depth);
+		redact_embedded(r, op, "value", REDACT_HINT_SECRET, depth);
 }
 
 /* One JSON-patch operation on a ConfigMap. */
@@ -333,28 +321,67 @@ static void walk_patch(struct redactor *r, json_t *ops, unsigned hint,
 	json_array_foreach(ops, i, op) {
 		if (r->err != 0 || !json_is_object(op))
 			return;
-		if (hint & HINT_SECRET)
+		if (hint & REDACT_HINT_SECRET)
 			secret_patch_op(r, op, depth);
-		if (hint & HINT_CONFIGMAP)
+		if (hint & REDACT_HINT_CONFIGMAP)
 			configmap_patch_op(r, op);
 	}
+}
+
+unsigned redact_kind_hint(const char *kind)
+{
+	static const struct {
+		const char *kind;
+		unsigned hint;
+	} kinds[] = {
+		{ "Secret", REDACT_HINT_SECRET },
+		{ "TokenRequest", REDACT_HINT_TOKEN_REQUEST },
+		{ "TokenReview", REDACT_HINT_TOKEN_REVIEW },
+		{ "ConfigMap", REDACT_HINT_CONFIGMAP },
+	};
+
+	for (size_t i = 0; kind != NULL && i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(kind, kinds[i].kind) == 0)
+			return kinds[i].hint;
+	return REDACT_HINT_NONE;
+}
+
+static bool key_is(const char *key, size_t len, const char *name)
+{
+	return strlen(name) == len && memcmp(key, name, len) == 0;
+}
+
+/* Keep in step with redact_object and walk. */
+bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
+    size_t len)
+{
+	hint |= body_hint;
+	if ((hint & REDACT_HINT_SECRET) && (key_is(key, len, "data") ||
+	    key_is(key, len, "stringData")))
+		return true;
+	if ((hint & REDACT_HINT_CONFIGMAP) && (key_is(key, len, "data") ||
+	    key_is(key, len, "binaryData")))
+		return true;
+	if ((hint & REDACT_HINT_TOKEN_REQUEST) && key_is(key, len, "status"))
+		return true;
+	if ((hint & REDACT_HINT_TOKEN_REVIEW) && key_is(key, len, "spec"))
+		return true;
+	return body_hint != REDACT_HINT_NONE && key_is(key, len, "items");
 }
 
 /* Redactions that apply to `obj` itself, by its kind or by the hint. */
 static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
     int depth)
 {
-	const char *kind = jstr(obj, "kind");
+	unsigned h = hint | redact_kind_hint(jstr(obj, "kind"));
 
-	if ((kind && strcmp(kind, "Secret") == 0) || (hint & HINT_SECRET))
+	if (h & REDACT_HINT_SECRET)
 		redact_secret(r, obj);
-	if ((kind && strcmp(kind, "TokenRequest") == 0) ||
-	    (hint & HINT_TOKEN_REQUEST))
+	if (h & REDACT_HINT_TOKEN_REQUEST)
 		replace_member(r, jobj(obj, "status"), "token", false);
-	if ((kind && strcmp(kind, "TokenReview") == 0) ||
-	    (hint & HINT_TOKEN_REVIEW))
+	if (h & REDACT_HINT_TOKEN_REVIEW)
 		replace_member(r, jobj(obj, "spec"), "token", false);
-	if ((kind && strcmp(kind, "ConfigMap") == 0) || (hint & HINT_CONFIGMAP))
+	if (h & REDACT_HINT_CONFIGMAP)
 		redact_configmap(r, obj);
 	redact_annotations(r, jobj(jobj(obj, "metadata"), "annotations"),
 	    hint, depth);
@@ -388,29 +415,29 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 		if (strcmp(key, "managedFields") == 0 ||
 		    !(json_is_object(child) || json_is_array(child)))
 			continue;
-		walk(r, child, strcmp(key, "items") == 0 ? hint : HINT_NONE,
+		walk(r, child, strcmp(key, "items") == 0 ? hint : REDACT_HINT_NONE,
 		    depth + 1);
 	}
 }
 
-static unsigned hint_of(const json_t *event)
+unsigned redact_hint_of(const json_t *event)
 {
 	const json_t *ref = jobj(event, "objectRef");
 	const char *res = jstr(ref, "resource");
 	const char *sub = jstr(ref, "subresource");
 
 	if (res == NULL)
-		return HINT_NONE;
+		return REDACT_HINT_NONE;
 	if (strcmp(res, "secrets") == 0)
-		return HINT_SECRET;
+		return REDACT_HINT_SECRET;
 	if (strcmp(res, "configmaps") == 0)
-		return HINT_CONFIGMAP;
+		return REDACT_HINT_CONFIGMAP;
 	if (strcmp(res, "tokenreviews") == 0)
-		return HINT_TOKEN_REVIEW;
+		return REDACT_HINT_TOKEN_REVIEW;
 	if (strcmp(res, "serviceaccounts") == 0 && sub != NULL &&
 	    strcmp(sub, "token") == 0)
-		return HINT_TOKEN_REQUEST;
-	return HINT_NONE;
+		return REDACT_HINT_TOKEN_REQUEST;
+	return REDACT_HINT_NONE;
 }
 
 static void redact_body(struct redactor *r, json_t *event, const char *key,
@@ -422,7 +449,7 @@ static void redact_body(struct redactor *r, json_t *event, const char *key,
 		return;
 	/* A Secret body that is not JSON (YAML apply, raw text): all of it. */
 	if (!json_is_object(body) && !json_is_array(body)) {
-		if (hint & HINT_SECRET)
+		if (hint & REDACT_HINT_SECRET)
 			replace_member(r, event, key, false);
 		return;
 	}
@@ -433,7 +460,7 @@ int redact_event(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
 	struct redactor r = { key, keylen, 0, 0, 0 };
-	unsigned hint = hint_of(event);
+	unsigned hint = redact_hint_of(event);
 
 	redact_body(&r, event, "requestObject", hint);
 	redact_body(&r, event, "responseObject", hint);

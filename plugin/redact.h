@@ -20,9 +20,19 @@
 #ifndef REDACT_H
 #define REDACT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
+
+/* What the request says a body is, when the body itself may not say. */
+enum redact_hint {
+	REDACT_HINT_NONE = 0,
+	REDACT_HINT_SECRET = 1 << 0,		/* resource secrets */
+	REDACT_HINT_TOKEN_REQUEST = 1 << 1,	/* serviceaccounts/token */
+	REDACT_HINT_TOKEN_REVIEW = 1 << 2,	/* tokenreviews */
+	REDACT_HINT_CONFIGMAP = 1 << 3,		/* configmaps */
+};
 
 /*
  * redact_event(event, key, keylen, count):
@@ -34,5 +44,37 @@
  */
 int redact_event(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count);
+
+/*
+ * redact_hint_of(event):
+ * The hint (enum redact_hint) that `event`'s objectRef gives its bodies.
+ */
+unsigned redact_hint_of(const json_t *event);
+
+/*
+ * redact_kind_hint(kind):
+ * The hint that an object of kind `kind` (may be NULL) gives itself.
+ */
+unsigned redact_kind_hint(const char *kind);
+
+/*
+ * redact_hinted_member(body_hint, hint, key, len):
+ * True when redaction may change member `key` (`len` bytes) of an object
+ * whatever the member holds, because of the object's hints: `body_hint`
+ * from the request (redact_hint_of; it also reaches a list's `items`) and
+ * `hint` from the object's own kind (redact_kind_hint).  Any other member
+ * can only change where redact_may_change() finds something in its text.
+ */
+bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
+    size_t len);
+
+/*
+ * redact_may_change(s, len):
+ * False when redaction, without a hint, provably leaves the JSON text (or
+ * embedded JSON text) `s` of `len` bytes as it is: none of the kind names
+ * or annotation names it acts on appears there, nor a \u escape that could
+ * spell one.  Never fails.
+ */
+bool redact_may_change(const char *s, size_t len);
 
 #endif /* !REDACT_H */

@@ -14,7 +14,6 @@
 
 #include "derive.h"
 #include "fit.h"
-#include "k8sobj.h"
 #include "redact.h"
 #include "shape.h"
 
@@ -135,73 +134,6 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 	default:
 		return SHAPE_NOMEM;
 	}
-}
-
-/*
- * Resources whose bodies redact.c treats as secret-bearing whatever they
- * hold (its hint_of): their bodies always go through redaction.
- */
-static bool redaction_hinted(const char *res, const char *sub)
-{
-	if (res == NULL)
-		return false;
-	return strcmp(res, "secrets") == 0 || strcmp(res, "configmaps") == 0 ||
-	    strcmp(res, "tokenreviews") == 0 ||
-	    (strcmp(res, "serviceaccounts") == 0 && sub != NULL &&
-	    strcmp(sub, "token") == 0);
-}
-
-/*
- * Without a hint, redact.c changes a body only where one of these appears
- * in its text: an object of kind Secret, TokenRequest, TokenReview or
- * ConfigMap (by exact kind name), the last-applied-configuration
- * annotation, the OpenShift token annotation.  Only a \u escape can spell
- * them otherwise (no other escape yields a letter or '-'), so it counts as
- * a match; none of them holds a '/', which JSON may write as \/.
- */
-static const char *const redact_needles[] = {
-	"Secret", "Token", "ConfigMap", "last-applied-configuration",
-	"token-secret.value", "\\u",
-};
-
-/*
- * derive_pod, derive_rbac, derive_service and derive_configmap read a body
- * only through these member names (pod spec members, RBAC members); the
- * resource-based readers (services, configmaps, or no resource at all) are
- * decided from objectRef.  "ontainers" covers containers, initContainers
- * and ephemeralContainers; "serviceAccount" covers serviceAccountName.
- */
-static const char *const derive_needles[] = {
-	"ontainers", "hostNetwork", "hostPID", "hostIPC", "volumes",
-	"serviceAccount", "automountServiceAccountToken", "securityContext",
-	"rules", "roleRef", "subjects", "\\u",
-};
-
-static bool contains_any(const char *s, size_t len, const char *const *needles,
-    size_t count)
-{
-	for (size_t i = 0; i < count; i++)
-		if (memmem(s, len, needles[i], strlen(needles[i])) != NULL)
-			return true;
-	return false;
-}
-
-enum shape_body shape_body_needed(const json_t *event, const char *body,
-    size_t len)
-{
-	const json_t *ref = jobj(event, "objectRef");
-	const char *res = jstr(ref, "resource");
-	const char *sub = jstr(ref, "subresource");
-
-	if (redaction_hinted(res, sub) || contains_any(body, len,
-	    redact_needles, sizeof redact_needles / sizeof *redact_needles))
-		return SHAPE_BODY_REDACT;
-	/* derive_service and derive_configmap look at bodies by kind when
-	 * there is no resource; services are read by resource. */
-	if (res == NULL || strcmp(res, "services") == 0 || contains_any(body,
-	    len, derive_needles, sizeof derive_needles / sizeof *derive_needles))
-		return SHAPE_BODY_DERIVE;
-	return SHAPE_BODY_SKIP;
 }
 
 enum shape_status shape_k8s(const struct shape_config *cfg,

@@ -67,33 +67,9 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats);
 
 /*
- * What shaping does with a request or response body, decided from the rest
- * of the event and the body's raw JSON text, before the body is parsed.
- */
-enum shape_body {
-	SHAPE_BODY_SKIP,	/* shaping never reads it: keep its bytes */
-	SHAPE_BODY_DERIVE,	/* derive_k8s may read it; redaction cannot
-				 * change it */
-	SHAPE_BODY_REDACT	/* redaction may change it: use shape_event */
-};
-
-/*
- * shape_body_needed(event, body, len):
- * Classify the body whose JSON text is `len` bytes at `body`, for audit
- * Event `event` (which needs only its objectRef here; read only).  The
- * answer is conservative: SHAPE_BODY_SKIP and SHAPE_BODY_DERIVE are only
- * given when redact_event provably leaves the body as it is, and
- * SHAPE_BODY_SKIP only when no derive_*.c function can read anything from
- * it.  Never fails.
- */
-enum shape_body shape_body_needed(const json_t *event, const char *body,
-    size_t len);
-
-/*
  * shape_k8s(cfg, event, k8s, stats):
- * What shape_event adds to an event that redaction leaves unchanged (every
- * body present in `event` got SHAPE_BODY_DERIVE; bodies that got
- * SHAPE_BODY_SKIP may be absent): SHAPE_FILTERED (counted in *stats) when
+ * What shape_event adds to an event that redaction leaves unchanged (its
+ * bodies may be the partial bodies of prune_body): SHAPE_FILTERED (counted in *stats) when
  * its stage is not forwarded, else SHAPE_OK with *k8s owning the derived
  * `k8s` object, or SHAPE_NOMEM.  `event` is read only.  Fitting is the
  * caller's.

@@ -1,0 +1,51 @@
+/*
+ * jsonspan: read JSON text that jscan_line has already validated.
+ *
+ * The fast path looks inside a few values of an event (the members of a
+ * request or response body, the entries of a ConfigMap's data) without
+ * building a jansson tree.  The text was checked once, so these readers
+ * only find boundaries; they must never be given text jscan_line did not
+ * accept.
+ */
+#ifndef JSONSPAN_H
+#define JSONSPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "jsonscan.h"
+
+/* One member of an object, as the text writes it. */
+struct jspan_member {
+	struct jspan key;	/* the key's bytes between its quotes, raw */
+	struct jspan value;	/* the value's JSON text */
+	bool key_escaped;	/* the key holds backslash escapes */
+};
+
+/*
+ * jspan_next(text, obj, pos, out):
+ * Iterate over the members of the object whose validated JSON text is `obj`
+ * (a span of `text`).  Start with *pos = 0; each call stores the next member
+ * in *out and returns true, or returns false when there is none left (or
+ * `obj` is not an object).  *pos is the iterator's state.
+ */
+bool jspan_next(const char *text, struct jspan obj, size_t *pos,
+    struct jspan_member *out);
+
+/*
+ * jspan_keys(text, value):
+ * The number of object members, at every depth, that the validated JSON
+ * text `value` writes, repeated keys included.  Comparing it with the
+ * members of the parsed value shows whether a parser dropped repeated keys.
+ */
+size_t jspan_keys(const char *text, struct jspan value);
+
+/*
+ * jspan_string(text, value, out):
+ * Unescape the validated JSON string `value` (with its quotes) into `out`,
+ * which must have room for value.len bytes (unescaping never lengthens a
+ * string); returns the length written.  \u0000 yields a NUL byte.
+ */
+size_t jspan_string(const char *text, struct jspan value, char *out);
+
+#endif /* !JSONSPAN_H */

@@ -1,0 +1,248 @@
+/*
+ * prune: the part of a request or response body that shaping reads.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "derive.h"
+#include "derive_configmap.h"
+#include "jsonspan.h"
+#include "prune.h"
+#include "redact.h"
+
+/* More top-level members than real objects have: parse such a body whole
+ * (the test for repeated keys below is quadratic). */
+#define MAX_MEMBERS 64
+/* ConfigMap values up to this size are unescaped on the stack. */
+#define STACK_TEXT 4096
+
+struct members {
+	struct jspan_member m[MAX_MEMBERS];
+	size_t n;
+};
+
+static json_t *
+load(const char *text, struct jspan v)
+{
+	return json_loadb(text + v.off, v.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+	    NULL);
+}
+
+/* Object members of `v` at every depth, as parsed. */
+static size_t
+tree_keys(json_t *v)
+{
+	const char *key;
+	size_t n = 0, i;
+	json_t *c;
+
+	if (json_is_object(v)) {
+		n = json_object_size(v);
+		json_object_foreach(v, key, c)
+			n += tree_keys(c);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, c)
+			n += tree_keys(c);
+	}
+	return n;
+}
+
+/*
+ * Parse `v`; when redaction may read it, make sure the parser kept every
+ * key: a repeated key hides its first value from redaction, and the bytes
+ * that travel would still hold it.
+ */
+static enum prune_status
+load_checked(const char *text, struct jspan v, bool redact, json_t **out)
+{
+	if ((*out = load(text, v)) == NULL)
+		return PRUNE_NOMEM;
+	if (redact && jspan_keys(text, v) != tree_keys(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		return PRUNE_REFERENCE;
+	}
+	return PRUNE_OK;
+}
+
+static bool
+key_is(const char *text, const struct jspan_member *m, const char *name)
+{
+	return strlen(name) == m->key.len &&
+	    memcmp(text + m->key.off, name, m->key.len) == 0;
+}
+
+/* The body's members; false when it must be parsed whole instead. */
+static bool
+list_members(const char *text, struct jspan body, struct members *ms)
+{
+	struct jspan_member m;
+	size_t pos = 0;
+
+	ms->n = 0;
+	if (text[body.off] != '{')
+		return false;
+	while (jspan_next(text, body, &pos, &m)) {
+		if (m.key_escaped || ms->n == MAX_MEMBERS)
+			return false;
+		for (size_t i = 0; i < ms->n; i++) {
+			if (ms->m[i].key.len == m.key.len &&
+			    memcmp(text + ms->m[i].key.off, text + m.key.off,
+			    m.key.len) == 0)
+				return false;
+		}
+		ms->m[ms->n++] = m;
+	}
+	return true;
+}
+
+/* Does the ConfigMap entry `e` of `section` hold no credential? */
+static bool
+entry_clean(const char *section, const char *text,
+    const struct jspan_member *e)
+{
+	const char *key = text + e->key.off, *s = text + e->value.off + 1;
+	size_t len = e->value.len - 2, n;
+	char small[STACK_TEXT], *buf = small;
+	bool clean;
+
+	/* Redaction reads a map with a "kind" as an object of that kind. */
+	if (e->key_escaped || key_is(text, e, "kind"))
+		return false;
+	if (text[e->value.off] == 'n')
+		return !configmap_text_is_credential(section, key, e->key.len,
+		    NULL, 0);
+	/* Other values are not what a ConfigMap holds: parse them. */
+	if (text[e->value.off] != '"')
+		return false;
+	if (memchr(s, '\\', len) == NULL)
+		return !configmap_text_is_credential(section, key, e->key.len,
+		    s, len);
+	if (len > sizeof small && (buf = malloc(len)) == NULL)
+		return false;
+	n = jspan_string(text, e->value, buf);
+	clean = !configmap_text_is_credential(section, key, e->key.len, buf, n);
+	if (buf != small)
+		free(buf);
+	return clean;
+}
+
+/*
+ * A ConfigMap's data or binaryData without a credential: derive lists
+ * nothing from it and redaction changes nothing in it, as in an empty map.
+ */
+static bool
+configmap_map_clean(unsigned hint, const char *text,
+    const struct jspan_member *m)
+{
+	const char *section = key_is(text, m, "data") ? "data" : "binaryData";
+	struct jspan_member e;
+	size_t pos = 0;
+
+	if (!(hint & REDACT_HINT_CONFIGMAP) || (hint & REDACT_HINT_SECRET) ||
+	    !(key_is(text, m, "data") || key_is(text, m, "binaryData")) ||
+	    text[m->value.off] != '{')
+		return false;
+	while (jspan_next(text, m->value, &pos, &e)) {
+		if (!entry_clean(section, text, &e))
+			return false;
+	}
+	return true;
+}
+
+static enum prune_status
+add(json_t **body, const char *text, const struct jspan_member *m,
+    json_t *v)
+{
+	if (v == NULL)
+		return PRUNE_NOMEM;
+	if (*body == NULL && (*body = json_object()) == NULL) {
+		json_decref(v);
+		return PRUNE_NOMEM;
+	}
+	/* Unescaped keys of a validated text are valid UTF-8 without NUL. */
+	return json_object_setn_new_nocheck(*body, text + m->key.off,
+	    m->key.len, v) == 0 ? PRUNE_OK : PRUNE_NOMEM;
+}
+
+/* One member: skipped, stood in for, or parsed. */
+static enum prune_status
+prune_member(unsigned hint, unsigned kind_hint, const char *text,
+    const struct jspan_member *m, struct pruned *out)
+{
+	const char *key = text + m->key.off;
+	bool hinted = redact_hinted_member(hint, kind_hint, key, m->key.len);
+	enum prune_status st;
+	bool relevant;
+	json_t *v;
+
+	if (hinted && configmap_map_clean(hint | kind_hint, text, m))
+		return add(&out->body, text, m, json_object());
+	relevant = hinted ||
+	    redact_may_change(text + m->value.off, m->value.len);
+	if (!relevant && !derive_reads_member(key, m->key.len))
+		return PRUNE_OK;
+	if ((st = load_checked(text, m->value, relevant, &v)) != PRUNE_OK)
+		return st;
+	out->redact |= relevant;
+	return add(&out->body, text, m, v);
+}
+
+static enum prune_status
+prune_members(unsigned hint, const char *text, const struct members *ms,
+    struct pruned *out)
+{
+	unsigned kind_hint = REDACT_HINT_NONE;
+	enum prune_status st;
+	size_t i;
+
+	/* The kind first: it says which members redaction reads. */
+	for (i = 0; i < ms->n; i++) {
+		if (!key_is(text, &ms->m[i], "kind"))
+			continue;
+		if ((st = add(&out->body, text, &ms->m[i],
+		    load(text, ms->m[i].value))) != PRUNE_OK)
+			return st;
+		kind_hint = redact_kind_hint(json_string_value(
+		    json_object_get(out->body, "kind")));
+	}
+	for (i = 0; i < ms->n; i++) {
+		if (key_is(text, &ms->m[i], "kind"))
+			continue;
+		if ((st = prune_member(hint, kind_hint, text, &ms->m[i], out)) !=
+		    PRUNE_OK)
+			return st;
+	}
+	return PRUNE_OK;
+}
+
+/* Arrays (patches), scalars and unusual objects: all of it. */
+static enum prune_status
+prune_whole(unsigned hint, const char *text, struct jspan body,
+    struct pruned *out)
+{
+	out->redact = hint != REDACT_HINT_NONE ||
+	    redact_may_change(text + body.off, body.len);
+	/* derive reads objects only. */
+	if (!out->redact && text[body.off] != '{')
+		return PRUNE_OK;
+	return load_checked(text, body, out->redact, &out->body);
+}
+
+enum prune_status
+prune_body(unsigned hint, const char *text, struct jspan body,
+    struct pruned *out)
+{
+	struct members ms;
+	enum prune_status st;
+
+	out->body = NULL;
+	out->redact = false;
+	if (!list_members(text, body, &ms))
+		return prune_whole(hint, text, body, out);
+	if ((st = prune_members(hint, text, &ms, out)) != PRUNE_OK) {
+		json_decref(out->body);
+		out->body = NULL;
+	}
+	return st;
+}

@@ -1,0 +1,50 @@
+/*
+ * prune: the part of a request or response body that shaping reads.
+ *
+ * Bodies are most of an event's bytes, and shaping reads few of their
+ * members: derive_*.c the ones derive_reads_member() names, redaction the
+ * ones its hints name or whose text it may act on (redact.h).  The fast
+ * path parses only those into a partial body and lets the rest travel as
+ * the bytes that came in.  A ConfigMap's data, the bulk of its events, is
+ * read from its bytes: when no entry holds a credential it becomes an empty
+ * object in the partial body, which derive and redaction then treat
+ * exactly as they would the full one.
+ */
+#ifndef PRUNE_H
+#define PRUNE_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "jsonscan.h"
+
+struct pruned {
+	json_t *body;	/* owned: the members shaping reads; NULL: none */
+	bool redact;	/* redaction may change them: run redact_event on
+			 * the partial event and compare */
+};
+
+enum prune_status {
+	PRUNE_OK,
+	PRUNE_REFERENCE,	/* use the reference path: a member that
+				 * redaction reads repeats keys, which a
+				 * parser would silently drop */
+	PRUNE_NOMEM
+};
+
+/*
+ * prune_body(hint, text, body, out):
+ * Parse what shaping reads of the body whose validated JSON text is `body`
+ * (a span of `text`), for an event whose objectRef gives the redaction hint
+ * `hint` (redact_hint_of).  On PRUNE_OK *out holds the partial body (or
+ * NULL) that derive_k8s and redact_event may be given in place of the full
+ * one: derive computes the same `k8s` object from it, and redaction changes
+ * nothing in it exactly when it would change nothing in the full body.
+ * Bodies that are not objects, or whose keys are escaped or repeated, are
+ * parsed whole.  On any other status *out holds nothing.
+ */
+enum prune_status prune_body(unsigned hint, const char *text,
+    struct jspan body, struct pruned *out);
+
+#endif /* !PRUNE_H */
