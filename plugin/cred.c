@@ -48,27 +48,28 @@ bool cred_name_like(const char *name, size_t len)
 	return false;
 }
 
-/* Length of the name part of one line: up to the first '=' or ':'. */
+/* Does the part of one line before its first '=' or ':' look like one? */
 static bool line_assigns(const char *line, size_t len)
 {
-	for (size_t i = 0; i < len; i++)
-		if (line[i] == '=' || line[i] == ':')
-			return cred_name_like(line, i);
-	return false;
+	const char *eq = memchr(line, '=', len);
+	const char *colon = memchr(line, ':', eq ? (size_t)(eq - line) : len);
+	const char *end = colon ? colon : eq;
+
+	return end != NULL && cred_name_like(line, (size_t)(end - line));
 }
 
 bool cred_text_assigns(const char *text, size_t len)
 {
-	size_t start = 0;
+	const char *p = text, *stop = text + len, *nl;
 
-	for (size_t i = 0; i <= len; i++) {
-		if (i < len && text[i] != '\n')
-			continue;
-		if (line_assigns(text + start, i - start))
+	for (;;) {
+		nl = memchr(p, '\n', (size_t)(stop - p));
+		if (line_assigns(p, (size_t)((nl ? nl : stop) - p)))
 			return true;
-		start = i + 1;
+		if (nl == NULL)
+			return false;
+		p = nl + 1;
 	}
-	return false;
 }
 
 bool cred_text_private_key(const char *text, size_t len)

@@ -15,20 +15,31 @@
 
 #define SA_PREFIX "system:serviceaccount:"
 
-/*
- * derive_pod reads spec (and a PodTemplate's template), derive_rbac rules,
- * roleRef and subjects, derive_service spec, derive_configmap data and
- * binaryData; several look at kind.  Keep in step with them.
- */
-bool derive_reads_member(const char *key, size_t len)
+static bool key_is(const char *key, size_t len, const char *name)
 {
-	static const char *const members[] = {
-		"kind", "spec", "template", "rules", "roleRef", "subjects",
-		"data", "binaryData",
+	return strlen(name) == len && memcmp(key, name, len) == 0;
+}
+
+/*
+ * derive_pod reads spec (and a PodTemplate's template) when they hold a
+ * pod spec, derive_service the spec of services, derive_rbac rules,
+ * roleRef and subjects, derive_configmap data and binaryData; several look
+ * at kind.  Keep in step with them.
+ */
+bool derive_reads_member(const json_t *event, const char *key, size_t len,
+    const char *value, size_t vlen)
+{
+	static const char *const always[] = {
+		"kind", "rules", "roleRef", "subjects", "data", "binaryData",
 	};
 
-	for (size_t i = 0; i < sizeof members / sizeof *members; i++)
-		if (strlen(members[i]) == len && memcmp(members[i], key, len) == 0)
+	if (key_is(key, len, "spec"))
+		return derive_pod_may_read(value, vlen) ||
+		    derive_service_may_read(event);
+	if (key_is(key, len, "template"))
+		return derive_pod_may_read(value, vlen);
+	for (size_t i = 0; i < sizeof always / sizeof *always; i++)
+		if (key_is(key, len, always[i]))
 			return true;
 	return false;
 }

@@ -24,12 +24,15 @@
 int derive_k8s(const json_t *event, const char *cluster, json_t **out);
 
 /*
- * derive_reads_member(key, len):
+ * derive_reads_member(event, key, len, value, vlen):
  * True when some derive_*.c function may read member `key` (`len` bytes)
- * of a request or response body; the other members of a body never change
- * the `k8s` object.  Never fails.
+ * whose JSON text is `value` (`vlen` bytes) of a request or response body
+ * of `event` (read only; only its objectRef is looked at, so its bodies may
+ * be absent).  The other members of a body never change the `k8s` object.
+ * Never fails.
  */
-bool derive_reads_member(const char *key, size_t len);
+bool derive_reads_member(const json_t *event, const char *key, size_t len,
+    const char *value, size_t vlen);
 
 /*
  * derive_pick(event, has):

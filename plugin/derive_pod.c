@@ -6,6 +6,7 @@
 
 #include "derive.h"
 #include "derive_pod.h"
+#include "needles.h"
 
 /* What the containers of one pod spec add up to. */
 struct pod_facts {
@@ -19,6 +20,21 @@ static const char *const pod_members[] = {
 	"hostPID", "hostIPC", "volumes", "serviceAccountName",
 	"serviceAccount", "automountServiceAccountToken", "securityContext",
 };
+
+bool derive_pod_may_read(const char *text, size_t len)
+{
+	/* pod_members as keys, with their quotes (a rarer first byte). */
+	static const char *const needles[] = {
+		"\"containers\"", "\"initContainers\"",
+		"\"ephemeralContainers\"", "\"hostNetwork\"", "\"hostPID\"",
+		"\"hostIPC\"", "\"volumes\"", "\"serviceAccountName\"",
+		"\"serviceAccount\"", "\"automountServiceAccountToken\"",
+		"\"securityContext\"", "\\u",
+	};
+
+	return needles_find(needles, sizeof needles / sizeof needles[0], text,
+	    len);
+}
 
 static bool is_pod_spec(const json_t *spec)
 {

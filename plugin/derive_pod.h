@@ -4,6 +4,9 @@
 #ifndef DERIVE_POD_H
 #define DERIVE_POD_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <jansson.h>
 
 #include "k8sobj.h"
@@ -22,5 +25,13 @@
  * k8s.automount_token as they apply.  Errors are recorded in `o`.
  */
 void derive_pod(struct k8sobj *o, const json_t *event);
+
+/*
+ * derive_pod_may_read(text, len):
+ * False when derive_pod provably finds no pod spec in the JSON text `text`
+ * (`len` bytes) of a body member: none of the member names that make a
+ * pod spec appears in it, nor a \u escape that could spell one.
+ */
+bool derive_pod_may_read(const char *text, size_t len);
 
 #endif /* !DERIVE_POD_H */

@@ -34,6 +34,14 @@ static bool is_service(const json_t *event)
 	return jstreq(req, "kind", "Service") || jstreq(resp, "kind", "Service");
 }
 
+bool derive_service_may_read(const json_t *event)
+{
+	const char *r = derive_resource(event);
+
+	return r == NULL || (strcmp(r, "services") == 0 &&
+	    !derive_subresource(event));
+}
+
 void derive_service(struct k8sobj *o, const json_t *event)
 {
 	const json_t *body;

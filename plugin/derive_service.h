@@ -4,6 +4,8 @@
 #ifndef DERIVE_SERVICE_H
 #define DERIVE_SERVICE_H
 
+#include <stdbool.h>
+
 #include <jansson.h>
 
 #include "k8sobj.h"
@@ -16,5 +18,13 @@
  * defaulted type and the allocated node ports).  Errors are recorded in `o`.
  */
 void derive_service(struct k8sobj *o, const json_t *event);
+
+/*
+ * derive_service_may_read(event):
+ * False when derive_service provably reads no body of `event` (read only;
+ * only its objectRef is looked at): the resource is something else than
+ * `services`.  Without a resource the bodies' kinds decide, so it is true.
+ */
+bool derive_service_may_read(const json_t *event);
 
 #endif /* !DERIVE_SERVICE_H */

@@ -10,10 +10,14 @@
 #include "eventlist.h"
 #include "fastpath.h"
 #include "fit.h"
+#include "jsonout.h"
+#include "jsonspan.h"
 #include "prune.h"
 #include "redact.h"
 
-static const char K8S_MEMBER[] = ",\"k8s\":";
+/* The `k8s` member after the kept ones, or alone. */
+static const char K8S_NEXT[] = ",\"k8s\":";
+static const char K8S_ALONE[] = "{\"k8s\":";
 
 static bool
 key_is(const char *text, const struct jmember *m, const char *name)
@@ -51,61 +55,45 @@ sendable_as_is(const char *text, const struct jobject *ev,
 	return true;
 }
 
-/* Parse member m into `event`; -EEXIST for a repeated key, -ENOMEM. */
+/*
+ * Parse everything but the bodies into *event.  -EEXIST for a repeated key
+ * (jansson keeps the last, the bytes that travel keep both), -ENOMEM.
+ */
 static int
-load_member(json_t *event, const char *text, const struct jmember *m)
+load_head(const char *text, const struct jobject *ev, const struct jmember *m,
+    json_t **event)
 {
+	size_t i, members = 0, bodies[2] = { 0, 0 };
 	json_t *v;
 
-	/* Repeated keys: jansson keeps the last, the bytes keep both. */
-	if (json_object_getn(event, text + m->key.off, m->key.len) != NULL)
-		return -EEXIST;
-	v = json_loadb(text + m->value.off, m->value.len,
-	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-	/* The scan validated the text: only memory can fail here. */
-	if (v == NULL)
+	if ((*event = json_object()) == NULL)
 		return -ENOMEM;
-	/* Unescaped keys of a validated text are valid UTF-8 without NUL. */
-	if (json_object_setn_new_nocheck(event, text + m->key.off, m->key.len,
-	    v) != 0)
-		return -ENOMEM;
-	return 0;
-}
-
-/* Everything but the bodies, which are only placeholders (null). */
-static int
-load_head(json_t *event, const char *text, const struct jmember *m,
-    size_t count)
-{
-	size_t i;
-	int rc;
-
-	for (i = 0; i < count; i++) {
+	for (i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i])) {
-			/* Claim the key, so that a repeated body is seen. */
-			if (json_object_getn(event, text + m[i].key.off,
-			    m[i].key.len) != NULL)
-				return -EEXIST;
-			if (json_object_setn_new_nocheck(event, text +
-			    m[i].key.off, m[i].key.len, json_null()) != 0)
-				return -ENOMEM;
+			bodies[key_is(text, &m[i], "requestObject")]++;
 			continue;
 		}
-		if ((rc = load_member(event, text, &m[i])) != 0)
-			return rc;
+		members++;
+		/* Unescaped keys (sendable_as_is) of a validated text. */
+		if ((v = jspan_load(text, m[i].value)) == NULL ||
+		    json_object_setn_new_nocheck(*event, text + m[i].key.off,
+		    m[i].key.len, v) != 0)
+			return -ENOMEM;
 	}
+	if (json_object_size(*event) != members || bodies[0] > 1 ||
+	    bodies[1] > 1)
+		return -EEXIST;
 	return 0;
 }
 
 /*
- * Replace each body placeholder by what shaping reads of the body (or drop
- * it when that is nothing); *redact tells whether redaction may change any.
+ * Add what shaping reads of each body (nothing when it reads nothing);
+ * *redact tells whether redaction may change any of it.
  */
 static int
 load_bodies(json_t *event, const char *text, const struct jmember *m,
     size_t count, bool *redact)
 {
-	unsigned hint = redact_hint_of(event);
 	struct pruned p;
 	size_t i;
 
@@ -113,8 +101,7 @@ load_bodies(json_t *event, const char *text, const struct jmember *m,
 	for (i = 0; i < count; i++) {
 		if (!is_body(text, &m[i]))
 			continue;
-		json_object_deln(event, text + m[i].key.off, m[i].key.len);
-		switch (prune_body(hint, text, m[i].value, &p)) {
+		switch (prune_body(event, text, m[i].value, &p)) {
 		case PRUNE_OK:
 			break;
 		case PRUNE_REFERENCE:
@@ -164,7 +151,7 @@ fields_of(const char *text, const struct jmember *m, size_t count,
 	return fields;
 }
 
-/* At most two members are skipped: "{", three runs and the tail fit. */
+/* At most two members are skipped: everything fits FASTPATH_MAX_PARTS. */
 static void
 add_part(struct fastpath_out *out, const char *p, size_t len)
 {
@@ -213,33 +200,24 @@ lay_out(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *m, const bool *skip,
     const json_t *k8s, struct fastpath_out *out)
 {
-	size_t pre = sizeof(K8S_MEMBER) - 1;
-	size_t n = json_dumpb(k8s, NULL, 0, JSON_COMPACT);
-	size_t kept;
+	size_t n;
 
 	fastpath_out_free(out);
-	if (n == 0)
-		return -ENOMEM;
 	if (fields_of(text, m, ev->count, skip, k8s) > cfg->max_fields)
 		return -E2BIG;
+	if ((out->tail = jsonout_dump(k8s, &n)) == NULL)
+		return -ENOMEM;
 	add_kept(out, text, ev, m, skip);
-	kept = out->len;
-	if (kept + pre + n + 1 > cfg->max_bytes) {
+	if (out->nparts == 0)
+		add_part(out, K8S_ALONE, sizeof(K8S_ALONE) - 1);
+	else
+		add_part(out, K8S_NEXT, sizeof(K8S_NEXT) - 1);
+	add_part(out, out->tail, n);
+	add_part(out, "}", 1);
+	if (out->len > cfg->max_bytes) {
 		fastpath_out_free(out);
 		return -E2BIG;
 	}
-	if ((out->tail = malloc(pre + n + 1)) == NULL)
-		return -ENOMEM;
-	memcpy(out->tail, K8S_MEMBER, pre);
-	if (json_dumpb(k8s, out->tail + pre, n, JSON_COMPACT) != n) {
-		fastpath_out_free(out);
-		return -ENOMEM;
-	}
-	out->tail[pre + n] = '}';
-	/* The first kept member needs no ',' before `k8s` if none is kept. */
-	if (kept == 0)
-		add_part(out, "{", 1);
-	add_part(out, out->tail + (kept == 0), pre + n + 1 - (kept == 0));
 	return 0;
 }
 
@@ -335,10 +313,8 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 	memset(out, 0, sizeof(*out));
 	if (!sendable_as_is(text, ev, m))
 		return FASTPATH_FALLBACK;
-	if ((event = json_object()) == NULL)
-		return FASTPATH_NOMEM;
-	rc = load_head(event, text, m, ev->count);
-	/* event_check never reads the bodies (still null placeholders). */
+	rc = load_head(text, ev, m, &event);
+	/* event_check never reads the bodies. */
 	if (rc == 0 && event_check(event, reason, sizeof(reason)) != 0)
 		rc = -EINVAL;
 	if (rc == 0)

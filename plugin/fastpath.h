@@ -23,16 +23,19 @@
 #include "jsonscan.h"
 #include "shape.h"
 
-/* Pieces of a datagram: "{", up to three runs of members, the tail. */
-#define FASTPATH_MAX_PARTS 5
+/*
+ * Pieces of a datagram: "{", up to three runs of members, `,"k8s":`, the
+ * k8s object, "}".
+ */
+#define FASTPATH_MAX_PARTS 7
 
 /* The datagram's JSON text, in pieces (the sink adds its header). */
 struct fastpath_out {
 	struct iovec iov[FASTPATH_MAX_PARTS];	/* the event's kept bytes,
-						 * then `tail` */
+						 * then `k8s` */
 	size_t nparts;
 	size_t len;		/* total bytes */
-	char *tail;		/* owned: `,"k8s":{...}}` */
+	char *tail;		/* owned: the k8s object's text */
 };
 
 enum fastpath_status {

@@ -156,6 +156,27 @@ utf8_len(const struct scan *x)
 	return n;
 }
 
+/*
+ * Do the eight bytes at p need no look of their own: printable ASCII other
+ * than '"' and '\\'?  Strings are most of an event's bytes.  The tests
+ * below never miss such a byte (they may flag a plain one: the caller then
+ * looks at each byte).
+ */
+static bool
+plain8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t v, q, b;
+
+	memcpy(&v, p, sizeof(v));
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	return ((v & high) |			/* not ASCII */
+	    ((v - ones * 0x20) & ~v & high) |	/* control character */
+	    ((q - ones) & ~q & high) |		/* '"' */
+	    ((b - ones) & ~b & high)) == 0;	/* '\\' */
+}
+
 /* A string at x->pos (the opening quote); *escaped tells if it had any. */
 static bool
 string(struct scan *x, bool *escaped)
@@ -167,6 +188,10 @@ string(struct scan *x, bool *escaped)
 	x->nul = false;
 	x->pos++;
 	while (x->pos < x->len) {
+		if (x->len - x->pos >= 8 && plain8(x->s + x->pos)) {
+			x->pos += 8;
+			continue;
+		}
 		c = x->s[x->pos];
 		if (c == '"') {
 			x->pos++;

@@ -4,8 +4,10 @@
  * Every loop still stops at the end of its span: a caller's mistake must
  * not turn into a read past the line.
  */
-#include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "jsonspan.h"
 
@@ -23,19 +25,31 @@ skip_ws(const char *s, size_t pos, size_t end)
 	return pos;
 }
 
-/* Just past the string whose opening quote is at `pos`. */
+/*
+ * Just past the string whose opening quote is at `pos`.  Strings are most
+ * of the bytes: memchr finds each quote, and a quote ends the string unless
+ * an odd number of backslashes stands before it.  When `escaped` is not
+ * NULL, it tells whether the string holds a backslash.
+ */
 static size_t
 skip_string(const char *s, size_t pos, size_t end, bool *escaped)
 {
-	for (pos++; pos < end; pos++) {
-		if (s[pos] == '"')
-			return pos + 1;
-		if (s[pos] == '\\') {
-			*escaped = true;
-			pos++;	/* the escaped character; \u's digits are plain */
+	size_t start = pos + 1, b, stop = end;
+	const char *q;
+
+	for (pos = start; pos < end; pos = (size_t)(q - s) + 1) {
+		if ((q = memchr(s + pos, '"', end - pos)) == NULL)
+			break;
+		for (b = 0; q - b > s + start && q[-1 - (ptrdiff_t)b] == '\\'; b++)
+			;
+		if (b % 2 == 0) {
+			stop = (size_t)(q - s);
+			break;
 		}
 	}
-	return end;
+	if (escaped != NULL)
+		*escaped = memchr(s + start, '\\', stop - start) != NULL;
+	return stop < end ? stop + 1 : end;
 }
 
 /*
@@ -46,10 +60,9 @@ static size_t
 skip_value(const char *s, size_t pos, size_t end, size_t *keys)
 {
 	size_t depth = 0;
-	bool esc;
 
 	if (pos < end && s[pos] == '"')
-		return skip_string(s, pos, end, &esc);
+		return skip_string(s, pos, end, NULL);
 	if (pos < end && s[pos] != '{' && s[pos] != '[') {
 		while (pos < end && s[pos] != ',' && s[pos] != '}' &&
 		    s[pos] != ']' && !is_ws(s[pos]))
@@ -59,7 +72,7 @@ skip_value(const char *s, size_t pos, size_t end, size_t *keys)
 	while (pos < end) {
 		switch (s[pos]) {
 		case '"':
-			pos = skip_string(s, pos, end, &esc);
+			pos = skip_string(s, pos, end, NULL);
 			continue;
 		case '{':
 		case '[':
@@ -100,7 +113,6 @@ jspan_next(const char *text, struct jspan obj, size_t *pos,
 		*pos = end;
 		return false;
 	}
-	out->key_escaped = false;
 	out->key.off = p + 1;
 	p = skip_string(text, p, end, &out->key_escaped);
 	out->key.len = p - 1 - out->key.off;
@@ -210,4 +222,175 @@ jspan_string(const char *text, struct jspan value, char *out)
 		n += unescape_one(text, &pos, end, out + n);
 	}
 	return n;
+}
+
+/* ---- building jansson values -------------------------------------------- */
+
+struct builder {
+	const char *s;
+	size_t pos, end;
+	int depth;
+};
+
+/* An unescaped string: in the text itself when it has no escape. */
+struct text {
+	const char *p;
+	size_t n;
+	char *owned;
+	char small[256];
+};
+
+/* The string at b->pos into *t; false when memory runs out. */
+static bool
+read_string(struct builder *b, struct text *t)
+{
+	struct jspan span = { b->pos, 0 };
+	bool escaped;
+
+	t->owned = NULL;
+	b->pos = skip_string(b->s, b->pos, b->end, &escaped);
+	span.len = b->pos - span.off;
+	if (!escaped) {
+		t->p = b->s + span.off + 1;
+		t->n = span.len - 2;
+		return true;
+	}
+	if (span.len > sizeof(t->small) &&
+	    (t->owned = malloc(span.len)) == NULL)
+		return false;
+	t->p = t->owned != NULL ? t->owned : t->small;
+	t->n = jspan_string(b->s, span, t->owned != NULL ? t->owned : t->small);
+	return true;
+}
+
+static json_t *build(struct builder *b);
+
+static json_t *
+build_number(struct builder *b)
+{
+	size_t start = b->pos;
+	char buf[128], *copy = buf;
+	bool real = false;
+	json_t *v;
+
+	for (; b->pos < b->end && b->s[b->pos] != '\0' &&
+	    strchr("+-0123456789.eE", b->s[b->pos]) != NULL; b->pos++)
+		real |= b->s[b->pos] == '.' || b->s[b->pos] == 'e' ||
+		    b->s[b->pos] == 'E';
+	/* strtod and strtoll want a terminated copy. */
+	if (b->pos - start >= sizeof(buf) &&
+	    (copy = malloc(b->pos - start + 1)) == NULL)
+		return NULL;
+	memcpy(copy, b->s + start, b->pos - start);
+	copy[b->pos - start] = '\0';
+	/* The scan refused integers outside long long and overflowing reals,
+	 * as jansson does; both then read the digits with these functions. */
+	v = real ? json_real(strtod(copy, NULL)) :
+	    json_integer(strtoll(copy, NULL, 10));
+	if (copy != buf)
+		free(copy);
+	return v;
+}
+
+static json_t *
+build_object(struct builder *b)
+{
+	json_t *obj = json_object(), *v;
+	struct text key;
+	int rc;
+
+	b->pos = skip_ws(b->s, b->pos + 1, b->end);
+	while (obj != NULL && b->pos < b->end && b->s[b->pos] == '"') {
+		if (!read_string(b, &key))
+			break;
+		b->pos = skip_ws(b->s, b->pos, b->end);
+		b->pos = skip_ws(b->s, b->pos + 1, b->end);	/* the ':' */
+		/* A repeated key keeps its last value, as in jansson. */
+		v = build(b);
+		rc = v == NULL ? -1 :
+		    json_object_setn_new_nocheck(obj, key.p, key.n, v);
+		free(key.owned);
+		if (rc != 0)
+			break;
+		b->pos = skip_ws(b->s, b->pos, b->end);
+		if (b->pos < b->end && b->s[b->pos] == ',')
+			b->pos = skip_ws(b->s, b->pos + 1, b->end);
+	}
+	if (obj == NULL || b->pos >= b->end || b->s[b->pos] != '}') {
+		json_decref(obj);
+		return NULL;
+	}
+	b->pos++;
+	return obj;
+}
+
+static json_t *
+build_array(struct builder *b)
+{
+	json_t *arr = json_array(), *v;
+
+	b->pos = skip_ws(b->s, b->pos + 1, b->end);
+	while (arr != NULL && b->pos < b->end && b->s[b->pos] != ']') {
+		if ((v = build(b)) == NULL || json_array_append_new(arr, v) != 0)
+			break;
+		b->pos = skip_ws(b->s, b->pos, b->end);
+		if (b->pos < b->end && b->s[b->pos] == ',')
+			b->pos = skip_ws(b->s, b->pos + 1, b->end);
+	}
+	if (arr == NULL || b->pos >= b->end || b->s[b->pos] != ']') {
+		json_decref(arr);
+		return NULL;
+	}
+	b->pos++;
+	return arr;
+}
+
+static json_t *
+build(struct builder *b)
+{
+	struct text t;
+	json_t *v;
+
+	if (b->pos >= b->end || ++b->depth > JSPAN_MAX_DEPTH)
+		return NULL;
+	switch (b->s[b->pos]) {
+	case '{':
+		v = build_object(b);
+		break;
+	case '[':
+		v = build_array(b);
+		break;
+	case '"':
+		v = NULL;
+		if (read_string(b, &t)) {
+			v = json_stringn_nocheck(t.p, t.n);
+			free(t.owned);
+		}
+		break;
+	case 't':
+		b->pos += 4;
+		v = json_true();
+		break;
+	case 'f':
+		b->pos += 5;
+		v = json_false();
+		break;
+	case 'n':
+		b->pos += 4;
+		v = json_null();
+		break;
+	default:
+		v = build_number(b);
+		break;
+	}
+	b->depth--;
+	return v;
+}
+
+json_t *
+jspan_load(const char *text, struct jspan value)
+{
+	struct builder b = { text, value.off, value.off + value.len, 0 };
+
+	return build(&b);
 }

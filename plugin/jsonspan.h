@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "jsonscan.h"
 
 /* One member of an object, as the text writes it. */
@@ -47,5 +49,20 @@ size_t jspan_keys(const char *text, struct jspan value);
  * string); returns the length written.  \u0000 yields a NUL byte.
  */
 size_t jspan_string(const char *text, struct jspan value, char *out);
+
+/*
+ * Deeper values are not built (jscan_line's callers bound nesting far
+ * lower; this only keeps the recursion bounded).
+ */
+#define JSPAN_MAX_DEPTH 1024
+
+/*
+ * jspan_load(text, value):
+ * The jansson value of the validated JSON text `value` (a span of `text`),
+ * the same value json_loadb gives with JSON_DECODE_ANY | JSON_ALLOW_NUL
+ * (a repeated key keeps its last value), built without a second check of
+ * the text.  The caller owns the result.  NULL when memory runs out.
+ */
+json_t *jspan_load(const char *text, struct jspan value);
 
 #endif /* !JSONSPAN_H */

@@ -68,11 +68,26 @@ static size_t utf8_seq(const unsigned char *s, size_t len)
 	return n;
 }
 
+/* Is s[0..len) printable-or-control ASCII without NUL? */
+static bool plain_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] >= 0x80 || s[i] == '\0')
+			return false;
+	return true;
+}
+
 size_t text_bound(const char *s, size_t len, char *out, size_t cap)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t i = 0, n = 0;
 
+	/* Most texts are short ASCII: nothing to bound or replace. */
+	if (len < cap && plain_ascii(s, len)) {
+		memcpy(out, s, len);
+		out[len] = '\0';
+		return len;
+	}
 	while (i < len) {
 		size_t seq = utf8_seq(u + i, len - i);
 		size_t take = seq ? seq : 1;
@@ -102,7 +117,8 @@ void k8sobj_text(struct k8sobj *o, const char *name, const char *s, size_t len)
 	if (o->err != 0)
 		return;
 	n = text_bound(s, len, buf, sizeof buf);
-	put(o, name, json_stringn(buf, n));
+	/* text_bound leaves valid UTF-8 without NUL: no second check. */
+	put(o, name, json_stringn_nocheck(buf, n));
 }
 
 void k8sobj_str(struct k8sobj *o, const char *name, const char *s)

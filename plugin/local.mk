@@ -17,6 +17,8 @@ libcore_a_SOURCES = \
 	plugin/jsonscan.c plugin/jsonscan.h \
 	plugin/jsonspan.c plugin/jsonspan.h \
 	plugin/prune.c plugin/prune.h \
+	plugin/needles.c plugin/needles.h \
+	plugin/jsonout.c plugin/jsonout.h \
 	plugin/fastpath.c plugin/fastpath.h \
 	plugin/shape.h plugin/keyfile.h
 

@@ -24,8 +24,7 @@ struct members {
 static json_t *
 load(const char *text, struct jspan v)
 {
-	return json_loadb(text + v.off, v.len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
-	    NULL);
+	return jspan_load(text, v);
 }
 
 /* Object members of `v` at every depth, as parsed. */
@@ -167,8 +166,8 @@ add(json_t **body, const char *text, const struct jspan_member *m,
 
 /* One member: skipped, stood in for, or parsed. */
 static enum prune_status
-prune_member(unsigned hint, unsigned kind_hint, const char *text,
-    const struct jspan_member *m, struct pruned *out)
+prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
+    const char *text, const struct jspan_member *m, struct pruned *out)
 {
 	const char *key = text + m->key.off;
 	bool hinted = redact_hinted_member(hint, kind_hint, key, m->key.len);
@@ -180,7 +179,8 @@ prune_member(unsigned hint, unsigned kind_hint, const char *text,
 		return add(&out->body, text, m, json_object());
 	relevant = hinted ||
 	    redact_may_change(text + m->value.off, m->value.len);
-	if (!relevant && !derive_reads_member(key, m->key.len))
+	if (!relevant && !derive_reads_member(event, key, m->key.len,
+	    text + m->value.off, m->value.len))
 		return PRUNE_OK;
 	if ((st = load_checked(text, m->value, relevant, &v)) != PRUNE_OK)
 		return st;
@@ -189,10 +189,10 @@ prune_member(unsigned hint, unsigned kind_hint, const char *text,
 }
 
 static enum prune_status
-prune_members(unsigned hint, const char *text, const struct members *ms,
-    struct pruned *out)
+prune_members(const json_t *event, const char *text,
+    const struct members *ms, struct pruned *out)
 {
-	unsigned kind_hint = REDACT_HINT_NONE;
+	unsigned hint = redact_hint_of(event), kind_hint = REDACT_HINT_NONE;
 	enum prune_status st;
 	size_t i;
 
@@ -209,8 +209,8 @@ prune_members(unsigned hint, const char *text, const struct members *ms,
 	for (i = 0; i < ms->n; i++) {
 		if (key_is(text, &ms->m[i], "kind"))
 			continue;
-		if ((st = prune_member(hint, kind_hint, text, &ms->m[i], out)) !=
-		    PRUNE_OK)
+		if ((st = prune_member(event, hint, kind_hint, text, &ms->m[i],
+		    out)) != PRUNE_OK)
 			return st;
 	}
 	return PRUNE_OK;
@@ -218,10 +218,10 @@ prune_members(unsigned hint, const char *text, const struct members *ms,
 
 /* Arrays (patches), scalars and unusual objects: all of it. */
 static enum prune_status
-prune_whole(unsigned hint, const char *text, struct jspan body,
+prune_whole(const json_t *event, const char *text, struct jspan body,
     struct pruned *out)
 {
-	out->redact = hint != REDACT_HINT_NONE ||
+	out->redact = redact_hint_of(event) != REDACT_HINT_NONE ||
 	    redact_may_change(text + body.off, body.len);
 	/* derive reads objects only. */
 	if (!out->redact && text[body.off] != '{')
@@ -230,7 +230,7 @@ prune_whole(unsigned hint, const char *text, struct jspan body,
 }
 
 enum prune_status
-prune_body(unsigned hint, const char *text, struct jspan body,
+prune_body(const json_t *event, const char *text, struct jspan body,
     struct pruned *out)
 {
 	struct members ms;
@@ -239,8 +239,8 @@ prune_body(unsigned hint, const char *text, struct jspan body,
 	out->body = NULL;
 	out->redact = false;
 	if (!list_members(text, body, &ms))
-		return prune_whole(hint, text, body, out);
-	if ((st = prune_members(hint, text, &ms, out)) != PRUNE_OK) {
+		return prune_whole(event, text, body, out);
+	if ((st = prune_members(event, text, &ms, out)) != PRUNE_OK) {
 		json_decref(out->body);
 		out->body = NULL;
 	}

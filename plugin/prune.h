@@ -34,17 +34,17 @@ enum prune_status {
 };
 
 /*
- * prune_body(hint, text, body, out):
+ * prune_body(event, text, body, out):
  * Parse what shaping reads of the body whose validated JSON text is `body`
- * (a span of `text`), for an event whose objectRef gives the redaction hint
- * `hint` (redact_hint_of).  On PRUNE_OK *out holds the partial body (or
+ * (a span of `text`) of audit Event `event` (read only; only its objectRef
+ * is looked at, so its bodies may be absent).  On PRUNE_OK *out holds the partial body (or
  * NULL) that derive_k8s and redact_event may be given in place of the full
  * one: derive computes the same `k8s` object from it, and redaction changes
  * nothing in it exactly when it would change nothing in the full body.
  * Bodies that are not objects, or whose keys are escaped or repeated, are
  * parsed whole.  On any other status *out holds nothing.
  */
-enum prune_status prune_body(unsigned hint, const char *text,
+enum prune_status prune_body(const json_t *event, const char *text,
     struct jspan body, struct pruned *out);
 
 #endif /* !PRUNE_H */

@@ -20,7 +20,7 @@ trap 'rm -rf "$work"' EXIT INT TERM
 p=$top/plugin
 src="$p/cred.c $p/fingerprint.c $p/k8sobj.c $p/derive.c $p/derive_pod.c
   $p/derive_rbac.c $p/derive_exec.c $p/derive_service.c $p/derive_configmap.c
-  $p/redact.c $p/redact_text.c $p/fit.c $p/shape.c"
+  $p/redact.c $p/redact_text.c $p/fit.c $p/shape.c $p/needles.c"
 # shellcheck disable=SC2086
 if "$CLANG" -g -O1 -std=c11 -D_GNU_SOURCE -I"$p" \
     -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
