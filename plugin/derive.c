@@ -182,23 +182,40 @@ static void summary(struct k8sobj *o, const json_t *event, const char *res)
 		k8sobj_text(o, "summary", buf, strnlen(buf, sizeof buf));
 }
 
+static void derive_into(struct k8sobj *o, const json_t *event,
+    const char *cluster)
+{
+	char res[K8SOBJ_MAX_TEXT + 1];
+
+	resource_text(event, res, sizeof res);
+	k8sobj_str(o, "cluster", cluster);
+	summary(o, event, res);
+	who(o, event);
+	k8sobj_str(o, "resource", res);
+	source_ip(o, event);
+	annotations(o, event);
+	derive_pod(o, event);
+	derive_rbac(o, event);
+	derive_exec(o, event);
+	derive_service(o, event);
+	derive_configmap(o, event);
+}
+
 int derive_k8s(const json_t *event, const char *cluster, json_t **out)
 {
 	struct k8sobj o;
-	char res[K8SOBJ_MAX_TEXT + 1];
 
 	k8sobj_init(&o);
-	resource_text(event, res, sizeof res);
-	k8sobj_str(&o, "cluster", cluster);
-	summary(&o, event, res);
-	who(&o, event);
-	k8sobj_str(&o, "resource", res);
-	source_ip(&o, event);
-	annotations(&o, event);
-	derive_pod(&o, event);
-	derive_rbac(&o, event);
-	derive_exec(&o, event);
-	derive_service(&o, event);
-	derive_configmap(&o, event);
+	derive_into(&o, event, cluster);
 	return k8sobj_finish(&o, out);
+}
+
+int derive_k8s_text(const json_t *event, const char *cluster,
+    struct k8stext *out)
+{
+	struct k8sobj o;
+
+	k8sobj_init(&o);
+	derive_into(&o, event, cluster);
+	return k8sobj_finish_text(&o, out);
 }

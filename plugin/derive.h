@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "k8sobj.h"
+
 /*
  * derive_k8s(event, cluster, out):
  * Compute the `k8s` object of audit Event `event` (read only; nothing of it
@@ -22,6 +24,14 @@
  * -ENOMEM (and *out is NULL) when memory runs out.
  */
 int derive_k8s(const json_t *event, const char *cluster, json_t **out);
+
+/*
+ * derive_k8s_text(event, cluster, out):
+ * derive_k8s, with the object handed over as text (struct k8stext; the
+ * caller frees out->text).  Returns 0 or -ENOMEM.
+ */
+int derive_k8s_text(const json_t *event, const char *cluster,
+    struct k8stext *out);
 
 /*
  * derive_reads_member(event, key, len, value, vlen):

@@ -10,7 +10,6 @@
 #include "eventlist.h"
 #include "fastpath.h"
 #include "fit.h"
-#include "jsonout.h"
 #include "jsonspan.h"
 #include "prune.h"
 #include "redact.h"
@@ -133,14 +132,14 @@ redaction_check(const struct shape_config *cfg, json_t *event)
 }
 
 /*
- * The fields analysisd's decoder makes of the event's kept members with
- * `k8s` added, as fit_measure counts them, from the scan's counts.
+ * The fields analysisd's decoder makes of the event's kept members, as
+ * fit_measure counts them, from the scan's counts.
  */
 static size_t
 fields_of(const char *text, const struct jmember *m, size_t count,
-    const bool *skip, const json_t *k8s)
+    const bool *skip)
 {
-	size_t i, fields = fit_value_fields(k8s);
+	size_t i, fields = 0;
 
 	for (i = 0; i < count; i++) {
 		if (skip[i] || (text[m[i].value.off] != '{' &&
@@ -192,33 +191,33 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 }
 
 /*
- * Lay the datagram out in *out: the kept members, then `,"k8s":<k8s>}`.
- * -E2BIG when it does not fit cfg's limits, -ENOMEM.
+ * Lay the datagram out in *out: the kept members, then `k8s` (its text in
+ * out->k8s, with out->dropped when set).  -E2BIG when it does not fit
+ * cfg's limits.
  */
 static int
 lay_out(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *m, const bool *skip,
-    const json_t *k8s, struct fastpath_out *out)
+    size_t k8s_fields, struct fastpath_out *out)
 {
-	size_t n;
+	size_t dropped = strlen(out->dropped);
 
-	fastpath_out_free(out);
-	if (fields_of(text, m, ev->count, skip, k8s) > cfg->max_fields)
+	out->nparts = 0;
+	out->len = 0;
+	if (fields_of(text, m, ev->count, skip) + k8s_fields +
+	    (dropped > 0) > cfg->max_fields)
 		return -E2BIG;
-	if ((out->tail = jsonout_dump(k8s, &n)) == NULL)
-		return -ENOMEM;
 	add_kept(out, text, ev, m, skip);
 	if (out->nparts == 0)
 		add_part(out, K8S_ALONE, sizeof(K8S_ALONE) - 1);
 	else
 		add_part(out, K8S_NEXT, sizeof(K8S_NEXT) - 1);
-	add_part(out, out->tail, n);
-	add_part(out, "}", 1);
-	if (out->len > cfg->max_bytes) {
-		fastpath_out_free(out);
-		return -E2BIG;
-	}
-	return 0;
+	add_part(out, out->k8s, out->k8s_len);
+	if (dropped > 0)
+		add_part(out, out->dropped + (k8s_fields == 0), dropped -
+		    (k8s_fields == 0));
+	add_part(out, "}}", 2);	/* k8s's, then the event's */
+	return out->len > cfg->max_bytes ? -E2BIG : 0;
 }
 
 /*
@@ -229,18 +228,17 @@ lay_out(const struct shape_config *cfg, const char *text,
  */
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m, json_t *k8s,
+    const struct jobject *ev, const struct jmember *m, size_t k8s_fields,
     struct fastpath_out *out, struct shape_stats *stats)
 {
 	static const char *const order[] = { "responseObject", "requestObject" };
-	char dropped[sizeof("responseObject,requestObject")] = "";
 	bool skip[ev->count];
 	const struct jmember *x;
-	int rc;
+	size_t n;
 
 	memset(skip, 0, sizeof(skip));
-	if ((rc = lay_out(cfg, text, ev, m, skip, k8s, out)) != -E2BIG)
-		return rc == 0 ? FASTPATH_READY : FASTPATH_NOMEM;
+	if (lay_out(cfg, text, ev, m, skip, k8s_fields, out) == 0)
+		return FASTPATH_READY;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && (memmem(text + m[i].value.off,
 		    m[i].value.len, "managedFields", 13) != NULL ||
@@ -251,15 +249,15 @@ fit(const struct shape_config *cfg, const char *text,
 		if ((x = jscan_find(m, ev->count, text, order[d])) == NULL)
 			continue;
 		skip[x - m] = true;
-		snprintf(dropped + strlen(dropped), sizeof(dropped) -
-		    strlen(dropped), "%s%s", dropped[0] ? "," : "", order[d]);
-		if (json_object_set_new(k8s, "dropped", json_string(dropped)) != 0)
-			return FASTPATH_NOMEM;
-		rc = lay_out(cfg, text, ev, m, skip, k8s, out);
-		if (rc == 0)
+		n = strlen(out->dropped);
+		/* `,"dropped":"a"`, then `,"dropped":"a,b"`. */
+		snprintf(out->dropped + (n ? n - 1 : 0), sizeof(out->dropped) -
+		    (n ? n - 1 : 0), "%s%s\"", n ? "," : ",\"dropped\":\"",
+		    order[d]);
+		if (lay_out(cfg, text, ev, m, skip, k8s_fields, out) == 0) {
 			stats->trimmed++;
-		if (rc != -E2BIG)
-			return rc == 0 ? FASTPATH_READY : FASTPATH_NOMEM;
+			return FASTPATH_READY;
+		}
 	}
 	return FASTPATH_FALLBACK;
 }
@@ -271,7 +269,7 @@ finish(const struct shape_config *cfg, const char *text,
     bool redact, struct fastpath_out *out, struct shape_stats *stats)
 {
 	enum fastpath_status st;
-	json_t *k8s;
+	struct k8stext k8s;
 
 	switch (shape_k8s(cfg, event, &k8s, stats)) {
 	case SHAPE_OK:
@@ -283,10 +281,11 @@ finish(const struct shape_config *cfg, const char *text,
 	default:
 		return FASTPATH_NOMEM;
 	}
+	out->k8s = k8s.text;
+	out->k8s_len = k8s.len;
 	st = redact ? redaction_check(cfg, event) : FASTPATH_READY;
 	if (st == FASTPATH_READY)
-		st = fit(cfg, text, ev, m, k8s, out, stats);
-	json_decref(k8s);
+		st = fit(cfg, text, ev, m, k8s.fields, out, stats);
 	if (st != FASTPATH_READY)
 		fastpath_out_free(out);
 	return st;
@@ -328,6 +327,6 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 void
 fastpath_out_free(struct fastpath_out *out)
 {
-	free(out->tail);
+	free(out->k8s);
 	memset(out, 0, sizeof(*out));
 }

@@ -25,17 +25,19 @@
 
 /*
  * Pieces of a datagram: "{", up to three runs of members, `,"k8s":`, the
- * k8s object, "}".
+ * k8s object's members, `,"dropped":...`, "}}".
  */
-#define FASTPATH_MAX_PARTS 7
+#define FASTPATH_MAX_PARTS 8
 
 /* The datagram's JSON text, in pieces (the sink adds its header). */
 struct fastpath_out {
-	struct iovec iov[FASTPATH_MAX_PARTS];	/* the event's kept bytes,
-						 * then `k8s` */
+	struct iovec iov[FASTPATH_MAX_PARTS];
 	size_t nparts;
 	size_t len;		/* total bytes */
-	char *tail;		/* owned: the k8s object's text */
+	char *k8s;		/* owned: the k8s object's text, no '}' */
+	size_t k8s_len;
+	char dropped[48];	/* `,"dropped":"..."` when bodies were
+				 * dropped to fit, else "" */
 };
 
 enum fastpath_status {
@@ -49,9 +51,9 @@ enum fastpath_status {
  * fastpath_shape(cfg, text, ev, members, out, stats):
  * Shape the event `ev` (a span of `text` from jscan_line, its members
  * members[ev->first .. ev->first + ev->count)).  On FASTPATH_READY *out
- * holds pieces pointing into `text` (kept alive by the caller) and `tail`,
- * released with fastpath_out_free; the text is what shape_event would
- * produce, as a JSON value, and fits cfg's limits.  On any other status
+ * holds pieces pointing into `text` (kept alive by the caller) and into
+ * itself, released with fastpath_out_free; the text is what shape_event
+ * would produce, as a JSON value, and fits cfg's limits.  On any other status
  * *out holds nothing.  Adds to *stats as shape_event would.
  */
 enum fastpath_status fastpath_shape(const struct shape_config *cfg,

@@ -10,18 +10,21 @@
 
 /* ---- measuring ---------------------------------------------------------- */
 
-static const char *const static_fields[] = {
-	"srcip", "dstip", "srcport", "dstport", "protocol", "action",
-	"srcuser", "dstuser", "id", "status", "url", "data", "extra_data",
-	"systemname",
+#define FIELD(s) { s, sizeof(s) - 1 }
+static const struct {
+	const char *name;
+	size_t len;
+} static_fields[] = {
+	FIELD("srcip"), FIELD("dstip"), FIELD("srcport"), FIELD("dstport"),
+	FIELD("protocol"), FIELD("action"), FIELD("srcuser"), FIELD("dstuser"),
+	FIELD("id"), FIELD("status"), FIELD("url"), FIELD("data"),
+	FIELD("extra_data"), FIELD("systemname"),
 };
+#undef FIELD
 
 static bool is_static(const char *key)
 {
-	for (size_t i = 0; i < sizeof static_fields / sizeof *static_fields; i++)
-		if (strcmp(key, static_fields[i]) == 0)
-			return true;
-	return false;
+	return fit_static_field(key, strlen(key));
 }
 
 /* Nesting depth of `v` itself: 0 for scalars, 1 + children for containers. */
@@ -77,8 +80,8 @@ void fit_measure(const json_t *event, struct fit_measure *m)
 bool fit_static_field(const char *key, size_t len)
 {
 	for (size_t i = 0; i < sizeof static_fields / sizeof *static_fields; i++)
-		if (strlen(static_fields[i]) == len &&
-		    memcmp(key, static_fields[i], len) == 0)
+		if (static_fields[i].len == len &&
+		    memcmp(key, static_fields[i].name, len) == 0)
 			return true;
 	return false;
 }

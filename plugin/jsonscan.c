@@ -177,6 +177,26 @@ plain8(const unsigned char *p)
 	    ((b - ones) & ~b & high)) == 0;	/* '\\' */
 }
 
+static bool
+plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/*
+ * Past the bytes from `pos` that need no look of their own.  Local copies
+ * keep the loop in registers: it runs over most bytes of a line.
+ */
+static size_t
+plain_run(const unsigned char *s, size_t pos, size_t len)
+{
+	while (len - pos >= 8 && plain8(s + pos))
+		pos += 8;
+	while (pos < len && plain(s[pos]))
+		pos++;
+	return pos;
+}
+
 /* A string at x->pos (the opening quote); *escaped tells if it had any. */
 static bool
 string(struct scan *x, bool *escaped)
@@ -188,10 +208,9 @@ string(struct scan *x, bool *escaped)
 	x->nul = false;
 	x->pos++;
 	while (x->pos < x->len) {
-		if (x->len - x->pos >= 8 && plain8(x->s + x->pos)) {
-			x->pos += 8;
-			continue;
-		}
+		x->pos = plain_run(x->s, x->pos, x->len);
+		if (x->pos >= x->len)
+			break;
 		c = x->s[x->pos];
 		if (c == '"') {
 			x->pos++;

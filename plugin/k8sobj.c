@@ -10,32 +10,76 @@
 
 void k8sobj_init(struct k8sobj *o)
 {
-	o->obj = json_object();
-	o->err = o->obj ? 0 : -ENOMEM;
+	jsonout_init(&o->text);
+	jsonout_raw(&o->text, "{", 1);
+	o->members = 0;
+	o->err = 0;
+}
+
+/* The error the object ended with: its own, or the text's. */
+static int status(const struct k8sobj *o)
+{
+	if (o->err != 0)
+		return o->err;
+	return o->text.failed ? -ENOMEM : 0;
+}
+
+int k8sobj_finish_text(struct k8sobj *o, struct k8stext *out)
+{
+	int rc = status(o);
+
+	memset(out, 0, sizeof *out);
+	if (rc != 0) {
+		jsonout_free(&o->text);
+		return rc;
+	}
+	out->text = o->text.buf;
+	out->len = o->text.len;
+	out->fields = o->members;
+	jsonout_init(&o->text);
+	return 0;
 }
 
 int k8sobj_finish(struct k8sobj *o, json_t **out)
 {
+	struct k8stext t;
+	int rc;
+
 	*out = NULL;
-	if (o->err != 0) {
-		json_decref(o->obj);
-		o->obj = NULL;
-		return o->err;
-	}
-	*out = o->obj;
-	o->obj = NULL;
-	return 0;
+	if ((rc = k8sobj_finish_text(o, &t)) != 0)
+		return rc;
+	/* The text ends where its closing brace goes: "{...}" needs room. */
+	t.text[t.len] = '}';
+	*out = json_loadb(t.text, t.len + 1, 0, NULL);
+	free(t.text);
+	return *out != NULL ? 0 : -ENOMEM;
 }
 
-/* Take ownership of `v` and store it, recording any failure. */
-static void put(struct k8sobj *o, const char *name, json_t *v)
+/*
+ * Start member `name` (a static identifier: nothing to escape): `"name":`
+ * after a ',' unless it is the first.
+ */
+static bool put_name(struct k8sobj *o, const char *name)
 {
-	if (o->err != 0) {
-		json_decref(v);
-		return;
+	size_t n = strlen(name);
+	char buf[64];
+
+	if (o->err != 0 || o->text.failed)
+		return false;
+	if (n > sizeof buf - 4) {
+		o->err = -EINVAL;
+		return false;
 	}
-	if (v == NULL || json_object_set_new(o->obj, name, v) != 0)
-		o->err = -ENOMEM;
+	buf[0] = ',';
+	buf[1] = '"';
+	memcpy(buf + 2, name, n);
+	buf[n + 2] = '"';
+	buf[n + 3] = ':';
+	/* The first member has no ',' before it. */
+	jsonout_raw(&o->text, buf + (o->members == 0), n + 4 -
+	    (o->members == 0));
+	o->members++;
+	return true;
 }
 
 /* Length of the valid UTF-8 sequence at s[0..len), or 0 when invalid. */
@@ -117,8 +161,8 @@ void k8sobj_text(struct k8sobj *o, const char *name, const char *s, size_t len)
 	if (o->err != 0)
 		return;
 	n = text_bound(s, len, buf, sizeof buf);
-	/* text_bound leaves valid UTF-8 without NUL: no second check. */
-	put(o, name, json_stringn_nocheck(buf, n));
+	if (put_name(o, name))
+		jsonout_string(&o->text, buf, n);
 }
 
 void k8sobj_str(struct k8sobj *o, const char *name, const char *s)
@@ -129,12 +173,17 @@ void k8sobj_str(struct k8sobj *o, const char *name, const char *s)
 
 void k8sobj_bool(struct k8sobj *o, const char *name, bool v)
 {
-	put(o, name, json_boolean(v));
+	if (put_name(o, name))
+		jsonout_raw(&o->text, v ? "true" : "false", v ? 4 : 5);
 }
 
 void k8sobj_int(struct k8sobj *o, const char *name, long long v)
 {
-	put(o, name, json_integer(v));
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%lld", v);
+
+	if (put_name(o, name) && n > 0)
+		jsonout_raw(&o->text, buf, (size_t)n);
 }
 
 void k8sobj_list(struct k8sobj *o, const char *name, const struct strlist *l)

@@ -17,11 +17,24 @@
 
 #include <jansson.h>
 
+#include "jsonout.h"
+
 #define K8SOBJ_MAX_TEXT 1024
 
 struct k8sobj {
-	json_t *obj;	/* owned; NULL after an allocation failure */
+	struct jsonout text;	/* "{" and the members so far */
+	size_t members;
 	int err;	/* 0 or the first negative errno */
+};
+
+/*
+ * The object as compact JSON text without its closing brace, so that a
+ * member can still be appended (fit's k8s.dropped).
+ */
+struct k8stext {
+	char *text;	/* owned: "{..." */
+	size_t len;
+	size_t fields;	/* members, each one analysisd field */
 };
 
 /* Comma-joined, deduplicated list of items, in order of first appearance. */
@@ -34,12 +47,17 @@ struct strlist {
 };
 
 /*
- * k8sobj_init(o): start an empty object.  On failure o->err is -ENOMEM.
- * k8sobj_finish(o, out): hand the object over (*out owns a reference) and
- * return 0, or free everything and return the first error.
+ * k8sobj_init(o): start an empty object.
+ * k8sobj_finish(o, out): hand the object over as a jansson object (*out
+ * owns a reference) and return 0, or free everything and return the first
+ * error.
+ * k8sobj_finish_text(o, out): hand it over as text (*out owns out->text),
+ * or free everything and return the first error.
+ * Names are static identifiers, each set at most once per object.
  */
 void k8sobj_init(struct k8sobj *o);
 int k8sobj_finish(struct k8sobj *o, json_t **out);
+int k8sobj_finish_text(struct k8sobj *o, struct k8stext *out);
 
 /*
  * Setters: add member `name` (a static string) to the object.

@@ -71,7 +71,11 @@ key_is(const char *text, const struct jspan_member *m, const char *name)
 	    memcmp(text + m->key.off, name, m->key.len) == 0;
 }
 
-/* The body's members; false when it must be parsed whole instead. */
+/*
+ * The body's members; false when it must be parsed whole instead.  A kind
+ * that is not a string is read by no one but redaction, which walks into
+ * it like into any other member: such bodies are parsed whole.
+ */
 static bool
 list_members(const char *text, struct jspan body, struct members *ms)
 {
@@ -82,7 +86,8 @@ list_members(const char *text, struct jspan body, struct members *ms)
 	if (text[body.off] != '{')
 		return false;
 	while (jspan_next(text, body, &pos, &m)) {
-		if (m.key_escaped || ms->n == MAX_MEMBERS)
+		if (m.key_escaped || ms->n == MAX_MEMBERS ||
+		    (key_is(text, &m, "kind") && text[m.value.off] != '"'))
 			return false;
 		for (size_t i = 0; i < ms->n; i++) {
 			if (ms->m[i].key.len == m.key.len &&

@@ -41,8 +41,10 @@ enum prune_status {
  * NULL) that derive_k8s and redact_event may be given in place of the full
  * one: derive computes the same `k8s` object from it, and redaction changes
  * nothing in it exactly when it would change nothing in the full body.
- * Bodies that are not objects, or whose keys are escaped or repeated, are
- * parsed whole.  On any other status *out holds nothing.
+ * Objects with escaped or repeated keys, more than 64 members or a kind
+ * that is not a string are parsed whole; other values are parsed whole
+ * when redaction may change them, else left out (derive reads objects
+ * only).  On any other status *out holds nothing.
  */
 enum prune_status prune_body(const json_t *event, const char *text,
     struct jspan body, struct pruned *out);

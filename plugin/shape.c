@@ -137,13 +137,13 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 }
 
 enum shape_status shape_k8s(const struct shape_config *cfg,
-    const json_t *event, json_t **k8s, struct shape_stats *stats)
+    const json_t *event, struct k8stext *k8s, struct shape_stats *stats)
 {
-	*k8s = NULL;
+	memset(k8s, 0, sizeof *k8s);
 	if (!stage_wanted(cfg, event)) {
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
-	return derive_k8s(event, cfg->cluster, k8s) == 0 ? SHAPE_OK :
+	return derive_k8s_text(event, cfg->cluster, k8s) == 0 ? SHAPE_OK :
 	    SHAPE_NOMEM;
 }

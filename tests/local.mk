@@ -25,3 +25,13 @@ TESTS += tests/unit/test_fastpath
 tests_unit_test_fastpath_SOURCES = tests/unit/test_fastpath.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_fastpath_LDADD = $(CORE_LIBS)
+
+# The readers of validated JSON text and the body pruning of the fast path.
+check_PROGRAMS += tests/unit/test_jsonspan tests/unit/test_prune
+TESTS += tests/unit/test_jsonspan tests/unit/test_prune
+tests_unit_test_jsonspan_SOURCES = tests/unit/test_jsonspan.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_jsonspan_LDADD = $(CORE_LIBS)
+tests_unit_test_prune_SOURCES = tests/unit/test_prune.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_prune_LDADD = $(CORE_LIBS)

@@ -250,6 +250,10 @@ static const struct {
 	{ "escaped Secret kind", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
 	    "{\"resource\":\"widgets\"},\"responseObject\":{\"kind\":\"Secr\\u0065t"
 	    "\",\"stringData\":{\"k\":\"" PLANTED "\"}}}", false },
+	{ "Secret inside a kind that is an object", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"requestObject\":"
+	    "{\"kind\":{\"kind\":\"Secret\",\"data\":{\"k\":\"" PLANTED
+	    "\"}}}}", false },
 	{ "token request", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":{"
 	    "\"resource\":\"serviceaccounts\",\"subresource\":\"token\"},"
 	    "\"responseObject\":{\"status\":{\"token\":\"" PLANTED "\"}}}", false },
