@@ -1,9 +1,14 @@
 # Benchmarks (`make bench`): not part of `make check`.
 noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
-EXTRA_DIST += bench/mkbatches.py bench/run.py
+EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(BENCH_ARGS)
-.PHONY: bench
+
+# Peak RSS over a long run (options via MEMORY_ARGS="--events N --mix M").
+bench-memory: plugin/wazuh-k8s-audit bench/counter
+	$(PYTHON3) $(srcdir)/bench/memory.py --builddir $(abs_top_builddir) \
+	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(MEMORY_ARGS)
+.PHONY: bench bench-memory

@@ -34,10 +34,10 @@ bool derive_reads_member(const json_t *event, const char *key, size_t len,
 	};
 
 	if (key_is(key, len, "spec"))
-		return derive_pod_may_read(value, vlen) ||
+		return derive_pod_may_read(key, len, value, vlen) ||
 		    derive_service_may_read(event);
 	if (key_is(key, len, "template"))
-		return derive_pod_may_read(value, vlen);
+		return derive_pod_may_read(key, len, value, vlen);
 	for (size_t i = 0; i < sizeof always / sizeof *always; i++)
 		if (key_is(key, len, always[i]))
 			return true;

@@ -6,7 +6,7 @@
 
 #include "derive.h"
 #include "derive_pod.h"
-#include "needles.h"
+#include "jsonspan.h"
 
 /* What the containers of one pod spec add up to. */
 struct pod_facts {
@@ -21,19 +21,69 @@ static const char *const pod_members[] = {
 	"serviceAccount", "automountServiceAccountToken", "securityContext",
 };
 
-bool derive_pod_may_read(const char *text, size_t len)
+/* Has the object at `v` a member that only a pod spec has? */
+static bool text_is_pod_spec(const char *t, struct jspan v)
 {
-	/* pod_members as keys, with their quotes (a rarer first byte). */
-	static const char *const needles[] = {
-		"\"containers\"", "\"initContainers\"",
-		"\"ephemeralContainers\"", "\"hostNetwork\"", "\"hostPID\"",
-		"\"hostIPC\"", "\"volumes\"", "\"serviceAccountName\"",
-		"\"serviceAccount\"", "\"automountServiceAccountToken\"",
-		"\"securityContext\"", "\\u",
-	};
+	struct jspan_member m;
+	size_t pos = 0;
 
-	return needles_find(needles, sizeof needles / sizeof needles[0], text,
-	    len);
+	while (jspan_next(t, v, &pos, &m)) {
+		if (m.key_escaped)
+			return true;
+		for (size_t i = 0; i < sizeof pod_members / sizeof *pod_members;
+		    i++)
+			if (strlen(pod_members[i]) == m.key.len &&
+			    memcmp(t + m.key.off, pod_members[i], m.key.len) == 0)
+				return true;
+	}
+	return false;
+}
+
+/*
+ * Is there a pod spec at the end of `path` (member names, NULL-ended) from
+ * the object at `v`?  Every member of a repeated name is followed, since
+ * any of them may be the one jansson keeps.
+ */
+static bool text_pod_spec_at(const char *t, struct jspan v,
+    const char *const *path)
+{
+	struct jspan_member m;
+	size_t pos = 0;
+
+	if (v.len == 0 || t[v.off] != '{')
+		return false;
+	if (*path == NULL)
+		return text_is_pod_spec(t, v);
+	while (jspan_next(t, v, &pos, &m)) {
+		if (m.key_escaped)
+			return true;
+		if (strlen(*path) == m.key.len &&
+		    memcmp(t + m.key.off, *path, m.key.len) == 0 &&
+		    text_pod_spec_at(t, m.value, path + 1))
+			return true;
+	}
+	return false;
+}
+
+/* Keep in step with pod_spec_of. */
+bool derive_pod_may_read(const char *key, size_t klen, const char *value,
+    size_t vlen)
+{
+	static const char *const pod[] = { NULL };
+	static const char *const workload[] = { "template", "spec", NULL };
+	static const char *const cronjob[] = {
+		"jobTemplate", "spec", "template", "spec", NULL
+	};
+	static const char *const podtemplate[] = { "spec", NULL };
+	struct jspan v = { 0, vlen };
+
+	if (klen == 4 && memcmp(key, "spec", 4) == 0)
+		return text_pod_spec_at(value, v, pod) ||
+		    text_pod_spec_at(value, v, workload) ||
+		    text_pod_spec_at(value, v, cronjob);
+	if (klen == 8 && memcmp(key, "template", 8) == 0)
+		return text_pod_spec_at(value, v, podtemplate);
+	return false;
 }
 
 static bool is_pod_spec(const json_t *spec)

@@ -27,11 +27,15 @@
 void derive_pod(struct k8sobj *o, const json_t *event);
 
 /*
- * derive_pod_may_read(text, len):
- * False when derive_pod provably finds no pod spec in the JSON text `text`
- * (`len` bytes) of a body member: none of the member names that make a
- * pod spec appears in it, nor a \u escape that could spell one.
+ * derive_pod_may_read(key, klen, value, vlen):
+ * False when derive_pod provably finds no pod spec through the body member
+ * `key` (`klen` bytes) whose JSON text, validated by jscan_line, is
+ * `value` (`vlen` bytes): no object where derive_pod looks for a pod spec
+ * (spec, spec.template.spec, spec.jobTemplate.spec.template.spec,
+ * template.spec) has a member that makes one.  Escaped keys count as a
+ * match.  Never fails.
  */
-bool derive_pod_may_read(const char *text, size_t len);
+bool derive_pod_may_read(const char *key, size_t klen, const char *value,
+    size_t vlen);
 
 #endif /* !DERIVE_POD_H */

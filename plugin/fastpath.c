@@ -11,6 +11,7 @@
 #include "fastpath.h"
 #include "fit.h"
 #include "jsonspan.h"
+#include "needles.h"
 #include "prune.h"
 #include "redact.h"
 
@@ -232,6 +233,8 @@ fit(const struct shape_config *cfg, const char *text,
     struct fastpath_out *out, struct shape_stats *stats)
 {
 	static const char *const order[] = { "responseObject", "requestObject" };
+	/* The name by its rarer tail, or a \u escape that could spell it. */
+	static const char *const managed[] = { "Fields", "\\u" };
 	bool skip[ev->count];
 	const struct jmember *x;
 	size_t n;
@@ -240,9 +243,8 @@ fit(const struct shape_config *cfg, const char *text,
 	if (lay_out(cfg, text, ev, m, skip, k8s_fields, out) == 0)
 		return FASTPATH_READY;
 	for (size_t i = 0; i < ev->count; i++) {
-		if (is_body(text, &m[i]) && (memmem(text + m[i].value.off,
-		    m[i].value.len, "managedFields", 13) != NULL ||
-		    memmem(text + m[i].value.off, m[i].value.len, "\\u", 2) != NULL))
+		if (is_body(text, &m[i]) && needles_find(managed, 2,
+		    text + m[i].value.off, m[i].value.len))
 			return FASTPATH_FALLBACK;
 	}
 	for (size_t d = 0; d < 2; d++) {

@@ -212,14 +212,20 @@ jspan_string(const char *text, struct jspan value, char *out)
 {
 	size_t pos = value.off + 1, end = value.off + value.len - 1, n = 0;
 
+	const char *bs;
+	size_t run;
+
 	if (value.len < 2)
 		return 0;
 	while (pos < end) {
-		if (text[pos] != '\\') {
-			out[n++] = text[pos++];
-			continue;
-		}
-		n += unescape_one(text, &pos, end, out + n);
+		/* Copy up to the next escape in one go. */
+		bs = memchr(text + pos, '\\', end - pos);
+		run = (bs ? (size_t)(bs - text) : end) - pos;
+		memcpy(out + n, text + pos, run);
+		n += run;
+		pos += run;
+		if (pos < end)
+			n += unescape_one(text, &pos, end, out + n);
 	}
 	return n;
 }

@@ -1,7 +1,6 @@
 /*
  * needles: does any of a set of byte strings occur in a text?
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "needles.h"
@@ -23,22 +22,29 @@ starts_here(const char *const *list, size_t count, const char *p, size_t left)
 	return false;
 }
 
+/*
+ * One memchr pass per distinct first byte: memchr goes through a text
+ * many bytes at a time, and needles start with bytes that are rare in
+ * audit JSON, so few places get a closer look.
+ */
 bool
 needles_find(const char *const *list, size_t count, const char *text,
     size_t len)
 {
-	uint64_t first[4] = { 0, 0, 0, 0 };
-	unsigned char c;
+	const char *p, *end = text + len;
+	bool seen[256] = { false };
 
 	for (size_t i = 0; i < count; i++) {
-		c = (unsigned char)list[i][0];
-		first[c >> 6] |= (uint64_t)1 << (c & 63);
-	}
-	for (size_t p = 0; p < len; p++) {
-		c = (unsigned char)text[p];
-		if ((first[c >> 6] >> (c & 63) & 1) != 0 &&
-		    starts_here(list, count, text + p, len - p))
-			return true;
+		unsigned char c = (unsigned char)list[i][0];
+
+		if (seen[c])
+			continue;
+		seen[c] = true;
+		for (p = text; (p = memchr(p, c, (size_t)(end - p))) != NULL;
+		    p++) {
+			if (starts_here(list, count, p, (size_t)(end - p)))
+				return true;
+		}
 	}
 	return false;
 }

@@ -169,6 +169,30 @@ add(json_t **body, const char *text, const struct jspan_member *m,
 	    m->key.len, v) == 0 ? PRUNE_OK : PRUNE_NOMEM;
 }
 
+/*
+ * Can redaction change the value `v` without a hint?  Its walk never enters
+ * a managedFields member (they name fields, never hold values), and those
+ * are most of an object's metadata: an object's managedFields are not
+ * looked at.  Escaped keys could spell the name: then all of it is.
+ */
+static bool
+may_change(const char *text, struct jspan v)
+{
+	struct jspan_member e;
+	size_t pos = 0;
+
+	if (text[v.off] != '{')
+		return redact_may_change(text + v.off, v.len);
+	while (jspan_next(text, v, &pos, &e)) {
+		if (e.key_escaped)
+			return redact_may_change(text + v.off, v.len);
+		if (!key_is(text, &e, "managedFields") &&
+		    redact_may_change(text + e.value.off, e.value.len))
+			return true;
+	}
+	return false;
+}
+
 /* One member: skipped, stood in for, or parsed. */
 static enum prune_status
 prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
@@ -182,8 +206,7 @@ prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
 
 	if (hinted && configmap_map_clean(hint | kind_hint, text, m))
 		return add(&out->body, text, m, json_object());
-	relevant = hinted ||
-	    redact_may_change(text + m->value.off, m->value.len);
+	relevant = hinted || may_change(text, m->value);
 	if (!relevant && !derive_reads_member(event, key, m->key.len,
 	    text + m->value.off, m->value.len))
 		return PRUNE_OK;

@@ -39,6 +39,7 @@ tests_unit_test_derive_LDADD = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS)
 tests_unit_test_fit_SOURCES = tests/unit/test_fit.c $(shape_test_incs)
 tests_unit_test_fit_LDADD = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS)
 
-# The fuzz target is built by its script with clang, outside automake.
-EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz_shape.c tests/fuzz/shape.dict
+# The fuzz targets are built by their script with clang, outside automake.
+EXTRA_DIST += tests/fuzz/run.sh tests/fuzz/fuzz_shape.c tests/fuzz/fuzz_fastpath.c \
+	tests/fuzz/shape.dict
 dist_doc_DATA += docs/fields.md
