@@ -43,6 +43,10 @@ skip_ws(struct scan *x)
 {
 	size_t start = x->pos;
 
+	/* Compact text, the common case: no whitespace at all. */
+	if (start < x->len && x->s[start] > ' ')
+		return;
+
 	while (x->pos < x->len && (x->s[x->pos] == ' ' || x->s[x->pos] == '\t' ||
 	    x->s[x->pos] == '\n' || x->s[x->pos] == '\r'))
 		x->pos++;

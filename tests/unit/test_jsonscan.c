@@ -10,24 +10,6 @@
 #include "jsonscan.h"
 #include "tap.h"
 
-static json_t *
-all_corpus_events(void)
-{
-	json_t *events = json_array(), *evs;
-	char **names;
-	size_t n, i;
-
-	names = corpus_files(&n);
-	for (i = 0; names != NULL && i < n; i++) {
-		if ((evs = corpus_file_events(names[i])) != NULL) {
-			json_array_extend(events, evs);
-			json_decref(evs);
-		}
-	}
-	corpus_files_free(names);
-	return events;
-}
-
 /* Every member span of item `it` parses to the value jansson has. */
 static bool
 item_matches(const struct jscan *sc, const char *text, size_t i,
@@ -188,7 +170,7 @@ test_depth(void)
 int
 main(void)
 {
-	json_t *events = all_corpus_events();
+	json_t *events = corpus_all_events();
 
 	ok(json_array_size(events) > 200, "corpus loaded (%zu events)",
 	    json_array_size(events));

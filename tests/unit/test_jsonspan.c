@@ -28,24 +28,6 @@
 #define MAX_DIAG 10
 
 static json_t *
-all_corpus_events(void)
-{
-	json_t *events = json_array(), *evs;
-	char **names;
-	size_t n, i;
-
-	names = corpus_files(&n);
-	for (i = 0; names != NULL && i < n; i++) {
-		if ((evs = corpus_file_events(names[i])) != NULL) {
-			json_array_extend(events, evs);
-			json_decref(evs);
-		}
-	}
-	corpus_files_free(names);
-	return events;
-}
-
-static json_t *
 load_span(const char *text, struct jspan s)
 {
 	return json_loadb(text + s.off, s.len, LOAD_FLAGS, NULL);
@@ -785,7 +767,7 @@ test_load_table(void)
 int
 main(void)
 {
-	json_t *events = all_corpus_events();
+	json_t *events = corpus_all_events();
 
 	ok(json_array_size(events) > 200, "corpus loaded (%zu events)",
 	    json_array_size(events));

@@ -218,24 +218,6 @@ check_events(const json_t *events, size_t flags, struct totals *t,
 	}
 }
 
-static json_t *
-all_corpus_events(void)
-{
-	json_t *events = json_array(), *evs;
-	char **names;
-	size_t n, i;
-
-	names = corpus_files(&n);
-	for (i = 0; names != NULL && i < n; i++) {
-		if ((evs = corpus_file_events(names[i])) != NULL) {
-			json_array_extend(events, evs);
-			json_decref(evs);
-		}
-	}
-	corpus_files_free(names);
-	return events;
-}
-
 /* tests/rules/events: Secrets, ConfigMaps and patches the corpus lacks. */
 static json_t *
 rule_events(void)
@@ -676,7 +658,7 @@ test_many_members(void)
 int
 main(void)
 {
-	json_t *corpus = all_corpus_events(), *rules = rule_events();
+	json_t *corpus = corpus_all_events(), *rules = rule_events();
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
 		test_case(&cases[i]);
