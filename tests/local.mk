@@ -35,3 +35,17 @@ tests_unit_test_jsonspan_LDADD = $(CORE_LIBS)
 tests_unit_test_prune_SOURCES = tests/unit/test_prune.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_prune_LDADD = $(CORE_LIBS)
+
+# needles_find and the fast-path filters against the searches they stand for.
+check_PROGRAMS += tests/unit/test_needles
+TESTS += tests/unit/test_needles
+tests_unit_test_needles_SOURCES = tests/unit/test_needles.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_needles_LDADD = $(CORE_LIBS)
+
+# The fast path's JSON text writer reads back through jansson.
+check_PROGRAMS += tests/unit/test_jsonout
+TESTS += tests/unit/test_jsonout
+tests_unit_test_jsonout_SOURCES = tests/unit/test_jsonout.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_jsonout_LDADD = $(CORE_LIBS)

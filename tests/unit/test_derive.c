@@ -10,6 +10,7 @@
 #include "cred.h"
 #include "derive.h"
 #include "derive_exec.h"
+#include "derive_pod.h"
 #include "k8sobj.h"
 #include "tap.h"
 
@@ -328,6 +329,62 @@ static void helpers(void)
 	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
 }
 
+/*
+ * The fast path skips parsing a body's spec or template unless
+ * derive_pod_may_read says derive_pod may find a pod spec there; that
+ * check reads the text with its own copy of derive_pod's member list.  Each
+ * name derive_pod counts (pod_members in plugin/derive_pod.c) must make it
+ * say true where derive_pod looks, or a pod spec written with only that
+ * member would go underived on the fast path.
+ */
+/* derive_pod_may_read on body member `key` whose compact text is `text`. */
+static bool pod_may_read(const char *key, const char *text)
+{
+	return derive_pod_may_read(key, strlen(key), text, strlen(text));
+}
+
+static void pod_member_names(void)
+{
+	static const char *const names[] = {
+		"containers", "initContainers", "ephemeralContainers",
+		"hostNetwork", "hostPID", "hostIPC", "volumes",
+		"serviceAccountName", "serviceAccount",
+		"automountServiceAccountToken", "securityContext",
+	};
+	char text[256];
+
+	for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+		const char *n = names[i];
+
+		snprintf(text, sizeof text, "{\"%s\":1}", n);
+		ok(pod_may_read("spec", text), "pod member %s: spec %s", n, text);
+		snprintf(text, sizeof text, "{\"template\":{\"spec\":{\"%s\":1}}}", n);
+		ok(pod_may_read("spec", text), "pod member %s: spec %s", n, text);
+		snprintf(text, sizeof text, "{\"jobTemplate\":{\"spec\":"
+		    "{\"template\":{\"spec\":{\"%s\":1}}}}}", n);
+		ok(pod_may_read("spec", text), "pod member %s: spec %s", n, text);
+		snprintf(text, sizeof text, "{\"spec\":{\"%s\":1}}", n);
+		ok(pod_may_read("template", text), "pod member %s: template %s",
+		    n, text);
+		/* derive_pod reads a pod spec only through spec and template. */
+		snprintf(text, sizeof text, "{\"%s\":1}", n);
+		ok(!pod_may_read("metadata", text), "pod member %s: not through "
+		    "metadata", n);
+		/* Names are whole keys, not prefixes. */
+		snprintf(text, sizeof text, "{\"%sX\":1}", n);
+		ok(!pod_may_read("spec", text), "pod member %s: spec %s is no "
+		    "pod spec", n, text);
+	}
+	ok(!pod_may_read("spec", "{\"x\":\"y\"}"), "spec {\"x\":\"y\"} is no pod spec");
+	ok(!pod_may_read("template", "{\"spec\":{\"x\":\"y\"}}"),
+	    "template {\"spec\":{\"x\":\"y\"}} is no pod spec");
+	/* An escape may spell any name: the check cannot rule it out. */
+	ok(pod_may_read("spec", "{\"\\u0063ontainers\":1}"),
+	    "spec {\"\\u0063ontainers\":1} may be a pod spec");
+	ok(pod_may_read("spec", "{\"template\":{\"spec\":{\"\\u0063ontainers\":1}}}"),
+	    "escaped key in template.spec may be a pod spec");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
@@ -335,5 +392,6 @@ int main(void)
 	synthetic();
 	bounds();
 	helpers();
+	pod_member_names();
 	return tap_done();
 }
