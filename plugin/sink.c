@@ -120,12 +120,28 @@ sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
 		*err = -rc;
 		return classify(s, -rc);
 	}
-	iov[0].iov_base = s->header;
-	iov[0].iov_len = s->header_len;
-	memcpy(iov + 1, parts, nparts * sizeof(*parts));
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = iov;
-	msg.msg_iovlen = nparts + 1;
+	/* The kernel pays for each piece: a small datagram (most are)
+	 * costs less copied into one piece first. */
+	if (s->header_len + len <= SINK_COALESCE) {
+		char *w = s->coalesce;
+
+		memcpy(w, s->header, s->header_len);
+		w += s->header_len;
+		for (i = 0; i < nparts; i++) {
+			memcpy(w, parts[i].iov_base, parts[i].iov_len);
+			w += parts[i].iov_len;
+		}
+		iov[0].iov_base = s->coalesce;
+		iov[0].iov_len = (size_t)(w - s->coalesce);
+		msg.msg_iovlen = 1;
+	} else {
+		iov[0].iov_base = s->header;
+		iov[0].iov_len = s->header_len;
+		memcpy(iov + 1, parts, nparts * sizeof(*parts));
+		msg.msg_iovlen = nparts + 1;
+	}
 	if (sendmsg(s->fd, &msg, MSG_NOSIGNAL) >= 0)
 		return SINK_SENT;
 	*err = errno;

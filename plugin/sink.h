@@ -15,6 +15,8 @@
 
 /* analysisd reads at most this many bytes of a datagram, header included. */
 #define SINK_MAX_DATAGRAM 65535u
+/* Datagrams up to this size are sent as one piece (see sink_sendv). */
+#define SINK_COALESCE 4096u
 
 /* Wazuh caps a location at OS_SIZE_1024-ish; ours is a short name. */
 #define SINK_MAX_LOCATION 256u
@@ -24,6 +26,7 @@ struct sink {
 	int fd;			/* connected socket, or -1 */
 	char header[2 * SINK_MAX_LOCATION + 4];	/* "1:<escaped location>:" */
 	size_t header_len;
+	char coalesce[SINK_COALESCE];	/* a small datagram, in one piece */
 };
 
 enum sink_status {
