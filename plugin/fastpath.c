@@ -304,7 +304,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *members,
     struct fastpath_out *out, struct shape_stats *stats)
 {
-	const struct jmember *m = members + ev->first;
+	const struct jmember *m;
 	enum fastpath_status st;
 	bool redact = false;
 	json_t *event;
@@ -312,6 +312,10 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
+	/* An event without members has no member array at all. */
+	if (ev->count == 0)
+		return FASTPATH_FALLBACK;
+	m = members + ev->first;
 	if (!sendable_as_is(text, ev, m))
 		return FASTPATH_FALLBACK;
 	rc = load_head(text, ev, m, &event);

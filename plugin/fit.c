@@ -139,9 +139,14 @@ int fit_dump(const json_t *v, size_t max_bytes, char **out, size_t *outlen)
 
 	*out = NULL;
 	*outlen = 0;
-	/* An empty write makes sure there is a buffer with room for the NUL. */
+	/*
+	 * An empty write makes sure there is a buffer with room for the NUL.
+	 * jansson ignores a failed write of an object key (2.14): the sink's
+	 * own error is what says the text is whole.
+	 */
 	if (sink_write("", 0, &k) != 0 ||
-	    json_dump_callback(v, sink_write, &k, JSON_COMPACT) != 0) {
+	    json_dump_callback(v, sink_write, &k, JSON_COMPACT) != 0 ||
+	    k.err != 0) {
 		free(k.buf);
 		return k.err ? k.err : -ENOMEM;
 	}

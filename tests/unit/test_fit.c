@@ -59,6 +59,12 @@ static void test_dump(void)
 	free(out);
 	ok(fit_dump(v, 17, &out, &len) == -E2BIG && out == NULL, "one byte over is -E2BIG");
 	json_decref(v);
+	/* jansson 2.14 goes on after a nested key it could not write:
+	 * `{"a":{":1}}`, not JSON. */
+	v = load("{\"a\":{\"0123456789abcdef\":1}}");
+	ok(fit_dump(v, 15, &out, &len) == -E2BIG && out == NULL,
+	    "a key past the limit is -E2BIG, not a text without it");
+	json_decref(v);
 }
 
 /* An event with a k8s object, built around `req` and `resp` (stolen). */
