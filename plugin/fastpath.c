@@ -132,18 +132,33 @@ redaction_check(const struct shape_config *cfg, json_t *event)
 	return n == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
 }
 
+/* The members fitting leaves out: at most the two bodies. */
+struct skips {
+	size_t at[2];
+	size_t n;
+};
+
+static bool
+skipped(const struct skips *s, size_t i)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (s->at[k] == i)
+			return true;
+	return false;
+}
+
 /*
  * The fields analysisd's decoder makes of the event's kept members, as
  * fit_measure counts them, from the scan's counts.
  */
 static size_t
 fields_of(const char *text, const struct jmember *m, size_t count,
-    const bool *skip)
+    const struct skips *skip)
 {
 	size_t i, fields = 0;
 
 	for (i = 0; i < count; i++) {
-		if (skip[i] || (text[m[i].value.off] != '{' &&
+		if (skipped(skip, i) || (text[m[i].value.off] != '{' &&
 		    fit_static_field(text + m[i].key.off, m[i].key.len)))
 			continue;
 		fields += m[i].fields;
@@ -164,18 +179,17 @@ add_part(struct fastpath_out *out, const char *p, size_t len)
 }
 
 /*
- * The event's bytes without the members in skip[] (at most two), as runs
- * of kept members.  The text is compact: the byte before a key's opening
+ * The event's bytes without the skipped members, as runs of kept members.  The text is compact: the byte before a key's opening
  * quote is the ',' (or the '{') before that member.
  */
 static void
 add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
-    const struct jmember *m, const bool *skip)
+    const struct jmember *m, const struct skips *skip)
 {
 	size_t i = 0, start, end;
 
 	while (i < ev->count) {
-		for (; i < ev->count && skip[i]; i++)
+		for (; i < ev->count && skipped(skip, i); i++)
 			;
 		if (i == ev->count)
 			break;
@@ -184,7 +198,7 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 			add_part(out, "{", 1);
 			start++;
 		}
-		for (; i < ev->count && !skip[i]; i++)
+		for (; i < ev->count && !skipped(skip, i); i++)
 			;
 		end = m[i - 1].value.off + m[i - 1].value.len;
 		add_part(out, text + start, end - start);
@@ -198,8 +212,8 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
  */
 static int
 lay_out(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m, const bool *skip,
-    size_t k8s_fields, struct fastpath_out *out)
+    const struct jobject *ev, const struct jmember *m,
+    const struct skips *skip, size_t k8s_fields, struct fastpath_out *out)
 {
 	size_t dropped = strlen(out->dropped);
 
@@ -235,12 +249,11 @@ fit(const struct shape_config *cfg, const char *text,
 	static const char *const order[] = { "responseObject", "requestObject" };
 	/* The name by its rarer tail, or a \u escape that could spell it. */
 	static const char *const managed[] = { "Fields", "\\u" };
-	bool skip[ev->count];
+	struct skips skip = { { 0, 0 }, 0 };
 	const struct jmember *x;
 	size_t n;
 
-	memset(skip, 0, sizeof(skip));
-	if (lay_out(cfg, text, ev, m, skip, k8s_fields, out) == 0)
+	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
 		return FASTPATH_READY;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && needles_find(managed, 2,
@@ -250,13 +263,13 @@ fit(const struct shape_config *cfg, const char *text,
 	for (size_t d = 0; d < 2; d++) {
 		if ((x = jscan_find(m, ev->count, text, order[d])) == NULL)
 			continue;
-		skip[x - m] = true;
+		skip.at[skip.n++] = (size_t)(x - m);
 		n = strlen(out->dropped);
 		/* `,"dropped":"a"`, then `,"dropped":"a,b"`. */
 		snprintf(out->dropped + (n ? n - 1 : 0), sizeof(out->dropped) -
 		    (n ? n - 1 : 0), "%s%s\"", n ? "," : ",\"dropped\":\"",
 		    order[d]);
-		if (lay_out(cfg, text, ev, m, skip, k8s_fields, out) == 0) {
+		if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0) {
 			stats->trimmed++;
 			return FASTPATH_READY;
 		}
