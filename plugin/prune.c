@@ -21,12 +21,6 @@ struct members {
 	size_t n;
 };
 
-static json_t *
-load(const char *text, struct jspan v)
-{
-	return jspan_load(text, v);
-}
-
 /* Object members of `v` at every depth, as parsed. */
 static size_t
 tree_keys(json_t *v)
@@ -54,7 +48,7 @@ tree_keys(json_t *v)
 static enum prune_status
 load_checked(const char *text, struct jspan v, bool redact, json_t **out)
 {
-	if ((*out = load(text, v)) == NULL)
+	if ((*out = jspan_load(text, v)) == NULL)
 		return PRUNE_NOMEM;
 	if (redact && jspan_keys(text, v) != tree_keys(*out)) {
 		json_decref(*out);
@@ -229,7 +223,7 @@ prune_members(const json_t *event, const char *text,
 		if (!key_is(text, &ms->m[i], "kind"))
 			continue;
 		if ((st = add(&out->body, text, &ms->m[i],
-		    load(text, ms->m[i].value))) != PRUNE_OK)
+		    jspan_load(text, ms->m[i].value))) != PRUNE_OK)
 			return st;
 		kind_hint = redact_kind_hint(json_string_value(
 		    json_object_get(out->body, "kind")));
