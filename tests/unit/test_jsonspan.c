@@ -318,21 +318,35 @@ test_next_raw(void)
 }
 
 /* The corpus events re-rendered by jansson as one EventList. */
-static void
-test_next_rendered(const json_t *events, size_t flags, const char *how)
+/*
+ * The events as one EventList line written with jansson `flags`, scanned:
+ * true when the scan finds every event.  The caller frees *text and sc.
+ */
+static bool
+render_scanned(const json_t *events, size_t flags, char **text,
+    struct jscan *sc)
 {
 	json_t *list = json_pack("{s:s,s:s,s:O}", "kind", "EventList",
 	    "apiVersion", "audit.k8s.io/v1", "items", events);
-	char *text = json_dumps(list, flags), reason[128];
+	char reason[128];
+
+	*text = json_dumps(list, flags);
+	json_decref(list);
+	jscan_init(sc);
+	return *text != NULL && jscan_line(sc, *text, strlen(*text), MAX_DEPTH,
+	    reason, sizeof(reason)) == JSCAN_OK &&
+	    sc->nitems == json_array_size(events);
+}
+
+static void
+test_next_rendered(const json_t *events, size_t flags, const char *how)
+{
 	struct tally t = { 0, 0, 0, 0, 0 };
 	struct jscan sc;
 	size_t i, keys_wrong = 0;
-	bool good;
+	char *text;
+	bool good = render_scanned(events, flags, &text, &sc);
 
-	jscan_init(&sc);
-	good = text != NULL && jscan_line(&sc, text, strlen(text), MAX_DEPTH,
-	    reason, sizeof(reason)) == JSCAN_OK &&
-	    sc.nitems == json_array_size(events);
 	for (i = 0; good && i < sc.nitems; i++) {
 		const json_t *ev = json_array_get(events, i);
 
@@ -350,7 +364,6 @@ test_next_rendered(const json_t *events, size_t flags, const char *how)
 	    "jansson's members at every depth (%zu wrong)", how, keys_wrong);
 	jscan_free(&sc);
 	free(text);
-	json_decref(list);
 }
 
 /* ---- jspan_next edge cases ----------------------------------------------- */
@@ -678,17 +691,12 @@ test_string_corpus(const json_t *events)
 static void
 test_load_corpus(const json_t *events, size_t flags, const char *how)
 {
-	json_t *list = json_pack("{s:s,s:s,s:O}", "kind", "EventList",
-	    "apiVersion", "audit.k8s.io/v1", "items", events), *v;
-	char *text = json_dumps(list, flags), reason[128];
 	struct jscan sc;
 	size_t i, bad = 0;
-	bool good;
+	char *text;
+	bool good = render_scanned(events, flags, &text, &sc);
+	json_t *v;
 
-	jscan_init(&sc);
-	good = text != NULL && jscan_line(&sc, text, strlen(text), MAX_DEPTH,
-	    reason, sizeof(reason)) == JSCAN_OK &&
-	    sc.nitems == json_array_size(events);
 	for (i = 0; good && i < sc.nitems; i++) {
 		v = jspan_load(text, sc.items[i].span);
 		if (!json_equal(v, json_array_get(events, i)) && bad++ < MAX_DIAG)
@@ -699,7 +707,6 @@ test_load_corpus(const json_t *events, size_t flags, const char *how)
 	    "(%zu wrong)", how, bad);
 	jscan_free(&sc);
 	free(text);
-	json_decref(list);
 }
 
 /* Escaped keys and strings longer than jspan_load's stack buffer. */
