@@ -2,6 +2,7 @@
  * derive: the rule-ready `k8s` object (docs/fields.md).
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 #include "derive_pod.h"
 #include "derive_rbac.h"
 #include "derive_service.h"
+#include "head.h"
 #include "k8sobj.h"
 
 #define SA_PREFIX "system:serviceaccount:"
@@ -26,7 +28,7 @@ static bool key_is(const char *key, size_t len, const char *name)
  * roleRef and subjects, derive_configmap data and binaryData; several look
  * at kind.  Keep in step with them.
  */
-bool derive_reads_member(const json_t *event, const char *key, size_t len,
+bool derive_reads_member(const struct head *h, const char *key, size_t len,
     const char *value, size_t vlen)
 {
 	static const char *const always[] = {
@@ -35,7 +37,7 @@ bool derive_reads_member(const json_t *event, const char *key, size_t len,
 
 	if (key_is(key, len, "spec"))
 		return derive_pod_may_read(key, len, value, vlen) ||
-		    derive_service_may_read(event);
+		    derive_service_may_read(h);
 	if (key_is(key, len, "template"))
 		return derive_pod_may_read(key, len, value, vlen);
 	for (size_t i = 0; i < sizeof always / sizeof *always; i++)
@@ -56,41 +58,16 @@ const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *))
 	return NULL;
 }
 
-const char *derive_resource(const json_t *event)
-{
-	return jstr(jobj(event, "objectRef"), "resource");
-}
-
-const char *derive_subresource(const json_t *event)
-{
-	const char *sub = jstr(jobj(event, "objectRef"), "subresource");
-
-	return sub != NULL && sub[0] != '\0' ? sub : NULL;
-}
-
-static bool in_group(const json_t *user, const char *group)
-{
-	size_t i;
-	json_t *g;
-
-	json_array_foreach(jarr(user, "groups"), i, g)
-		if (json_is_string(g) && strcmp(json_string_value(g), group) == 0)
-			return true;
-	return false;
-}
-
 /* k8s.user_kind, and the service account's namespace and name. */
-static void who(struct k8sobj *o, const json_t *event)
+static void who(struct k8sobj *o, const struct head *h)
 {
-	const json_t *user = jobj(event, "user");
-	const char *name = jstr(user, "username");
+	const char *name = h->username;
 	const char *kind = "user";
 
 	k8sobj_str(o, "user", name ? name : "-");
 	if (name == NULL)
 		name = "";
-	if (strcmp(name, "system:anonymous") == 0 ||
-	    in_group(user, "system:unauthenticated")) {
+	if (strcmp(name, "system:anonymous") == 0 || h->unauthenticated) {
 		kind = "anonymous";
 	} else if (strncmp(name, SA_PREFIX, strlen(SA_PREFIX)) == 0) {
 		const char *ns = name + strlen(SA_PREFIX);
@@ -107,115 +84,122 @@ static void who(struct k8sobj *o, const json_t *event)
 		kind = "system";
 	}
 	k8sobj_str(o, "user_kind", kind);
-	k8sobj_str(o, "impersonated_user",
-	    jstr(jobj(event, "impersonatedUser"), "username"));
+	k8sobj_str(o, "impersonated_user", h->impersonated);
 }
 
-static void source_ip(struct k8sobj *o, const json_t *event)
+static void annotations(struct k8sobj *o, const struct head *h)
 {
-	const json_t *ips = jarr(event, "sourceIPs");
-	size_t n = json_array_size(ips);
-
-	/* Only the last address was seen by the apiserver itself. */
-	if (n > 0)
-		k8sobj_str(o, "source_ip", json_string_value(json_array_get(ips, n - 1)));
-}
-
-static void annotations(struct k8sobj *o, const json_t *event)
-{
-	const json_t *a = jobj(event, "annotations");
-
-	k8sobj_str(o, "decision", jstr(a, "authorization.k8s.io/decision"));
-	k8sobj_str(o, "reason", jstr(a, "authorization.k8s.io/reason"));
-	k8sobj_str(o, "psa_violations",
-	    jstr(a, "pod-security.kubernetes.io/audit-violations"));
-	k8sobj_str(o, "psa_enforce",
-	    jstr(a, "pod-security.kubernetes.io/enforce-policy"));
-	if (jstreq(a, "audit.k8s.io/truncated", "true"))
+	k8sobj_str(o, "decision", h->decision);
+	k8sobj_str(o, "reason", h->reason);
+	k8sobj_str(o, "psa_violations", h->psa_violations);
+	k8sobj_str(o, "psa_enforce", h->psa_enforce);
+	if (h->truncated)
 		k8sobj_bool(o, "truncated", true);
+}
+
+/* Text built from parts, each cut as snprintf's "%.*s" would cut it. */
+struct line {
+	char *buf;
+	size_t cap, len;	/* never more than cap bytes; no NUL */
+};
+
+/* Append at most `max` bytes of C string `s`, as far as there is room. */
+static void put(struct line *l, const char *s, size_t max)
+{
+	size_t n = strnlen(s, max);
+
+	if (n > l->cap - l->len)
+		n = l->cap - l->len;
+	memcpy(l->buf + l->len, s, n);
+	l->len += n;
 }
 
 /*
  * k8s.resource into buf: resource[/subresource], else the path of a
  * non-resource request, else "-".
  */
-static void resource_text(const json_t *event, char *buf, size_t cap)
+static void resource_text(const struct head *h, char *buf, size_t cap)
 {
-	const char *res = derive_resource(event);
-	const char *sub = derive_subresource(event);
-	const char *uri = jstr(event, "requestURI");
-	char tmp[K8SOBJ_MAX_TEXT + 1];
-	int n;
+	const char *uri = h->request_uri;
+	char tmp[K8SOBJ_MAX_TEXT];
+	struct line l = { tmp, sizeof tmp, 0 };
 
-	if (res != NULL && res[0] != '\0')
-		n = snprintf(tmp, sizeof tmp, "%s%s%s", res, sub ? "/" : "",
-		    sub ? sub : "");
-	else if (uri != NULL && uri[0] != '\0')
-		n = snprintf(tmp, sizeof tmp, "%.*s",
-		    (int)strcspn(uri, "?"), uri);
-	else
-		n = snprintf(tmp, sizeof tmp, "-");
-	if (n < 0)
-		n = 0;
-	text_bound(tmp, strnlen(tmp, sizeof tmp), buf, cap);
+	if (h->resource != NULL && h->resource[0] != '\0') {
+		put(&l, h->resource, SIZE_MAX);
+		if (h->subresource != NULL) {
+			put(&l, "/", 1);
+			put(&l, h->subresource, SIZE_MAX);
+		}
+	} else if (uri != NULL && uri[0] != '\0') {
+		put(&l, uri, strcspn(uri, "?"));
+	} else {
+		put(&l, "-", 1);
+	}
+	text_bound(tmp, l.len, buf, cap);
 }
 
-static void summary(struct k8sobj *o, const json_t *event, const char *res)
+static void summary(struct k8sobj *o, const struct head *h, const char *res)
 {
-	const json_t *ref = jobj(event, "objectRef");
-	const json_t *code = jget(jobj(event, "responseStatus"), "code");
-	const char *user = jstr(jobj(event, "user"), "username");
-	const char *verb = jstr(event, "verb");
-	const char *ns = jstr(ref, "namespace"), *name = jstr(ref, "name");
+	const char *user = h->username, *verb = h->verb;
+	const char *ns = h->namespace, *name = h->name;
 	char codebuf[32] = "-";
 	char buf[4 * K8SOBJ_MAX_TEXT];
-	int n;
+	struct line l = { buf, sizeof buf, 0 };
 
-	if (json_is_integer(code))
-		snprintf(codebuf, sizeof codebuf, "%lld",
-		    (long long)json_integer_value(code));
+	if (h->has_code)
+		snprintf(codebuf, sizeof codebuf, "%lld", h->code);
 	/* Each part is bounded so that the user and the code always show. */
-	n = snprintf(buf, sizeof buf, "%.256s %.64s %.512s %.253s/%.253s -> %s",
-	    user && *user ? user : "-", verb && *verb ? verb : "-", res,
-	    ns && *ns ? ns : "-", name && *name ? name : "-", codebuf);
-	if (n > 0)
-		k8sobj_text(o, "summary", buf, strnlen(buf, sizeof buf));
+	put(&l, user && *user ? user : "-", 256);
+	put(&l, " ", 1);
+	put(&l, verb && *verb ? verb : "-", 64);
+	put(&l, " ", 1);
+	put(&l, res, 512);
+	put(&l, " ", 1);
+	put(&l, ns && *ns ? ns : "-", 253);
+	put(&l, "/", 1);
+	put(&l, name && *name ? name : "-", 253);
+	put(&l, " -> ", 4);
+	put(&l, codebuf, sizeof codebuf);
+	k8sobj_text(o, "summary", buf, l.len);
 }
 
-static void derive_into(struct k8sobj *o, const json_t *event,
-    const char *cluster)
+static void derive_into(struct k8sobj *o, const struct head *h,
+    const json_t *event, const char *cluster)
 {
 	char res[K8SOBJ_MAX_TEXT + 1];
 
-	resource_text(event, res, sizeof res);
+	resource_text(h, res, sizeof res);
 	k8sobj_str(o, "cluster", cluster);
-	summary(o, event, res);
-	who(o, event);
+	summary(o, h, res);
+	who(o, h);
 	k8sobj_str(o, "resource", res);
-	source_ip(o, event);
-	annotations(o, event);
-	derive_pod(o, event);
-	derive_rbac(o, event);
-	derive_exec(o, event);
-	derive_service(o, event);
-	derive_configmap(o, event);
+	/* Only the last address was seen by the apiserver itself. */
+	k8sobj_str(o, "source_ip", h->source_ip);
+	annotations(o, h);
+	derive_pod(o, h, event);
+	derive_rbac(o, h, event);
+	derive_exec(o, h);
+	derive_service(o, h, event);
+	derive_configmap(o, h, event);
 }
 
 int derive_k8s(const json_t *event, const char *cluster, json_t **out)
 {
 	struct k8sobj o;
+	struct head h;
 
+	head_from_json(event, &h);
 	k8sobj_init(&o);
-	derive_into(&o, event, cluster);
+	derive_into(&o, &h, event, cluster);
 	return k8sobj_finish(&o, out);
 }
 
-int derive_k8s_text(const json_t *event, const char *cluster,
-    struct k8stext *out)
+int derive_k8s_text(const struct head *h, const json_t *bodies,
+    const char *cluster, struct k8stext *out)
 {
 	struct k8sobj o;
 
 	k8sobj_init(&o);
-	derive_into(&o, event, cluster);
+	derive_into(&o, h, bodies, cluster);
 	return k8sobj_finish_text(&o, out);
 }

@@ -6,6 +6,10 @@
  * (is any container privileged? who is this service account? which command
  * ran?) are computed here into flat scalar fields.  Field names are a
  * contract with the rules (see docs/fields.md); never rename one.
+ *
+ * Each derive_*(o, h, event) of derive_*.h reads the event's head from `h`
+ * (head.h) and its bodies from `event`: the whole event, or one that holds
+ * only what prune.h keeps of the bodies.
  */
 #ifndef DERIVE_H
 #define DERIVE_H
@@ -14,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 /*
@@ -26,22 +31,22 @@
 int derive_k8s(const json_t *event, const char *cluster, json_t **out);
 
 /*
- * derive_k8s_text(event, cluster, out):
- * derive_k8s, with the object handed over as text (struct k8stext; the
- * caller frees out->text).  Returns 0 or -ENOMEM.
+ * derive_k8s_text(h, bodies, cluster, out):
+ * derive_k8s of the event whose head is `h` and whose bodies `bodies`
+ * holds (read only), with the object handed over as text (struct k8stext;
+ * the caller frees out->text).  Returns 0 or -ENOMEM.
  */
-int derive_k8s_text(const json_t *event, const char *cluster,
-    struct k8stext *out);
+int derive_k8s_text(const struct head *h, const json_t *bodies,
+    const char *cluster, struct k8stext *out);
 
 /*
- * derive_reads_member(event, key, len, value, vlen):
+ * derive_reads_member(h, key, len, value, vlen):
  * True when some derive_*.c function may read member `key` (`len` bytes)
  * whose JSON text is `value` (`vlen` bytes) of a request or response body
- * of `event` (read only; only its objectRef is looked at, so its bodies may
- * be absent).  The other members of a body never change the `k8s` object.
- * Never fails.
+ * of the event whose head is `h`.  The other members of a body never
+ * change the `k8s` object.  Never fails.
  */
-bool derive_reads_member(const json_t *event, const char *key, size_t len,
+bool derive_reads_member(const struct head *h, const char *key, size_t len,
     const char *value, size_t vlen);
 
 /*
@@ -52,9 +57,5 @@ bool derive_reads_member(const json_t *event, const char *key, size_t len,
  * what the server stored (e.g. allocated node ports), so the request wins.
  */
 const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *));
-
-/* objectRef.resource / objectRef.subresource of `event`, or NULL. */
-const char *derive_resource(const json_t *event);
-const char *derive_subresource(const json_t *event);
 
 #endif /* !DERIVE_H */

@@ -31,23 +31,22 @@ static bool has_data(const json_t *body)
 	return jobj(body, "data") != NULL || jobj(body, "binaryData") != NULL;
 }
 
-static bool is_configmap(const json_t *event)
+static bool is_configmap(const struct head *h, const json_t *event)
 {
-	const char *r = derive_resource(event);
-
-	if (r != NULL)
-		return strcmp(r, "configmaps") == 0;
+	if (h->resource != NULL)
+		return strcmp(h->resource, "configmaps") == 0;
 	return jstreq(jget(event, "requestObject"), "kind", "ConfigMap") ||
 	    jstreq(jget(event, "responseObject"), "kind", "ConfigMap");
 }
 
-void derive_configmap(struct k8sobj *o, const json_t *event)
+void derive_configmap(struct k8sobj *o, const struct head *h,
+    const json_t *event)
 {
 	static const char *const sections[] = { "data", "binaryData" };
 	const json_t *body;
 	struct strlist names, texts;
 
-	if (!is_configmap(event))
+	if (!is_configmap(h, event))
 		return;
 	body = derive_pick(event, has_data);
 	strlist_init(&names);

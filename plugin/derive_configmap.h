@@ -9,17 +9,19 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 /*
- * derive_configmap(o, event):
+ * derive_configmap(o, h, event):
  * For configmaps (resource `configmaps` or kind ConfigMap) add
  * k8s.credential_keys: the keys of data/binaryData whose names look like
  * credentials (cred_name_like), and k8s.credential_value_keys: the other
  * data keys whose text assigns a credential or holds a private key.  Runs
  * before redaction, which hides those values.  Errors are recorded in `o`.
  */
-void derive_configmap(struct k8sobj *o, const json_t *event);
+void derive_configmap(struct k8sobj *o, const struct head *h,
+    const json_t *event);
 
 /*
  * configmap_key_is_credential(section, key, value):

@@ -111,10 +111,9 @@ static void query(struct k8sobj *o, const char *q, size_t len)
 	free(cmd.buf);
 }
 
-void derive_exec(struct k8sobj *o, const json_t *event)
+void derive_exec(struct k8sobj *o, const struct head *h)
 {
-	const char *sub = derive_subresource(event);
-	const char *uri = jstr(event, "requestURI");
+	const char *sub = h->subresource, *uri = h->request_uri;
 	const char *q;
 
 	if (sub == NULL || uri == NULL)

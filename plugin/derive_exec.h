@@ -8,16 +8,17 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 /*
- * derive_exec(o, event):
- * For subresources exec, attach and portforward, decode the query of
- * requestURI and add k8s.command (the `command=` parameters joined by
- * spaces), k8s.container (`container=`) and k8s.ports (`ports=`) as they
+ * derive_exec(o, h):
+ * For subresources exec, attach and portforward (of head `h`), decode the
+ * query of requestURI and add k8s.command (the `command=` parameters joined
+ * by spaces), k8s.container (`container=`) and k8s.ports (`ports=`) as they
  * apply.  Errors are recorded in `o`.
  */
-void derive_exec(struct k8sobj *o, const json_t *event);
+void derive_exec(struct k8sobj *o, const struct head *h);
 
 /*
  * uri_decode(s, len, out):

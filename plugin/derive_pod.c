@@ -290,7 +290,7 @@ static void facts_put(struct k8sobj *o, struct pod_facts *f)
 	strlist_free(&f->root_names);
 }
 
-void derive_pod(struct k8sobj *o, const json_t *event)
+void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 {
 	const json_t *body = derive_pick(event, has_pod_spec);
 	const json_t *spec;
@@ -299,7 +299,7 @@ void derive_pod(struct k8sobj *o, const json_t *event)
 	if (body == NULL)
 		return;
 	spec = pod_spec_of(body);
-	k8sobj_str(o, "workload_kind", kind_of(body, derive_resource(event)));
+	k8sobj_str(o, "workload_kind", kind_of(body, h->resource));
 	facts_init(&f);
 	containers(&f, spec);
 	pod_level(o, &f, spec);

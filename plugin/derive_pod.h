@@ -9,10 +9,11 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 /*
- * derive_pod(o, event):
+ * derive_pod(o, h, event):
  * When the request (else the response) body holds a pod spec — a Pod, the
  * pod template of a Deployment, DaemonSet, StatefulSet, ReplicaSet, Job,
  * ReplicationController or PodTemplate, a CronJob's job template, or a
@@ -24,7 +25,8 @@
  * k8s.proc_mount_unmasked, k8s.images, k8s.service_account and
  * k8s.automount_token as they apply.  Errors are recorded in `o`.
  */
-void derive_pod(struct k8sobj *o, const json_t *event);
+void derive_pod(struct k8sobj *o, const struct head *h,
+    const json_t *event);
 
 /*
  * derive_pod_may_read(key, klen, value, vlen):

@@ -175,7 +175,8 @@ static void subjects(struct k8sobj *o, const json_t *body)
 	strlist_free(&list);
 }
 
-void derive_rbac(struct k8sobj *o, const json_t *event)
+void derive_rbac(struct k8sobj *o, const struct head *h,
+    const json_t *event)
 {
 	const json_t *body;
 	const char *kind;
@@ -184,7 +185,7 @@ void derive_rbac(struct k8sobj *o, const json_t *event)
 	if (body == NULL)
 		return;
 	kind = jstr(body, "kind");
-	if (!is_rbac_resource(derive_resource(event)) && (kind == NULL ||
+	if (!is_rbac_resource(h->resource) && (kind == NULL ||
 	    strstr(kind, "Role") == NULL))
 		return;
 	k8sobj_str(o, "role_ref_kind", jstr(jobj(body, "roleRef"), "kind"));

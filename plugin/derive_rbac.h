@@ -6,10 +6,11 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 /*
- * derive_rbac(o, event):
+ * derive_rbac(o, h, event):
  * When the request (else the response) body is a Role, ClusterRole,
  * RoleBinding or ClusterRoleBinding (or a patch with rules/roleRef/subjects
  * on those resources), add k8s.role_ref_kind, k8s.role_ref_name,
@@ -20,6 +21,7 @@
  * exec subresource, and a resource only counts in a matching API group.
  * Errors are recorded in `o`.
  */
-void derive_rbac(struct k8sobj *o, const json_t *event);
+void derive_rbac(struct k8sobj *o, const struct head *h,
+    const json_t *event);
 
 #endif /* !DERIVE_RBAC_H */

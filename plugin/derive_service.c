@@ -23,33 +23,31 @@ static bool has_node_port(const json_t *body)
 	return false;
 }
 
-static bool is_service(const json_t *event)
+static bool is_service(const struct head *h, const json_t *event)
 {
-	const char *r = derive_resource(event);
 	const json_t *req = jget(event, "requestObject");
 	const json_t *resp = jget(event, "responseObject");
 
-	if (r != NULL)
-		return strcmp(r, "services") == 0 && !derive_subresource(event);
+	if (h->resource != NULL)
+		return strcmp(h->resource, "services") == 0 && !h->subresource;
 	return jstreq(req, "kind", "Service") || jstreq(resp, "kind", "Service");
 }
 
-bool derive_service_may_read(const json_t *event)
+bool derive_service_may_read(const struct head *h)
 {
-	const char *r = derive_resource(event);
-
-	return r == NULL || (strcmp(r, "services") == 0 &&
-	    !derive_subresource(event));
+	return h->resource == NULL || (strcmp(h->resource, "services") == 0 &&
+	    !h->subresource);
 }
 
-void derive_service(struct k8sobj *o, const json_t *event)
+void derive_service(struct k8sobj *o, const struct head *h,
+    const json_t *event)
 {
 	const json_t *body;
 	struct strlist ports;
 	size_t i;
 	json_t *port;
 
-	if (!is_service(event))
+	if (!is_service(h, event))
 		return;
 	k8sobj_str(o, "service_type",
 	    jstr(jobj(derive_pick(event, has_type), "spec"), "type"));

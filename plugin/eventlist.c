@@ -64,7 +64,8 @@ static bool
 is_audit_api_version(const json_t *v)
 {
 	return v == NULL || (json_is_string(v) &&
-	    strncmp(json_string_value(v), "audit.k8s.io/", 13) == 0);
+	    strncmp(json_string_value(v), AUDIT_API_GROUP,
+	    strlen(AUDIT_API_GROUP)) == 0);
 }
 
 static int

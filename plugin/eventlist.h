@@ -75,6 +75,9 @@ int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
 const struct jobject *batch_span_item(const struct span_batch *b, size_t i,
     const struct jmember **members);
 
+/* The apiVersion of audit objects starts with this group. */
+#define AUDIT_API_GROUP "audit.k8s.io/"
+
 /*
  * event_check(item, reason, reasonlen):
  * Returns 0 when `item` is an audit Event: an object whose kind (if any) is

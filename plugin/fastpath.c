@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "eventlist.h"
 #include "fastpath.h"
 #include "fit.h"
-#include "jsonspan.h"
+#include "head.h"
 #include "needles.h"
 #include "prune.h"
 #include "redact.h"
@@ -56,43 +55,13 @@ sendable_as_is(const char *text, const struct jobject *ev,
 }
 
 /*
- * Parse everything but the bodies into *event.  -EEXIST for a repeated key
- * (jansson keeps the last, the bytes that travel keep both), -ENOMEM.
+ * Put what shaping reads of each body into *bodies, an object made when
+ * there is any (else NULL); *redact tells whether redaction may change any
+ * of it.
  */
 static int
-load_head(const char *text, const struct jobject *ev, const struct jmember *m,
-    json_t **event)
-{
-	size_t i, members = 0, bodies[2] = { 0, 0 };
-	json_t *v;
-
-	if ((*event = json_object()) == NULL)
-		return -ENOMEM;
-	for (i = 0; i < ev->count; i++) {
-		if (is_body(text, &m[i])) {
-			bodies[key_is(text, &m[i], "requestObject")]++;
-			continue;
-		}
-		members++;
-		/* Unescaped keys (sendable_as_is) of a validated text. */
-		if ((v = jspan_load(text, m[i].value)) == NULL ||
-		    json_object_setn_new_nocheck(*event, text + m[i].key.off,
-		    m[i].key.len, v) != 0)
-			return -ENOMEM;
-	}
-	if (json_object_size(*event) != members || bodies[0] > 1 ||
-	    bodies[1] > 1)
-		return -EEXIST;
-	return 0;
-}
-
-/*
- * Add what shaping reads of each body (nothing when it reads nothing);
- * *redact tells whether redaction may change any of it.
- */
-static int
-load_bodies(json_t *event, const char *text, const struct jmember *m,
-    size_t count, bool *redact)
+load_bodies(const struct head *h, const char *text, const struct jmember *m,
+    size_t count, json_t **bodies, bool *redact)
 {
 	struct pruned p;
 	size_t i;
@@ -101,7 +70,7 @@ load_bodies(json_t *event, const char *text, const struct jmember *m,
 	for (i = 0; i < count; i++) {
 		if (!is_body(text, &m[i]))
 			continue;
-		switch (prune_body(event, text, m[i].value, &p)) {
+		switch (prune_body(h, text, m[i].value, &p)) {
 		case PRUNE_OK:
 			break;
 		case PRUNE_REFERENCE:
@@ -111,23 +80,31 @@ load_bodies(json_t *event, const char *text, const struct jmember *m,
 			return -ENOMEM;
 		}
 		*redact |= p.redact;
-		if (p.body != NULL && json_object_setn_new_nocheck(event,
-		    text + m[i].key.off, m[i].key.len, p.body) != 0)
+		if (p.body == NULL)
+			continue;
+		if (*bodies == NULL && (*bodies = json_object()) == NULL) {
+			json_decref(p.body);
+			return -ENOMEM;
+		}
+		if (json_object_setn_new_nocheck(*bodies, text + m[i].key.off,
+		    m[i].key.len, p.body) != 0)
 			return -ENOMEM;
 	}
 	return 0;
 }
 
 /*
- * Would redaction change the partial event?  Then the reference path does
+ * Would redaction change the partial bodies?  Then the reference path does
  * the work.  Runs after derive, which must see the values redaction hides.
  */
 static enum fastpath_status
-redaction_check(const struct shape_config *cfg, json_t *event)
+redaction_check(const struct shape_config *cfg, const struct head *h,
+    json_t *bodies)
 {
 	unsigned long n = 0;
 
-	if (redact_event(event, cfg->key, sizeof(cfg->key), &n) != 0)
+	if (redact_bodies(bodies, redact_hint_of(h), cfg->key,
+	    sizeof(cfg->key), &n) != 0)
 		return FASTPATH_NOMEM;
 	return n == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
 }
@@ -280,13 +257,14 @@ fit(const struct shape_config *cfg, const char *text,
 /* Derive, measure and lay out the datagram of a loaded event. */
 static enum fastpath_status
 finish(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m, json_t *event,
-    bool redact, struct fastpath_out *out, struct shape_stats *stats)
+    const struct jobject *ev, const struct jmember *m, const struct head *h,
+    json_t *bodies, bool redact, struct fastpath_out *out,
+    struct shape_stats *stats)
 {
 	enum fastpath_status st;
 	struct k8stext k8s;
 
-	switch (shape_k8s(cfg, event, &k8s, stats)) {
+	switch (shape_k8s(cfg, h, bodies, &k8s, stats)) {
 	case SHAPE_OK:
 		break;
 	case SHAPE_FILTERED:
@@ -298,7 +276,7 @@ finish(const struct shape_config *cfg, const char *text,
 	}
 	out->k8s = k8s.text;
 	out->k8s_len = k8s.len;
-	st = redact ? redaction_check(cfg, event) : FASTPATH_READY;
+	st = redact ? redaction_check(cfg, h, bodies) : FASTPATH_READY;
 	if (st == FASTPATH_READY)
 		st = fit(cfg, text, ev, m, k8s.fields, out, stats);
 	if (st != FASTPATH_READY)
@@ -319,9 +297,9 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 {
 	const struct jmember *m;
 	enum fastpath_status st;
+	json_t *bodies = NULL;
 	bool redact = false;
-	json_t *event;
-	char reason[8];
+	struct head h;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -331,15 +309,13 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 	m = members + ev->first;
 	if (!sendable_as_is(text, ev, m))
 		return FASTPATH_FALLBACK;
-	rc = load_head(text, ev, m, &event);
-	/* event_check never reads the bodies. */
-	if (rc == 0 && event_check(event, reason, sizeof(reason)) != 0)
-		rc = -EINVAL;
-	if (rc == 0)
-		rc = load_bodies(event, text, m, ev->count, &redact);
-	st = rc == 0 ? finish(cfg, text, ev, m, event, redact, out, stats) :
-	    status_of(rc);
-	json_decref(event);
+	if ((rc = head_from_text(text, m, ev->count, &h)) != 0)
+		return status_of(rc);
+	rc = load_bodies(&h, text, m, ev->count, &bodies, &redact);
+	st = rc == 0 ? finish(cfg, text, ev, m, &h, bodies, redact, out,
+	    stats) : status_of(rc);
+	json_decref(bodies);
+	head_free(&h);
 	return st;
 }
 

@@ -5,9 +5,8 @@
  * Most events leave shaping with their members as they came and one
  * member added: `k8s`.  For those, the datagram is the event's own bytes
  * up to its closing brace, then `,"k8s":<k8s>}`, sent as an iovec.  Only
- * the members shaping reads are parsed: everything but the request and
- * response bodies, and of a body what prune_body says derive and redaction
- * read.  Whatever the fast path cannot prove it shapes exactly as
+ * what shaping reads is parsed: of the head what head.h names, read from
+ * the bytes, and of a body what prune_body says derive and redaction read.  Whatever the fast path cannot prove it shapes exactly as
  * shape_event would (redaction changes something, the event does not fit
  * as it is, whitespace, escaped, repeated or client-sent `k8s` keys, an
  * event_check failure) is handed back to the caller, who parses the event

@@ -125,6 +125,31 @@ jspan_next(const char *text, struct jspan obj, size_t *pos,
 	return true;
 }
 
+bool
+jspan_next_element(const char *text, struct jspan arr, size_t *pos,
+    struct jspan *out)
+{
+	size_t end = arr.off + arr.len - 1;	/* the closing bracket */
+	size_t p = *pos;
+
+	if (arr.len < 2 || text[arr.off] != '[')
+		return false;
+	if (p == 0)
+		p = arr.off + 1;
+	p = skip_ws(text, p, end);
+	if (p < end && text[p] == ',')
+		p = skip_ws(text, p + 1, end);
+	if (p >= end) {
+		*pos = end;
+		return false;
+	}
+	out->off = p;
+	p = skip_value(text, p, end, NULL);
+	out->len = p - out->off;
+	*pos = p;
+	return true;
+}
+
 size_t
 jspan_keys(const char *text, struct jspan value)
 {

@@ -35,6 +35,16 @@ bool jspan_next(const char *text, struct jspan obj, size_t *pos,
     struct jspan_member *out);
 
 /*
+ * jspan_next_element(text, arr, pos, out):
+ * Iterate over the elements of the array whose validated JSON text is `arr`
+ * (a span of `text`), as jspan_next does over members: start with *pos = 0;
+ * each call stores the next element's JSON text in *out and returns true,
+ * or returns false when there is none left (or `arr` is not an array).
+ */
+bool jspan_next_element(const char *text, struct jspan arr, size_t *pos,
+    struct jspan *out);
+
+/*
  * jspan_keys(text, value):
  * The number of object members, at every depth, that the validated JSON
  * text `value` writes, repeated keys included.  Comparing it with the

@@ -189,7 +189,7 @@ may_change(const char *text, struct jspan v)
 
 /* One member: skipped, stood in for, or parsed. */
 static enum prune_status
-prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
+prune_member(const struct head *h, unsigned hint, unsigned kind_hint,
     const char *text, const struct jspan_member *m, struct pruned *out)
 {
 	const char *key = text + m->key.off;
@@ -201,7 +201,7 @@ prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
 	if (hinted && configmap_map_clean(hint | kind_hint, text, m))
 		return add(&out->body, text, m, json_object());
 	relevant = hinted || may_change(text, m->value);
-	if (!relevant && !derive_reads_member(event, key, m->key.len,
+	if (!relevant && !derive_reads_member(h, key, m->key.len,
 	    text + m->value.off, m->value.len))
 		return PRUNE_OK;
 	if ((st = load_checked(text, m->value, relevant, &v)) != PRUNE_OK)
@@ -211,10 +211,10 @@ prune_member(const json_t *event, unsigned hint, unsigned kind_hint,
 }
 
 static enum prune_status
-prune_members(const json_t *event, const char *text,
+prune_members(const struct head *h, const char *text,
     const struct members *ms, struct pruned *out)
 {
-	unsigned hint = redact_hint_of(event), kind_hint = REDACT_HINT_NONE;
+	unsigned hint = redact_hint_of(h), kind_hint = REDACT_HINT_NONE;
 	enum prune_status st;
 	size_t i;
 
@@ -231,7 +231,7 @@ prune_members(const json_t *event, const char *text,
 	for (i = 0; i < ms->n; i++) {
 		if (key_is(text, &ms->m[i], "kind"))
 			continue;
-		if ((st = prune_member(event, hint, kind_hint, text, &ms->m[i],
+		if ((st = prune_member(h, hint, kind_hint, text, &ms->m[i],
 		    out)) != PRUNE_OK)
 			return st;
 	}
@@ -240,10 +240,10 @@ prune_members(const json_t *event, const char *text,
 
 /* Arrays (patches), scalars and unusual objects: all of it. */
 static enum prune_status
-prune_whole(const json_t *event, const char *text, struct jspan body,
+prune_whole(const struct head *h, const char *text, struct jspan body,
     struct pruned *out)
 {
-	out->redact = redact_hint_of(event) != REDACT_HINT_NONE ||
+	out->redact = redact_hint_of(h) != REDACT_HINT_NONE ||
 	    redact_may_change(text + body.off, body.len);
 	/* derive reads objects only. */
 	if (!out->redact && text[body.off] != '{')
@@ -252,7 +252,7 @@ prune_whole(const json_t *event, const char *text, struct jspan body,
 }
 
 enum prune_status
-prune_body(const json_t *event, const char *text, struct jspan body,
+prune_body(const struct head *h, const char *text, struct jspan body,
     struct pruned *out)
 {
 	struct members ms;
@@ -261,8 +261,8 @@ prune_body(const json_t *event, const char *text, struct jspan body,
 	out->body = NULL;
 	out->redact = false;
 	if (!list_members(text, body, &ms))
-		return prune_whole(event, text, body, out);
-	if ((st = prune_members(event, text, &ms, out)) != PRUNE_OK) {
+		return prune_whole(h, text, body, out);
+	if ((st = prune_members(h, text, &ms, out)) != PRUNE_OK) {
 		json_decref(out->body);
 		out->body = NULL;
 	}

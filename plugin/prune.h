@@ -17,11 +17,12 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "jsonscan.h"
 
 struct pruned {
 	json_t *body;	/* owned: the members shaping reads; NULL: none */
-	bool redact;	/* redaction may change them: run redact_event on
+	bool redact;	/* redaction may change them: run redact_bodies on
 			 * the partial event and compare */
 };
 
@@ -34,19 +35,19 @@ enum prune_status {
 };
 
 /*
- * prune_body(event, text, body, out):
+ * prune_body(h, text, body, out):
  * Parse what shaping reads of the body whose validated JSON text is `body`
- * (a span of `text`) of audit Event `event` (read only; only its objectRef
- * is looked at, so its bodies may be absent).  On PRUNE_OK *out holds the partial body (or
- * NULL) that derive_k8s and redact_event may be given in place of the full
- * one: derive computes the same `k8s` object from it, and redaction changes
- * nothing in it exactly when it would change nothing in the full body.
- * Objects with escaped or repeated keys, more than 64 members or a kind
- * that is not a string are parsed whole; other values are parsed whole
- * when redaction may change them, else left out (derive reads objects
- * only).  On any other status *out holds nothing.
+ * (a span of `text`) of the audit event whose head is `h`.  On PRUNE_OK
+ * *out holds the partial body (or NULL) that derive_k8s_text and
+ * redact_bodies may be given in place of the full one: derive computes the
+ * same `k8s` object from it, and redaction changes nothing in it exactly
+ * when it would change nothing in the full body.  Objects with escaped or
+ * repeated keys, more than 64 members or a kind that is not a string are
+ * parsed whole; other values are parsed whole when redaction may change
+ * them, else left out (derive reads objects only).  On any other status
+ * *out holds nothing.
  */
-enum prune_status prune_body(const json_t *event, const char *text,
+enum prune_status prune_body(const struct head *h, const char *text,
     struct jspan body, struct pruned *out);
 
 #endif /* !PRUNE_H */

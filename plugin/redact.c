@@ -421,11 +421,9 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 	}
 }
 
-unsigned redact_hint_of(const json_t *event)
+unsigned redact_hint_of(const struct head *h)
 {
-	const json_t *ref = jobj(event, "objectRef");
-	const char *res = jstr(ref, "resource");
-	const char *sub = jstr(ref, "subresource");
+	const char *res = h->resource, *sub = h->subresource;
 
 	if (res == NULL)
 		return REDACT_HINT_NONE;
@@ -460,8 +458,16 @@ static void redact_body(struct redactor *r, json_t *event, const char *key,
 int redact_event(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
+	struct head h;
+
+	head_from_json(event, &h);
+	return redact_bodies(event, redact_hint_of(&h), key, keylen, count);
+}
+
+int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
+    size_t keylen, unsigned long *count)
+{
 	struct redactor r = { key, keylen, 0, 0, 0 };
-	unsigned hint = redact_hint_of(event);
 
 	redact_body(&r, event, "requestObject", hint);
 	redact_body(&r, event, "responseObject", hint);

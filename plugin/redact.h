@@ -25,6 +25,8 @@
 
 #include <jansson.h>
 
+#include "head.h"
+
 /* What the request says a body is, when the body itself may not say. */
 enum redact_hint {
 	REDACT_HINT_NONE = 0,
@@ -46,10 +48,19 @@ int redact_event(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count);
 
 /*
- * redact_hint_of(event):
- * The hint (enum redact_hint) that `event`'s objectRef gives its bodies.
+ * redact_bodies(event, hint, key, keylen, count):
+ * redact_event, for an event that may hold only (parts of) its bodies:
+ * `hint` is what redact_hint_of says of its head.
  */
-unsigned redact_hint_of(const json_t *event);
+int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
+    size_t keylen, unsigned long *count);
+
+/*
+ * redact_hint_of(h):
+ * The hint (enum redact_hint) that an event's objectRef (in its head `h`)
+ * gives its bodies.
+ */
+unsigned redact_hint_of(const struct head *h);
 
 /*
  * redact_kind_hint(kind):

@@ -71,9 +71,8 @@ int shape_stage_parse(const char *list, unsigned *stages)
  * Is the event's stage forwarded?  An event without a known stage is
  * forwarded: dropping what we do not understand would hide it.
  */
-static bool stage_wanted(const struct shape_config *cfg, const json_t *event)
+static bool stage_wanted(const struct shape_config *cfg, const char *stage)
 {
-	const char *stage = json_string_value(json_object_get(event, "stage"));
 	unsigned bit = stage ? stage_bit(stage, strlen(stage)) : 0;
 
 	return bit == 0 || (cfg->stages & bit) != 0;
@@ -116,7 +115,8 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 
 	*out = NULL;
 	*outlen = 0;
-	if (!stage_wanted(cfg, event)) {
+	if (!stage_wanted(cfg, json_string_value(json_object_get(event,
+	    "stage")))) {
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
@@ -137,13 +137,14 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 }
 
 enum shape_status shape_k8s(const struct shape_config *cfg,
-    const json_t *event, struct k8stext *k8s, struct shape_stats *stats)
+    const struct head *h, const json_t *bodies, struct k8stext *k8s,
+    struct shape_stats *stats)
 {
 	memset(k8s, 0, sizeof *k8s);
-	if (!stage_wanted(cfg, event)) {
+	if (!stage_wanted(cfg, h->stage)) {
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
-	return derive_k8s_text(event, cfg->cluster, k8s) == 0 ? SHAPE_OK :
+	return derive_k8s_text(h, bodies, cfg->cluster, k8s) == 0 ? SHAPE_OK :
 	    SHAPE_NOMEM;
 }

@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "head.h"
 #include "k8sobj.h"
 
 #define SHAPE_KEY_LEN 32
@@ -69,14 +70,16 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats);
 
 /*
- * shape_k8s(cfg, event, k8s, stats):
- * What shape_event adds to an event that redaction leaves unchanged (its
- * bodies may be the partial bodies of prune_body): SHAPE_FILTERED (counted
- * in *stats) when its stage is not forwarded, else SHAPE_OK with *k8s
- * holding the derived `k8s` object as text (the caller frees k8s->text),
- * or SHAPE_NOMEM.  `event` is read only.  Fitting is the caller's.
+ * shape_k8s(cfg, h, bodies, k8s, stats):
+ * What shape_event adds to an event that redaction leaves unchanged, given
+ * its head `h` and its bodies in `bodies` (read only; they may be the
+ * partial bodies of prune_body): SHAPE_FILTERED (counted in *stats) when
+ * its stage is not forwarded, else SHAPE_OK with *k8s holding the derived
+ * `k8s` object as text (the caller frees k8s->text), or SHAPE_NOMEM.
+ * Fitting is the caller's.
  */
 enum shape_status shape_k8s(const struct shape_config *cfg,
-    const json_t *event, struct k8stext *k8s, struct shape_stats *stats);
+    const struct head *h, const json_t *bodies, struct k8stext *k8s,
+    struct shape_stats *stats);
 
 #endif /* !SHAPE_H */

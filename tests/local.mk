@@ -49,3 +49,10 @@ TESTS += tests/unit/test_jsonout
 tests_unit_test_jsonout_SOURCES = tests/unit/test_jsonout.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_jsonout_LDADD = $(CORE_LIBS)
+
+# head_from_text against head_from_json, over the corpus and crafted events.
+check_PROGRAMS += tests/unit/test_head
+TESTS += tests/unit/test_head
+tests_unit_test_head_SOURCES = tests/unit/test_head.c \
+	tests/unit/tap.h tests/unit/corpus.h
+tests_unit_test_head_LDADD = $(CORE_LIBS)

@@ -145,8 +145,10 @@ check_event(const json_t *event, size_t flags, struct totals *t)
 	const char *why = NULL;
 	struct pruned out;
 	struct jscan sc;
+	struct head h;
 	size_t i;
 
+	head_from_json(event, &h);
 	jscan_init(&sc);
 	if (text == NULL || part == NULL || jscan_line(&sc, text, strlen(text),
 	    MAX_DEPTH, reason, sizeof(reason)) != JSCAN_OK) {
@@ -158,7 +160,7 @@ check_event(const json_t *event, size_t flags, struct totals *t)
 		if ((m = jscan_find(sc.root, sc.nroot, text, bodies[i])) == NULL)
 			continue;
 		t->bodies++;
-		switch (prune_body(event, text, m->value, &out)) {
+		switch (prune_body(&h, text, m->value, &out)) {
 		case PRUNE_OK:
 			break;
 		case PRUNE_REFERENCE:
@@ -589,14 +591,16 @@ test_case(const struct prune_case *c)
 	const struct jmember *m = NULL;
 	const char *why = NULL;
 	struct jscan sc;
+	struct head h;
 	json_t *full;
 	bool good;
 
+	head_from_json(event, &h);
 	jscan_init(&sc);
 	if (event != NULL && jscan_line(&sc, text, strlen(text), MAX_DEPTH,
 	    reason, sizeof(reason)) == JSCAN_OK &&
 	    (m = jscan_find(sc.root, sc.nroot, text, "requestObject")) != NULL)
-		st = prune_body(event, text, m->value, &out);
+		st = prune_body(&h, text, m->value, &out);
 	/* jansson's reading of the body: a repeated key keeps its last value. */
 	full = m ? json_loadb(text + m->value.off, m->value.len, LOAD_FLAGS,
 	    NULL) : NULL;
