@@ -95,21 +95,39 @@ skip_value(const char *s, size_t pos, size_t end, size_t *keys)
 	return end;
 }
 
+/*
+ * Move *pos to where the next member or element of the container `c`
+ * (opened by `open`) starts; false when there is none left (or `c` is not
+ * such a container).  *end is the container's closing bracket.
+ */
+static bool
+next_item(const char *text, struct jspan c, char open, size_t *pos,
+    size_t *end)
+{
+	size_t p = *pos;
+
+	if (c.len < 2 || text[c.off] != open)
+		return false;
+	*end = c.off + c.len - 1;
+	if (p == 0)
+		p = c.off + 1;
+	p = skip_ws(text, p, *end);
+	if (p < *end && text[p] == ',')
+		p = skip_ws(text, p + 1, *end);
+	*pos = p;
+	return p < *end;
+}
+
 bool
 jspan_next(const char *text, struct jspan obj, size_t *pos,
     struct jspan_member *out)
 {
-	size_t end = obj.off + obj.len - 1;	/* the closing brace */
-	size_t p = *pos;
+	size_t end, p;
 
-	if (obj.len < 2 || text[obj.off] != '{')
+	if (!next_item(text, obj, '{', pos, &end))
 		return false;
-	if (p == 0)
-		p = obj.off + 1;
-	p = skip_ws(text, p, end);
-	if (p < end && text[p] == ',')
-		p = skip_ws(text, p + 1, end);
-	if (p >= end || text[p] != '"') {
+	p = *pos;
+	if (text[p] != '"') {
 		*pos = end;
 		return false;
 	}
@@ -129,24 +147,13 @@ bool
 jspan_next_element(const char *text, struct jspan arr, size_t *pos,
     struct jspan *out)
 {
-	size_t end = arr.off + arr.len - 1;	/* the closing bracket */
-	size_t p = *pos;
+	size_t end;
 
-	if (arr.len < 2 || text[arr.off] != '[')
+	if (!next_item(text, arr, '[', pos, &end))
 		return false;
-	if (p == 0)
-		p = arr.off + 1;
-	p = skip_ws(text, p, end);
-	if (p < end && text[p] == ',')
-		p = skip_ws(text, p + 1, end);
-	if (p >= end) {
-		*pos = end;
-		return false;
-	}
-	out->off = p;
-	p = skip_value(text, p, end, NULL);
-	out->len = p - out->off;
-	*pos = p;
+	out->off = *pos;
+	*pos = skip_value(text, *pos, end, NULL);
+	out->len = *pos - out->off;
 	return true;
 }
 
