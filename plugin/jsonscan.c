@@ -161,13 +161,14 @@ utf8_len(const struct scan *x)
 }
 
 /*
- * Do the eight bytes at p need no look of their own: printable ASCII other
- * than '"' and '\\'?  Strings are most of an event's bytes.  The tests
- * below never miss such a byte (they may flag a plain one: the caller then
- * looks at each byte).
+ * The bytes among the eight at p that need a look of their own: not
+ * printable ASCII, or '"' or '\\', each flagged by its high bit.  Strings
+ * are most of an event's bytes.  The tests never miss such a byte; they may
+ * flag a plain one, but only after (in memory, on a little-endian machine)
+ * a byte that is flagged rightly, since a borrow only runs upwards.
  */
-static bool
-plain8(const unsigned char *p)
+static uint64_t
+special8(const unsigned char *p)
 {
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
 	uint64_t v, q, b;
@@ -175,10 +176,10 @@ plain8(const unsigned char *p)
 	memcpy(&v, p, sizeof(v));
 	q = v ^ (ones * '"');
 	b = v ^ (ones * '\\');
-	return ((v & high) |			/* not ASCII */
+	return (v & high) |			/* not ASCII */
 	    ((v - ones * 0x20) & ~v & high) |	/* control character */
 	    ((q - ones) & ~q & high) |		/* '"' */
-	    ((b - ones) & ~b & high)) == 0;	/* '\\' */
+	    ((b - ones) & ~b & high);		/* '\\' */
 }
 
 static bool
@@ -194,8 +195,19 @@ plain(unsigned char c)
 static size_t
 plain_run(const unsigned char *s, size_t pos, size_t len)
 {
-	while (len - pos >= 8 && plain8(s + pos))
+	uint64_t flags;
+
+	while (len - pos >= 8) {
+		if ((flags = special8(s + pos)) != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* The first flagged byte is rightly flagged. */
+			return pos + (size_t)__builtin_ctzll(flags) / 8;
+#else
+			break;
+#endif
+		}
 		pos += 8;
+	}
 	while (pos < len && plain(s[pos]))
 		pos++;
 	return pos;

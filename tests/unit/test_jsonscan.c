@@ -148,6 +148,47 @@ test_mutations(void)
 	    "(%zu disagreements, %zu valid)", disagree, valid);
 }
 
+/*
+ * One special byte sequence at every position of strings of every length
+ * up to 40: the scanner looks at eight bytes at a time and must find the
+ * first one that needs a look whatever its place in the eight.
+ */
+static void
+test_positions(void)
+{
+	static const char *const specials[] = {
+		"\x01", "\x1f", "\"", "\\n", "\\u00e9", "\xc3\xa9", "\xff",
+		"\xe2\x82", "\x7f", " ", "\xf0\x9f\x98\x80",
+	};
+	char buf[64];
+	size_t disagree = 0, lines = 0;
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(specials) /
+			    sizeof(*specials); k++) {
+				size_t sl = strlen(specials[k]), n = 0;
+
+				buf[n++] = '[';
+				buf[n++] = '"';
+				memset(buf + n, 'a', at);
+				n += at;
+				memcpy(buf + n, specials[k], sl);
+				n += sl;
+				memset(buf + n, 'b', len - at);
+				n += len - at;
+				buf[n++] = '"';
+				buf[n++] = ']';
+				lines++;
+				if (scan_accepts(buf, n) != jansson_accepts(buf, n))
+					disagree++;
+			}
+		}
+	}
+	ok(disagree == 0, "%zu lines with a special byte at every position: "
+	    "scanner and jansson agree (%zu disagreements)", lines, disagree);
+}
+
 static void
 test_depth(void)
 {
@@ -178,6 +219,7 @@ main(void)
 	test_corpus(events, JSON_INDENT(2), "indented");
 	test_table();
 	test_mutations();
+	test_positions();
 	test_depth();
 	json_decref(events);
 	return tap_done();
