@@ -57,11 +57,31 @@ jsonout_raw(struct jsonout *o, const char *s, size_t n)
 	o->buf[o->len] = '\0';
 }
 
+/*
+ * Does any of the eight bytes at p need an escape: a control byte, '"' or
+ * '\\'?  May say yes for none (then each byte is looked at), never no for
+ * one.
+ */
+static bool
+needs_escape8(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t v, q, b;
+
+	memcpy(&v, p, sizeof(v));
+	q = v ^ (ones * '"');
+	b = v ^ (ones * '\\');
+	return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
+	    ((b - ones) & ~b)) & high;
+}
+
 /* A JSON string: quotes, and escapes for '"', '\\' and control bytes. */
 void
 jsonout_string(struct jsonout *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i = 0;
 	char *w;
 
 	/* Each byte takes at most six ("\u001f"); the quotes two more. */
@@ -73,9 +93,15 @@ jsonout_string(struct jsonout *o, const char *s, size_t n)
 		return;
 	w = o->buf + o->len;
 	*w++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
+	while (i < n) {
+		/* Most strings need no escape: eight bytes at a time. */
+		if (n - i >= 8 && !needs_escape8(s + i)) {
+			memcpy(w, s + i, 8);
+			w += 8;
+			i += 8;
+			continue;
+		}
+		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*w++ = (char)c;
 		} else if (c == '"' || c == '\\') {

@@ -215,6 +215,52 @@ test_strings(void)
 }
 
 /*
+ * A byte that needs an escape (or a multi-byte character) at every
+ * position of strings up to 40 bytes: the writer copies eight plain bytes
+ * at a time and must stop at the right one wherever it lies.
+ */
+static void
+test_string_positions(void)
+{
+	static const struct {
+		const char *s;
+		size_t n;
+	} specials[] = {
+		{ "\x01", 1 }, { "\x1f", 1 }, { "\"", 1 }, { "\\", 1 },
+		{ "\0", 1 }, { "\x7f", 1 }, { "\xc3\xa9", 2 },
+		{ "\xf0\x9f\x98\x80", 4 },
+	};
+	const char *why = NULL, *first = "";
+	size_t bad = 0, cases = 0;
+	char s[64];
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(specials) /
+			    sizeof(*specials); k++) {
+				size_t n = 0;
+				json_t *v;
+
+				memset(s, 'a', at);
+				n += at;
+				memcpy(s + n, specials[k].s, specials[k].n);
+				n += specials[k].n;
+				memset(s + n, 'b', len - at);
+				n += len - at;
+				v = json_stringn(s, n);
+				cases++;
+				if ((v == NULL || !round_trip(v, &why)) &&
+				    bad++ == 0)
+					first = v ? why : "json_stringn refused it";
+				json_decref(v);
+			}
+		}
+	}
+	ok(bad == 0, "%zu strings with a special byte at every position "
+	    "round-trip (%zu do not%s%s)", cases, bad, bad ? ": " : "", first);
+}
+
+/*
  * Values the corpus lacks, through the same writer: integer extremes and
  * reals it formats itself, so here only the containers and strings around
  * them are jsonout's.
@@ -402,6 +448,7 @@ main(void)
 	    json_array_size(events));
 	test_corpus(events);
 	test_strings();
+	test_string_positions();
 	test_values();
 	test_k8sobj();
 	test_growth();
