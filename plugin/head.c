@@ -67,12 +67,15 @@ head_from_json(const json_t *event, struct head *h)
 
 /* ---- from the bytes ------------------------------------------------------ */
 
-/* The top-level members event_check looks at, and the JSON type of each. */
+/*
+ * The top-level members of an audit event: those event_check looks at,
+ * with the JSON type of each, and the bodies (of any type).
+ */
 enum member {
 	M_KIND, M_API_VERSION, M_AUDIT_ID, M_STAGE, M_VERB, M_REQUEST_URI,
 	M_LEVEL, M_USER, M_OBJECT_REF, M_IMPERSONATED, M_RESPONSE_STATUS,
 	M_ANNOTATIONS, M_SOURCE_IPS, M_USER_AGENT, M_RECEIVED, M_STAGE_TIME,
-	M_COUNT
+	M_REQUEST_OBJECT, M_RESPONSE_OBJECT, M_COUNT
 };
 
 #define MEMBER(name, type, required) { name, sizeof(name) - 1, type, required }
@@ -80,7 +83,8 @@ enum member {
 static const struct {
 	const char *name;
 	size_t len;
-	char type;		/* the first byte of a value of that type */
+	char type;		/* the first byte of a value of that type;
+				 * 0: any type */
 	bool required;
 } members[M_COUNT] = {
 	[M_KIND] = MEMBER("kind", '"', false),
@@ -99,6 +103,8 @@ static const struct {
 	[M_USER_AGENT] = MEMBER("userAgent", '"', false),
 	[M_RECEIVED] = MEMBER("requestReceivedTimestamp", '"', false),
 	[M_STAGE_TIME] = MEMBER("stageTimestamp", '"', false),
+	[M_REQUEST_OBJECT] = MEMBER("requestObject", 0, false),
+	[M_RESPONSE_OBJECT] = MEMBER("responseObject", 0, false),
 };
 
 /* Unescaped strings go to buf; every one fits (see room()). */
@@ -286,6 +292,7 @@ member_of(const char *text, struct jspan key)
 {
 	for (int i = 0; i < M_COUNT; i++)
 		if (key.len == members[i].len &&
+		    text[key.off] == members[i].name[0] &&
 		    memcmp(text + key.off, members[i].name, key.len) == 0)
 			return (enum member)i;
 	return M_COUNT;
@@ -302,8 +309,8 @@ repeats(const char *text, const struct jmember *m, size_t i)
 }
 
 /*
- * Find the members event_check looks at into at[] and check their types;
- * -EAGAIN when a key repeats, a type is wrong or a required one is absent.
+ * Find the members of members[] into at[] and check their types; -EAGAIN
+ * when a key repeats, a type is wrong or a required member is absent.
  */
 static int
 find_members(const char *text, const struct jmember *m, size_t count,
@@ -313,11 +320,14 @@ find_members(const char *text, const struct jmember *m, size_t count,
 
 	memset(at, 0, M_COUNT * sizeof(*at));
 	for (size_t i = 0; i < count; i++) {
-		if (repeats(text, m, i))
-			return -EAGAIN;
-		if ((w = member_of(text, m[i].key)) == M_COUNT)
+		/* Another key is rare: only then compare it with the others. */
+		if ((w = member_of(text, m[i].key)) == M_COUNT) {
+			if (repeats(text, m, i))
+				return -EAGAIN;
 			continue;
-		if (text[m[i].value.off] != members[w].type)
+		}
+		if (at[w] != NULL || (members[w].type != 0 &&
+		    text[m[i].value.off] != members[w].type))
 			return -EAGAIN;
 		at[w] = &m[i];
 	}
