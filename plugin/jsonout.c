@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "jsonout.h"
+#include "swar.h"
 
 void
 jsonout_init(struct jsonout *o)
@@ -57,22 +58,13 @@ jsonout_raw(struct jsonout *o, const char *s, size_t n)
 	o->buf[o->len] = '\0';
 }
 
-/*
- * Does any of the eight bytes at p need an escape: a control byte, '"' or
- * '\\'?  May say yes for none (then each byte is looked at), never no for
- * one.
- */
+/* Does any of the eight bytes at p need an escape (swar.h)? */
 static bool
 needs_escape8(const char *p)
 {
-	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	uint64_t v, q, b;
+	uint64_t v = swar_load(p);
 
-	memcpy(&v, p, sizeof(v));
-	q = v ^ (ones * '"');
-	b = v ^ (ones * '\\');
-	return (((v - ones * 0x20) & ~v) | ((q - ones) & ~q) |
-	    ((b - ones) & ~b)) & high;
+	return (swar_below(v, 0x20) | swar_eq(v, '"') | swar_eq(v, '\\')) != 0;
 }
 
 /* A JSON string: quotes, and escapes for '"', '\\' and control bytes. */

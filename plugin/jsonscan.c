@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "swar.h"
+
 /* Where the scan is and what it records there. */
 enum role {
 	ROLE_NONE,		/* record nothing */
@@ -161,25 +163,16 @@ utf8_len(const struct scan *x)
 }
 
 /*
- * The bytes among the eight at p that need a look of their own: not
- * printable ASCII, or '"' or '\\', each flagged by its high bit.  Strings
- * are most of an event's bytes.  The tests never miss such a byte; they may
- * flag a plain one, but only after (in memory, on a little-endian machine)
- * a byte that is flagged rightly, since a borrow only runs upwards.
+ * The bytes among the eight at p that need a look of their own (swar.h):
+ * not printable ASCII, '"' or '\\'.
  */
 static uint64_t
 special8(const unsigned char *p)
 {
-	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	uint64_t v, q, b;
+	uint64_t v = swar_load(p);
 
-	memcpy(&v, p, sizeof(v));
-	q = v ^ (ones * '"');
-	b = v ^ (ones * '\\');
-	return (v & high) |			/* not ASCII */
-	    ((v - ones * 0x20) & ~v & high) |	/* control character */
-	    ((q - ones) & ~q & high) |		/* '"' */
-	    ((b - ones) & ~b & high);		/* '\\' */
+	return swar_high(v) | swar_below(v, 0x20) | swar_eq(v, '"') |
+	    swar_eq(v, '\\');
 }
 
 static bool
@@ -198,14 +191,8 @@ plain_run(const unsigned char *s, size_t pos, size_t len)
 	uint64_t flags;
 
 	while (len - pos >= 8) {
-		if ((flags = special8(s + pos)) != 0) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-			/* The first flagged byte is rightly flagged. */
-			return pos + (size_t)__builtin_ctzll(flags) / 8;
-#else
-			break;
-#endif
-		}
+		if ((flags = special8(s + pos)) != 0)
+			return pos + swar_first(flags);
 		pos += 8;
 	}
 	while (pos < len && plain(s[pos]))

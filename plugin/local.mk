@@ -15,7 +15,7 @@ libcore_a_SOURCES = \
 	plugin/spool.c plugin/spool.h \
 	plugin/stats.c plugin/stats.h \
 	plugin/jsonscan.c plugin/jsonscan.h \
-	plugin/jsonspan.c plugin/jsonspan.h \
+	plugin/jsonspan.c plugin/jsonspan.h plugin/swar.h \
 	plugin/prune.c plugin/prune.h \
 	plugin/needles.c plugin/needles.h \
 	plugin/jsonout.c plugin/jsonout.h \

@@ -10,6 +10,7 @@
  * - jspan_string unescapes every string as jansson does, byte for byte;
  * - jspan_load builds the value json_loadb builds.
  */
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,6 +474,75 @@ test_next_table(void)
 	jscan_free(&sc);
 }
 
+/*
+ * Escapes at every position of keys and values up to 40 bytes long: the
+ * reader skips strings eight bytes at a time and must stop at the right
+ * quote wherever the escapes lie.
+ */
+static bool
+escape_at_agrees(const char *text, size_t n, size_t klen)
+{
+	struct jspan_member m[2];
+	struct jscan sc;
+	char reason[128], *buf = malloc(n + 1);
+	size_t pos = 0, got = 0, ulen;
+	json_t *v = json_loadb(text, n, 0, NULL);
+	json_t *want;
+	bool good;
+
+	jscan_init(&sc);
+	good = buf != NULL && v != NULL && jscan_line(&sc, text, n, MAX_DEPTH,
+	    reason, sizeof(reason)) == JSCAN_OK;
+	while (good && got < 2 && jspan_next(text, sc.root_span.span, &pos,
+	    &m[got]))
+		got++;
+	good = good && got == 2 && !jspan_next(text, sc.root_span.span, &pos,
+	    &m[0]) && m[0].key.len == klen && m[0].key_escaped &&
+	    span_is(text, m[1].key, "z") && !m[1].key_escaped;
+	if (good) {
+		want = json_object_iter_value(json_object_iter(v));
+		ulen = jspan_string(text, m[0].value, buf);
+		good = json_is_string(want) && ulen == json_string_length(want) &&
+		    memcmp(buf, json_string_value(want), ulen) == 0;
+	}
+	jscan_free(&sc);
+	json_decref(v);
+	free(buf);
+	return good;
+}
+
+static void
+test_next_escape_positions(void)
+{
+	static const char *const escapes[] = {
+		"\\\"", "\\\\", "\\n", "\\u00e9", "\\\\\\\"", "\\ud83d\\ude00",
+	};
+	char key[128], text[256];
+	size_t bad = 0, cases = 0;
+
+	for (size_t len = 0; len <= 40; len++) {
+		for (size_t at = 0; at <= len; at++) {
+			for (size_t k = 0; k < sizeof(escapes) /
+			    sizeof(*escapes); k++) {
+				int n;
+
+				snprintf(key, sizeof(key), "%.*s%s%.*s", (int)at,
+				    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				    escapes[k], (int)(len - at),
+				    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb");
+				n = snprintf(text, sizeof(text),
+				    "{\"%s\":\"%s\",\"z\":1}", key, key);
+				cases++;
+				if (!escape_at_agrees(text, (size_t)n,
+				    strlen(key)))
+					bad++;
+			}
+		}
+	}
+	ok(bad == 0, "jspan_next and jspan_string: %zu objects with an escape "
+	    "at every position of a key and a value (%zu wrong)", cases, bad);
+}
+
 /* Values that are not objects list nothing. */
 static void
 test_next_not_object(void)
@@ -783,6 +853,7 @@ main(void)
 	test_next_rendered(events, JSON_INDENT(2), "indented");
 	test_next_table();
 	test_next_not_object();
+	test_next_escape_positions();
 	test_keys();
 	test_string_table();
 	test_string_corpus(events);
