@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "jsonspan.h"
-#include "swar.h"
 
 static bool
 is_ws(char c)
@@ -27,38 +26,30 @@ skip_ws(const char *s, size_t pos, size_t end)
 }
 
 /*
- * Just past the string whose opening quote is at `pos`.  The text is
- * valid: a backslash always starts an escape, so the byte after it never
- * ends the string.  When `escaped` is not NULL, it tells whether the
- * string holds a backslash.
+ * Just past the string whose opening quote is at `pos`.  Strings are most
+ * of the bytes: memchr finds each quote, and a quote ends the string unless
+ * an odd number of backslashes stands before it.  When `escaped` is not
+ * NULL, it tells whether the string holds a backslash.
  */
 static size_t
 skip_string(const char *s, size_t pos, size_t end, bool *escaped)
 {
-	size_t p = pos + 1;
-	bool esc = false;
-	uint64_t v, flags;
+	size_t start = pos + 1, b, stop = end;
+	const char *q;
 
-	while (p < end) {
-		if (end - p >= 8) {
-			v = swar_load(s + p);
-			if ((flags = swar_eq(v, '"') | swar_eq(v, '\\')) == 0) {
-				p += 8;
-				continue;
-			}
-			p += swar_first(flags);
-		}
-		if (s[p] == '"')
+	for (pos = start; pos < end; pos = (size_t)(q - s) + 1) {
+		if ((q = memchr(s + pos, '"', end - pos)) == NULL)
 			break;
-		if (s[p] == '\\') {
-			esc = true;
-			p++;
+		for (b = 0; q - b > s + start && q[-1 - (ptrdiff_t)b] == '\\'; b++)
+			;
+		if (b % 2 == 0) {
+			stop = (size_t)(q - s);
+			break;
 		}
-		p++;
 	}
 	if (escaped != NULL)
-		*escaped = esc;
-	return p < end ? p + 1 : end;
+		*escaped = memchr(s + start, '\\', stop - start) != NULL;
+	return stop < end ? stop + 1 : end;
 }
 
 /*
