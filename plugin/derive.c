@@ -46,6 +46,15 @@ bool derive_reads_member(const struct head *h, const char *key, size_t len,
 	return false;
 }
 
+const struct jspan_keep *derive_keep(const struct head *h, const char *key,
+    size_t len)
+{
+	/* A service's spec is read whole: derive_service reads it too. */
+	if (key_is(key, len, "spec") && derive_service_may_read(h))
+		return NULL;
+	return derive_pod_keep(key, len);
+}
+
 const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *))
 {
 	const json_t *req = jobj(event, "requestObject");

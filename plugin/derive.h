@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "head.h"
+#include "jsonspan.h"
 #include "k8sobj.h"
 
 /*
@@ -48,6 +49,16 @@ int derive_k8s_text(const struct head *h, const json_t *bodies,
  */
 bool derive_reads_member(const struct head *h, const char *key, size_t len,
     const char *value, size_t vlen);
+
+/*
+ * derive_keep(h, key, len):
+ * What some derive_*.c function may read of member `key` (`len` bytes) of
+ * a request or response body of the event whose head is `h`, for
+ * jspan_load_kept: NULL for all of it.  Only asked of the members
+ * derive_reads_member names.  Never fails.
+ */
+const struct jspan_keep *derive_keep(const struct head *h, const char *key,
+    size_t len);
 
 /*
  * derive_pick(event, has):

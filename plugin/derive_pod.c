@@ -65,6 +65,70 @@ static bool text_pod_spec_at(const char *t, struct jspan v,
 	return false;
 }
 
+/*
+ * What derive_pod reads of a pod spec: keep in step with is_pod_spec (every
+ * member of pod_members), containers, container, container_caps,
+ * container_ports, host_paths and pod_level.
+ */
+static const struct jspan_keep caps_keep[] = { { "add", NULL }, { NULL, NULL } };
+static const struct jspan_keep container_sc_keep[] = {
+	{ "privileged", NULL }, { "allowPrivilegeEscalation", NULL },
+	{ "runAsUser", NULL }, { "runAsNonRoot", NULL }, { "procMount", NULL },
+	{ "capabilities", caps_keep }, { NULL, NULL },
+};
+static const struct jspan_keep port_keep[] = {
+	{ "hostPort", NULL }, { NULL, NULL },
+};
+static const struct jspan_keep container_keep[] = {
+	{ "name", NULL }, { "image", NULL },
+	{ "securityContext", container_sc_keep }, { "ports", port_keep },
+	{ NULL, NULL },
+};
+static const struct jspan_keep host_path_keep[] = {
+	{ "path", NULL }, { NULL, NULL },
+};
+static const struct jspan_keep volume_keep[] = {
+	{ "hostPath", host_path_keep }, { NULL, NULL },
+};
+static const struct jspan_keep pod_sc_keep[] = {
+	{ "runAsUser", NULL }, { "runAsNonRoot", NULL }, { NULL, NULL },
+};
+#define POD_SPEC_KEEP \
+	{ "containers", container_keep }, \
+	{ "initContainers", container_keep }, \
+	{ "ephemeralContainers", container_keep }, \
+	{ "hostNetwork", NULL }, { "hostPID", NULL }, { "hostIPC", NULL }, \
+	{ "volumes", volume_keep }, { "serviceAccountName", NULL }, \
+	{ "serviceAccount", NULL }, { "automountServiceAccountToken", NULL }, \
+	{ "securityContext", pod_sc_keep }
+static const struct jspan_keep pod_spec_keep[] = {
+	POD_SPEC_KEEP, { NULL, NULL },
+};
+/* Where pod_spec_of looks: spec, spec.template.spec, a CronJob's
+ * spec.jobTemplate.spec.template.spec, and a PodTemplate's template.spec. */
+static const struct jspan_keep template_keep[] = {
+	{ "spec", pod_spec_keep }, { NULL, NULL },
+};
+static const struct jspan_keep job_spec_keep[] = {
+	{ "template", template_keep }, { NULL, NULL },
+};
+static const struct jspan_keep job_template_keep[] = {
+	{ "spec", job_spec_keep }, { NULL, NULL },
+};
+static const struct jspan_keep spec_keep[] = {
+	POD_SPEC_KEEP, { "template", template_keep },
+	{ "jobTemplate", job_template_keep }, { NULL, NULL },
+};
+
+const struct jspan_keep *derive_pod_keep(const char *key, size_t klen)
+{
+	if (klen == 4 && memcmp(key, "spec", 4) == 0)
+		return spec_keep;
+	if (klen == 8 && memcmp(key, "template", 8) == 0)
+		return template_keep;
+	return NULL;
+}
+
 /* Keep in step with pod_spec_of. */
 bool derive_pod_may_read(const char *key, size_t klen, const char *value,
     size_t vlen)

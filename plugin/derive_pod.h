@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "head.h"
+#include "jsonspan.h"
 #include "k8sobj.h"
 
 /*
@@ -39,5 +40,12 @@ void derive_pod(struct k8sobj *o, const struct head *h,
  */
 bool derive_pod_may_read(const char *key, size_t klen, const char *value,
     size_t vlen);
+
+/*
+ * derive_pod_keep(key, klen):
+ * What derive_pod reads of the body member `key` (`klen` bytes), spec or
+ * template, for jspan_load_kept; NULL for any other member.
+ */
+const struct jspan_keep *derive_pod_keep(const char *key, size_t klen);
 
 #endif /* !DERIVE_POD_H */

@@ -301,7 +301,28 @@ read_string(struct builder *b, struct text *t)
 	return true;
 }
 
-static json_t *build(struct builder *b);
+static json_t *build(struct builder *b, const struct jspan_keep *keep);
+
+/*
+ * What to build of the member named by key `k`: *child is the keep of its
+ * value.  False when `keep` leaves it out.
+ */
+static bool
+kept(const struct jspan_keep *keep, const struct text *k,
+    const struct jspan_keep **child)
+{
+	*child = NULL;
+	if (keep == NULL)
+		return true;
+	for (; keep->name != NULL; keep++) {
+		if (strlen(keep->name) == k->n &&
+		    memcmp(keep->name, k->p, k->n) == 0) {
+			*child = keep->keep;
+			return true;
+		}
+	}
+	return false;
+}
 
 static json_t *
 build_number(struct builder *b)
@@ -331,11 +352,12 @@ build_number(struct builder *b)
 }
 
 static json_t *
-build_object(struct builder *b)
+build_object(struct builder *b, const struct jspan_keep *keep)
 {
+	const struct jspan_keep *child;
 	json_t *obj = json_object(), *v;
 	struct text key;
-	int rc;
+	int rc = 0;
 
 	b->pos = skip_ws(b->s, b->pos + 1, b->end);
 	while (obj != NULL && b->pos < b->end && b->s[b->pos] == '"') {
@@ -343,10 +365,14 @@ build_object(struct builder *b)
 			break;
 		b->pos = skip_ws(b->s, b->pos, b->end);
 		b->pos = skip_ws(b->s, b->pos + 1, b->end);	/* the ':' */
-		/* A repeated key keeps its last value, as in jansson. */
-		v = build(b);
-		rc = v == NULL ? -1 :
-		    json_object_setn_new_nocheck(obj, key.p, key.n, v);
+		if (!kept(keep, &key, &child)) {
+			b->pos = skip_value(b->s, b->pos, b->end, NULL);
+		} else {
+			/* A repeated key keeps its last value, as in jansson. */
+			v = build(b, child);
+			rc = v == NULL ? -1 :
+			    json_object_setn_new_nocheck(obj, key.p, key.n, v);
+		}
 		free(key.owned);
 		if (rc != 0)
 			break;
@@ -363,13 +389,14 @@ build_object(struct builder *b)
 }
 
 static json_t *
-build_array(struct builder *b)
+build_array(struct builder *b, const struct jspan_keep *keep)
 {
 	json_t *arr = json_array(), *v;
 
 	b->pos = skip_ws(b->s, b->pos + 1, b->end);
 	while (arr != NULL && b->pos < b->end && b->s[b->pos] != ']') {
-		if ((v = build(b)) == NULL || json_array_append_new(arr, v) != 0)
+		if ((v = build(b, keep)) == NULL ||
+		    json_array_append_new(arr, v) != 0)
 			break;
 		b->pos = skip_ws(b->s, b->pos, b->end);
 		if (b->pos < b->end && b->s[b->pos] == ',')
@@ -384,7 +411,7 @@ build_array(struct builder *b)
 }
 
 static json_t *
-build(struct builder *b)
+build(struct builder *b, const struct jspan_keep *keep)
 {
 	struct text t;
 	json_t *v;
@@ -393,10 +420,10 @@ build(struct builder *b)
 		return NULL;
 	switch (b->s[b->pos]) {
 	case '{':
-		v = build_object(b);
+		v = build_object(b, keep);
 		break;
 	case '[':
-		v = build_array(b);
+		v = build_array(b, keep);
 		break;
 	case '"':
 		v = NULL;
@@ -426,9 +453,16 @@ build(struct builder *b)
 }
 
 json_t *
-jspan_load(const char *text, struct jspan value)
+jspan_load_kept(const char *text, struct jspan value,
+    const struct jspan_keep *keep)
 {
 	struct builder b = { text, value.off, value.off + value.len, 0 };
 
-	return build(&b);
+	return build(&b, keep);
+}
+
+json_t *
+jspan_load(const char *text, struct jspan value)
+{
+	return jspan_load_kept(text, value, NULL);
 }

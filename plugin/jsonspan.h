@@ -75,4 +75,23 @@ size_t jspan_string(const char *text, struct jspan value, char *out);
  */
 json_t *jspan_load(const char *text, struct jspan value);
 
+/*
+ * What to build of an object: a list ended by a NULL name.  Members named
+ * in it are built, with `keep` applied to their value (to each element of
+ * an array), or all of it when `keep` is NULL; other members are left out.
+ */
+struct jspan_keep {
+	const char *name;
+	const struct jspan_keep *keep;
+};
+
+/*
+ * jspan_load_kept(text, value, keep):
+ * jspan_load, building of each object only what `keep` names (all of the
+ * value when `keep` is NULL).  A repeated key still keeps its last value.
+ * The caller owns the result.  NULL when memory runs out.
+ */
+json_t *jspan_load_kept(const char *text, struct jspan value,
+    const struct jspan_keep *keep);
+
 #endif /* !JSONSPAN_H */

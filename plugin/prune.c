@@ -204,9 +204,12 @@ prune_member(const struct head *h, unsigned hint, unsigned kind_hint,
 	if (!relevant && !derive_reads_member(h, key, m->key.len,
 	    text + m->value.off, m->value.len))
 		return PRUNE_OK;
-	if ((st = load_checked(text, m->value, relevant, &v)) != PRUNE_OK)
+	if (!relevant)
+		return add(&out->body, text, m, jspan_load_kept(text, m->value,
+		    derive_keep(h, key, m->key.len)));
+	if ((st = load_checked(text, m->value, true, &v)) != PRUNE_OK)
 		return st;
-	out->redact |= relevant;
+	out->redact = true;
 	return add(&out->body, text, m, v);
 }
 

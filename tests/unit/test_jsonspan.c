@@ -841,6 +841,49 @@ test_load_table(void)
 	test_load_long();
 }
 
+/* jspan_load_kept: what a keep list names, nothing else. */
+static void
+test_load_kept(void)
+{
+	static const struct jspan_keep leaf[] = { { "x", NULL }, { NULL, NULL } };
+	static const struct jspan_keep keep[] = {
+		{ "a", NULL }, { "b", leaf }, { "k8s", NULL }, { NULL, NULL },
+	};
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+		{ "{\"a\":{\"y\":1},\"z\":[1,{\"a\":2}],\"c\":\"\"}",
+		    "{\"a\":{\"y\":1}}" },
+		{ "{\"b\":{\"x\":[1],\"y\":2}}", "{\"b\":{\"x\":[1]}}" },
+		{ "{\"b\":[{\"x\":1,\"y\":2},{\"y\":3},7,\"s\",[{\"x\":4,\"z\":5}]]}",
+		    "{\"b\":[{\"x\":1},{},7,\"s\",[{\"x\":4}]]}" },
+		{ "{\"a\":1,\"z\":2,\"a\":3}", "{\"a\":3}" },
+		{ "{\"k\\u0038s\":true,\"\\u0061\":null}",
+		    "{\"k8s\":true,\"a\":null}" },
+		{ "{\"z\":{\"a\":1}}", "{}" },
+		{ "[{\"a\":1,\"q\":2},{\"r\":3}]", "[{\"a\":1},{}]" },
+	};
+	char reason[128];
+	struct jscan sc;
+	json_t *want, *got;
+
+	jscan_init(&sc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		const char *text = cases[i].text;
+		bool scanned = jscan_line(&sc, text, strlen(text), MAX_DEPTH,
+		    reason, sizeof(reason)) == JSCAN_OK;
+
+		want = json_loads(cases[i].want, LOAD_FLAGS, NULL);
+		got = scanned ? jspan_load_kept(text, sc.root_span.span, keep) :
+		    NULL;
+		ok(want != NULL && json_equal(got, want), "jspan_load_kept(%s) "
+		    "= %s", text, cases[i].want);
+		json_decref(want);
+		json_decref(got);
+	}
+	jscan_free(&sc);
+}
+
 int
 main(void)
 {
@@ -860,6 +903,7 @@ main(void)
 	test_load_corpus(events, JSON_COMPACT, "compact");
 	test_load_corpus(events, JSON_INDENT(2), "indented");
 	test_load_table();
+	test_load_kept();
 	json_decref(events);
 	return tap_done();
 }

@@ -659,6 +659,75 @@ test_many_members(void)
 	}
 }
 
+/*
+ * A pod spec with every member derive_pod reads set so that it shows in
+ * `k8s`, beside members it does not read, where each kind keeps it: the
+ * partial body must give the same `k8s` object, and a smaller body.
+ * (automountServiceAccountToken spells "Token", which redaction looks
+ * for in text: a body that holds it below its own members is parsed
+ * whole, so only the Pod has it.)
+ */
+#define POD_SPEC(sa, automount) "{\"containers\":[{\"name\":\"c\",\"image\":\"i\"," \
+	"\"env\":[{\"name\":\"A\",\"value\":\"b\"}],\"securityContext\":{" \
+	"\"privileged\":true,\"allowPrivilegeEscalation\":true," \
+	"\"runAsUser\":0,\"runAsNonRoot\":false,\"procMount\":\"Unmasked\"," \
+	"\"readOnlyRootFilesystem\":false,\"capabilities\":{\"add\":[" \
+	"\"NET_ADMIN\"],\"drop\":[\"ALL\"]}},\"ports\":[{\"containerPort\":80," \
+	"\"hostPort\":8080}]}],\"initContainers\":[{\"name\":\"i\"," \
+	"\"image\":\"j\"}],\"ephemeralContainers\":[{\"name\":\"e\"," \
+	"\"image\":\"k\"}],\"hostNetwork\":true,\"hostPID\":true," \
+	"\"hostIPC\":true,\"volumes\":[{\"name\":\"v\",\"hostPath\":{" \
+	"\"path\":\"/etc\",\"type\":\"\"}}],\"" sa "\":\"robot\"," \
+	automount "\"nodeName\":\"n\"," \
+	"\"securityContext\":{\"runAsUser\":0,\"runAsNonRoot\":false," \
+	"\"fsGroup\":1}}"
+#define POD_EVENT(res, body) "{\"kind\":\"Event\",\"apiVersion\":" \
+	"\"audit.k8s.io/v1\",\"level\":\"Request\",\"auditID\":\"a\"," \
+	"\"stage\":\"ResponseComplete\",\"requestURI\":\"/x\",\"verb\":" \
+	"\"create\",\"user\":{\"username\":\"u\"},\"objectRef\":{" \
+	"\"resource\":\"" res "\"},\"requestObject\":" body "}"
+
+static void
+test_pod_spec_members(void)
+{
+	static const struct {
+		const char *name, *text;
+	} pods[] = {
+		{ "Pod", POD_EVENT("pods", "{\"kind\":\"Pod\",\"spec\":"
+		    POD_SPEC("serviceAccountName",
+		    "\"automountServiceAccountToken\":true,") "}") },
+		{ "Deployment", POD_EVENT("deployments", "{\"kind\":"
+		    "\"Deployment\",\"spec\":{\"replicas\":1,\"template\":{"
+		    "\"spec\":" POD_SPEC("serviceAccount", "")
+		    "}}}") },
+		{ "CronJob", POD_EVENT("cronjobs", "{\"kind\":\"CronJob\","
+		    "\"spec\":{\"schedule\":\"@daily\",\"jobTemplate\":{\"spec\":"
+		    "{\"template\":{\"spec\":" POD_SPEC("serviceAccountName", "")
+		    "}}}}}") },
+		{ "PodTemplate", POD_EVENT("podtemplates", "{\"kind\":"
+		    "\"PodTemplate\",\"template\":{\"spec\":"
+		    POD_SPEC("serviceAccount", "") "}}") },
+	};
+
+	for (size_t i = 0; i < sizeof(pods) / sizeof(*pods); i++) {
+		struct totals t = { 0, 0, 0, 0, 0, 0, 0, 0 };
+		json_t *event = json_loads(pods[i].text, 0, NULL), *k8s = NULL;
+		const char *why = event ? check_event(event, JSON_COMPACT, &t) :
+		    "not JSON";
+
+		/* The spec was read: every fact it gives is in `k8s`. */
+		if (why == NULL && (derive_k8s(event, "c", &k8s) != 0 ||
+		    json_object_size(k8s) < 20))
+			why = "the spec gives fewer facts than it should";
+		if (why == NULL && t.smaller != 1)
+			why = "the partial body is not smaller";
+		ok(why == NULL, "%s: every pod spec member derive reads is "
+		    "kept%s%s", pods[i].name, why ? ": " : "", why ? why : "");
+		json_decref(k8s);
+		json_decref(event);
+	}
+}
+
 int
 main(void)
 {
@@ -667,6 +736,7 @@ main(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
 		test_case(&cases[i]);
 	test_many_members();
+	test_pod_spec_members();
 	test_corpus(corpus, "corpus", 200);
 	if (json_array_size(rules) > 0)
 		test_corpus(rules, "rule test events", 50);
