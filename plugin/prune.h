@@ -44,8 +44,9 @@ enum prune_status {
  * when it would change nothing in the full body.  Objects with escaped or
  * repeated keys, more than 64 members or a kind that is not a string are
  * parsed whole; other values are parsed whole when redaction may change
- * them, else left out (derive reads objects only).  On any other status
- * *out holds nothing.
+ * them, else left out (derive reads objects only).  Of an object's members
+ * that redaction may change, all is parsed; of those only derive reads,
+ * what derive_keep names.  On any other status *out holds nothing.
  */
 enum prune_status prune_body(const struct head *h, const char *text,
     struct jspan body, struct pruned *out);
