@@ -67,16 +67,33 @@ needs_escape8(const char *p)
 	return (swar_below(v, 0x20) | swar_eq(v, '"') | swar_eq(v, '\\')) != 0;
 }
 
-/* A JSON string: quotes, and escapes for '"', '\\' and control bytes. */
+/*
+ * The letter of the two-byte escape of `c` ('"' for '"', 'n' for a
+ * newline, ...), or 0 when `c` has none.
+ */
+static char
+short_escape(unsigned char c)
+{
+	static const char from[] = "\"\\\b\f\n\r\t", to[] = "\"\\bfnrt";
+	const char *p = memchr(from, c, sizeof(from) - 1);
+
+	return p != NULL ? to[p - from] : 0;
+}
+
+/*
+ * A JSON string: quotes, and escapes for '"', '\\' and control bytes,
+ * written as jansson writes them, so that a text from here is as long as
+ * jansson's and fitting measures both alike.
+ */
 void
 jsonout_string(struct jsonout *o, const char *s, size_t n)
 {
-	static const char hex[] = "0123456789abcdef";
+	static const char hex[] = "0123456789ABCDEF";
 	unsigned char c;
 	size_t i = 0;
-	char *w;
+	char *w, e;
 
-	/* Each byte takes at most six ("\u001f"); the quotes two more. */
+	/* Each byte takes at most six ("\u001F"); the quotes two more. */
 	if (n > (SIZE_MAX - 2) / 6) {
 		o->failed = true;
 		return;
@@ -96,15 +113,17 @@ jsonout_string(struct jsonout *o, const char *s, size_t n)
 		c = (unsigned char)s[i++];
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			*w++ = (char)c;
-		} else if (c == '"' || c == '\\') {
-			*w++ = '\\';
-			*w++ = (char)c;
-		} else {
-			memcpy(w, "\\u00", 4);
-			w[4] = hex[c >> 4];
-			w[5] = hex[c & 15];
-			w += 6;
+			continue;
 		}
+		*w++ = '\\';
+		if ((e = short_escape(c)) != 0) {
+			*w++ = e;
+			continue;
+		}
+		memcpy(w, "u00", 3);
+		w[3] = hex[c >> 4];
+		w[4] = hex[c & 15];
+		w += 5;
 	}
 	*w++ = '"';
 	*w = '\0';

@@ -361,6 +361,73 @@ test_big(const struct shape_config *cfg)
 	free(blob);
 }
 
+/*
+ * Each event with limits at exactly its reference output's size and
+ * fields: both paths must keep every body, so the fast path must measure
+ * its text as the reference measures jansson's (a `k8s` value holding a
+ * newline is written "\n" by both, not "\u000A" by one).
+ */
+static bool
+exact_limits_agree(const json_t *event, struct totals *t, const char *what)
+{
+	struct shape_config cfg;
+	struct shape_stats st = { 0, 0, 0 };
+	struct fit_measure m = { 0, 0 };
+	json_t *copy = json_deep_copy(event), *got = NULL;
+	char reason[64], *out = NULL;
+	size_t n = 0;
+	bool good;
+
+	config(&cfg, 65535 - 6, 256);
+	if (copy == NULL || event_check(copy, reason, sizeof(reason)) != 0 ||
+	    shape_event(&cfg, copy, &out, &n, &st) != SHAPE_OK) {
+		json_decref(copy);
+		return true;	/* not sent: nothing to measure */
+	}
+	got = json_loadb(out, n, 0, NULL);
+	fit_measure(got, &m);
+	config(&cfg, n, m.fields);
+	good = compare_event(&cfg, event, t, what);
+	json_decref(got);
+	json_decref(copy);
+	free(out);
+	return good;
+}
+
+static void
+test_exact_limits(void)
+{
+	static const char newline[] = "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"widgets\"},\"annotations\":{"
+	    "\"authorization.k8s.io/reason\":\"line 1\\nline 2\\ttab \\u0001\"},"
+	    "\"requestObject\":{\"kind\":\"Widget\",\"spec\":{\"size\":3}},"
+	    "\"responseObject\":{\"kind\":\"Widget\",\"status\":{}}}";
+	struct totals t = { 0, 0, 0, 0, 0 };
+	json_t *evs, *ev = json_loads(newline, 0, NULL);
+	bool good = ev != NULL && exact_limits_agree(ev, &t, "newline");
+	char **names;
+	size_t n, i, k;
+
+	ok(good && t.fast == 1, "a k8s value with control characters, limits "
+	    "at the reference's size: fast path = reference (%s)",
+	    t.fast ? "fast" : "reference");
+	json_decref(ev);
+	memset(&t, 0, sizeof(t));
+	good = true;
+	names = corpus_files(&n);
+	for (i = 0; names != NULL && i < n; i++) {
+		if ((evs = corpus_file_events(names[i])) == NULL)
+			continue;
+		json_array_foreach(evs, k, ev)
+			good = exact_limits_agree(ev, &t, names[i]) && good;
+		json_decref(evs);
+	}
+	corpus_files_free(names);
+	ok(good && t.events > 200, "limits at each reference's size: %zu "
+	    "corpus events, fast path = reference (%zu fast)", t.events,
+	    t.fast);
+}
+
 int
 main(void)
 {
@@ -371,6 +438,7 @@ main(void)
 	test_rule_events(&cfg);
 	test_cases(&cfg);
 	test_big(&cfg);
+	test_exact_limits();
 	/* Tight limits: the fast path must hand over what does not fit. */
 	config(&cfg, 4000, 40);
 	test_corpus(&cfg, "4000 bytes, 40 fields");
