@@ -10,6 +10,7 @@
 #define CORPUS_H
 
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,10 +95,14 @@ __attribute__((unused)) static int corpus_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted names of the corpus's .json/.jsonl files (NULL-terminated). */
-__attribute__((unused)) static char **corpus_files(size_t *n)
+/*
+ * Sorted names of the .json (and, with `jsonl`, .jsonl) files in `dir`,
+ * NULL-terminated; with `paths`, each prefixed with "dir/".
+ */
+__attribute__((unused)) static char **corpus_list(const char *dir, bool jsonl,
+    bool paths, size_t *n)
 {
-	DIR *d = opendir(corpus_dir());
+	DIR *d = opendir(dir);
 	struct dirent *de;
 	char **names = NULL;
 	size_t count = 0;
@@ -107,16 +112,22 @@ __attribute__((unused)) static char **corpus_files(size_t *n)
 		return NULL;
 	while ((de = readdir(d)) != NULL) {
 		size_t l = strlen(de->d_name);
-		char **more;
+		char **more, *name;
 
 		if (!(l > 5 && strcmp(de->d_name + l - 5, ".json") == 0) &&
-		    !(l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0))
+		    !(jsonl && l > 6 && strcmp(de->d_name + l - 6, ".jsonl") == 0))
 			continue;
 		more = realloc(names, (count + 2) * sizeof *names);
 		if (more == NULL)
 			break;
 		names = more;
-		names[count++] = strdup(de->d_name);
+		if (!paths)
+			name = strdup(de->d_name);
+		else if (asprintf(&name, "%s/%s", dir, de->d_name) < 0)
+			name = NULL;
+		if (name == NULL)
+			break;
+		names[count++] = name;
 		names[count] = NULL;
 	}
 	closedir(d);
@@ -124,6 +135,28 @@ __attribute__((unused)) static char **corpus_files(size_t *n)
 		qsort(names, count, sizeof *names, corpus_cmp);
 	*n = count;
 	return names;
+}
+
+/* Sorted names of the corpus's .json/.jsonl files (NULL-terminated). */
+__attribute__((unused)) static char **corpus_files(size_t *n)
+{
+	return corpus_list(corpus_dir(), true, false, n);
+}
+
+/*
+ * Sorted paths of the rule tests' events (tests/rules/events/ *.json, in
+ * $TOP_SRCDIR, else beside the corpus), NULL-terminated.
+ */
+__attribute__((unused)) static char **corpus_rule_files(size_t *n)
+{
+	const char *top = getenv("TOP_SRCDIR");
+	char dir[4096];
+
+	if (top != NULL && *top != '\0')
+		snprintf(dir, sizeof dir, "%s/tests/rules/events", top);
+	else
+		snprintf(dir, sizeof dir, "%s/../../rules/events", corpus_dir());
+	return corpus_list(dir, false, true, n);
 }
 
 __attribute__((unused)) static void corpus_files_free(char **names)

@@ -190,34 +190,22 @@ test_corpus(const struct shape_config *cfg, const char *label)
 static void
 test_rule_events(const struct shape_config *cfg)
 {
-	const char *top = getenv("TOP_SRCDIR");
 	struct totals t = { 0, 0, 0, 0, 0 };
-	char dir[4096], path[8192];
-	struct dirent *de;
 	bool good = true;
-	size_t len;
-	char *text;
+	size_t n, len;
+	char **paths = corpus_rule_files(&n), *text;
 	json_t *ev;
-	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/tests/rules/events", top ? top : ".");
-	if ((d = opendir(dir)) == NULL) {
-		ok(false, "rule test events in %s", dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strstr(de->d_name, ".json") == NULL)
+	for (size_t i = 0; i < n; i++) {
+		if ((text = corpus_read(paths[i], &len)) == NULL)
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if ((text = corpus_read(path, &len)) == NULL)
-			continue;
-		good = compare_line(cfg, text, len, &t, de->d_name) && good;
+		good = compare_line(cfg, text, len, &t, paths[i]) && good;
 		if ((ev = json_loadb(text, len, 0, NULL)) != NULL)
-			good = compare_event(cfg, ev, &t, de->d_name) && good;
+			good = compare_event(cfg, ev, &t, paths[i]) && good;
 		json_decref(ev);
 		free(text);
 	}
-	closedir(d);
+	corpus_files_free(paths);
 	ok(good && t.events >= 100, "%zu rule test events (pretty and compact): "
 	    "fast path = reference (%zu fast)", t.events, t.fast);
 }

@@ -398,26 +398,12 @@ static void
 test_rule_events(void)
 {
 	struct totals t = { 0, 0, 0, 0, 0, 0 };
-	const char *top = getenv("TOP_SRCDIR");
-	char dir[4096], path[8192];
-	struct dirent *de;
-	DIR *d;
+	size_t n;
+	char **paths = corpus_rule_files(&n);
 
-	if (top != NULL && *top != '\0')
-		snprintf(dir, sizeof(dir), "%s/tests/rules/events", top);
-	else
-		snprintf(dir, sizeof(dir), "%s/../../rules/events", corpus_dir());
-	if ((d = opendir(dir)) == NULL) {
-		ok(false, "rule test events in %s", dir);
-		return;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (strstr(de->d_name, ".json") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		check_file(path, de->d_name, &t);
-	}
-	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		check_file(paths[i], strrchr(paths[i], '/') + 1, &t);
+	corpus_files_free(paths);
 	report(&t, "rule test events", 50);
 }
 

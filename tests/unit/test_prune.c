@@ -225,20 +225,12 @@ static json_t *
 rule_events(void)
 {
 	json_t *events = json_array();
-	char dir[4096], path[8192];
-	struct dirent *de;
-	DIR *d;
+	size_t n;
+	char **paths = corpus_rule_files(&n);
 
-	snprintf(dir, sizeof(dir), "%s/../../rules/events", corpus_dir());
-	if ((d = opendir(dir)) == NULL)
-		return events;
-	while ((de = readdir(d)) != NULL) {
-		if (strstr(de->d_name, ".json") == NULL)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		corpus_add(events, json_load_file(path, 0, NULL));
-	}
-	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		corpus_add(events, json_load_file(paths[i], 0, NULL));
+	corpus_files_free(paths);
 	return events;
 }
 
