@@ -544,6 +544,16 @@ jscan_free(struct jscan *sc)
 	jscan_init(sc);
 }
 
+void
+jscan_trim(struct jscan *sc, size_t keep)
+{
+	size_t held = (sc->root_cap + sc->members_cap) * sizeof(*sc->members) +
+	    sc->items_cap * sizeof(*sc->items);
+
+	if (held > keep)
+		jscan_free(sc);
+}
+
 enum jscan_status
 jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
     char *reason, size_t reasonlen)

@@ -70,6 +70,14 @@ void jscan_init(struct jscan *sc);
 void jscan_free(struct jscan *sc);
 
 /*
+ * jscan_trim(sc, keep):
+ * Release the scanner's arrays (as jscan_free) when together they take
+ * more than `keep` bytes, so that one huge line does not keep its memory
+ * for good while the arrays of ordinary lines are reused.
+ */
+void jscan_trim(struct jscan *sc, size_t keep);
+
+/*
  * jscan_line(sc, text, len, max_depth, reason, reasonlen):
  * Scan `len` bytes of `text` (a top-level object or array, surrounded by
  * optional whitespace).  On JSCAN_OK the spans in *sc refer to `text`, which

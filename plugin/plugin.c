@@ -50,6 +50,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->log.target = opts->log;
 	pl->reject.fd = -1;
 	pl->spool.dirfd = -1;
+	jscan_init(&pl->scan);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
 		return fail(pl, "use socket/location", opts->location, rc);
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
@@ -83,6 +84,7 @@ plugin_close(struct plugin *pl)
 	reject_close(&pl->reject);
 	spool_close(&pl->spool);
 	omprog_free(&pl->io);
+	jscan_free(&pl->scan);
 	free(pl->held.line);
 	pl->held.line = NULL;
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "jsonscan.h"
 #include "log.h"
 #include "omprog.h"
 #include "options.h"
@@ -37,6 +38,7 @@ struct plugin {
 	struct spool spool;
 	struct pace pace;
 	struct shape_config shape;
+	struct jscan scan;		/* reused line after line */
 	struct held_line held;
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */

@@ -1,5 +1,6 @@
 /* Unit tests of plugin/jsonscan.c, checked against jansson: the same lines
  * are valid, and every span holds the value jansson finds there. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -208,6 +209,30 @@ test_depth(void)
 	jscan_free(&sc);
 }
 
+/* jscan_trim keeps small arrays for the next line, releases big ones. */
+static void
+test_trim(void)
+{
+	static const char line[] = "[{\"a\":1,\"b\":2},{\"c\":3}]";
+	struct jscan sc;
+	char reason[128];
+	bool scanned;
+
+	jscan_init(&sc);
+	scanned = jscan_line(&sc, line, strlen(line), 64, reason,
+	    sizeof(reason)) == JSCAN_OK;
+	jscan_trim(&sc, SIZE_MAX);
+	ok(scanned && sc.members != NULL && sc.members_cap >= 3 &&
+	    sc.items_cap >= 2, "jscan_trim under its bound keeps the arrays");
+	scanned = jscan_line(&sc, line, strlen(line), 64, reason,
+	    sizeof(reason)) == JSCAN_OK && sc.nitems == 2 && sc.nmembers == 3;
+	ok(scanned, "a kept scanner scans the next line afresh");
+	jscan_trim(&sc, 0);
+	ok(sc.members == NULL && sc.items == NULL && sc.members_cap == 0 &&
+	    sc.items_cap == 0, "jscan_trim over its bound releases them");
+	jscan_free(&sc);
+}
+
 int
 main(void)
 {
@@ -221,6 +246,7 @@ main(void)
 	test_mutations();
 	test_positions();
 	test_depth();
+	test_trim();
 	json_decref(events);
 	return tap_done();
 }
