@@ -359,12 +359,13 @@ deliver_parsed(struct plugin *pl, const char *line, size_t len, size_t start,
 }
 
 /*
- * The scanner's arrays kept from one line for the next: allocating them
- * anew for every line of hundreds of events made the kernel clear their
- * pages every time (a tenth of the plugin's time on small events); a line
- * that needs more than this gives its memory back.
+ * The scanner's arrays and the line's copy are kept from one line for the
+ * next: allocating them anew for every line of hundreds of events made the
+ * kernel clear their pages every time (a tenth of the plugin's time on
+ * small events); a line that needs more than this gives its memory back.
  */
 #define SCAN_KEEP_BYTES (1u << 20)
+#define COPY_KEEP_BYTES (4u << 20)
 
 /*
  * Deliver the events of `line` from index `start` on.  *progress ends as
@@ -563,12 +564,24 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	enum deliver_result r;
 	char *copy;
 
-	if ((copy = malloc(len + 1)) == NULL)
-		return transient(pl, "error: out of memory copying a line");
-	memcpy(copy, line, len);
-	copy[len] = '\0';
-	r = deliver_stable_line(pl, copy, len);
-	free(copy);
+	if (len >= pl->copy_cap) {
+		/* Nothing in the old copy is needed: no realloc. */
+		free(pl->copy);
+		pl->copy = NULL;
+		pl->copy_cap = 0;
+		if ((copy = malloc(len + 1)) == NULL)
+			return transient(pl, "error: out of memory copying a line");
+		pl->copy = copy;
+		pl->copy_cap = len + 1;
+	}
+	memcpy(pl->copy, line, len);
+	pl->copy[len] = '\0';
+	r = deliver_stable_line(pl, pl->copy, len);
+	if (pl->copy_cap > COPY_KEEP_BYTES) {
+		free(pl->copy);
+		pl->copy = NULL;
+		pl->copy_cap = 0;
+	}
 	return r;
 }
 

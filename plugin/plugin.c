@@ -85,6 +85,8 @@ plugin_close(struct plugin *pl)
 	spool_close(&pl->spool);
 	omprog_free(&pl->io);
 	jscan_free(&pl->scan);
+	free(pl->copy);
+	pl->copy = NULL;
 	free(pl->held.line);
 	pl->held.line = NULL;
 }

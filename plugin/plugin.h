@@ -39,6 +39,8 @@ struct plugin {
 	struct pace pace;
 	struct shape_config shape;
 	struct jscan scan;		/* reused line after line */
+	char *copy;			/* deliver_line's copy of a line, */
+	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
