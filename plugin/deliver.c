@@ -9,6 +9,7 @@
 
 #include "eventlist.h"
 #include "fastpath.h"
+#include "jsonspan.h"
 
 /* How often to write a keep-alive dot while a line waits (omprog's
  * confirmTimeout defaults to 10 s). */
@@ -278,9 +279,8 @@ deliver_parsed_span(struct plugin *pl, const char *line, size_t len,
 	char reason[256];
 	json_t *item;
 
-	item = json_loadb(text + ev->span.off, ev->span.len,
-	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-	/* The line was validated: only memory can fail. */
+	/* The line was validated: no second check, and only memory can fail. */
+	item = jspan_load(text, ev->span);
 	if (item == NULL)
 		return transient(pl, "error: out of memory parsing an event");
 	if (index < 0 && event_check(item, reason, sizeof(reason)) != 0) {
