@@ -121,6 +121,8 @@ EOF
 		kill "$(cat "$dir/rsyslogd.pid")"; sleep 2
 	fi
 	rsyslogd -N1 -f "$dir/rsyslog.conf" >/dev/null || die "rsyslogd -N1 rejects $dir/rsyslog.conf"
+	# The log's tail below is this run's, not an earlier one's.
+	rm -f "$dir/log/plugin.log"
 	rsyslogd -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid"
 	pluginlog=$dir/log/plugin.log
 	logger_sock=$dir/log.sock
