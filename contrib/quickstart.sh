@@ -176,9 +176,6 @@ if [ -n "$standin" ]; then
 else
 	echo "sent to the real analysisd; alerts: tail /var/ossec/logs/alerts/alerts.json"
 fi
-echo
-echo "plugin log: $pluginlog"
-tail -n 3 "$pluginlog" 2>/dev/null || true
 
 if [ "$keep" = yes ] || [ "$system" = yes ]; then
 	echo
@@ -189,3 +186,8 @@ else
 	[ -z "$standin" ] || kill "$standin" 2>/dev/null || true
 	echo "stopped the private rsyslogd and the stand-in (files kept in $dir)"
 fi
+echo
+# After the stop: the plugin writes its final stats as it exits.
+sleep 1
+echo "plugin log: $pluginlog"
+tail -n 3 "$pluginlog" 2>/dev/null || true
