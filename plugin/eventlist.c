@@ -132,15 +132,6 @@ batch_parse(struct batch *b, const char *line, size_t len, char *reason,
 	return rc;
 }
 
-static bool
-key_is(const char *text, const struct jmember *m, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !m->key_escaped && m->key.len == n &&
-	    memcmp(text + m->key.off, name, n) == 0;
-}
-
 /*
  * The value of the root's last member `name` (jansson keeps the last of
  * repeated keys), decoded; NULL when absent.  -ENOMEM in *rc on failure.
@@ -154,7 +145,7 @@ root_value(const struct jscan *sc, const char *text, const char *name,
 	size_t i;
 
 	for (i = 0; i < sc->nroot; i++) {
-		if (key_is(text, &sc->root[i], name))
+		if (jscan_key_is(text, &sc->root[i], name))
 			m = &sc->root[i];
 	}
 	if (m == NULL)
@@ -200,7 +191,7 @@ items_ambiguous(const struct jscan *sc, const char *text)
 	for (i = 0; i < sc->nroot; i++) {
 		if (sc->root[i].key_escaped)
 			return true;
-		n += key_is(text, &sc->root[i], "items");
+		n += jscan_key_is(text, &sc->root[i], "items");
 	}
 	return n > 1;
 }

@@ -19,19 +19,10 @@ static const char K8S_NEXT[] = ",\"k8s\":";
 static const char K8S_ALONE[] = "{\"k8s\":";
 
 static bool
-key_is(const char *text, const struct jmember *m, const char *name)
-{
-	size_t n = strlen(name);
-
-	return !m->key_escaped && m->key.len == n &&
-	    memcmp(text + m->key.off, name, n) == 0;
-}
-
-static bool
 is_body(const char *text, const struct jmember *m)
 {
-	return key_is(text, m, "requestObject") ||
-	    key_is(text, m, "responseObject");
+	return jscan_key_is(text, m, "requestObject") ||
+	    jscan_key_is(text, m, "responseObject");
 }
 
 /*
@@ -48,7 +39,7 @@ sendable_as_is(const char *text, const struct jobject *ev,
 	if (!ev->is_object || !ev->compact || ev->count == 0)
 		return false;
 	for (i = 0; i < ev->count; i++) {
-		if (m[i].key_escaped || key_is(text, &m[i], "k8s"))
+		if (m[i].key_escaped || jscan_key_is(text, &m[i], "k8s"))
 			return false;
 	}
 	return true;

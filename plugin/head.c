@@ -115,14 +115,6 @@ struct reader {
 	int err;		/* -EAGAIN if one did not fit after all */
 };
 
-static bool
-span_is(const char *text, struct jspan s, const char *name)
-{
-	size_t n = strlen(name);
-
-	return s.len == n && memcmp(text + s.off, name, n) == 0;
-}
-
 /*
  * The JSON string `v` unescaped into the reader's buffer, NUL-terminated;
  * NULL when `v` is not a string.  With `keep` false the buffer's space is
@@ -194,9 +186,9 @@ visit(struct reader *r, struct head *h, struct jspan obj, visit_fn fn)
 static int
 user_member(struct reader *r, struct head *h, const struct jspan_member *m)
 {
-	if (span_is(r->text, m->key, "username"))
+	if (jspan_is(r->text, m->key, "username"))
 		h->username = take(r, m->value, true);
-	else if (span_is(r->text, m->key, "groups"))
+	else if (jspan_is(r->text, m->key, "groups"))
 		h->unauthenticated = has_unauthenticated(r, m->value);
 	return 0;
 }
@@ -205,7 +197,7 @@ static int
 impersonated_member(struct reader *r, struct head *h,
     const struct jspan_member *m)
 {
-	if (span_is(r->text, m->key, "username"))
+	if (jspan_is(r->text, m->key, "username"))
 		h->impersonated = take(r, m->value, true);
 	return 0;
 }
@@ -214,13 +206,13 @@ static int
 object_ref_member(struct reader *r, struct head *h,
     const struct jspan_member *m)
 {
-	if (span_is(r->text, m->key, "resource"))
+	if (jspan_is(r->text, m->key, "resource"))
 		h->resource = take(r, m->value, true);
-	else if (span_is(r->text, m->key, "subresource"))
+	else if (jspan_is(r->text, m->key, "subresource"))
 		h->subresource = take(r, m->value, true);
-	else if (span_is(r->text, m->key, "namespace"))
+	else if (jspan_is(r->text, m->key, "namespace"))
 		h->namespace = take(r, m->value, true);
-	else if (span_is(r->text, m->key, "name"))
+	else if (jspan_is(r->text, m->key, "name"))
 		h->name = take(r, m->value, true);
 	return 0;
 }
@@ -243,7 +235,7 @@ response_status_member(struct reader *r, struct head *h,
 {
 	const char *v = r->text + m->value.off;
 
-	if (!span_is(r->text, m->key, "code"))
+	if (!jspan_is(r->text, m->key, "code"))
 		return 0;
 	h->has_code = is_integer(v, m->value.len);
 	/* The scan refused integers outside long long; the text goes on
@@ -260,15 +252,15 @@ annotation(struct reader *r, struct head *h, const struct jspan_member *m)
 	/* event_check: every annotation is a string. */
 	if (r->text[m->value.off] != '"')
 		return -EAGAIN;
-	if (span_is(r->text, m->key, ANN_DECISION))
+	if (jspan_is(r->text, m->key, ANN_DECISION))
 		h->decision = take(r, m->value, true);
-	else if (span_is(r->text, m->key, ANN_REASON))
+	else if (jspan_is(r->text, m->key, ANN_REASON))
 		h->reason = take(r, m->value, true);
-	else if (span_is(r->text, m->key, ANN_PSA_VIOLATIONS))
+	else if (jspan_is(r->text, m->key, ANN_PSA_VIOLATIONS))
 		h->psa_violations = take(r, m->value, true);
-	else if (span_is(r->text, m->key, ANN_PSA_ENFORCE))
+	else if (jspan_is(r->text, m->key, ANN_PSA_ENFORCE))
 		h->psa_enforce = take(r, m->value, true);
-	else if (span_is(r->text, m->key, ANN_TRUNCATED)) {
+	else if (jspan_is(r->text, m->key, ANN_TRUNCATED)) {
 		v = take(r, m->value, false);
 		h->truncated = v != NULL && strcmp(v, "true") == 0;
 	}

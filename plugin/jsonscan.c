@@ -595,12 +595,8 @@ const struct jmember *
 jscan_find(const struct jmember *members, size_t count, const char *text,
     const char *key)
 {
-	size_t i, n = strlen(key);
-
-	for (i = 0; i < count; i++) {
-		if (!members[i].key_escaped && members[i].key.len == n &&
-		    memcmp(text + members[i].key.off, key, n) == 0)
+	for (size_t i = 0; i < count; i++)
+		if (jscan_key_is(text, &members[i], key))
 			return &members[i];
-	}
 	return NULL;
 }

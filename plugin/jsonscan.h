@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct jspan {
 	size_t off;		/* from the start of the line */
@@ -86,6 +87,28 @@ void jscan_trim(struct jscan *sc, size_t keep);
  */
 enum jscan_status jscan_line(struct jscan *sc, const char *text, size_t len,
     size_t max_depth, char *reason, size_t reasonlen);
+
+/*
+ * jspan_is(text, s, name):
+ * True when the bytes of span `s` of `text` are exactly C string `name`.
+ */
+static inline bool
+jspan_is(const char *text, struct jspan s, const char *name)
+{
+	size_t n = strlen(name);
+
+	return s.len == n && memcmp(text + s.off, name, n) == 0;
+}
+
+/*
+ * jscan_key_is(text, m, key):
+ * True when member `m` of `text` has the unescaped key `key`.
+ */
+static inline bool
+jscan_key_is(const char *text, const struct jmember *m, const char *key)
+{
+	return !m->key_escaped && jspan_is(text, m->key, key);
+}
 
 /*
  * jscan_find(members, count, text, key):

@@ -58,13 +58,6 @@ load_checked(const char *text, struct jspan v, bool redact, json_t **out)
 	return PRUNE_OK;
 }
 
-static bool
-key_is(const char *text, const struct jspan_member *m, const char *name)
-{
-	return strlen(name) == m->key.len &&
-	    memcmp(text + m->key.off, name, m->key.len) == 0;
-}
-
 /*
  * The body's members; false when it must be parsed whole instead.  A kind
  * that is not a string is read by no one but redaction, which walks into
@@ -81,7 +74,7 @@ list_members(const char *text, struct jspan body, struct members *ms)
 		return false;
 	while (jspan_next(text, body, &pos, &m)) {
 		if (m.key_escaped || ms->n == MAX_MEMBERS ||
-		    (key_is(text, &m, "kind") && text[m.value.off] != '"'))
+		    (jspan_is(text, m.key, "kind") && text[m.value.off] != '"'))
 			return false;
 		for (size_t i = 0; i < ms->n; i++) {
 			if (ms->m[i].key.len == m.key.len &&
@@ -105,7 +98,7 @@ entry_clean(const char *section, const char *text,
 	bool clean;
 
 	/* Redaction reads a map with a "kind" as an object of that kind. */
-	if (e->key_escaped || key_is(text, e, "kind"))
+	if (e->key_escaped || jspan_is(text, e->key, "kind"))
 		return false;
 	if (text[e->value.off] == 'n')
 		return !configmap_text_is_credential(section, key, e->key.len,
@@ -133,12 +126,12 @@ static bool
 configmap_map_clean(unsigned hint, const char *text,
     const struct jspan_member *m)
 {
-	const char *section = key_is(text, m, "data") ? "data" : "binaryData";
+	const char *section = jspan_is(text, m->key, "data") ? "data" : "binaryData";
 	struct jspan_member e;
 	size_t pos = 0;
 
 	if (!(hint & REDACT_HINT_CONFIGMAP) || (hint & REDACT_HINT_SECRET) ||
-	    !(key_is(text, m, "data") || key_is(text, m, "binaryData")) ||
+	    !(jspan_is(text, m->key, "data") || jspan_is(text, m->key, "binaryData")) ||
 	    text[m->value.off] != '{')
 		return false;
 	while (jspan_next(text, m->value, &pos, &e)) {
@@ -183,7 +176,7 @@ may_change(const char *text, struct jspan v)
 	while (jspan_next(text, v, &pos, &e)) {
 		if (e.key_escaped)
 			return true;
-		if (!key_is(text, &e, "managedFields") &&
+		if (!jspan_is(text, e.key, "managedFields") &&
 		    redact_may_change(text + e.value.off, e.value.len))
 			return true;
 	}
@@ -226,7 +219,7 @@ prune_members(const struct head *h, const char *text,
 
 	/* The kind first: it says which members redaction reads. */
 	for (i = 0; i < ms->n; i++) {
-		if (!key_is(text, &ms->m[i], "kind"))
+		if (!jspan_is(text, ms->m[i].key, "kind"))
 			continue;
 		if ((st = add(&out->body, text, &ms->m[i],
 		    jspan_load(text, ms->m[i].value))) != PRUNE_OK)
@@ -235,7 +228,7 @@ prune_members(const struct head *h, const char *text,
 		    json_object_get(out->body, "kind")));
 	}
 	for (i = 0; i < ms->n; i++) {
-		if (key_is(text, &ms->m[i], "kind"))
+		if (jspan_is(text, ms->m[i].key, "kind"))
 			continue;
 		if ((st = prune_member(h, hint, kind_hint, text, &ms->m[i],
 		    out)) != PRUNE_OK)
