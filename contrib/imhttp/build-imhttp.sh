@@ -33,8 +33,8 @@
 # entries. When none serves rsyslog, this script (as root) writes
 # /etc/apt/sources.list.d/wazuh-k8s-audit-src.{sources,list}: a deb-src copy
 # of the machine's own deb entries, then runs apt-get update; it removes that
-# entry again once the sources are fetched (or the fetch failed). Build dependencies are installed with
-# apt-get (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev
+# entry again once the sources are fetched (or could not be). Build
+# dependencies are installed with apt-get (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev
 # libssl-dev pkg-config bison flex make gcc dpkg-dev).
 #
 # Rocky/RHEL (not automated, untested here):
