@@ -34,8 +34,9 @@
 # /etc/apt/sources.list.d/wazuh-k8s-audit-src.{sources,list}: a deb-src copy
 # of the machine's own deb entries, then runs apt-get update; it removes that
 # entry again once the sources are fetched (or could not be). Build
-# dependencies are installed with apt-get (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev
-# libssl-dev pkg-config bison flex make gcc dpkg-dev).
+# dependencies are installed with apt-get (libestr-dev libfastjson-dev
+# zlib1g-dev uuid-dev libaprutil1-dev libssl-dev pkg-config bison flex make
+# gcc dpkg-dev).
 #
 # Rocky/RHEL (not automated, untested here):
 #   dnf install -y dnf-plugins-core rpm-build && dnf builddep -y rsyslog
