@@ -73,16 +73,19 @@ echo "packages: all there"
 
 step "2. build: plugin and patched imhttp"
 cd "$top"
-[ -x configure ] || ./autogen.sh >/dev/null
+# quiet: COMMAND...: run it, its output shown only when it fails.
+quiet() { out=$("$@" 2>&1) || { printf '%s\n' "$out" | tail -n 30 >&2; return 1; }; }
+[ -x configure ] || quiet ./autogen.sh || die "autogen.sh failed"
 if [ -f config.status ]; then
 	build=$top
 	echo "the source tree is configured in-tree: building there"
 else
 	build=$top/_build-quickstart
 	mkdir -p "$build"
-	[ -f "$build/Makefile" ] || (cd "$build" && "$top/configure" -q)
+	[ -f "$build/Makefile" ] || (cd "$build" && quiet "$top/configure") ||
+		die "configure failed (see $build/config.log)"
 fi
-make -C "$build" -s -j"$(nproc)" >/dev/null
+quiet make -C "$build" -j"$(nproc)" || die "make failed"
 plugin=$build/plugin/wazuh-k8s-audit
 [ -x "$plugin" ] || die "plugin not built"
 echo "plugin: $plugin"
@@ -149,7 +152,7 @@ if [ "$system" = yes ]; then
 	sh contrib/imhttp/build-imhttp.sh --install
 	sh contrib/render-dropin.sh -m -o /etc/rsyslog.d/60-wazuh-k8s-audit.conf \
 		LISTEN=127.0.0.1:8080 ANALYSISD_SOCKET="$sock"
-	rsyslogd -N1 >/dev/null || die "rsyslogd -N1 rejects the configuration"
+	quiet rsyslogd -N1 || die "rsyslogd -N1 rejects the configuration"
 	systemctl restart rsyslog 2>/dev/null || service rsyslog restart
 	pluginlog=/var/log/wazuh-k8s-audit/plugin.log
 	logger_sock=/dev/log
@@ -177,7 +180,7 @@ EOF
 	# Refuse to post to whatever else may listen there.
 	rc=0; curl -s -o /dev/null --connect-timeout 2 http://127.0.0.1:8080/ || rc=$?
 	[ $rc -eq 7 ] || die "127.0.0.1:8080 is already in use (a --keep run? kill \$(cat $dir/rsyslogd.pid))"
-	rsyslogd -N1 -f "$dir/rsyslog.conf" >/dev/null || die "rsyslogd -N1 rejects $dir/rsyslog.conf"
+	quiet rsyslogd -N1 -f "$dir/rsyslog.conf" || die "rsyslogd -N1 rejects $dir/rsyslog.conf"
 	# The log's tail below is this run's, not an earlier one's.
 	rm -f "$dir/log/plugin.log"
 	rsyslogd -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid"
@@ -278,7 +281,10 @@ if received:
     print("%d datagrams (%d events posted, 1 logged), %d set aside in %s; all in %s"
           % (len(events), expected - 1, rejected, rejfile, received))
     if events:
-        loc, ev = max(events, key=lambda e: len(e[1].get("k8s", {})))
+        # The richest k8s object among the shorter events (the longest
+        # carry whole pod specs: hundreds of lines).
+        small = [e for e in events if len(json.dumps(e[1])) <= 4096] or events
+        loc, ev = max(small, key=lambda e: len(e[1].get("k8s", {})))
         print("\none event whole, as analysisd gets it (%s:<event>); `k8s` is what the plugin adds:" % loc)
         print(json.dumps(ev, indent=2, ensure_ascii=False))
         print("\none line per event (k8s.summary):")
