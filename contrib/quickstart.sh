@@ -321,8 +321,7 @@ if alerts:
     print("\n%d alerts from these events in %s:" % (len(found), alerts))
     for a in found:
         r = a.get("rule", {})
-        print("  rule %s (level %s) %s: %s" % (r.get("id"), r.get("level"),
-              r.get("description"), a.get("data", {}).get("k8s", {}).get("summary", "")))
+        print("  rule %s (level %s) %s" % (r.get("id"), r.get("level"), r.get("description")))
     if not found:
         print("  none: are rules/0950-k8s_audit_rules.xml and rules/lists/ installed (README, Rules)?")
 sys.exit(status)
