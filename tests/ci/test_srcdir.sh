@@ -20,6 +20,7 @@ check() { d=$1; shift; if "$@" >"$t/out" 2>&1; then ok "$d"; else notok "$d"; se
 pristine() {
 	mkdir -p "$1"
 	tar -C "$top" --exclude='./_build*' --exclude=./.git -cf - . | tar -C "$1" -xf - &&
+	chmod -R u+w "$1" &&
 	(cd "$1" && { [ ! -f Makefile ] || make -s distclean; } &&
 		{ [ -x configure ] || ./autogen.sh; }) >/dev/null 2>&1
 }
