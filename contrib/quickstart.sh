@@ -47,7 +47,7 @@ while [ $# -gt 0 ]; do
 	--standin) standin_only=yes ;;
 	--dir) dir=${2:?}; shift ;;
 	--batches) batches=${2:?}; shift ;;
-	-h|--help) sed -n '2,37p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
 	*) echo "quickstart: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -55,6 +55,8 @@ done
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, rsyslogd)"
+# quiet: COMMAND...: run it, its output shown only when it fails.
+quiet() { out=$("$@" 2>&1) || { printf '%s\n' "$out" | tail -n 30 >&2; return 1; }; }
 # gone PID: wait (polling, at most 15 s) until process PID has exited.
 gone() {
 	i=0
@@ -73,8 +75,6 @@ echo "packages: all there"
 
 step "2. build: plugin and patched imhttp"
 cd "$top"
-# quiet: COMMAND...: run it, its output shown only when it fails.
-quiet() { out=$("$@" 2>&1) || { printf '%s\n' "$out" | tail -n 30 >&2; return 1; }; }
 [ -x configure ] || quiet ./autogen.sh || die "autogen.sh failed"
 if [ -f config.status ]; then
 	build=$top
