@@ -32,6 +32,7 @@
 #   --standin  use the stand-in even when a Wazuh manager is installed (no
 #              test events, no alerts on that manager)
 #   --dir DIR  working directory (default /tmp/wazuh-k8s-audit-quickstart)
+#   --batches N  the corpus's events in N batches (default 3)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
 	--standin) standin_only=yes ;;
 	--dir) dir=${2:?}; shift ;;
 	--batches) batches=${2:?}; shift ;;
-	-h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "quickstart: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
