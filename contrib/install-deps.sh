@@ -1,17 +1,16 @@
 #!/bin/sh
 # Install, from Debian/Ubuntu packages, what building wazuh-k8s-audit and
-# running its whole test suite need.  Run as root.
+# running its whole test suite need: the missing ones only, no upgrades, and
+# waiting for another apt's lock (contrib/apt-install.sh).  Run as root.
 set -eu
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (it calls apt-get)" >&2
 	exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends \
+exec sh "$(dirname "$0")/apt-install.sh" \
 	autoconf automake make gcc pkg-config \
 	libjansson-dev libssl-dev libsystemd-dev \
 	python3 rsyslog curl openssl ca-certificates procps \
 	clang libclang-rt-dev \
-	dpkg-dev >/dev/null
+	dpkg-dev

@@ -18,3 +18,6 @@ imhttp:
 # The e2e tests build imhttp.so there too: `make clean` (and distcheck) removes it.
 clean-local:
 	rm -rf $(IMHTTP_OUT)
+
+# Packages: only the missing ones, waiting for another apt's lock (issue 16).
+EXTRA_DIST += contrib/apt-install.sh contrib/install-deps.sh

@@ -1,40 +1,54 @@
 #!/bin/sh
 # quickstart.sh: the whole pipeline on loopback, in one command, on Debian 12.
 #
-#   sh contrib/quickstart.sh [--keep] [--system] [--dir DIR] [--batches N]
+#   sh contrib/quickstart.sh [--keep] [--system] [--standin] [--dir DIR] [--batches N]
 #
-# 1. installs what is needed (apt-get; as root)
-# 2. builds the plugin (autogen/configure/make) and the patched imhttp
+# 1. installs the packages that are missing, and only those (no upgrades;
+#    waits for another apt's lock: contrib/apt-install.sh)
+# 2. builds the plugin out of tree in _build-quickstart/ (the source tree stays
+#    unconfigured, so `bash .ci/run` and `make distcheck` work next; a tree
+#    already configured in-tree by hand is built in place) and the patched
+#    imhttp
 # 3. makes a CA, a server and a client certificate (contrib/certs)
-# 4. starts a stand-in analysisd (a Unix datagram socket that prints what it
-#    gets) unless a Wazuh manager's socket /var/ossec/queue/sockets/queue exists
+# 4. starts a recorder on a Unix datagram socket: it writes every datagram
+#    to received.log and, when a Wazuh manager is installed
+#    (/var/ossec/queue/sockets/queue), passes it on to analysisd; without
+#    one it is the stand-in analysisd
 # 5. runs a private rsyslogd with the drop-in on 127.0.0.1:8080: imhttp over
-#    mutual TLS -> omprog -> wazuh-k8s-audit -> analysisd
+#    mutual TLS -> omprog -> wazuh-k8s-audit -> recorder (-> analysisd)
 # 6. posts N (default 3) EventList batches built from tests/corpus with curl
-#    and the client certificate, as kube-apiserver would, then shows what
-#    analysisd received
+#    and the client certificate, as kube-apiserver would, and one event with
+#    logger, and waits until every event has arrived
+# 7. shows one event whole as analysisd gets it (with the k8s object the
+#    plugin adds) and one line per event (its k8s.summary); with a manager,
+#    the alerts these events raised (alerts.json, this run's only)
 #
-#   --keep     leave rsyslogd (and the stand-in) running; prints how to stop
+#   --keep     leave rsyslogd (and the recorder) running; prints how to stop
 #   --system   use the system's rsyslogd instead of a private one: installs
 #              the plugin (/usr/local/bin), imhttp (rsyslog's module dir),
 #              certificates (/etc/wazuh-k8s-audit/certs) and
 #              /etc/rsyslog.d/60-wazuh-k8s-audit.conf (listening on
 #              127.0.0.1:8080), then restarts rsyslog
+#   --standin  use the stand-in even when a Wazuh manager is installed (no
+#              test events, no alerts on that manager)
 #   --dir DIR  working directory (default /tmp/wazuh-k8s-audit-quickstart)
+#   --batches N  the corpus's events in N batches (default 3)
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 dir=/tmp/wazuh-k8s-audit-quickstart
 keep=no
 system=no
+standin_only=no
 batches=3
 while [ $# -gt 0 ]; do
 	case $1 in
 	--keep) keep=yes ;;
 	--system) system=yes ;;
+	--standin) standin_only=yes ;;
 	--dir) dir=${2:?}; shift ;;
 	--batches) batches=${2:?}; shift ;;
-	-h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+	-h|--help) sed -n '2,35p' "$0"; exit 0 ;;
 	*) echo "quickstart: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -42,23 +56,42 @@ done
 step() { printf '\n== %s\n' "$*"; }
 die() { echo "quickstart: $*" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || die "run as root (apt-get, rsyslogd)"
+# quiet: COMMAND...: run it, its output shown only when it fails.
+quiet() { out=$("$@" 2>&1) || { printf '%s\n' "$out" | tail -n 30 >&2; return 1; }; }
+# gone PID: wait (polling, at most 15 s) until process PID has exited.
+gone() {
+	i=0
+	while kill -0 "$1" 2>/dev/null; do
+		[ $i -lt 150 ] || return 1
+		sleep 0.1; i=$((i + 1))
+	done
+}
 
 step "1. packages"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends build-essential autoconf automake \
-	libtool pkg-config libjansson-dev libssl-dev libsystemd-dev rsyslog curl \
-	openssl python3 ca-certificates dpkg-dev bsdutils >/dev/null
+sh "$top/contrib/apt-install.sh" build-essential autoconf automake \
+	pkg-config libjansson-dev libssl-dev libsystemd-dev rsyslog curl \
+	openssl python3 ca-certificates dpkg-dev bsdutils ||
+	die "could not install the packages"
+echo "packages: all there"
 
 step "2. build: plugin and patched imhttp"
 cd "$top"
-[ -x configure ] || ./autogen.sh >/dev/null
-[ -f Makefile ] || ./configure -q
-make -s -j"$(nproc)" >/dev/null
-plugin=$top/plugin/wazuh-k8s-audit
+[ -x configure ] || quiet ./autogen.sh || die "autogen.sh failed"
+if [ -f config.status ]; then
+	build=$top
+	echo "the source tree is configured in-tree: building there"
+else
+	build=$top/_build-quickstart
+	mkdir -p "$build"
+	[ -f "$build/Makefile" ] || (cd "$build" && quiet "$top/configure") ||
+		die "configure failed (see $build/config.log)"
+fi
+quiet make -C "$build" -j"$(nproc)" || die "make failed"
+plugin=$build/plugin/wazuh-k8s-audit
 [ -x "$plugin" ] || die "plugin not built"
-sh contrib/imhttp/build-imhttp.sh -o "$top/_build-imhttp"
-imhttp=$top/_build-imhttp/imhttp.so
+echo "plugin: $plugin"
+sh contrib/imhttp/build-imhttp.sh -o "$build/_build-imhttp"
+imhttp=$build/_build-imhttp/imhttp.so
 
 mkdir -p "$dir"
 if [ "$system" = yes ]; then certs=/etc/wazuh-k8s-audit/certs; else certs=$dir/certs; fi
@@ -66,29 +99,52 @@ step "3. certificates in $certs"
 sh contrib/certs/make-certs.sh -d "$certs" localhost 127.0.0.1 ::1
 
 step "4. analysisd"
-sock=/var/ossec/queue/sockets/queue
+wazuh=/var/ossec/queue/sockets/queue
+alerts=/var/ossec/logs/alerts/alerts.json
+manager=no
+[ -S "$wazuh" ] && [ "$standin_only" = no ] && manager=yes
+if [ -s "$dir/standin.pid" ] && kill -0 "$(cat "$dir/standin.pid")" 2>/dev/null; then
+	kill "$(cat "$dir/standin.pid")"
+	gone "$(cat "$dir/standin.pid")" || die "the previous recorder does not stop"
+fi
 standin=
-if [ -S "$sock" ]; then
-	echo "Wazuh manager found: events go to $sock (see /var/ossec/logs/alerts/alerts.json)"
+if [ "$system" = yes ] && [ "$manager" = yes ]; then
+	# The system's drop-in talks to analysisd itself: nothing recorded.
+	sock=$wazuh
+	echo "Wazuh manager found: events go to $sock"
 else
 	sock=$dir/queue
-	rm -f "$dir/received.log"
-	# a stand-in analysisd: one datagram = one line in received.log
-	python3 - "$sock" "$dir/received.log" > "$dir/standin.out" 2>&1 <<'EOF' &
+	fwd=
+	[ "$manager" = no ] || fwd=$wazuh
+	rm -f "$dir/received.log" "$sock"
+	# One datagram = one line in received.log; with a manager, passed on to
+	# its analysisd (a blocking send: a busy analysisd slows the recorder,
+	# which the plugin sees as a full socket and waits).
+	python3 - "$sock" "$dir/received.log" "$fwd" > "$dir/standin.out" 2>&1 <<'EOF' &
 import os, socket, sys
-path, out = sys.argv[1], sys.argv[2]
-if os.path.exists(path):
-    os.unlink(path)
+path, out, fwd = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
+to = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) if fwd else None
 with open(out, "ab", buffering=0) as f:
     while True:
-        f.write(s.recv(1 << 17) + b"\n")
+        d = s.recv(1 << 17)
+        f.write(d + b"\n")
+        if to is not None:
+            try:
+                to.sendto(d, fwd)
+            except OSError as e:
+                print("not passed on to %s: %s" % (fwd, e), flush=True)
 EOF
 	standin=$!
 	echo $standin > "$dir/standin.pid"
-	i=0; while [ ! -S "$sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	echo "no Wazuh manager here: stand-in analysisd (pid $standin) on $sock"
+	i=0; while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	[ -S "$sock" ] || die "the recorder did not start: $(cat "$dir/standin.out")"
+	if [ "$manager" = yes ]; then
+		echo "Wazuh manager found: the recorder (pid $standin) on $sock passes events on to $wazuh"
+	else
+		echo "no Wazuh manager here (or --standin): stand-in analysisd (pid $standin) on $sock"
+	fi
 fi
 
 step "5. rsyslogd with the drop-in"
@@ -97,10 +153,11 @@ if [ "$system" = yes ]; then
 	sh contrib/imhttp/build-imhttp.sh --install
 	sh contrib/render-dropin.sh -m -o /etc/rsyslog.d/60-wazuh-k8s-audit.conf \
 		LISTEN=127.0.0.1:8080 ANALYSISD_SOCKET="$sock"
-	rsyslogd -N1 >/dev/null || die "rsyslogd -N1 rejects the configuration"
+	quiet rsyslogd -N1 || die "rsyslogd -N1 rejects the configuration"
 	systemctl restart rsyslog 2>/dev/null || service rsyslog restart
 	pluginlog=/var/log/wazuh-k8s-audit/plugin.log
 	logger_sock=/dev/log
+	rsyslog_log="/var/log/syslog or journalctl -u rsyslog"
 else
 	mkdir -p "$dir/work"
 	sh contrib/render-dropin.sh -m -o "$dir/60-wazuh-k8s-audit.conf" \
@@ -118,19 +175,35 @@ include(file="$dir/60-wazuh-k8s-audit.conf")
 *.* action(type="omfile" file="$dir/rsyslogd.log")
 EOF
 	if [ -s "$dir/rsyslogd.pid" ] && kill -0 "$(cat "$dir/rsyslogd.pid")" 2>/dev/null; then
-		kill "$(cat "$dir/rsyslogd.pid")"; sleep 2
+		kill "$(cat "$dir/rsyslogd.pid")"
+		gone "$(cat "$dir/rsyslogd.pid")" || die "the previous private rsyslogd does not stop"
 	fi
-	rsyslogd -N1 -f "$dir/rsyslog.conf" >/dev/null || die "rsyslogd -N1 rejects $dir/rsyslog.conf"
+	# Refuse to post to whatever else may listen there.
+	rc=0; curl -s -o /dev/null --connect-timeout 2 http://127.0.0.1:8080/ || rc=$?
+	[ $rc -eq 7 ] || die "127.0.0.1:8080 is already in use (a --keep run? kill \$(cat $dir/rsyslogd.pid))"
+	quiet rsyslogd -N1 -f "$dir/rsyslog.conf" || die "rsyslogd -N1 rejects $dir/rsyslog.conf"
 	# The log's tail below is this run's, not an earlier one's.
 	rm -f "$dir/log/plugin.log"
 	rsyslogd -f "$dir/rsyslog.conf" -i "$dir/rsyslogd.pid"
 	pluginlog=$dir/log/plugin.log
 	logger_sock=$dir/log.sock
+	rsyslog_log=$dir/rsyslogd.log
 fi
-i=0; until curl -s -o /dev/null --cacert "$certs/ca.crt" https://127.0.0.1:8080/ 2>/dev/null || [ $i -ge 50 ]; do sleep 0.2; i=$((i + 1)); done
+# Ready once imhttp answers an authenticated request (any HTTP status).
+i=0
+until curl -s -o /dev/null --cacert "$certs/ca.crt" --cert "$certs/client.crt" \
+	--key "$certs/client.key" https://127.0.0.1:8080/ 2>/dev/null; do
+	[ $i -lt 150 ] || die "nothing answers on 127.0.0.1:8080 after 15 s (rsyslogd's messages: $rsyslog_log)"
+	sleep 0.1; i=$((i + 1))
+done
 
 step "6. posting $batches batches over mutual TLS"
-python3 - "$top/tests/corpus/k8s-audit" "$dir" "$batches" <<'EOF'
+if [ "$system" = yes ]; then rejfile=/var/log/wazuh-k8s-audit/rejected.jsonl
+else rejfile=$dir/log/rejected.jsonl; fi
+# Where this run's rejects and alerts start.
+rej0=$(cat "$rejfile" 2>/dev/null | wc -l)
+al0=$(stat -c %s "$alerts" 2>/dev/null || echo 0)
+posted=$(python3 - "$top/tests/corpus/k8s-audit" "$dir" "$batches" <<'EOF'
 import json, os, sys
 corpus, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 events = []
@@ -150,8 +223,10 @@ for i in range(n):
          "items": events[i * per:(i + 1) * per]}
     with open(os.path.join(out, "batch%d.json" % i), "w") as f:
         json.dump(b, f, separators=(",", ":"))
-print("%d corpus events in %d batches" % (per * n, n))
+print(per * n)
 EOF
+)
+echo "$posted corpus events in $batches batches"
 i=0
 while [ $i -lt "$batches" ]; do
 	code=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$certs/ca.crt" \
@@ -164,30 +239,107 @@ done
 echo "and one event through syslog: logger -t k8s-audit"
 logger -u "$logger_sock" -t k8s-audit --size 200000 \
 	'{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"quickstart-logger-1","stage":"ResponseComplete","requestURI":"/api/v1/namespaces/default/pods","verb":"list","user":{"username":"quickstart"},"sourceIPs":["127.0.0.1"],"objectRef":{"resource":"pods","namespace":"default","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":200},"requestReceivedTimestamp":"2024-01-01T00:00:00.000000Z","stageTimestamp":"2024-01-01T00:00:00.001000Z"}'
-sleep 3
 
 step "7. what analysisd received"
-if [ -n "$standin" ]; then
-	n=$(wc -l < "$dir/received.log")
-	echo "$n datagrams; the first 3 and the last (cut at 300 bytes):"
-	head -n 3 "$dir/received.log" | cut -c1-300
-	echo ...
-	tail -n 1 "$dir/received.log" | cut -c1-300
-else
-	echo "sent to the real analysisd; alerts: tail /var/ossec/logs/alerts/alerts.json"
-fi
+# Waits (polling) until every posted event and the logger's has arrived or
+# been set aside, then shows them; with a manager, waits for its alerts.
+status=0
+[ -n "$standin" ] || echo "(no recorder with --system and a manager: alerts only)"
+python3 - "${standin:+$dir/received.log}" "$((posted + 1))" "$rejfile" "$rej0" \
+	"$([ "$manager" = yes ] && echo "$alerts")" "$al0" <<'EOF' || status=1
+import json, os, sys, time
+received, expected, rejfile, rej0, alerts, al0 = sys.argv[1:7]
+expected, rej0, al0 = int(expected), int(rej0), int(al0)
+
+def lines(path, start=0):
+    try:
+        with open(path, "rb") as f:
+            if os.fstat(f.fileno()).st_size < start:
+                start = 0  # rotated
+            f.seek(start)
+            return f.read().splitlines()
+    except FileNotFoundError:
+        return []
+
+status = 0
+events = []
+if received:
+    deadline = time.monotonic() + 60
+    while True:
+        got = lines(received)
+        rejected = max(0, len(lines(rejfile)) - rej0)
+        if len(got) + rejected >= expected:
+            break
+        if time.monotonic() > deadline:
+            print("only %d of %d events arrived after 60 s (%d set aside)"
+                  % (len(got), expected, rejected))
+            status = 1
+            break
+        time.sleep(0.1)
+    for d in got:
+        prefix, _, body = d.partition(b":{")
+        events.append((prefix.decode(), json.loads(b"{" + body)))
+    print("%d datagrams (%d events posted, 1 logged), %d set aside in %s; all in %s"
+          % (len(events), expected - 1, rejected, rejfile, received))
+    if events:
+        # The richest k8s object among the shorter events (the longest
+        # carry whole pod specs: hundreds of lines).
+        small = [e for e in events if len(json.dumps(e[1])) <= 4096] or events
+        loc, ev = max(small, key=lambda e: len(e[1].get("k8s", {})))
+        print("\none event whole, as analysisd gets it (%s:<event>); `k8s` is what the plugin adds:" % loc)
+        print(json.dumps(ev, indent=2, ensure_ascii=False))
+        print("\none line per event (k8s.summary):")
+        for _, ev in events:
+            print("  " + str(ev.get("k8s", {}).get("summary", "(no k8s.summary)")))
+
+if alerts:
+    ids = {ev.get("auditID") for _, ev in events}
+    def ours():
+        out = []
+        for l in lines(alerts, al0):
+            try:
+                a = json.loads(l)
+            except ValueError:
+                continue
+            if a.get("location") != "k8s":
+                continue
+            if ids and a.get("data", {}).get("auditID") not in ids:
+                continue  # another sender's k8s events
+            out.append(a)
+        return out
+    # analysisd writes alerts a moment after it reads the events: wait until
+    # their number holds for a second (at most 15 s).
+    deadline = time.monotonic() + 15
+    last, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        n = len(ours())
+        if n != last:
+            last, since = n, time.monotonic()
+        elif n > 0 and time.monotonic() - since >= 1:
+            break
+        time.sleep(0.2)
+    found = ours()
+    print("\n%d alerts from these events in %s:" % (len(found), alerts))
+    for a in found:
+        r = a.get("rule", {})
+        print("  rule %s (level %s) %s" % (r.get("id"), r.get("level"), r.get("description")))
+    if not found:
+        print("  none: are rules/0950-k8s_audit_rules.xml and rules/lists/ installed (README, Rules)?")
+sys.exit(status)
+EOF
 
 if [ "$keep" = yes ] || [ "$system" = yes ]; then
 	echo
 	[ "$system" = yes ] || echo "rsyslogd left running: kill \$(cat $dir/rsyslogd.pid)"
-	[ -z "$standin" ] || echo "stand-in left running: kill $standin   (received: $dir/received.log)"
+	[ -z "$standin" ] || echo "recorder left running: kill $standin   (received: $dir/received.log)"
 else
+	# The plugin writes its final stats as it exits: rsyslogd stops it first.
 	kill "$(cat "$dir/rsyslogd.pid")" 2>/dev/null || true
+	gone "$(cat "$dir/rsyslogd.pid")" || echo "the private rsyslogd is slow to stop"
 	[ -z "$standin" ] || kill "$standin" 2>/dev/null || true
-	echo "stopped the private rsyslogd and the stand-in (files kept in $dir)"
+	echo "stopped the private rsyslogd and the recorder (files kept in $dir)"
 fi
 echo
-# After the stop: the plugin writes its final stats as it exits.
-sleep 1
 echo "plugin log: $pluginlog"
 tail -n 3 "$pluginlog" 2>/dev/null || true
+exit $status

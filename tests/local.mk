@@ -56,3 +56,7 @@ TESTS += tests/unit/test_head
 tests_unit_test_head_SOURCES = tests/unit/test_head.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_head_LDADD = $(CORE_LIBS)
+
+# CI's out-of-tree builds on a source tree configured in-tree (issue 16).
+TESTS += tests/ci/test_srcdir.sh
+EXTRA_DIST += tests/ci/test_srcdir.sh .ci/srcdir

@@ -32,10 +32,11 @@
 # Debian/Ubuntu: the sources come from `apt-get source`, which needs deb-src
 # entries. When none serves rsyslog, this script (as root) writes
 # /etc/apt/sources.list.d/wazuh-k8s-audit-src.{sources,list}: a deb-src copy
-# of the machine's own deb entries, then runs apt-get update. Remove that file
-# afterwards if you do not want it. Build dependencies are installed with
-# apt-get (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev
-# libssl-dev pkg-config bison flex make gcc dpkg-dev).
+# of the machine's own deb entries, then runs apt-get update; it removes that
+# entry again once the sources are fetched (or could not be). Build
+# dependencies are installed with apt-get (libestr-dev libfastjson-dev
+# zlib1g-dev uuid-dev libaprutil1-dev libssl-dev pkg-config bison flex make
+# gcc dpkg-dev).
 #
 # Rocky/RHEL (not automated, untested here):
 #   dnf install -y dnf-plugins-core rpm-build && dnf builddep -y rsyslog
@@ -132,11 +133,24 @@ add_deb_src() {
 		case $f in */wazuh-k8s-audit-src.list) continue ;; esac
 		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$f"
 	done > /etc/apt/sources.list.d/wazuh-k8s-audit-src.list.tmp
+	added_src=
 	for f in sources list; do
 		t=/etc/apt/sources.list.d/wazuh-k8s-audit-src.$f
-		if [ -s "$t.tmp" ]; then mv "$t.tmp" "$t"; else rm -f "$t.tmp"; fi
+		if [ -s "$t.tmp" ]; then mv "$t.tmp" "$t"; added_src="$added_src $t"; else rm -f "$t.tmp"; fi
 	done
-	apt-get update -qq || die "apt-get update failed"
+	# The entry serves this build only: gone on every exit path from here.
+	trap drop_deb_src EXIT
+	sh "$here/../apt-install.sh" --update || die "apt-get update failed"
+}
+
+# drop_deb_src: remove the deb-src entry add_deb_src wrote, if it did. The
+# Sources indexes it fetched stay in /var/lib/apt/lists until the next
+# `apt-get update`, which deletes them; apt does not read them meanwhile.
+drop_deb_src() {
+	[ -n "${added_src:-}" ] || return 0
+	rm -f $added_src
+	say "removed the deb-src entry it added:$added_src"
+	added_src=
 }
 
 # src_versions PKG: source versions apt knows, one a line
@@ -182,6 +196,7 @@ if [ -z "$cw_src" ]; then
 	fi
 	cw_src=$work/civetweb-src
 fi
+drop_deb_src
 [ "$check_only" = no ] || { say "sources present"; exit 0; }
 
 [ -f "$rs_src/contrib/imhttp/imhttp.c" ] || die "$rs_src is not an rsyslog source tree"
