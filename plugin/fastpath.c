@@ -10,6 +10,7 @@
 #include "fastpath.h"
 #include "fit.h"
 #include "head.h"
+#include "jsonspan.h"
 #include "needles.h"
 #include "prune.h"
 #include "redact.h"
@@ -204,10 +205,34 @@ lay_out(const struct shape_config *cfg, const char *text,
 }
 
 /*
- * fit_event's first three steps on the bytes: managedFields (only when the
- * bodies have none, so the step changes nothing), then responseObject,
- * then requestObject, each recorded in k8s.dropped.  Events that need more
- * take the reference path.
+ * Could fit_event's sourceIPs or userAgent step change the event?  Any
+ * client can pad both; trimming them is the reference path's work.  A
+ * string's text is never shorter than its value.
+ */
+static bool
+padded(const char *text, const struct jobject *ev, const struct jmember *m)
+{
+	const struct jmember *x;
+	struct jspan e;
+	size_t pos = 0, n = 0;
+
+	x = jscan_find(m, ev->count, text, "userAgent");
+	if (x != NULL && x->value.len > FIT_LONG_STRING + 2)
+		return true;
+	x = jscan_find(m, ev->count, text, "sourceIPs");
+	if (x == NULL || text[x->value.off] != '[')
+		return false;
+	while (n <= FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST &&
+	    jspan_next_element(text, x->value, &pos, &e))
+		n++;
+	return n > FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST;
+}
+
+/*
+ * fit_event's steps on the bytes: managedFields (only when the bodies have
+ * none, so the step changes nothing), sourceIPs and userAgent (only when
+ * they change nothing), then responseObject, then requestObject, each
+ * recorded in k8s.dropped.  Events that need more take the reference path.
  */
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
@@ -223,6 +248,8 @@ fit(const struct shape_config *cfg, const char *text,
 
 	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
 		return FASTPATH_READY;
+	if (padded(text, ev, m))
+		return FASTPATH_FALLBACK;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && needles_find(managed, 2,
 		    text + m[i].value.off, m[i].value.len))

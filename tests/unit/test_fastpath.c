@@ -350,6 +350,55 @@ test_big(const struct shape_config *cfg)
 }
 
 /*
+ * Issue 12, finding 3: a padded sourceIPs or userAgent is trimmed by the
+ * reference path before a body goes; the fast path, which only drops
+ * bodies, must hand such events over, and may keep any other.  `ips`
+ * entries, then a 70 kB request body.
+ */
+static void
+test_padding(const struct shape_config *cfg)
+{
+	static const struct {
+		size_t ips, agent;
+		bool fast;
+	} pads[] = {
+		{ 1, 0, true }, { 5, 0, true }, { 6, 0, false },
+		{ 6001, 0, false }, { 1, 1024, true }, { 1, 1025, false },
+	};
+	struct totals t;
+	size_t body = 70000;
+	char *line, *p;
+	bool same;
+
+	for (size_t i = 0; i < sizeof(pads) / sizeof(*pads); i++) {
+		line = malloc(pads[i].ips * 16 + pads[i].agent + body + 1024);
+		if (line == NULL)
+			return;
+		p = line + sprintf(line, "{\"kind\":\"Event\",\"apiVersion\":"
+		    "\"audit.k8s.io/v1\",\"level\":\"Request\",\"auditID\":"
+		    "\"a\",\"stage\":\"ResponseComplete\",\"verb\":\"create\","
+		    "\"requestURI\":\"/x\",\"user\":{\"username\":\"u\"},"
+		    "\"objectRef\":{\"resource\":\"widgets\"},\"userAgent\":\"");
+		memset(p, 'a', pads[i].agent);
+		p += pads[i].agent;
+		p += sprintf(p, "\",\"sourceIPs\":[");
+		for (size_t k = 0; k < pads[i].ips; k++)
+			p += sprintf(p, "%s\"10.0.%zu.%zu\"", k ? "," : "",
+			    k / 256 % 256, k % 256);
+		p += sprintf(p, "],\"requestObject\":{\"blob\":\"");
+		memset(p, 'x', body);
+		p += body;
+		strcpy(p, "\"}}");
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, "padding");
+		ok(same && t.fast == (pads[i].fast ? 1u : 0u), "%zu source IPs, "
+		    "%zu-byte userAgent, 70 kB request: %s", pads[i].ips,
+		    pads[i].agent, t.fast ? "fast" : "reference");
+		free(line);
+	}
+}
+
+/*
  * Each event with limits at exactly its reference output's size and
  * fields: both paths must keep every body, so the fast path must measure
  * its text as the reference measures jansson's (a `k8s` value holding a
@@ -426,6 +475,7 @@ main(void)
 	test_rule_events(&cfg);
 	test_cases(&cfg);
 	test_big(&cfg);
+	test_padding(&cfg);
 	test_exact_limits();
 	/* Tight limits: the fast path must hand over what does not fit. */
 	config(&cfg, 4000, 40);
