@@ -29,7 +29,7 @@ is_body(const char *text, const struct jmember *m)
 /*
  * Can the event's bytes be sent as they are?  Whitespace would make the
  * text differ from the compact reference; escaped keys could name `k8s` or
- * a body in disguise; a client's own `k8s` must be replaced, not repeated.
+ * a body in disguise; a client's own `k8s` (in any case) must go.
  */
 static bool
 sendable_as_is(const char *text, const struct jobject *ev,
@@ -40,7 +40,8 @@ sendable_as_is(const char *text, const struct jobject *ev,
 	if (!ev->is_object || !ev->compact || ev->count == 0)
 		return false;
 	for (i = 0; i < ev->count; i++) {
-		if (m[i].key_escaped || jscan_key_is(text, &m[i], "k8s"))
+		if (m[i].key_escaped || shape_forged_k8s(text + m[i].key.off,
+		    m[i].key.len))
 			return false;
 	}
 	return true;

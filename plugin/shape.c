@@ -78,6 +78,34 @@ static bool stage_wanted(const struct shape_config *cfg, const char *stage)
 	return bit == 0 || (cfg->stages & bit) != 0;
 }
 
+bool shape_forged_k8s(const char *key, size_t len)
+{
+	return len >= 3 && strncasecmp(key, "k8s", 3) == 0 &&
+	    (len == 3 || key[3] == '.');
+}
+
+/*
+ * Remove the members a client sent that analysisd would read as ours
+ * (shape_forged_k8s); their number becomes k8s.forged_k8s.
+ */
+static int drop_forged(json_t *event, json_t *k8s)
+{
+	const char *key;
+	json_int_t n = 0;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(event, tmp, key, v) {
+		if (!shape_forged_k8s(key, strlen(key)))
+			continue;
+		json_object_del(event, key);
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	return json_object_set_new(k8s, "forged_k8s", json_integer(n));
+}
+
 /* Derive and redact; on success `event` holds its `k8s` member. */
 static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
     struct shape_stats *stats)
@@ -100,7 +128,11 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 		json_decref(k8s);
 		return SHAPE_NOMEM;
 	}
-	/* Replaces any `k8s` a client smuggled in: ours is the only one. */
+	/* Whatever `k8s` a client smuggled in goes: ours is the only one. */
+	if (drop_forged(event, k8s) != 0) {
+		json_decref(k8s);
+		return SHAPE_NOMEM;
+	}
 	if (json_object_set_new(event, "k8s", k8s) != 0)
 		return SHAPE_NOMEM;
 	return SHAPE_OK;

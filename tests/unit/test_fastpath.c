@@ -255,6 +255,10 @@ static const struct {
 	    "\":{\"x\":1}}", false },
 	{ "client-sent k8s", "{" BASE ",\"requestURI\":\"/x\",\"k8s\":{"
 	    "\"privileged\":true}}", false },
+	{ "client-sent K8s", "{" BASE ",\"requestURI\":\"/x\",\"K8s\":{"
+	    "\"privileged\":false}}", false },
+	{ "client-sent k8s.privileged", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"k8S.privileged\":false}", false },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
