@@ -259,6 +259,25 @@ static const struct {
 	    "\"privileged\":false}}", false },
 	{ "client-sent k8s.privileged", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"k8S.privileged\":false}", false },
+	{ "env variable with a secret-looking name", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{"
+	    "\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\","
+	    "\"env\":[{\"name\":\"A\",\"value\":\"b\"},{\"name\":"
+	    "\"DB_PASSWORD\",\"value\":\"" PLANTED "\"}]}]}}}", false },
+	{ "env variables with plain names", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{"
+	    "\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\","
+	    "\"env\":[{\"name\":\"MODE\",\"value\":\"b\"},{\"name\":"
+	    "\"PASS_THROUGH_X\",\"value\":\"c\"}]}]}}}", true },
+	{ "ConfigMap connection string", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"configmaps\"},\"requestObject\":{"
+	    "\"kind\":\"ConfigMap\",\"data\":{\"url\":\"postgres://u:"
+	    PLANTED "@h/db\",\"color\":\"red\"}}}", false },
+	{ "ConfigMap one-line JSON, password second", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"configmaps\"},"
+	    "\"requestObject\":{\"kind\":\"ConfigMap\",\"data\":{\"c.json\":"
+	    "\"{\\\"user\\\":\\\"u\\\",\\\"password\\\":\\\"" PLANTED
+	    "\\\"}\"}}}", false },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
