@@ -14,6 +14,7 @@
 #include "needles.h"
 #include "prune.h"
 #include "redact.h"
+#include "redact_exec.h"
 
 /* The `k8s` member after the kept ones, or alone. */
 static const char K8S_NEXT[] = ",\"k8s\":";
@@ -330,6 +331,11 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		return FASTPATH_FALLBACK;
 	if ((rc = head_from_text(text, m, ev->count, &h)) != 0)
 		return status_of(rc);
+	/* Credentials on an exec command line: requestURI changes. */
+	if (redact_exec_may_change(&h)) {
+		head_free(&h);
+		return FASTPATH_FALLBACK;
+	}
 	rc = load_bodies(&h, text, m, ev->count, &bodies, &redact);
 	st = rc == 0 ? finish(cfg, text, ev, m, &h, bodies, redact, out,
 	    stats) : status_of(rc);

@@ -3,9 +3,11 @@
  *
  * Order matters: the rule-ready fields are derived first, from the event as
  * it arrived (ConfigMap credential detection needs the values redaction
- * hides); then secrets are redacted; then the event is fitted, so fitting
- * never removes a fact a rule needs (it lives in `k8s`) and redaction's
- * markers are what gets measured.
+ * hides), except that credentials on an exec command line are masked in
+ * requestURI before, so k8s.command never holds them; then secrets are
+ * redacted; then the event is fitted, so fitting never removes a fact a
+ * rule needs (it lives in `k8s`) and redaction's markers are what gets
+ * measured.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,6 +17,7 @@
 #include "derive.h"
 #include "fit.h"
 #include "redact.h"
+#include "redact_exec.h"
 #include "shape.h"
 
 static const struct {
@@ -110,13 +113,21 @@ static int drop_forged(json_t *event, json_t *k8s)
 static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
     struct shape_stats *stats)
 {
-	unsigned long redacted = 0;
+	unsigned long redacted = 0, body = 0;
 	json_t *k8s;
 	int rc;
 
-	if (derive_k8s(event, cfg->cluster, &k8s) != 0)
+	rc = redact_exec(event, cfg->key, sizeof cfg->key, &redacted);
+	if (rc != 0) {
+		stats->redacted += redacted;
 		return SHAPE_NOMEM;
-	rc = redact_event(event, cfg->key, sizeof cfg->key, &redacted);
+	}
+	if (derive_k8s(event, cfg->cluster, &k8s) != 0) {
+		stats->redacted += redacted;
+		return SHAPE_NOMEM;
+	}
+	rc = redact_event(event, cfg->key, sizeof cfg->key, &body);
+	redacted += body;
 	stats->redacted += redacted;
 	if (rc != 0) {
 		json_decref(k8s);

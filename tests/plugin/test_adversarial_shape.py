@@ -159,6 +159,18 @@ if len(got) == 2:
     t.eq(got[1]["requestObject"]["spec"]["containers"][0]["env"][0]["value"], "fast",
          "env: a plain variable stays")
 
+# Finding 9, exec: a password typed on the command line.
+uri = ("/api/v1/namespaces/default/pods/x/exec?command=sh&command=-c&"
+       "command=mysql+-uroot+-p%s+db&command=PGPASSWORD%%3D%s&container=c" %
+       (PLANTED, PLANTED))
+raw, got = deliver([event("create", "pods", uri, sub="exec")], "exec password")
+t.ok(raw and not any(PLANTED.encode() in g for g in raw),
+     "exec password: not in requestURI nor k8s.command")
+if got:
+    t.ok(k8s(got[0]).get("command", "").startswith("sh -c mysql -uroot -p[REDACTED hmac-sha256:"),
+         "exec password: k8s.command keeps the command, marker in place",
+         k8s(got[0]).get("command"))
+
 # Finding 10: a client's K8s cannot shadow ours; Secret annotation patches
 # and deeply nested last-applied annotations are redacted.
 forged = event("create", "pods", "/api/v1/namespaces/default/pods", req=pod)

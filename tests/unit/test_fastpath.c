@@ -278,6 +278,14 @@ static const struct {
 	    "\"requestObject\":{\"kind\":\"ConfigMap\",\"data\":{\"c.json\":"
 	    "\"{\\\"user\\\":\\\"u\\\",\\\"password\\\":\\\"" PLANTED
 	    "\\\"}\"}}}", false },
+	{ "exec with a password on the command line", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/exec?command=mysql&command=-p"
+	    PLANTED "\",\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
+	    "\"exec\"}}", false },
+	{ "exec without a credential", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/exec?command=ls&command=-la\","
+	    "\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
+	    "\"exec\"}}", true },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"

@@ -363,6 +363,84 @@ static void gap_events(const struct plants *p)
 }
 
 /*
+ * Issue 12, finding 9: credentials on an exec command line (requestURI and
+ * k8s.command).  "%s" becomes a planted secret; `plain` is a command that
+ * must arrive unchanged.
+ */
+static const struct {
+	const char *query, *command;	/* command: what k8s.command becomes,
+					 * "*" standing for one marker */
+} exec_creds[] = {
+	{ "command=mysql&command=-uroot&command=-p%s&command=db",
+	  "mysql -uroot -p* db" },
+	{ "command=psql&command=--password%%3D%s", "psql --password=*" },
+	{ "command=env&command=PGPASSWORD%%3D%s&command=psql", "env PGPASSWORD=* psql" },
+	{ "command=sh&command=-c&command=mysql+-uroot+-p%s+db", "sh -c mysql -uroot -p* db" },
+	{ "command=app&command=--db-password&command=%s", "app --db-password *" },
+	{ "comm%%61nd=psql&command=postgres://u:%s@db/x", "psql postgres://u:*@db/x" },
+};
+
+static void exec_lines(const struct plants *p)
+{
+	struct shape_config cfg = config();
+	char uri[512], query[256], want[256];
+
+	for (size_t i = 0; i < sizeof exec_creds / sizeof *exec_creds; i++) {
+		struct shape_stats st = { 0, 0, 0 };
+		const char *at = strstr(exec_creds[i].query, "%s"), *star;
+		json_t *e, *back = NULL, *k8s, *again, *back2 = NULL;
+		char *out = NULL, *out2 = NULL;
+		size_t len = 0, len2 = 0, w;
+
+		snprintf(query, sizeof query, "%.*s%s%s", (int)(at - exec_creds[i].query),
+		    exec_creds[i].query, p->plain[7], at + 2);
+		snprintf(uri, sizeof uri, "/api/v1/namespaces/a/pods/b/exec?%s&"
+		    "container=c&stdout=true", query);
+		/* "%%" in the table is a literal "%" of the URI. */
+		for (char *q = strstr(uri, "%%"); q; q = strstr(q + 1, "%%"))
+			memmove(q, q + 1, strlen(q));
+		e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+		    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x",
+		    "verb", "create", "requestURI", uri, "user", "username", "u",
+		    "objectRef", "resource", "pods", "subresource", "exec");
+		if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+			back = json_loadb(out, len, 0, NULL);
+		k8s = json_object_get(back, "k8s");
+		star = strchr(exec_creds[i].command, '*');
+		w = (size_t)(star - exec_creds[i].command);
+		snprintf(want, sizeof want, "%.*s", (int)w, exec_creds[i].command);
+		ok(back && !memmem(out, len, p->plain[7], strlen(p->plain[7])) &&
+		    json_string_value(json_object_get(k8s, "command")) &&
+		    strncmp(json_string_value(json_object_get(k8s, "command")),
+		    want, w) == 0 && strncmp(json_string_value(json_object_get(k8s,
+		    "command")) + w, FINGERPRINT_PREFIX,
+		    strlen(FINGERPRINT_PREFIX)) == 0 && strcmp(json_string_value(
+		    json_object_get(k8s, "command")) + w + FINGERPRINT_LEN,
+		    star + 1) == 0 && json_integer_value(json_object_get(k8s,
+		    "redacted")) == 1,
+		    "exec %s: no secret in requestURI or k8s.command (%s)",
+		    exec_creds[i].command, json_string_value(json_object_get(k8s,
+		    "command")));
+		/* Shaped again (a retry, a replay): the same text. */
+		again = json_deep_copy(back);
+		json_object_del(again, "k8s");
+		if (again && shape_event(&cfg, again, &out2, &len2, &st) == SHAPE_OK)
+			back2 = json_loadb(out2, len2, 0, NULL);
+		ok(back2 && json_equal(json_object_get(back2, "requestURI"),
+		    json_object_get(back, "requestURI")) &&
+		    json_object_get(json_object_get(back2, "k8s"), "redacted") == NULL,
+		    "exec %s: shaping twice masks nothing twice",
+		    exec_creds[i].command);
+		json_decref(back2);
+		json_decref(again);
+		json_decref(back);
+		json_decref(e);
+		free(out);
+		free(out2);
+	}
+}
+
+/*
  * A last-applied annotation that embeds another, and so on, deeper than
  * real ones nest: the innermost Secret is never left in clear.
  */
@@ -505,6 +583,7 @@ int main(void)
 
 	plants_init(&p);
 	gap_events(&p);
+	exec_lines(&p);
 	deep_last_applied(&p);
 	markers();
 	text_values();
