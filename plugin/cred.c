@@ -3,7 +3,10 @@
  */
 #include "cred.h"
 
+#include <stdint.h>
 #include <string.h>
+
+#include "swar.h"
 
 /* Words in their normalised form: lower case, no separators. */
 static const char *const cred_words[] = {
@@ -26,11 +29,6 @@ static const char *const cred_names[] = {
 #define PEM_END "-----END "
 /* Longest armour label looked at ("ENCRYPTED PRIVATE KEY" and the like). */
 #define PEM_LABEL_MAX 64
-
-enum span_kind {
-	SPAN_ASSIGNED = 1 << 0,		/* a named value or a URL password */
-	SPAN_KEY = 1 << 1,		/* the body of a private key */
-};
 
 static bool is_separator(char c)
 {
@@ -96,7 +94,15 @@ static bool is_eol(char c)
 /* Bytes that end a bare name, looking back from its '=' or ':'. */
 static bool ends_name(char c)
 {
-	return strchr(" \t\r\n{}[](),;&?\"'=:/<>", c) != NULL || c == '\0';
+	switch (c) {
+	case ' ': case '\t': case '\r': case '\n': case '\0':
+	case '{': case '}': case '[': case ']': case '(': case ')':
+	case ',': case ';': case '&': case '?': case '"': case '\'':
+	case '=': case ':': case '/': case '<': case '>':
+		return true;
+	default:
+		return false;
+	}
 }
 
 /*
@@ -256,27 +262,43 @@ static bool key_body(const char *text, size_t len, size_t i,
 	return true;
 }
 
-/* cred_text_next, for the kinds of value in `kinds` (enum span_kind). */
-static bool next_span(const char *text, size_t len, size_t from,
-    unsigned kinds, struct cred_span *span)
+/*
+ * The first byte at or after `i` that may start a value ('=', ':', '-'),
+ * eight bytes at a time; or `len`.  May stop early at another byte.
+ */
+static size_t skip_plain(const char *text, size_t len, size_t i)
 {
-	for (size_t i = from; i < len; i++) {
+	while (len - i >= 8) {
+		uint64_t v = swar_load(text + i);
+		uint64_t f = swar_eq(v, '=') | swar_eq(v, ':') | swar_eq(v, '-');
+
+		if (f != 0)
+			return i + swar_first(f);
+		i += 8;
+	}
+	while (i < len && text[i] != '=' && text[i] != ':' && text[i] != '-')
+		i++;
+	return i;
+}
+
+bool cred_text_next(const char *text, size_t len, size_t from,
+    struct cred_span *span)
+{
+	for (size_t i = from; (i = skip_plain(text, len, i)) < len; i++) {
 		switch (text[i]) {
 		case '=':
 		case ':':
-			if ((kinds & SPAN_ASSIGNED) && i + 2 < len &&
-			    text[i] == ':' && text[i + 1] == '/' &&
+			if (i + 2 < len && text[i] == ':' && text[i + 1] == '/' &&
 			    text[i + 2] == '/') {
 				if (url_password(text, len, i, span))
 					return true;
 				break;
 			}
-			if ((kinds & SPAN_ASSIGNED) &&
-			    assigned_value(text, len, i, span))
+			if (assigned_value(text, len, i, span))
 				return true;
 			break;
 		case '-':
-			if ((kinds & SPAN_KEY) && len - i > strlen(PEM_BEGIN) &&
+			if (len - i > strlen(PEM_BEGIN) &&
 			    memcmp(text + i, PEM_BEGIN, strlen(PEM_BEGIN)) == 0 &&
 			    key_body(text, len, i, span))
 				return true;
@@ -288,22 +310,9 @@ static bool next_span(const char *text, size_t len, size_t from,
 	return false;
 }
 
-bool cred_text_next(const char *text, size_t len, size_t from,
-    struct cred_span *span)
-{
-	return next_span(text, len, from, SPAN_ASSIGNED | SPAN_KEY, span);
-}
-
 bool cred_text_assigns(const char *text, size_t len)
 {
 	struct cred_span s;
 
-	return next_span(text, len, 0, SPAN_ASSIGNED, &s);
-}
-
-bool cred_text_private_key(const char *text, size_t len)
-{
-	struct cred_span s;
-
-	return next_span(text, len, 0, SPAN_KEY, &s);
+	return cred_text_next(text, len, 0, &s);
 }

@@ -53,17 +53,10 @@ bool cred_text_next(const char *text, size_t len, size_t from,
 
 /*
  * cred_text_assigns(text, len):
- * True when `text` holds a credential value that cred_text_next finds by
- * its name or in a URL (not only a private key).  Lines without '=' or ':'
- * never match.  Never fails.
+ * True when `text` holds a credential value that cred_text_next finds (an
+ * assigned credential, a URL's password, a private key).  Lines without
+ * '=' or ':' assign nothing.  Never fails.
  */
 bool cred_text_assigns(const char *text, size_t len);
-
-/*
- * cred_text_private_key(text, len):
- * True when `text` holds a PEM or PGP private key that cred_text_next
- * finds.  Never fails.
- */
-bool cred_text_private_key(const char *text, size_t len);
 
 #endif /* !CRED_H */

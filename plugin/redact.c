@@ -212,7 +212,8 @@ static void redact_configmap(struct redactor *r, json_t *obj)
 
 static size_t skip_ws(const char *s, size_t len, size_t i)
 {
-	while (i < len && strchr(" \t\r\n", s[i]) != NULL && s[i] != '\0')
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
 		i++;
 	return i;
 }
