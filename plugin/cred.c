@@ -16,11 +16,16 @@ static const char *const cred_words[] = {
 
 /*
  * Names that assign a credential in a text only as the whole name: HTTP
- * headers and a docker config's "auth".  As ConfigMap keys they name
- * configuration ("authorization-config.yaml"), not a credential.
+ * headers, and a docker config's "auth" (only quoted: a bare `auth: true`
+ * is a setting).  As ConfigMap keys they name configuration
+ * ("authorization-config.yaml"), not a credential.
  */
-static const char *const cred_names[] = {
-	"auth", "authorization", "proxyauthorization",
+static const struct {
+	const char *name;
+	bool quoted;	/* only as a quoted name */
+} cred_names[] = {
+	{ "auth", true }, { "authorization", false },
+	{ "proxyauthorization", false },
 };
 
 /* The armour of a private key: "-----BEGIN <label>-----". */
@@ -68,7 +73,7 @@ bool cred_name_like(const char *name, size_t len)
 }
 
 /* cred_name_like, or one of cred_names. */
-static bool assigns_credential(const char *name, size_t len)
+static bool assigns_credential(const char *name, size_t len, bool quoted)
 {
 	char norm[CRED_NAME_MAX + 1];
 
@@ -76,7 +81,8 @@ static bool assigns_credential(const char *name, size_t len)
 		return true;
 	normalise(name, len, norm);
 	for (size_t i = 0; i < sizeof cred_names / sizeof cred_names[0]; i++)
-		if (strcmp(norm, cred_names[i]) == 0)
+		if (strcmp(norm, cred_names[i].name) == 0 &&
+		    (quoted || !cred_names[i].quoted))
 			return true;
 	return false;
 }
@@ -135,7 +141,7 @@ static bool named_credential(const char *text, size_t sep)
 			start--;
 	}
 	return end > start && end - start <= CRED_NAME_MAX &&
-	    assigns_credential(text + start, end - start);
+	    assigns_credential(text + start, end - start, q == '"' || q == '\'');
 }
 
 /* The end of the line that `i` is on (its '\r' or '\n', or `len`). */

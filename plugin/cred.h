@@ -34,8 +34,9 @@ struct cred_span {
  * Find the first credential value of `text` (`len` bytes) that starts at
  * or after offset `from`, wherever it is on its line:
  * - the value assigned to a credential-looking name (cred_name_like, or
- *   the whole name auth, authorization or proxy-authorization) by '=' or
- *   ':', the name bare or quoted ("db.password = x",
+ *   the whole name authorization or proxy-authorization, or a quoted
+ *   "auth" as in a docker config) by '=' or ':', the name bare or quoted
+ *   ("db.password = x",
  *   `{"user":"u","password":"x"}`, "{user: u, password: x}",
  *   "Authorization: Bearer x"): a quoted value up to its closing quote
  *   (backslash escapes skipped), any other up to the end of its line;

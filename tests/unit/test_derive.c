@@ -411,6 +411,21 @@ static void helpers(void)
 	ok(cred_text_assigns("a=b\npassword = x\n", 17), "cred: password assignment");
 	ok(!cred_text_assigns("password reset page\n", 20), "cred: no assignment, no match");
 	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
+	/* Issue 12, finding 9: what else holds a credential, and what does not. */
+	ok(cred_text_assigns("{\"user\":\"u\",\"password\":\"x\"}", 29),
+	    "cred: password second in one-line JSON");
+	ok(cred_text_assigns("db: {user: u, password: x}", 26), "cred: flow YAML");
+	ok(cred_text_assigns("x = postgres://u:pw@h/db", 24), "cred: URL password");
+	ok(!cred_text_assigns("x = https://h:8443/db", 21), "cred: a port is no password");
+	ok(cred_text_assigns("k: -----BEGIN EC PRIVATE KEY-----\\nAB\\n-----END", 48),
+	    "cred: private key with escaped newlines");
+	ok(!cred_text_assigns("-----BEGIN CERTIFICATE-----\nAB\n-----END", 41),
+	    "cred: a certificate is no credential");
+	ok(cred_text_assigns("{\"auths\":{\"r\":{\"auth\":\"eA==\"}}}", 33),
+	    "cred: docker config auth");
+	ok(!cred_text_assigns("auth: true\n", 11), "cred: a bare auth setting is not");
+	ok(cred_text_assigns("Authorization: Bearer x\n", 24), "cred: Authorization header");
+	ok(!cred_text_assigns("time: 12:30\nmode=fast\n", 22), "cred: times and modes are not");
 }
 
 /*
