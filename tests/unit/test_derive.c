@@ -395,6 +395,11 @@ static void bounds(void)
 	free(big);
 }
 
+static bool assigns(const char *text)
+{
+	return cred_text_assigns(text, strlen(text));
+}
+
 static void helpers(void)
 {
 	char out[64];
@@ -412,20 +417,20 @@ static void helpers(void)
 	ok(!cred_text_assigns("password reset page\n", 20), "cred: no assignment, no match");
 	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
 	/* Issue 12, finding 9: what else holds a credential, and what does not. */
-	ok(cred_text_assigns("{\"user\":\"u\",\"password\":\"x\"}", 29),
+	ok(assigns("{\"user\":\"u\",\"password\":\"x\"}"),
 	    "cred: password second in one-line JSON");
-	ok(cred_text_assigns("db: {user: u, password: x}", 26), "cred: flow YAML");
-	ok(cred_text_assigns("x = postgres://u:pw@h/db", 24), "cred: URL password");
-	ok(!cred_text_assigns("x = https://h:8443/db", 21), "cred: a port is no password");
-	ok(cred_text_assigns("k: -----BEGIN EC PRIVATE KEY-----\\nAB\\n-----END", 48),
+	ok(assigns("db: {user: u, password: x}"), "cred: flow YAML");
+	ok(assigns("x = postgres://u:pw@h/db"), "cred: URL password");
+	ok(!assigns("x = https://h:8443/db"), "cred: a port is no password");
+	ok(assigns("k: -----BEGIN EC PRIVATE KEY-----\\nAB\\n-----END"),
 	    "cred: private key with escaped newlines");
-	ok(!cred_text_assigns("-----BEGIN CERTIFICATE-----\nAB\n-----END", 41),
+	ok(!assigns("-----BEGIN CERTIFICATE-----\nAB\n-----END"),
 	    "cred: a certificate is no credential");
-	ok(cred_text_assigns("{\"auths\":{\"r\":{\"auth\":\"eA==\"}}}", 33),
+	ok(assigns("{\"auths\":{\"r\":{\"auth\":\"eA==\"}}}"),
 	    "cred: docker config auth");
-	ok(!cred_text_assigns("auth: true\n", 11), "cred: a bare auth setting is not");
-	ok(cred_text_assigns("Authorization: Bearer x\n", 24), "cred: Authorization header");
-	ok(!cred_text_assigns("time: 12:30\nmode=fast\n", 22), "cred: times and modes are not");
+	ok(!assigns("auth: true\n"), "cred: a bare auth setting is not");
+	ok(assigns("Authorization: Bearer x\n"), "cred: Authorization header");
+	ok(!assigns("time: 12:30\nmode=fast\n"), "cred: times and modes are not");
 }
 
 /*
