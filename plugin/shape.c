@@ -89,7 +89,9 @@ bool shape_forged_k8s(const char *key, size_t len)
 
 /*
  * Remove the members a client sent that analysisd would read as ours
- * (shape_forged_k8s); their number becomes k8s.forged_k8s.
+ * (shape_forged_k8s); the number of those not named exactly `k8s` becomes
+ * k8s.forged_k8s.  An exact `k8s` may be ours from an earlier attempt at
+ * shaping this event: it is replaced, as a client's is, without a count.
  */
 static int drop_forged(json_t *event, json_t *k8s)
 {
@@ -101,8 +103,9 @@ static int drop_forged(json_t *event, json_t *k8s)
 	json_object_foreach_safe(event, tmp, key, v) {
 		if (!shape_forged_k8s(key, strlen(key)))
 			continue;
+		if (strcmp(key, "k8s") != 0)
+			n++;
 		json_object_del(event, key);
-		n++;
 	}
 	if (n == 0)
 		return 0;

@@ -62,7 +62,8 @@ int shape_stage_parse(const char *list, unsigned *stages);
  * analysisd as (part of) our `k8s` object: Wazuh looks fields up without
  * regard to case and takes the first match, and a member "k8s.x" is the
  * field k8s.x.  So "k8s", "K8s" and "K8S.privileged" all are.  shape_event
- * removes such members a client sent and counts them in k8s.forged_k8s.
+ * removes such members a client sent (its own `k8s` replaces an exact
+ * "k8s") and counts the others in k8s.forged_k8s.
  */
 bool shape_forged_k8s(const char *key, size_t len);
 

@@ -94,7 +94,8 @@ static void test_filter_cluster(void)
 /*
  * Issue 12, finding 10: Wazuh reads fields without regard to case and takes
  * the first match, so a client's `K8s` (or a `k8s.x` member) would shadow
- * ours.  Each such member is removed and counted.
+ * ours.  Each such member is removed and counted (an exact `k8s` is only
+ * replaced).
  */
 static void test_forged_k8s(void)
 {
@@ -105,7 +106,8 @@ static void test_forged_k8s(void)
 		{ "\"K8s\":{\"privileged\":false}", 1 },
 		{ "\"K8S\":{\"privileged\":false}", 1 },
 		{ "\"k8S.privileged\":false", 1 },
-		{ "\"k8s\":{\"privileged\":false},\"K8s\":1,\"k8s.x\":2", 3 },
+		{ "\"k8s\":{\"privileged\":false},\"K8s\":1,\"k8s.x\":2", 2 },
+		{ "\"k8s\":{\"privileged\":false}", 0 },	/* replaced */
 		{ "\"k8sx\":{\"privileged\":false}", 0 },	/* another name */
 	};
 	struct shape_config cfg = config(65529, 256);
