@@ -60,11 +60,18 @@ const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *))
 	const json_t *req = jobj(event, "requestObject");
 	const json_t *resp = jobj(event, "responseObject");
 
-	if (req != NULL && has(req))
-		return req;
 	if (resp != NULL && has(resp))
 		return resp;
+	if (req != NULL && has(req))
+		return req;
 	return NULL;
+}
+
+const char *derive_source(const json_t *event, const json_t *body)
+{
+	if (body == NULL)
+		return NULL;
+	return body == jobj(event, "responseObject") ? "response" : "request";
 }
 
 /* k8s.user_kind, and the service account's namespace and name. */

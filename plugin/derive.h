@@ -62,11 +62,20 @@ const struct jspan_keep *derive_keep(const struct head *h, const char *key,
 
 /*
  * derive_pick(event, has):
- * The request body when it is an object for which has() is true, else the
- * response body under the same condition, else NULL.  The bodies of the
- * audit event: a request body shows what the client asked for, the response
- * what the server stored (e.g. allocated node ports), so the request wins.
+ * The response body when it is an object for which has() is true, else the
+ * request body under the same condition, else NULL.  The bodies of the
+ * audit event: the response shows what the cluster stored, the request
+ * only what the client asked for, which the apiserver may have merged,
+ * defaulted or partly ignored (a strategic-merge patch with a decoy field
+ * still stores the rest), so the response wins.
  */
 const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *));
+
+/*
+ * derive_source(event, body):
+ * "response" or "request": which body of `event` derive_pick returned as
+ * `body`; NULL when `body` is NULL.  Becomes k8s.spec_source.
+ */
+const char *derive_source(const json_t *event, const json_t *body);
 
 #endif /* !DERIVE_H */

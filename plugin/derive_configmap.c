@@ -14,7 +14,7 @@ bool configmap_text_is_credential(const char *section, const char *key,
 		return true;
 	if (strcmp(section, "data") != 0 || text == NULL)
 		return false;
-	return cred_text_assigns(text, len) || cred_text_private_key(text, len);
+	return cred_text_assigns(text, len);
 }
 
 bool configmap_key_is_credential(const char *section, const char *key,

@@ -19,7 +19,7 @@ static int hex_value(char c)
 	return -1;
 }
 
-size_t uri_decode(const char *s, size_t len, char *out)
+int query_unescape(const char *s, size_t len, char *out, size_t *outlen)
 {
 	size_t n = 0;
 
@@ -30,18 +30,18 @@ size_t uri_decode(const char *s, size_t len, char *out)
 			out[n++] = ' ';
 			continue;
 		}
-		if (s[i] == '%' && i + 2 < len) {
-			hi = hex_value(s[i + 1]);
-			lo = hex_value(s[i + 2]);
-			if (hi >= 0 && lo >= 0) {
-				out[n++] = (char)(hi << 4 | lo);
-				i += 2;
-				continue;
-			}
+		if (s[i] != '%') {
+			out[n++] = s[i];
+			continue;
 		}
-		out[n++] = s[i];
+		if (len - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
+		    (lo = hex_value(s[i + 2])) < 0)
+			return -EINVAL;
+		out[n++] = (char)(hi << 4 | lo);
+		i += 2;
 	}
-	return n;
+	*outlen = n;
+	return 0;
 }
 
 /* The command being built: arguments joined by single spaces. */
@@ -51,35 +51,46 @@ struct command {
 	bool any;
 };
 
-/* One `name=value` parameter, already split. */
+static bool name_is(const char *name, size_t len, const char *want)
+{
+	return strlen(want) == len && memcmp(name, want, len) == 0;
+}
+
+/*
+ * One `name=value` pair (`len` bytes at `p`, without its '&'), taken as
+ * Go's url.ParseQuery takes it, since that is what the apiserver acts on:
+ * a pair holding ';' or with an invalid escape in its name or value is
+ * dropped, a pair without '=' has an empty value, and both the name and
+ * the value are unescaped (`comm%61nd` is `command`).  `buf` has room for
+ * `len` bytes.
+ */
 static void param(struct command *cmd, struct strlist *containers,
-    struct strlist *ports, const char *p, size_t len)
+    struct strlist *ports, const char *p, size_t len, char *buf)
 {
 	const char *eq = memchr(p, '=', len);
-	size_t klen, vlen;
+	size_t klen = eq ? (size_t)(eq - p) : len, nlen, vlen;
 	char *value;
 
+	if (len == 0 || memchr(p, ';', len) != NULL ||
+	    query_unescape(p, klen, buf, &nlen) != 0)
+		return;
+	value = buf + nlen;
+	if (eq != NULL && query_unescape(eq + 1, len - klen - 1, value,
+	    &vlen) != 0)
+		return;
 	if (eq == NULL)
-		return;
-	klen = (size_t)(eq - p);
-	value = malloc(len - klen);
-	if (value == NULL) {
-		containers->err = -ENOMEM;
-		return;
-	}
-	vlen = uri_decode(eq + 1, len - klen - 1, value);
-	if (klen == 7 && memcmp(p, "command", 7) == 0) {
+		vlen = 0;
+	if (name_is(buf, nlen, "command")) {
 		if (cmd->any)
 			cmd->buf[cmd->len++] = ' ';
 		memcpy(cmd->buf + cmd->len, value, vlen);
 		cmd->len += vlen;
 		cmd->any = true;
-	} else if (klen == 9 && memcmp(p, "container", 9) == 0) {
+	} else if (name_is(buf, nlen, "container")) {
 		strlist_add(containers, value, vlen);
-	} else if (klen == 5 && memcmp(p, "ports", 5) == 0) {
+	} else if (name_is(buf, nlen, "ports")) {
 		strlist_add(ports, value, vlen);
 	}
-	free(value);
 }
 
 static void query(struct k8sobj *o, const char *q, size_t len)
@@ -87,10 +98,14 @@ static void query(struct k8sobj *o, const char *q, size_t len)
 	struct strlist containers, ports;
 	struct command cmd = { NULL, 0, false };
 	size_t start = 0;
+	char *pair;
 
 	/* Decoding never grows text; one space per argument at most. */
 	cmd.buf = malloc(2 * len + 1);
-	if (cmd.buf == NULL) {
+	pair = malloc(len + 1);
+	if (cmd.buf == NULL || pair == NULL) {
+		free(cmd.buf);
+		free(pair);
 		o->err = o->err ? o->err : -ENOMEM;
 		return;
 	}
@@ -99,7 +114,7 @@ static void query(struct k8sobj *o, const char *q, size_t len)
 	for (size_t i = 0; i <= len; i++) {
 		if (i < len && q[i] != '&')
 			continue;
-		param(&cmd, &containers, &ports, q + start, i - start);
+		param(&cmd, &containers, &ports, q + start, i - start, pair);
 		start = i + 1;
 	}
 	if (cmd.any)
@@ -109,6 +124,7 @@ static void query(struct k8sobj *o, const char *q, size_t len)
 	strlist_free(&containers);
 	strlist_free(&ports);
 	free(cmd.buf);
+	free(pair);
 }
 
 void derive_exec(struct k8sobj *o, const struct head *h)

@@ -364,6 +364,7 @@ void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 		return;
 	spec = pod_spec_of(body);
 	k8sobj_str(o, "workload_kind", kind_of(body, h->resource));
+	k8sobj_str(o, "spec_source", derive_source(event, body));
 	facts_init(&f);
 	containers(&f, spec);
 	pod_level(o, &f, spec);

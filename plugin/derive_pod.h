@@ -15,7 +15,7 @@
 
 /*
  * derive_pod(o, h, event):
- * When the request (else the response) body holds a pod spec — a Pod, the
+ * When the response (else the request) body holds a pod spec — a Pod, the
  * pod template of a Deployment, DaemonSet, StatefulSet, ReplicaSet, Job,
  * ReplicationController or PodTemplate, a CronJob's job template, or a
  * patch touching one of those — add k8s.workload_kind, k8s.privileged,
@@ -24,7 +24,8 @@
  * k8s.host_paths, k8s.host_ports, k8s.run_as_root,
  * k8s.run_as_root_containers, k8s.run_as_non_root,
  * k8s.proc_mount_unmasked, k8s.images, k8s.service_account and
- * k8s.automount_token as they apply.  Errors are recorded in `o`.
+ * k8s.automount_token as they apply, and k8s.spec_source naming the body
+ * they come from (derive_source).  Errors are recorded in `o`.
  */
 void derive_pod(struct k8sobj *o, const struct head *h,
     const json_t *event);

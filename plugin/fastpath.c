@@ -10,9 +10,11 @@
 #include "fastpath.h"
 #include "fit.h"
 #include "head.h"
+#include "jsonspan.h"
 #include "needles.h"
 #include "prune.h"
 #include "redact.h"
+#include "redact_exec.h"
 
 /* The `k8s` member after the kept ones, or alone. */
 static const char K8S_NEXT[] = ",\"k8s\":";
@@ -28,7 +30,7 @@ is_body(const char *text, const struct jmember *m)
 /*
  * Can the event's bytes be sent as they are?  Whitespace would make the
  * text differ from the compact reference; escaped keys could name `k8s` or
- * a body in disguise; a client's own `k8s` must be replaced, not repeated.
+ * a body in disguise; a client's own `k8s` (in any case) must go.
  */
 static bool
 sendable_as_is(const char *text, const struct jobject *ev,
@@ -39,7 +41,8 @@ sendable_as_is(const char *text, const struct jobject *ev,
 	if (!ev->is_object || !ev->compact || ev->count == 0)
 		return false;
 	for (i = 0; i < ev->count; i++) {
-		if (m[i].key_escaped || jscan_key_is(text, &m[i], "k8s"))
+		if (m[i].key_escaped || shape_forged_k8s(text + m[i].key.off,
+		    m[i].key.len))
 			return false;
 	}
 	return true;
@@ -204,10 +207,34 @@ lay_out(const struct shape_config *cfg, const char *text,
 }
 
 /*
- * fit_event's first three steps on the bytes: managedFields (only when the
- * bodies have none, so the step changes nothing), then responseObject,
- * then requestObject, each recorded in k8s.dropped.  Events that need more
- * take the reference path.
+ * Could fit_event's sourceIPs or userAgent step change the event?  Any
+ * client can pad both; trimming them is the reference path's work.  A
+ * string's text is never shorter than its value.
+ */
+static bool
+padded(const char *text, const struct jobject *ev, const struct jmember *m)
+{
+	const struct jmember *x;
+	struct jspan e;
+	size_t pos = 0, n = 0;
+
+	x = jscan_find(m, ev->count, text, "userAgent");
+	if (x != NULL && x->value.len > FIT_LONG_STRING + 2)
+		return true;
+	x = jscan_find(m, ev->count, text, "sourceIPs");
+	if (x == NULL || text[x->value.off] != '[')
+		return false;
+	while (n <= FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST &&
+	    jspan_next_element(text, x->value, &pos, &e))
+		n++;
+	return n > FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST;
+}
+
+/*
+ * fit_event's steps on the bytes: managedFields (only when the bodies have
+ * none, so the step changes nothing), sourceIPs and userAgent (only when
+ * they change nothing), then responseObject, then requestObject, each
+ * recorded in k8s.dropped.  Events that need more take the reference path.
  */
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
@@ -223,6 +250,8 @@ fit(const struct shape_config *cfg, const char *text,
 
 	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
 		return FASTPATH_READY;
+	if (padded(text, ev, m))
+		return FASTPATH_FALLBACK;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && needles_find(managed, 2,
 		    text + m[i].value.off, m[i].value.len))
@@ -302,6 +331,11 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		return FASTPATH_FALLBACK;
 	if ((rc = head_from_text(text, m, ev->count, &h)) != 0)
 		return status_of(rc);
+	/* Credentials on an exec command line: requestURI changes. */
+	if (redact_exec_may_change(&h)) {
+		head_free(&h);
+		return FASTPATH_FALLBACK;
+	}
 	rc = load_bodies(&h, text, m, ev->count, &bodies, &redact);
 	st = rc == 0 ? finish(cfg, text, ev, m, &h, bodies, redact, out,
 	    stats) : status_of(rc);

@@ -307,6 +307,56 @@ static int drop_managed(json_t *event, struct undo *u)
 	    "responseObject"), u, 0));
 }
 
+static json_t *dropped_marker(size_t len)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof buf, "[DROPPED %zu bytes]", len);
+	return json_string(buf);
+}
+
+/*
+ * sourceIPs without its middle entries, and their number in
+ * k8s.source_ips_dropped (added to any count already there).
+ */
+static int drop_source_ips(json_t *event, struct undo *u)
+{
+	const size_t first = FIT_SOURCE_IPS_FIRST, last = FIT_SOURCE_IPS_LAST;
+	json_t *ips = json_object_get(event, "sourceIPs");
+	json_t *k8s = json_object_get(event, "k8s"), *kept;
+	size_t n = json_array_size(ips), i;
+	json_int_t before;
+	int rc;
+
+	if (!json_is_array(ips) || n <= first + last)
+		return 0;
+	if ((kept = json_array()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		if ((i < first || i >= n - last) &&
+		    json_array_append(kept, json_array_get(ips, i)) != 0) {
+			json_decref(kept);
+			return -ENOMEM;
+		}
+	}
+	rc = undo_set(u, event, "sourceIPs", 0, kept);
+	if (rc < 0 || !json_is_object(k8s))
+		return rc;
+	before = json_integer_value(json_object_get(k8s, "source_ips_dropped"));
+	return add_result(rc, undo_set(u, k8s, "source_ips_dropped", 0,
+	    json_integer(before + (json_int_t)(n - first - last))));
+}
+
+static int drop_user_agent(json_t *event, struct undo *u)
+{
+	json_t *ua = json_object_get(event, "userAgent");
+
+	if (!json_is_string(ua) || json_string_length(ua) <= FIT_LONG_STRING)
+		return 0;
+	return undo_set(u, event, "userAgent", 0,
+	    dropped_marker(json_string_length(ua)));
+}
+
 static int drop_response(json_t *event, struct undo *u)
 {
 	return undo_remove(u, event, "responseObject");
@@ -315,14 +365,6 @@ static int drop_response(json_t *event, struct undo *u)
 static int drop_request(json_t *event, struct undo *u)
 {
 	return undo_remove(u, event, "requestObject");
-}
-
-static json_t *dropped_marker(size_t len)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof buf, "[DROPPED %zu bytes]", len);
-	return json_string(buf);
 }
 
 /* Replace strings longer than `limit` in object or array `v` (one level). */
@@ -411,6 +453,8 @@ static const struct {
 	bool bytes_only;
 } steps[] = {
 	{ "managedFields", drop_managed, false },
+	{ "sourceIPs", drop_source_ips, true },
+	{ "userAgent", drop_user_agent, true },
 	{ "responseObject", drop_response, false },
 	{ "requestObject", drop_request, false },
 	{ "annotationValues", drop_annotation_values, true },

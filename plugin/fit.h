@@ -19,28 +19,39 @@
 #define FIT_MAX_DEPTH 1000
 /* Annotation values longer than this are dropped in step 4. */
 #define FIT_LONG_ANNOTATION 256
-/* Other strings longer than this are dropped in step 5. */
+/* Other strings longer than this are dropped in step 7 (userAgent in 3). */
 #define FIT_LONG_STRING 1024
+/* sourceIPs keeps its first and its last few entries in step 2. */
+#define FIT_SOURCE_IPS_FIRST 1
+#define FIT_SOURCE_IPS_LAST 4
 
 /*
  * The drop steps, in order, by the name recorded in k8s.dropped:
  *  1 managedFields     metadata.managedFields anywhere in the bodies
- *  2 responseObject
- *  3 requestObject
- *  4 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *  2 sourceIPs         a sourceIPs array longer than FIT_SOURCE_IPS_FIRST +
+ *                      FIT_SOURCE_IPS_LAST keeps only its first and last
+ *                      entries; k8s.source_ips_dropped counts the others
+ *  3 userAgent         a userAgent > FIT_LONG_STRING bytes becomes
  *                      "[DROPPED <n> bytes]"
- *  5 longStrings       any other string > FIT_LONG_STRING bytes (outside
+ *  4 responseObject
+ *  5 requestObject
+ *  6 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *                      "[DROPPED <n> bytes]"
+ *  7 longStrings       any other string > FIT_LONG_STRING bytes (outside
  *                      `k8s`) becomes "[DROPPED <n> bytes]"
- *  6 annotations       the whole annotations object
- *  7 userExtra         user.extra and impersonatedUser.extra
+ *  8 annotations       the whole annotations object
+ *  9 userExtra         user.extra and impersonatedUser.extra
  * Steps are tried in this order and each is applied only while the event
- * does not fit; steps 4 and 5 shorten values without removing fields, so
- * they are passed over while the problem is the field count (or depth) and
- * used once the problem is the text length.
+ * does not fit; steps 2, 3, 6 and 7 shorten values without removing fields,
+ * so they are passed over while the problem is the field count (or depth)
+ * and used once the problem is the text length.  Steps 2 and 3 come before
+ * the bodies because any client can pad them (X-Forwarded-For, User-Agent)
+ * to push out what it asked for; the last source IP, the one the apiserver
+ * saw, always stays.
  */
 #define FIT_DROP_ORDER \
-	"managedFields,responseObject,requestObject,annotationValues," \
-	"longStrings,annotations,userExtra"
+	"managedFields,sourceIPs,userAgent,responseObject,requestObject," \
+	"annotationValues,longStrings,annotations,userExtra"
 
 struct fit_limits {
 	size_t max_bytes;	/* longest JSON text */

@@ -16,9 +16,14 @@
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
 #define OPENSHIFT_TOKEN "openshift.io/token-secret.value"
+/* The same names in a JSON patch's path ('/' written "~1"). */
+#define PATCH_ANNOTATIONS "/metadata/annotations/"
+#define LAST_APPLIED_PTR "kubectl.kubernetes.io~1last-applied-configuration"
+#define OPENSHIFT_TOKEN_PTR "openshift.io~1token-secret.value"
 /* Bodies nest far less; this only bounds recursion on hostile input. */
 #define MAX_DEPTH 4096
-/* Annotations embedded in annotations in ...: real ones nest once. */
+/* Annotations embedded in annotations in ...: real ones nest once; deeper
+ * ones are replaced whole. */
 #define MAX_EMBED 4
 
 struct redactor {
@@ -137,7 +142,10 @@ static void redact_secret(struct redactor *r, json_t *obj)
 	redact_map_member(r, obj, "stringData", false);
 }
 
-/* Redact the credentials inside the text of string member `key` of `obj`. */
+/*
+ * Redact the credentials inside the text of string member `key` of `obj`,
+ * known to hold one: when no value can be told apart, all of it goes.
+ */
 static void redact_text_member(struct redactor *r, json_t *obj,
     const char *key)
 {
@@ -153,7 +161,9 @@ static void redact_text_member(struct redactor *r, json_t *obj,
 		r->err = rc;
 		return;
 	}
-	if (n > 0 && json_object_set_new(obj, key, json_stringn(text, len)) != 0)
+	if (n == 0)
+		replace_member(r, obj, key, false);
+	else if (json_object_set_new(obj, key, json_stringn(text, len)) != 0)
 		r->err = -ENOMEM;
 	else
 		r->count += n;
@@ -200,6 +210,89 @@ static void redact_configmap(struct redactor *r, json_t *obj)
 	redact_configmap_map(r, jobj(obj, "binaryData"), "binaryData");
 }
 
+static size_t skip_ws(const char *s, size_t len, size_t i)
+{
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' ||
+	    s[i] == '\n'))
+		i++;
+	return i;
+}
+
+/*
+ * The closing quote (or `len`) of the string that opens at s[i] ('"');
+ * *escaped says whether it holds a backslash escape.
+ */
+static size_t string_close(const char *s, size_t len, size_t i, bool *escaped)
+{
+	*escaped = false;
+	for (i++; i < len && s[i] != '"'; i++) {
+		if (s[i] == '\\') {
+			*escaped = true;
+			i++;
+		}
+	}
+	return i < len ? i : len;
+}
+
+/*
+ * The array that follows `"env"` at s[i], which ends before s[*next]: does
+ * a variable in it (at any depth) have a name that looks like a
+ * credential, or one the text cannot tell (escaped)?
+ */
+static bool env_names_credential(const char *s, size_t len, size_t i,
+    size_t *next)
+{
+	size_t depth = 0, close, v;
+	bool escaped;
+
+	*next = i;
+	i = skip_ws(s, len, i);
+	if (i == len || s[i] != ':')
+		return false;
+	i = skip_ws(s, len, i + 1);
+	if (i == len || s[i] != '[')
+		return false;
+	for (; i < len; i++) {
+		if (s[i] == '[' || s[i] == '{') {
+			depth++;
+		} else if ((s[i] == ']' || s[i] == '}') && --depth == 0) {
+			break;
+		} else if (s[i] == '"') {
+			close = string_close(s, len, i, &escaped);
+			v = close < len ? skip_ws(s, len, close + 1) : len;
+			if (v < len && s[v] == ':' && escaped)
+				return true;
+			if (v < len && s[v] == ':' && close - i == 5 &&
+			    memcmp(s + i, "\"name", 5) == 0) {
+				v = skip_ws(s, len, v + 1);
+				if (v < len && s[v] == '"') {
+					close = string_close(s, len, v, &escaped);
+					if (escaped || cred_name_like(s + v + 1,
+					    close - v - 1))
+						return true;
+				}
+			}
+			i = close;
+		}
+	}
+	*next = i;
+	return false;
+}
+
+/* Is there a container env whose variables redact_env may change? */
+static bool env_may_change(const char *s, size_t len)
+{
+	const char *p = s, *end = s + len;
+	size_t next;
+
+	while ((p = memmem(p, (size_t)(end - p), "\"env\"", 5)) != NULL) {
+		if (env_names_credential(s, len, (size_t)(p - s) + 5, &next))
+			return true;
+		p = s + next;
+	}
+	return false;
+}
+
 bool redact_may_change(const char *s, size_t len)
 {
 	/* The annotations by their ends (rarer first bytes, same answer). */
@@ -210,7 +303,7 @@ bool redact_may_change(const char *s, size_t len)
 	};
 
 	return needles_find(needles, sizeof needles / sizeof needles[0], s,
-	    len);
+	    len) || env_may_change(s, len);
 }
 
 /*
@@ -226,10 +319,15 @@ static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
 	json_t *inner;
 	char *text;
 
-	if (!json_is_string(v) || r->embed >= MAX_EMBED ||
+	if (!json_is_string(v) ||
 	    (hint == REDACT_HINT_NONE && !redact_may_change(json_string_value(v),
 	    json_string_length(v))))
 		return;
+	/* Nested deeper than real ones are: it goes whole, never in clear. */
+	if (r->embed >= MAX_EMBED) {
+		replace_member(r, obj, key, false);
+		return;
+	}
 	inner = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
 	if (inner == NULL) {
 		if (hint & REDACT_HINT_SECRET)
@@ -281,14 +379,28 @@ static void secret_patch_op(struct redactor *r, json_t *op, int depth)
 		replace_member(r, op, "value", path[1] == 'd');
 	else if (path[0] == '\0' || strcmp(path, "/") == 0)
 		walk(r, value, REDACT_HINT_SECRET, depth + 1);
-	else if (strcmp(path, "/metadata") == 0)
-		redact_annotations(r, jobj(value, "annotations"), REDACT_HINT_SECRET,
-		    depth);
+}
+
+/*
+ * One JSON-patch operation on a Secret's annotations: the ones
+ * redact_annotations reads, by their JSON-pointer names.
+ */
+static void annotation_patch_op(struct redactor *r, json_t *op, int depth)
+{
+	const char *path = jstr(op, "path");
+	json_t *value = jget(op, "value");
+
+	if (path == NULL || value == NULL)
+		return;
+	if (strcmp(path, "/metadata") == 0)
+		redact_annotations(r, jobj(value, "annotations"),
+		    REDACT_HINT_SECRET, depth);
 	else if (strcmp(path, "/metadata/annotations") == 0)
 		redact_annotations(r, value, REDACT_HINT_SECRET, depth);
-	else if (strcmp(path, "/metadata/annotations/kubectl.kubernetes.io~1"
-	    "last-applied-configuration") == 0)
+	else if (strcmp(path, PATCH_ANNOTATIONS LAST_APPLIED_PTR) == 0)
 		redact_embedded(r, op, "value", REDACT_HINT_SECRET, depth);
+	else if (strcmp(path, PATCH_ANNOTATIONS OPENSHIFT_TOKEN_PTR) == 0)
+		replace_member(r, op, "value", false);
 }
 
 /* One JSON-patch operation on a ConfigMap. */
@@ -322,8 +434,10 @@ static void walk_patch(struct redactor *r, json_t *ops, unsigned hint,
 	json_array_foreach(ops, i, op) {
 		if (r->err != 0 || !json_is_object(op))
 			return;
-		if (hint & REDACT_HINT_SECRET)
+		if (hint & REDACT_HINT_SECRET) {
 			secret_patch_op(r, op, depth);
+			annotation_patch_op(r, op, depth);
+		}
 		if (hint & REDACT_HINT_CONFIGMAP)
 			configmap_patch_op(r, op);
 	}
@@ -389,6 +503,23 @@ static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
 }
 
 /*
+ * A container's env list: the `value` of a variable whose name looks like
+ * a credential (DB_PASSWORD) is one, written in the pod spec in clear.
+ */
+static void redact_env(struct redactor *r, json_t *env)
+{
+	size_t i;
+	json_t *var;
+
+	json_array_foreach(env, i, var) {
+		const char *name = jstr(var, "name");
+
+		if (name != NULL && cred_name_like(name, strlen(name)))
+			replace_member(r, var, "value", false);
+	}
+}
+
+/*
  * Walk a body.  The hint applies to the body, to the elements of an array
  * body (patch operations) and to the `items` of a list body; everything
  * deeper is recognised by its own kind.
@@ -416,6 +547,8 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 		if (strcmp(key, "managedFields") == 0 ||
 		    !(json_is_object(child) || json_is_array(child)))
 			continue;
+		if (strcmp(key, "env") == 0)
+			redact_env(r, child);
 		walk(r, child, strcmp(key, "items") == 0 ? hint : REDACT_HINT_NONE,
 		    depth + 1);
 	}

@@ -14,7 +14,10 @@
  * - the openshift.io/token-secret.value annotation (OpenShift copies a
  *   service account token there);
  * - ConfigMap values whose key looks like a credential or whose text assigns
- *   one (configmap_key_is_credential), also inside patches.
+ *   one (configmap_key_is_credential), also inside patches: by name whole,
+ *   else each value that cred_text_next finds in the text;
+ * - the `value` of a container env variable whose name looks like a
+ *   credential (cred_name_like), in any body.
  * Each value becomes "[REDACTED hmac-sha256:<16 hex>]" (fingerprint.h).
  */
 #ifndef REDACT_H
@@ -82,9 +85,9 @@ bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
 /*
  * redact_may_change(s, len):
  * False when redaction, without a hint, provably leaves the JSON text (or
- * embedded JSON text) `s` of `len` bytes as it is: none of the kind names
- * or annotation names it acts on appears there, nor a \u escape that could
- * spell one.  Never fails.
+ * embedded JSON text) `s` of `len` bytes as it is: none of the kind names,
+ * annotation names or the "env" key it acts on appears there, nor a \u
+ * escape that could spell one.  Never fails.
  */
 bool redact_may_change(const char *s, size_t len);
 

@@ -14,11 +14,11 @@
 /*
  * redact_text(key, keylen, text, len, out, outlen, count):
  * Copy `text` into a new NUL-terminated *out (caller frees; *outlen bytes)
- * with, on every line whose name part (before its first '=' or ':') looks
- * like a credential (cred_name_like), the value after it (past spaces)
- * replaced by a fingerprint marker, and the body of every PEM private key
- * replaced by one marker line (the BEGIN/END armour lines stay).  *count is
- * the number of values replaced; when 0, *out is still a faithful copy.
+ * with every credential value that cred_text_next finds (assigned to a
+ * credential-looking name anywhere on a line, a URL's password, the body
+ * of a private key between its armour lines) replaced by a fingerprint
+ * marker.  *count is the number of values replaced; when 0, *out is still
+ * a faithful copy.
  * Returns 0, -ENOMEM or -EIO (libcrypto).
  */
 int redact_text(const unsigned char *key, size_t keylen, const char *text,

@@ -3,9 +3,11 @@
  *
  * Order matters: the rule-ready fields are derived first, from the event as
  * it arrived (ConfigMap credential detection needs the values redaction
- * hides); then secrets are redacted; then the event is fitted, so fitting
- * never removes a fact a rule needs (it lives in `k8s`) and redaction's
- * markers are what gets measured.
+ * hides), except that credentials on an exec command line are masked in
+ * requestURI before, so k8s.command never holds them; then secrets are
+ * redacted; then the event is fitted, so fitting never removes a fact a
+ * rule needs (it lives in `k8s`) and redaction's markers are what gets
+ * measured.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -15,6 +17,7 @@
 #include "derive.h"
 #include "fit.h"
 #include "redact.h"
+#include "redact_exec.h"
 #include "shape.h"
 
 static const struct {
@@ -78,17 +81,56 @@ static bool stage_wanted(const struct shape_config *cfg, const char *stage)
 	return bit == 0 || (cfg->stages & bit) != 0;
 }
 
+bool shape_forged_k8s(const char *key, size_t len)
+{
+	return len >= 3 && strncasecmp(key, "k8s", 3) == 0 &&
+	    (len == 3 || key[3] == '.');
+}
+
+/*
+ * Remove the members a client sent that analysisd would read as ours
+ * (shape_forged_k8s); the number of those not named exactly `k8s` becomes
+ * k8s.forged_k8s.  An exact `k8s` may be ours from an earlier attempt at
+ * shaping this event: it is replaced, as a client's is, without a count.
+ */
+static int drop_forged(json_t *event, json_t *k8s)
+{
+	const char *key;
+	json_int_t n = 0;
+	json_t *v;
+	void *tmp;
+
+	json_object_foreach_safe(event, tmp, key, v) {
+		if (!shape_forged_k8s(key, strlen(key)))
+			continue;
+		if (strcmp(key, "k8s") != 0)
+			n++;
+		json_object_del(event, key);
+	}
+	if (n == 0)
+		return 0;
+	return json_object_set_new(k8s, "forged_k8s", json_integer(n));
+}
+
 /* Derive and redact; on success `event` holds its `k8s` member. */
 static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
     struct shape_stats *stats)
 {
-	unsigned long redacted = 0;
+	unsigned long redacted = 0, body = 0;
 	json_t *k8s;
 	int rc;
 
-	if (derive_k8s(event, cfg->cluster, &k8s) != 0)
+	rc = redact_exec(event, cfg->key, sizeof cfg->key, &redacted);
+	if (rc != 0) {
+		stats->redacted += redacted;
 		return SHAPE_NOMEM;
-	rc = redact_event(event, cfg->key, sizeof cfg->key, &redacted);
+	}
+	if (derive_k8s(event, cfg->cluster, &k8s) != 0) {
+		stats->redacted += redacted;
+		return SHAPE_NOMEM;
+	}
+	rc = redact_event(event, cfg->key, sizeof cfg->key, &body);
+	redacted += body;
 	stats->redacted += redacted;
 	if (rc != 0) {
 		json_decref(k8s);
@@ -100,7 +142,11 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 		json_decref(k8s);
 		return SHAPE_NOMEM;
 	}
-	/* Replaces any `k8s` a client smuggled in: ours is the only one. */
+	/* Whatever `k8s` a client smuggled in goes: ours is the only one. */
+	if (drop_forged(event, k8s) != 0) {
+		json_decref(k8s);
+		return SHAPE_NOMEM;
+	}
 	if (json_object_set_new(event, "k8s", k8s) != 0)
 		return SHAPE_NOMEM;
 	return SHAPE_OK;

@@ -8,6 +8,7 @@
 #ifndef SHAPE_H
 #define SHAPE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -54,6 +55,17 @@ enum shape_status {
  * *stages.  Returns 0, or -EINVAL naming no known stage or an unknown one.
  */
 int shape_stage_parse(const char *list, unsigned *stages);
+
+/*
+ * shape_forged_k8s(key, len):
+ * True when a top-level member named `key` (`len` bytes) would be read by
+ * analysisd as (part of) our `k8s` object: Wazuh looks fields up without
+ * regard to case and takes the first match, and a member "k8s.x" is the
+ * field k8s.x.  So "k8s", "K8s" and "K8S.privileged" all are.  shape_event
+ * removes such members a client sent (its own `k8s` replaces an exact
+ * "k8s") and counts the others in k8s.forged_k8s.
+ */
+bool shape_forged_k8s(const char *key, size_t len);
 
 /*
  * shape_event(cfg, event, out, outlen, stats):

@@ -14,6 +14,7 @@ libcore_a_SOURCES += \
 	plugin/derive_configmap.c plugin/derive_configmap.h \
 	plugin/redact.c plugin/redact.h \
 	plugin/redact_text.c plugin/redact_text.h \
+	plugin/redact_exec.c plugin/redact_exec.h \
 	plugin/fit.c plugin/fit.h
 
 shape_test_incs = tests/unit/tap.h tests/unit/corpus.h

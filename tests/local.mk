@@ -19,6 +19,10 @@ EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
 	tests/plugin/test_protocol.py
 
+# Adversarial events through the real plugin (issue 12).
+TESTS += tests/plugin/test_adversarial_shape.py
+EXTRA_DIST += tests/plugin/test_adversarial_shape.py
+
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath
 TESTS += tests/unit/test_fastpath

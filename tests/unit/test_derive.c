@@ -3,6 +3,7 @@
  * files of the corpus (positive and negative) and over small synthetic
  * events for what the corpus lacks.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,7 +257,8 @@ static void synthetic(void)
 	check(binding, "subjects", "=User:bob,Group:devs,ServiceAccount:ns/sa", "subjects");
 	check(binding, "role_ref_kind", "=Role", "role ref");
 	check(pf, "ports", "=8080,9090+", "portforward ports");
-	check(exec_bad, "command", "=a?b ?? %zz ok go", "exec command sanitized");
+	/* Go's url.ParseQuery drops the pair with an invalid escape. */
+	check(exec_bad, "command", "=a?b ?? ok go", "exec command sanitized");
 	check(svc, "service_type", "=NodePort", "service type");
 	check(svc, "node_ports", "=31000", "node port from the response");
 	check(cm, "credential_keys", "=DB_PASSWORD,tls.private_key", "credential key names");
@@ -270,6 +272,86 @@ static void synthetic(void)
 	check("{\"auditID\":\"x\"}", "resource", "=-", "missing resource");
 	check("{\"auditID\":\"x\",\"user\":{\"username\":\"system:serviceaccount:ns\"}}",
 	    "sa_name", "!", "malformed service account name");
+}
+
+/*
+ * Issue 12, finding 5: the query of an exec request read as the apiserver
+ * reads it (Go's url.ParseQuery), names included.  Each URI's k8s.command.
+ */
+static const struct {
+	const char *query, *command;
+} exec_queries[] = {
+	{ "comm%61nd=sh&comm%61nd=-c&command=id", "=sh -c id" },
+	{ "%63%6F%6D%6D%61%6E%64=cat&command=%2Fetc%2Fshadow", "=cat /etc/shadow" },
+	{ "command=ls+-la&comman%64=%2Froot", "=ls -la /root" },
+	{ "command=a%zz&command=b", "=b" },		/* bad value: pair dropped */
+	{ "comm%zznd=a&command=b", "=b" },		/* bad name: pair dropped */
+	{ "command=a;b&command=c", "=c" },		/* ';': pair dropped */
+	{ "command&command=x", "= x" },			/* no '=': empty value */
+	{ "&&command=x&", "=x" },			/* empty pairs */
+	{ "Command=x&container=c", "!" },		/* names are case-sensitive */
+	{ "command%3Dx=y", "!" },			/* an escaped '=' is in the name */
+	{ "stdin=true&command=%E2%82%AC", "=\u20ac" },
+};
+
+static void exec_query_names(void)
+{
+	char text[512];
+
+	for (size_t i = 0; i < sizeof exec_queries / sizeof *exec_queries; i++) {
+		snprintf(text, sizeof text, "{\"auditID\":\"x\",\"objectRef\":"
+		    "{\"resource\":\"pods\",\"subresource\":\"exec\"},"
+		    "\"requestURI\":\"/api/v1/namespaces/a/pods/b/exec?%s\"}",
+		    exec_queries[i].query);
+		check(text, "command", exec_queries[i].command, exec_queries[i].query);
+	}
+}
+
+/*
+ * Issue 12, finding 4: a strategic-merge patch with a decoy pod-spec member
+ * at the Deployment's spec (the apiserver drops it, stores the rest): the
+ * fields come from what the response shows was stored, and say so.
+ */
+#define DECOY_REQ "{\"spec\":{\"hostNetwork\":false,\"template\":{\"spec\":" \
+	"{\"hostPID\":true,\"volumes\":[{\"name\":\"d\",\"hostPath\":" \
+	"{\"path\":\"/var/run/docker.sock\"}}],\"containers\":[{\"name\":\"c\"," \
+	"\"securityContext\":{\"capabilities\":{\"add\":[\"SYS_ADMIN\"]}}}]}}}}"
+#define DECOY_RESP "{\"kind\":\"Deployment\",\"apiVersion\":\"apps/v1\"," \
+	"\"spec\":{\"replicas\":1,\"template\":{\"spec\":" \
+	"{\"hostPID\":true,\"volumes\":[{\"name\":\"d\",\"hostPath\":" \
+	"{\"path\":\"/var/run/docker.sock\",\"type\":\"\"}}],\"containers\":" \
+	"[{\"name\":\"c\",\"image\":\"busybox\",\"securityContext\":" \
+	"{\"capabilities\":{\"add\":[\"SYS_ADMIN\"]}}}]}}}}"
+#define DECOY_HEAD "{\"auditID\":\"x\",\"verb\":\"patch\",\"objectRef\":" \
+	"{\"resource\":\"deployments\",\"apiGroup\":\"apps\"},"
+
+static const struct {
+	const char *event, *field, *want, *what;
+} stored_specs[] = {
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ ",\"responseObject\":" DECOY_RESP "}",
+	  "host_pid", "true", "decoy patch: hostPID as stored" },
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ ",\"responseObject\":" DECOY_RESP "}",
+	  "host_paths", "=/var/run/docker.sock", "decoy patch: hostPath as stored" },
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ ",\"responseObject\":" DECOY_RESP "}",
+	  "capabilities_added", "=SYS_ADMIN", "decoy patch: capabilities as stored" },
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ ",\"responseObject\":" DECOY_RESP "}",
+	  "spec_source", "=response", "decoy patch: spec from the response" },
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ "}",
+	  "spec_source", "=request", "patch without a response: spec from the request" },
+	{ DECOY_HEAD "\"requestObject\":" DECOY_REQ ",\"responseObject\":"
+	  "{\"kind\":\"Status\",\"code\":422}}",
+	  "spec_source", "=request", "failed patch: the Status is no spec" },
+	{ DECOY_HEAD "\"responseObject\":" DECOY_RESP "}",
+	  "workload_kind", "=Deployment", "response alone" },
+	{ "{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"pods\"}}",
+	  "spec_source", "!", "no body, no spec source" },
+};
+
+static void stored_spec(void)
+{
+	for (size_t i = 0; i < sizeof stored_specs / sizeof *stored_specs; i++)
+		check(stored_specs[i].event, stored_specs[i].field,
+		    stored_specs[i].want, stored_specs[i].what);
 }
 
 static void bounds(void)
@@ -313,13 +395,20 @@ static void bounds(void)
 	free(big);
 }
 
+static bool assigns(const char *text)
+{
+	return cred_text_assigns(text, strlen(text));
+}
+
 static void helpers(void)
 {
 	char out[64];
 	size_t n;
 
-	n = uri_decode("a%2Fb+c%", 8, out);
-	ok(n == 6 && memcmp(out, "a/b c%", 6) == 0, "uri_decode");
+	ok(query_unescape("a%2Fb+c%41", 10, out, &n) == 0 && n == 6 &&
+	    memcmp(out, "a/b cA", 6) == 0, "query_unescape");
+	ok(query_unescape("a%2", 3, out, &n) == -EINVAL, "query_unescape: cut escape");
+	ok(query_unescape("%g0", 3, out, &n) == -EINVAL, "query_unescape: not hex");
 	ok(cred_name_like("AWS_SECRET_ACCESS_KEY", 21), "cred: AWS_SECRET_ACCESS_KEY");
 	ok(cred_name_like("api-key", 7), "cred: api-key");
 	ok(cred_name_like("client.Secret", 13), "cred: client.Secret");
@@ -327,6 +416,21 @@ static void helpers(void)
 	ok(cred_text_assigns("a=b\npassword = x\n", 17), "cred: password assignment");
 	ok(!cred_text_assigns("password reset page\n", 20), "cred: no assignment, no match");
 	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
+	/* Issue 12, finding 9: what else holds a credential, and what does not. */
+	ok(assigns("{\"user\":\"u\",\"password\":\"x\"}"),
+	    "cred: password second in one-line JSON");
+	ok(assigns("db: {user: u, password: x}"), "cred: flow YAML");
+	ok(assigns("x = postgres://u:pw@h/db"), "cred: URL password");
+	ok(!assigns("x = https://h:8443/db"), "cred: a port is no password");
+	ok(assigns("k: -----BEGIN EC PRIVATE KEY-----\\nAB\\n-----END"),
+	    "cred: private key with escaped newlines");
+	ok(!assigns("-----BEGIN CERTIFICATE-----\nAB\n-----END"),
+	    "cred: a certificate is no credential");
+	ok(assigns("{\"auths\":{\"r\":{\"auth\":\"eA==\"}}}"),
+	    "cred: docker config auth");
+	ok(!assigns("auth: true\n"), "cred: a bare auth setting is not");
+	ok(assigns("Authorization: Bearer x\n"), "cred: Authorization header");
+	ok(!assigns("time: 12:30\nmode=fast\n"), "cred: times and modes are not");
 }
 
 /*
@@ -392,6 +496,8 @@ int main(void)
 	synthetic();
 	bounds();
 	helpers();
+	exec_query_names();
+	stored_spec();
 	pod_member_names();
 	return tap_done();
 }

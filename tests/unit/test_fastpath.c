@@ -255,6 +255,37 @@ static const struct {
 	    "\":{\"x\":1}}", false },
 	{ "client-sent k8s", "{" BASE ",\"requestURI\":\"/x\",\"k8s\":{"
 	    "\"privileged\":true}}", false },
+	{ "client-sent K8s", "{" BASE ",\"requestURI\":\"/x\",\"K8s\":{"
+	    "\"privileged\":false}}", false },
+	{ "client-sent k8s.privileged", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"k8S.privileged\":false}", false },
+	{ "env variable with a secret-looking name", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{"
+	    "\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\","
+	    "\"env\":[{\"name\":\"A\",\"value\":\"b\"},{\"name\":"
+	    "\"DB_PASSWORD\",\"value\":\"" PLANTED "\"}]}]}}}", false },
+	{ "env variables with plain names", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{"
+	    "\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\","
+	    "\"env\":[{\"name\":\"MODE\",\"value\":\"b\"},{\"name\":"
+	    "\"PASS_THROUGH_X\",\"value\":\"c\"}]}]}}}", true },
+	{ "ConfigMap connection string", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"configmaps\"},\"requestObject\":{"
+	    "\"kind\":\"ConfigMap\",\"data\":{\"url\":\"postgres://u:"
+	    PLANTED "@h/db\",\"color\":\"red\"}}}", false },
+	{ "ConfigMap one-line JSON, password second", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"configmaps\"},"
+	    "\"requestObject\":{\"kind\":\"ConfigMap\",\"data\":{\"c.json\":"
+	    "\"{\\\"user\\\":\\\"u\\\",\\\"password\\\":\\\"" PLANTED
+	    "\\\"}\"}}}", false },
+	{ "exec with a password on the command line", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/exec?command=mysql&command=-p"
+	    PLANTED "\",\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
+	    "\"exec\"}}", false },
+	{ "exec without a credential", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/exec?command=ls&command=-la\","
+	    "\"objectRef\":{\"resource\":\"pods\",\"subresource\":"
+	    "\"exec\"}}", true },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
@@ -350,6 +381,55 @@ test_big(const struct shape_config *cfg)
 }
 
 /*
+ * Issue 12, finding 3: a padded sourceIPs or userAgent is trimmed by the
+ * reference path before a body goes; the fast path, which only drops
+ * bodies, must hand such events over, and may keep any other.  `ips`
+ * entries, then a 70 kB request body.
+ */
+static void
+test_padding(const struct shape_config *cfg)
+{
+	static const struct {
+		size_t ips, agent;
+		bool fast;
+	} pads[] = {
+		{ 1, 0, true }, { 5, 0, true }, { 6, 0, false },
+		{ 6001, 0, false }, { 1, 1024, true }, { 1, 1025, false },
+	};
+	struct totals t;
+	size_t body = 70000;
+	char *line, *p;
+	bool same;
+
+	for (size_t i = 0; i < sizeof(pads) / sizeof(*pads); i++) {
+		line = malloc(pads[i].ips * 16 + pads[i].agent + body + 1024);
+		if (line == NULL)
+			return;
+		p = line + sprintf(line, "{\"kind\":\"Event\",\"apiVersion\":"
+		    "\"audit.k8s.io/v1\",\"level\":\"Request\",\"auditID\":"
+		    "\"a\",\"stage\":\"ResponseComplete\",\"verb\":\"create\","
+		    "\"requestURI\":\"/x\",\"user\":{\"username\":\"u\"},"
+		    "\"objectRef\":{\"resource\":\"widgets\"},\"userAgent\":\"");
+		memset(p, 'a', pads[i].agent);
+		p += pads[i].agent;
+		p += sprintf(p, "\",\"sourceIPs\":[");
+		for (size_t k = 0; k < pads[i].ips; k++)
+			p += sprintf(p, "%s\"10.0.%zu.%zu\"", k ? "," : "",
+			    k / 256 % 256, k % 256);
+		p += sprintf(p, "],\"requestObject\":{\"blob\":\"");
+		memset(p, 'x', body);
+		p += body;
+		strcpy(p, "\"}}");
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, "padding");
+		ok(same && t.fast == (pads[i].fast ? 1u : 0u), "%zu source IPs, "
+		    "%zu-byte userAgent, 70 kB request: %s", pads[i].ips,
+		    pads[i].agent, t.fast ? "fast" : "reference");
+		free(line);
+	}
+}
+
+/*
  * Each event with limits at exactly its reference output's size and
  * fields: both paths must keep every body, so the fast path must measure
  * its text as the reference measures jansson's (a `k8s` value holding a
@@ -426,6 +506,7 @@ main(void)
 	test_rule_events(&cfg);
 	test_cases(&cfg);
 	test_big(&cfg);
+	test_padding(&cfg);
 	test_exact_limits();
 	/* Tight limits: the fast path must hand over what does not fit. */
 	config(&cfg, 4000, 40);

@@ -3,6 +3,7 @@
  * the drop order, including the 1 MB and 5,000-field synthetic events.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -194,7 +195,7 @@ static void test_drops(void)
 	/* A 100 kB user agent (client-controlled): an attacker cannot evade. */
 	e = event_with(NULL, NULL);
 	json_object_set_new(e, "userAgent", xs(100000));
-	check_fits("100 kB userAgent", e, &lim, "longStrings");
+	check_fits("100 kB userAgent", e, &lim, "userAgent");
 	ok(strstr(json_string_value(json_object_get(e, "userAgent")), "[DROPPED 100000 bytes]") != NULL,
 	    "userAgent replaced by its marker");
 	json_decref(e);
@@ -226,10 +227,80 @@ static void test_drops(void)
 	json_decref(e);
 }
 
+/* `n` source IPs, 10.<i>.<i>.<i>-like, the last "192.0.2.1". */
+static json_t *source_ips(size_t n)
+{
+	json_t *a = json_array();
+	char ip[32];
+
+	for (size_t i = 0; i + 1 < n; i++) {
+		snprintf(ip, sizeof ip, "10.%zu.%zu.%zu", i / 65536 % 256,
+		    i / 256 % 256, i % 256);
+		json_array_append_new(a, json_string(ip));
+	}
+	json_array_append_new(a, json_string("192.0.2.1"));
+	return a;
+}
+
+/*
+ * Issue 12, finding 3: metadata any client pads (X-Forwarded-For becomes
+ * sourceIPs, User-Agent) is trimmed before the bodies go and before the
+ * event would be set aside.
+ */
+static void test_padding(void)
+{
+	static const struct {
+		const char *what;
+		size_t ips, agent, body;	/* entries, bytes, bytes */
+		const char *dropped;
+		size_t ips_left;
+	} pads[] = {
+		{ "6,001 sourceIPs (67 kB X-Forwarded-For)", 6001, 0, 100,
+		  "sourceIPs", 5 },
+		{ "6,001 sourceIPs and a 70 kB request", 6001, 0, 70000,
+		  "sourceIPs,requestObject", 5 },
+		{ "5 sourceIPs and a 70 kB request", 5, 0, 70000,
+		  "requestObject", 5 },
+		{ "6 sourceIPs and a 70 kB request", 6, 0, 70000,
+		  "sourceIPs,requestObject", 5 },
+		{ "66 kB userAgent and a small request", 1, 66000, 100,
+		  "userAgent", 1 },
+		{ "20,000 sourceIPs and a 66 kB userAgent", 20000, 66000, 100,
+		  "sourceIPs,userAgent", 5 },
+	};
+	struct fit_limits lim = { 65529, 256 };
+
+	for (size_t i = 0; i < sizeof pads / sizeof *pads; i++) {
+		json_t *e = event_with(big_string_obj(pads[i].body), NULL), *ips;
+		json_int_t gone;
+
+		json_object_set_new(e, "sourceIPs", source_ips(pads[i].ips));
+		if (pads[i].agent)
+			json_object_set_new(e, "userAgent", xs(pads[i].agent));
+		check_fits(pads[i].what, e, &lim, pads[i].dropped);
+		ips = json_object_get(e, "sourceIPs");
+		gone = json_integer_value(json_object_get(json_object_get(e,
+		    "k8s"), "source_ips_dropped"));
+		ok(json_array_size(ips) == pads[i].ips_left &&
+		    strcmp(json_string_value(json_array_get(ips,
+		    json_array_size(ips) - 1)), "192.0.2.1") == 0 &&
+		    (pads[i].ips == 1 || strcmp(json_string_value(
+		    json_array_get(ips, 0)), "10.0.0.0") == 0) &&
+		    gone == (json_int_t)(pads[i].ips - pads[i].ips_left),
+		    "%s: first and last source IPs kept, %lld counted", pads[i].what,
+		    (long long)gone);
+		ok(strstr(pads[i].dropped, "requestObject") != NULL ||
+		    json_object_get(e, "requestObject") != NULL,
+		    "%s: the request stays unless it must go", pads[i].what);
+		json_decref(e);
+	}
+}
+
 int main(void)
 {
 	test_counts();
 	test_dump();
 	test_drops();
+	test_padding();
 	return tap_done();
 }

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "corpus.h"
+#include "derive.h"
 #include "fingerprint.h"
 #include "redact.h"
 #include "redact_text.h"
@@ -266,6 +267,207 @@ static void configmap_events(const struct plants *p)
 	json_decref(events);
 }
 
+/*
+ * Issue 12, findings 9 and 10: credentials the plugin flags (or that any
+ * reader would call one) in ConfigMap texts, URLs, env variables and
+ * annotation patches.  "%s" in a value becomes a planted secret; each
+ * case names where it lives (resource, body as JSON text) and, for a
+ * ConfigMap, the key k8s.credential_value_keys must list.
+ */
+static const struct {
+	const char *what, *resource, *body, *listed;
+} gaps[] = {
+	{ "GCP service-account key JSON", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"sa.json\":\"{\\\"type\\\":"
+	  "\\\"service_account\\\",\\\"project_id\\\":\\\"p\\\","
+	  "\\\"private_key\\\":\\\"-----BEGIN PRIVATE KEY-----\\\\n%s\\\\n"
+	  "-----END PRIVATE KEY-----\\\\n\\\",\\\"client_email\\\":\\\"a@p\\\"}\"}}",
+	  "sa.json" },
+	{ "PEM key on one line", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"tls\":\"-----BEGIN RSA PRIVATE KEY-----"
+	  " %s -----END RSA PRIVATE KEY-----\"}}", "tls" },
+	{ "PEM key with escaped newlines", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"k\":\"-----BEGIN EC PRIVATE KEY-----"
+	  "\\\\n%s\\\\n-----END EC PRIVATE KEY-----\"}}", "k" },
+	{ "PGP private key block", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"gpg\":\"-----BEGIN PGP PRIVATE KEY BLOCK"
+	  "-----\\n\\n%s\\n-----END PGP PRIVATE KEY BLOCK-----\\n\"}}", "gpg" },
+	{ "password not first in one-line JSON", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"db.json\":\"{\\\"user\\\":"
+	  "\\\"app\\\",\\\"password\\\":\\\"%s\\\"}\"}}", "db.json" },
+	{ "password not first in flow YAML", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"db.yaml\":\"db: {user: app, "
+	  "password: %s}\"}}", "db.yaml" },
+	{ "connection string", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"DATABASE_URL\":"
+	  "\"postgres://app:%s@db:5432/app\"}}", "DATABASE_URL" },
+	{ "URL credentials inside a file", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"app.ini\":\"[db]\\nurl = "
+	  "mysql://root:%s@10.0.0.5/x?tls=true\\n\"}}", "app.ini" },
+	{ "docker auth", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"config.json\":\"{\\\"auths\\\":"
+	  "{\\\"r.io\\\":{\\\"auth\\\":\\\"%s\\\"}}}\"}}", "config.json" },
+	{ "Authorization header line", "configmaps",
+	  "{\"kind\":\"ConfigMap\",\"data\":{\"probe.txt\":\"GET / HTTP/1.1"
+	  "\\nAuthorization: Bearer %s\\n\"}}", "probe.txt" },
+	{ "env value under a secret-looking name", "deployments",
+	  "{\"kind\":\"Deployment\",\"spec\":{\"template\":{\"spec\":{"
+	  "\"containers\":[{\"name\":\"c\",\"image\":\"i\",\"env\":["
+	  "{\"name\":\"MODE\",\"value\":\"x\"},{\"name\":\"DB_PASSWORD\","
+	  "\"value\":\"%s\"}]}]}}}}", NULL },
+	{ "env value in a pod", "pods",
+	  "{\"kind\":\"Pod\",\"spec\":{\"containers\":[{\"name\":\"c\","
+	  "\"env\":[{\"name\":\"AWS_SECRET_ACCESS_KEY\",\"value\":\"%s\"}]}]}}",
+	  NULL },
+	{ "OpenShift token annotation by JSON patch", "secrets",
+	  "[{\"op\":\"add\",\"path\":\"/metadata/annotations/openshift.io~1"
+	  "token-secret.value\",\"value\":\"%s\"}]", NULL },
+};
+
+static void gap_events(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *ev = json_array_get(events, 0);
+	char body[2048];
+
+	for (size_t i = 0; i < sizeof gaps / sizeof *gaps; i++) {
+		json_t *e = with(ev, NULL, NULL), *k8s = NULL;
+		json_t *b;
+
+		const char *at = strstr(gaps[i].body, "%s");
+
+		snprintf(body, sizeof body, "%.*s%s%s", (int)(at - gaps[i].body),
+		    gaps[i].body, p->plain[5], at + 2);
+		b = json_loads(body, 0, NULL);
+		ok(b != NULL, "%s: body is JSON", gaps[i].what);
+		json_object_set_new(json_object_get(e, "objectRef"), "resource",
+		    json_string(gaps[i].resource));
+		json_object_set_new(e, "requestObject", b);
+		check(gaps[i].what, e, p, 1);
+		if (gaps[i].listed != NULL) {
+			derive_k8s(e, NULL, &k8s);
+			ok(strcmp(json_string_value(json_object_get(k8s,
+			    "credential_value_keys")) ? json_string_value(
+			    json_object_get(k8s, "credential_value_keys")) : "",
+			    gaps[i].listed) == 0 || strcmp(json_string_value(
+			    json_object_get(k8s, "credential_keys")) ?
+			    json_string_value(json_object_get(k8s,
+			    "credential_keys")) : "", gaps[i].listed) == 0,
+			    "%s: %s is listed as a credential", gaps[i].what,
+			    gaps[i].listed);
+			json_decref(k8s);
+		}
+		json_decref(e);
+	}
+	json_decref(events);
+}
+
+/*
+ * Issue 12, finding 9: credentials on an exec command line (requestURI and
+ * k8s.command).  "%s" becomes a planted secret; `plain` is a command that
+ * must arrive unchanged.
+ */
+static const struct {
+	const char *query, *command;	/* command: what k8s.command becomes,
+					 * "*" standing for one marker */
+} exec_creds[] = {
+	{ "command=mysql&command=-uroot&command=-p%s&command=db",
+	  "mysql -uroot -p* db" },
+	{ "command=psql&command=--password%%3D%s", "psql --password=*" },
+	{ "command=env&command=PGPASSWORD%%3D%s&command=psql", "env PGPASSWORD=* psql" },
+	{ "command=sh&command=-c&command=mysql+-uroot+-p%s+db", "sh -c mysql -uroot -p* db" },
+	{ "command=app&command=--db-password&command=%s", "app --db-password *" },
+	{ "comm%%61nd=psql&command=postgres://u:%s@db/x", "psql postgres://u:*@db/x" },
+};
+
+static void exec_lines(const struct plants *p)
+{
+	struct shape_config cfg = config();
+	char uri[512], query[256], want[256];
+
+	for (size_t i = 0; i < sizeof exec_creds / sizeof *exec_creds; i++) {
+		struct shape_stats st = { 0, 0, 0 };
+		const char *at = strstr(exec_creds[i].query, "%s"), *star;
+		json_t *e, *back = NULL, *k8s, *again, *back2 = NULL;
+		char *out = NULL, *out2 = NULL;
+		size_t len = 0, len2 = 0, w;
+
+		snprintf(query, sizeof query, "%.*s%s%s", (int)(at - exec_creds[i].query),
+		    exec_creds[i].query, p->plain[7], at + 2);
+		snprintf(uri, sizeof uri, "/api/v1/namespaces/a/pods/b/exec?%s&"
+		    "container=c&stdout=true", query);
+		/* "%%" in the table is a literal "%" of the URI. */
+		for (char *q = strstr(uri, "%%"); q; q = strstr(q + 1, "%%"))
+			memmove(q, q + 1, strlen(q));
+		e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+		    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x",
+		    "verb", "create", "requestURI", uri, "user", "username", "u",
+		    "objectRef", "resource", "pods", "subresource", "exec");
+		if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+			back = json_loadb(out, len, 0, NULL);
+		k8s = json_object_get(back, "k8s");
+		star = strchr(exec_creds[i].command, '*');
+		w = (size_t)(star - exec_creds[i].command);
+		snprintf(want, sizeof want, "%.*s", (int)w, exec_creds[i].command);
+		ok(back && !memmem(out, len, p->plain[7], strlen(p->plain[7])) &&
+		    json_string_value(json_object_get(k8s, "command")) &&
+		    strncmp(json_string_value(json_object_get(k8s, "command")),
+		    want, w) == 0 && strncmp(json_string_value(json_object_get(k8s,
+		    "command")) + w, FINGERPRINT_PREFIX,
+		    strlen(FINGERPRINT_PREFIX)) == 0 && strcmp(json_string_value(
+		    json_object_get(k8s, "command")) + w + FINGERPRINT_LEN,
+		    star + 1) == 0 && json_integer_value(json_object_get(k8s,
+		    "redacted")) == 1,
+		    "exec %s: no secret in requestURI or k8s.command (%s)",
+		    exec_creds[i].command, json_string_value(json_object_get(k8s,
+		    "command")));
+		/* Shaped again (a retry, a replay): the same text. */
+		again = json_deep_copy(back);
+		json_object_del(again, "k8s");
+		if (again && shape_event(&cfg, again, &out2, &len2, &st) == SHAPE_OK)
+			back2 = json_loadb(out2, len2, 0, NULL);
+		ok(back2 && json_equal(json_object_get(back2, "requestURI"),
+		    json_object_get(back, "requestURI")) &&
+		    json_object_get(json_object_get(back2, "k8s"), "redacted") == NULL,
+		    "exec %s: shaping twice masks nothing twice",
+		    exec_creds[i].command);
+		json_decref(back2);
+		json_decref(again);
+		json_decref(back);
+		json_decref(e);
+		free(out);
+		free(out2);
+	}
+}
+
+/*
+ * A last-applied annotation that embeds another, and so on, deeper than
+ * real ones nest: the innermost Secret is never left in clear.
+ */
+static void deep_last_applied(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *ev = json_array_get(events, 0), *e, *obj;
+	char *text;
+
+	obj = json_pack("{s:s,s:{s:s}}", "kind", "Secret", "stringData", "k",
+	    p->plain[6]);
+	for (int depth = 0; depth < 7; depth++) {
+		text = json_dumps(obj, JSON_COMPACT);
+		json_decref(obj);
+		obj = json_pack("{s:s,s:{s:{s:s}}}", "kind", "Widget", "metadata",
+		    "annotations", "kubectl.kubernetes.io/last-applied-configuration",
+		    text);
+		free(text);
+	}
+	e = with(ev, obj, NULL);
+	json_object_set_new(json_object_get(e, "objectRef"), "resource",
+	    json_string("widgets"));
+	check("last-applied nested 7 deep", e, p, -1);
+	json_decref(e);
+	json_decref(events);
+}
+
 /* Every corpus event with a body gets an applied Secret and a token. */
 static void every_event(const struct plants *p)
 {
@@ -380,6 +582,9 @@ int main(void)
 	struct plants p;
 
 	plants_init(&p);
+	gap_events(&p);
+	exec_lines(&p);
+	deep_last_applied(&p);
 	markers();
 	text_values();
 	secrets_events(&p);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -88,6 +89,60 @@ static void test_filter_cluster(void)
 	free(out);
 	json_decref(started);
 	json_decref(complete);
+}
+
+/*
+ * Issue 12, finding 10: Wazuh reads fields without regard to case and takes
+ * the first match, so a client's `K8s` (or a `k8s.x` member) would shadow
+ * ours.  Each such member is removed and counted (an exact `k8s` is only
+ * replaced).
+ */
+static void test_forged_k8s(void)
+{
+	static const struct {
+		const char *members;	/* added to a real event */
+		long long forged;
+	} cases[] = {
+		{ "\"K8s\":{\"privileged\":false}", 1 },
+		{ "\"K8S\":{\"privileged\":false}", 1 },
+		{ "\"k8S.privileged\":false", 1 },
+		{ "\"k8s\":{\"privileged\":false},\"K8s\":1,\"k8s.x\":2", 2 },
+		{ "\"k8s\":{\"privileged\":false}", 0 },	/* replaced */
+		{ "\"k8sx\":{\"privileged\":false}", 0 },	/* another name */
+	};
+	struct shape_config cfg = config(65529, 256);
+	struct shape_stats st = { 0, 0, 0 };
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		json_t *e = first_event("falco-create_nginx_pod_privileged.json");
+		json_t *add, *back = NULL, *k8s;
+		const char *key;
+		char text[256];
+		char *out = NULL;
+		size_t len = 0, others = 0;
+		json_t *v;
+
+		snprintf(text, sizeof text, "{%s}", cases[i].members);
+		add = json_loads(text, 0, NULL);
+		json_object_update(e, add);
+		if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+			back = json_loadb(out, len, 0, NULL);
+		k8s = json_object_get(back, "k8s");
+		json_object_foreach(back, key, v)
+			if (strncasecmp(key, "k8s", 3) == 0 &&
+			    (key[3] == '\0' || key[3] == '.') && v != k8s)
+				others++;
+		ok(back && others == 0 && json_is_true(json_object_get(k8s,
+		    "privileged")) && json_integer_value(json_object_get(k8s,
+		    "forged_k8s")) == cases[i].forged && (cases[i].forged ||
+		    json_object_get(k8s, "forged_k8s") == NULL),
+		    "client-sent %s: only our k8s is left, forged_k8s %lld",
+		    cases[i].members, cases[i].forged);
+		json_decref(add);
+		json_decref(back);
+		json_decref(e);
+		free(out);
+	}
 }
 
 /* Remove metadata.managedFields anywhere in `v`. */
@@ -298,6 +353,7 @@ static void test_keyfile(void)
 
 int main(void)
 {
+	test_forged_k8s();
 	test_stages();
 	test_filter_cluster();
 	test_corpus(65535 - 6, 256, false);
