@@ -837,6 +837,32 @@ class PluginRunner:
             out.append(self.sock.recv(1 << 20).decode("utf-8", "replace"))
         return out
 
+    def send_batch(self, events, timeout=60):
+        """Send events as one EventList (one omprog line, as imhttp hands a POST body over)
+        and return one datagram per event, reading the socket while the plugin writes so a
+        full socket buffer never stalls it."""
+        line = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events},
+                          separators=(",", ":"), ensure_ascii=False)
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = []
+        answered = None
+        deadline = time.monotonic() + timeout
+        while answered is None or len(out) < len(events):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PluginError("batch: %d of %d datagrams, answer %r (%s)"
+                                  % (len(out), len(events), answered, self._err()))
+            r, _, _ = select.select([self.sock] + ([self.proc.stdout] if answered is None else []), [], [],
+                                    min(left, 1.0))
+            if self.sock in r:
+                out.append(self.sock.recv(1 << 20).decode("utf-8", "replace"))
+            if self.proc.stdout in r:
+                answered = self.proc.stdout.readline()
+                if answered.strip() != "OK":
+                    raise PluginError("plugin answered %r to a batch (%s)" % (answered, self._err()))
+        return out
+
     def close(self):
         try:
             self.proc.stdin.close()
