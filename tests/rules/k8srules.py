@@ -643,6 +643,9 @@ class Engine:
         return True
 
     def _context(self, r, ev):
+        """Search_LastSids() (v4.14.7 eventinfo.c lines 99-270): newest first, stop at the
+        first event outside the timeframe or whose `matched` level is >= this rule's level;
+        `frequency` is stored as frequency - 2 (rules.c line 2303)."""
         hist = self.history.get(r.if_matched_sid, [])
         need = (r.frequency - 2) if r.frequency else 0
         count = 0
@@ -707,10 +710,11 @@ class Engine:
         return rule
 
     def _remember(self, final, ev):
-        """sid_prev_matched + OS_AddEvent() (analysisd.c, eventinfo_list.c): an event whose
-        rule has level > 0 is remembered; beyond memorysize the oldest are freed (at least
-        10, and all older than the longest timeframe), which also takes them out of every
-        if_matched_sid list, so a flood makes analysisd forget context early."""
+        """sid_prev_matched + OS_AddEvent() (v4.14.7 analysisd.c lines 2207-2240,
+        eventinfo_list.c lines 36-80): an event whose rule has level > 0 is remembered;
+        beyond memorysize the oldest are freed (at least 10, and all older than the
+        longest timeframe), which also takes them out of every if_matched_sid list, so a
+        flood makes analysisd forget context early."""
         self.history.setdefault(final.id, []).append(ev)
         self.remembered.append(ev)
         if len(self.remembered) <= MEMORY_SIZE:
