@@ -6,7 +6,9 @@ k8slistsdir = $(datadir)/wazuh-k8s-audit/rules/lists
 dist_k8slists_DATA = \
 	rules/lists/k8s-admin-users \
 	rules/lists/k8s-allowed-namespaces \
+	rules/lists/k8s-control-plane-users \
 	rules/lists/k8s-denied-users \
+	rules/lists/k8s-platform-service-accounts \
 	rules/lists/k8s-system-namespaces \
 	rules/lists/k8s-trusted-users
 

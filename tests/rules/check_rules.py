@@ -53,8 +53,17 @@ def lint_osregex(p):
     return problems
 
 
+XML_ENTITY = re.compile(r"&(?:amp|lt|gt|quot|apos|#x?[0-9a-fA-F]+);")
+
+
 def main():
     print("# PCRE2 backend: %s" % K.pcre2_backend)
+    # Wazuh's XML reader (src/os_xml) keeps entities as written: "&amp;" in a rule is five
+    # characters to analysisd but one to any standard parser (and to this evaluator).
+    ents = ["line %d: %s" % (i + 1, m.group(0)) for i, line in enumerate(open(K.RULE_FILE, encoding="utf-8"))
+            for m in XML_ENTITY.finditer(line)]
+    tap(not ents, "no XML entities in the rule file (os_xml does not decode them; write \\x26 in a regex)",
+        "\n".join(ents))
     # ---- static checks
     try:
         K.read_rule_xml()
@@ -88,6 +97,18 @@ def main():
         if r.if_matched_sid and byid.get(r.if_matched_sid) and byid[r.if_matched_sid].level == 0:
             missing.append("%d: if_matched_sid %d has level 0 (analysisd never remembers level-0 matches)" % (r.id, r.if_matched_sid))
     tap(not missing, "every if_sid/if_matched_sid/if_group target exists and can be remembered", "\n".join(missing))
+    # analysisd links a rule to its parents while it reads the file (rules.c -> OS_AddChild()),
+    # so a parent defined further down is "not found" and the rule is dropped.
+    order = {r.id: r.order for r in rules}
+    late = ["%d: parent %d defined after it" % (r.id, s) for r in rules
+            for s in r.if_sid + ([r.if_matched_sid] if r.if_matched_sid else [])
+            if s in order and order[s] > r.order]
+    tap(not late, "every parent rule is defined before its children (analysisd's load order)", "\n".join(late))
+    attrs = ["%d: attribute %s" % (r.id, a) for r in rules for a in r.attributes if a not in K.RULE_ATTRIBUTES]
+    attrs += ["%d: ignore=%d without frequency (only burst rules may be muted, see docs/rules.md)" % (r.id, r.ignore_time)
+              for r in rules if r.ignore_time and not r.frequency]
+    tap(not attrs, "only rule attributes the evaluator implements (%s)" % ", ".join(sorted(K.RULE_ATTRIBUTES)),
+        "\n".join(attrs))
     bad = []
     for r in rules:
         pats = [(f[0], f[1], f[2]) for f in r.fields]

@@ -14,7 +14,9 @@
 - Engine:         an APPROXIMATION of analysisd's rule matching for these rules: rule tree
                   ordered like rules_list.c (children by level, then load order), first
                   matching child wins, <field>/<list>/<decoded_as>, if_sid/if_matched_sid,
-                  frequency/timeframe/same_field context like Search_LastSids().  It does not
+                  frequency/timeframe/same_field context like Search_LastSids(), the rule
+                  attribute ignore="SECONDS" like analysisd's main loop, and the forgetting of
+                  remembered events when more than memorysize (8192) are held.  It does not
                   implement what the ruleset does not use (match/regex on the log, srcip,
                   time, if_group chains of other files, overwrite, accumulate, ...).  The
                   authority is a real analysisd: tests/rules/logtest_check.py.
@@ -41,6 +43,9 @@ RULE_FILE = os.path.join(RULES_DIR, "0950-k8s_audit_rules.xml")
 LISTS_DIR = os.path.join(RULES_DIR, "lists")
 ID_MIN, ID_MAX = 110100, 110499
 DECODER_ORDER_SIZE = 256
+# analysisd's <global><memory_size> default (src/analysisd/config.c: Config.memorysize = 8192)
+MEMORY_SIZE = 8192
+RULE_ATTRIBUTES = {"id", "level", "frequency", "timeframe", "ignore"}
 
 # ---------------------------------------------------------------- OS_Regex
 _W = set(b"-@_") | set(range(48, 58)) | set(range(65, 91)) | set(range(97, 123))
@@ -461,6 +466,8 @@ class Rule:
         self.if_matched_sid = None
         self.frequency = None
         self.timeframe = None
+        self.ignore_time = 0
+        self.attributes = []
         self.same_fields = []
         self.decoded_as = None
         self.fields = []      # (name, pattern, type, negate, compiled)
@@ -491,6 +498,8 @@ def load_rules(path=RULE_FILE, compile_regex=True):
             r.level = int(el.get("level"))
             r.frequency = int(el.get("frequency")) if el.get("frequency") else None
             r.timeframe = int(el.get("timeframe")) if el.get("timeframe") else None
+            r.ignore_time = int(el.get("ignore")) if el.get("ignore") else 0
+            r.attributes = list(el.keys())
             r.groups = list(gnames)
             r.order = len(rules)
             for ch in el:
@@ -598,10 +607,15 @@ class Engine:
             else:
                 _insert(self.top, r)
         self.history = {}   # if_matched_sid target -> list of event records
+        self.remembered = []  # os_analysisd_last_events, oldest first
+        self.time_ignored = {}  # rule id -> RuleInfo.time_ignored
+        self.max_freq = max([r.timeframe or 0 for r in rules] + [0])
         self.clock = 0
 
     def reset(self):
         self.history = {}
+        self.remembered = []
+        self.time_ignored = {}
 
     def _match_one(self, r, ev):
         if r.decoded_as and r.decoded_as != ev["decoder"]:
@@ -629,11 +643,16 @@ class Engine:
         return True
 
     def _context(self, r, ev):
+        """Search_LastSids() (v4.14.7 eventinfo.c lines 99-270): newest first, stop at the
+        first event outside the timeframe or whose `matched` level is >= this rule's level;
+        `frequency` is stored as frequency - 2 (rules.c line 2303)."""
         hist = self.history.get(r.if_matched_sid, [])
         need = (r.frequency - 2) if r.frequency else 0
         count = 0
         first = None
         for old in reversed(hist):
+            if old.get("forgotten"):
+                continue
             if ev["time"] - old["time"] > (r.timeframe or 0):
                 return False
             ok = True
@@ -657,13 +676,53 @@ class Engine:
         return False
 
     def _check(self, r, ev):
+        """OS_CheckIfRuleMatch(): the deepest matching rule; ev["prev_rule"] is set, like
+        lf->prev_rule (rules.c), to the parent of the first child that matched."""
         if not self._match_one(r, ev):
             return None
         for c in r.children:
             got = self._check(c, ev)
             if got is not None:
+                if ev.get("prev_rule") is None:
+                    ev["prev_rule"] = r
                 return got
         return r
+
+    def _apply_ignore(self, rule, ev):
+        """The rule attribute ignore="SECONDS" as analysisd's main loop applies it
+        (src/analysisd/analysisd.c, w_process_event_thread, "Check ignore time", v4.14.7
+        lines 2132-2153): one RuleInfo.time_ignored per rule, shared by every event and
+        every user.  The first match sets it and alerts; a match less than `ignore`
+        seconds after it alerts as lf->prev_rule (the parent the rule was reached
+        through) instead, or is dropped without one; a later match alerts and restarts
+        the window.  wazuh-logtest differs (logtest.c: a match inside the window is not
+        alerted at all and the window restarts only at the next match after it); the
+        evaluator follows analysisd, which is what production runs."""
+        if not rule.ignore_time:
+            return rule
+        since = self.time_ignored.get(rule.id, 0)
+        if since == 0:
+            self.time_ignored[rule.id] = ev["time"]
+            return rule
+        if ev["time"] - since < rule.ignore_time:
+            return ev.get("prev_rule")
+        self.time_ignored[rule.id] = ev["time"]
+        return rule
+
+    def _remember(self, final, ev):
+        """sid_prev_matched + OS_AddEvent() (v4.14.7 analysisd.c lines 2207-2240,
+        eventinfo_list.c lines 36-80): an event whose rule has level > 0 is remembered;
+        beyond memorysize the oldest are freed (at least 10, and all older than the
+        longest timeframe), which also takes them out of every if_matched_sid list, so a
+        flood makes analysisd forget context early."""
+        self.history.setdefault(final.id, []).append(ev)
+        self.remembered.append(ev)
+        if len(self.remembered) <= MEMORY_SIZE:
+            return
+        i = 0
+        while len(self.remembered) > 1 and (i < 10 or ev["time"] - self.remembered[0]["time"] > self.max_freq):
+            self.remembered.pop(0)["forgotten"] = True
+            i += 1
 
     def process(self, payload, now=None):
         """Return (rule or None, event record) for one decoded payload."""
@@ -671,7 +730,7 @@ class Engine:
         fields, static, dropped = decode_json(payload)
         dec = "json" if re.match(r'^\{\s*"', payload) else None
         ev = {"log": payload, "fields": fields, "static": static, "dropped": dropped, "decoder": dec,
-              "time": now if now is not None else self.clock, "matched": 0}
+              "time": now if now is not None else self.clock, "matched": 0, "prev_rule": None}
         final = None
         if dec:
             for r in self.top:
@@ -680,7 +739,9 @@ class Engine:
                     final = got
                     break
         if final is not None and final.level > 0:
-            self.history.setdefault(final.id, []).append(ev)
+            final = self._apply_ignore(final, ev)
+            if final is not None and final.level > 0:
+                self._remember(final, ev)
         return final, ev
 
 
@@ -778,6 +839,32 @@ class PluginRunner:
             if not r:
                 break
             out.append(self.sock.recv(1 << 20).decode("utf-8", "replace"))
+        return out
+
+    def send_batch(self, events, timeout=60):
+        """Send events as one EventList (one omprog line, as imhttp hands a POST body over)
+        and return one datagram per event, reading the socket while the plugin writes so a
+        full socket buffer never stalls it."""
+        line = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events},
+                          separators=(",", ":"), ensure_ascii=False)
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        out = []
+        answered = None
+        deadline = time.monotonic() + timeout
+        while answered is None or len(out) < len(events):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise PluginError("batch: %d of %d datagrams, answer %r (%s)"
+                                  % (len(out), len(events), answered, self._err()))
+            r, _, _ = select.select([self.sock] + ([self.proc.stdout] if answered is None else []), [], [],
+                                    min(left, 1.0))
+            if self.sock in r:
+                out.append(self.sock.recv(1 << 20).decode("utf-8", "replace"))
+            if self.proc.stdout in r:
+                answered = self.proc.stdout.readline()
+                if answered.strip() != "OK":
+                    raise PluginError("plugin answered %r to a batch (%s)" % (answered, self._err()))
         return out
 
     def close(self):

@@ -8,7 +8,15 @@ logtest session per case so that frequency/sequence rules see only that case's e
 Every mismatch between the case's expected rule id/level and what analysisd answered is
 reported.  The rules and lists under test must be installed on that manager (docs/rules.md).
 
-  logtest_check.py [--socket PATH | --prefix DIR] [--plugin PATH] [--cases FILE] [-v]
+Then the noise-budget replay (the corpus' benign cases and benign_stream.py, about 4,000
+events) goes through ONE logtest session and, event by event, through the evaluator
+(k8srules.Engine) with the same wall clock, so the evaluator's context memory (frequency,
+same_field, ignore, lists, ordering) is compared with the real engine's on a long stream.
+logtest applies ignore="N" differently from analysisd (docs/rules.md "Alert volume"): a
+match inside the window is answered with alert=false where analysisd, and the evaluator,
+alert as the parent rule; such events are counted apart, any other difference is a mismatch.
+
+  logtest_check.py [--socket PATH | --prefix DIR] [--plugin PATH] [--cases FILE] [--no-stream] [-v]
 
 --prefix DIR uses DIR/queue/sockets/logtest (default /var/ossec).  Exit 0: all match;
 1: mismatches; 77: no logtest socket (no Wazuh manager here).
@@ -19,9 +27,12 @@ import os
 import socket
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benign_stream  # noqa: E402
 import k8srules as K  # noqa: E402
+import noise_budget  # noqa: E402
 
 
 class Logtest:
@@ -70,6 +81,38 @@ class Logtest:
             pass
 
 
+def replay_stream(lt, runner, verbose):
+    """Noise-budget stream through one logtest session and the evaluator; returns mismatches."""
+    events = noise_budget.corpus_events() + benign_stream.events()
+    payloads = []
+    for i in range(0, len(events), noise_budget.BATCH):
+        payloads += [K.split_datagram(d)[1] for d in runner.send_batch(events[i:i + noise_budget.BATCH])]
+    eng = K.Engine(K.load_rules(), K.load_lists())
+    token = None
+    same = ignored = bad = 0
+    for i, p in enumerate(payloads):
+        token, rid, lvl, desc, data = lt.process(p, token)
+        final, ev = eng.process(p, now=int(time.time()))
+        got = (final.id, final.level) if final else (None, None)
+        if (rid, lvl) == got:
+            same += 1
+            continue
+        rule = eng.rules.get(rid)
+        if data.get("alert") is False and rule is not None and rule.ignore_time and final is not None \
+                and final.id in rule.if_sid:
+            ignored += 1
+            if verbose:
+                print("ignore-window %d: logtest %s/%s alert=false, evaluator %s/%s" % (i, rid, lvl, got[0], got[1]))
+            continue
+        bad += 1
+        print("MISMATCH stream event %d: analysisd %s/%s (%s), evaluator %s/%s" % (i, rid, lvl, desc, got[0], got[1]))
+    if token:
+        lt.close(token)
+    print("stream: %d events, %d identical, %d differ only by logtest's ignore= handling, %d mismatches"
+          % (len(payloads), same, ignored, bad))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--socket")
@@ -77,6 +120,7 @@ def main():
     ap.add_argument("--plugin")
     ap.add_argument("--cases", default=os.path.join(K.HERE, "cases.json"))
     ap.add_argument("--json", help="write every answer to this file")
+    ap.add_argument("--no-stream", action="store_true", help="skip the noise-budget stream replay")
     ap.add_argument("-v", action="store_true")
     a = ap.parse_args()
     path = a.socket or os.path.join(a.prefix, "queue", "sockets", "logtest")
@@ -128,6 +172,8 @@ def main():
                       % (c["name"], got[0], got[1], got[2], exp[0], exp[1]))
             elif a.v:
                 print("ok %s: %s/%s %s" % (c["name"], got[0], got[1], got[2]))
+        if not a.no_stream:
+            mismatches += replay_stream(lt, runner, a.v)
     finally:
         runner.close()
     if a.json:

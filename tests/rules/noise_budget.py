@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Noise budget of rules/0950-k8s_audit_rules.xml (TAP).
+
+Replays benign traffic through the built plugin ($PLUGIN, stand-in analysisd socket) and
+the evaluator (k8srules.Engine, clock = each event's stageTimestamp, as a live stream is
+processed): the corpus' benign cases (tests/rules/cases.json, kind "benign") and 30
+minutes of generated ordinary traffic (benign_stream.py: kubelets, control plane,
+operators, a person's kubectl, a person's read-only scripts; generated because no
+kube-apiserver can be built here).  Budgets:
+
+- at most HIGH_BUDGET alerts of level >= 7 in the whole replay (each one listed);
+- no rule alerts (level >= 3, analysisd's default log_alert_level) more than
+  PER_ACTOR_MINUTE times for one actor (k8s.user) within any 60 s.
+
+The numbers are printed as TAP comments.
+"""
+import calendar
+import collections
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import benign_stream  # noqa: E402
+import k8srules as K  # noqa: E402
+
+HIGH_BUDGET = 1        # the corpus' OpenShift log: kube:admin execs into a pod (explained in cases.json)
+PER_ACTOR_MINUTE = 2   # e.g. a scripted client: its first request of the minute and one burst summary
+ALERT_LEVEL = 3
+BATCH = 500
+
+n = 0
+failed = 0
+
+
+def tap(ok, text, diag=None):
+    global n, failed
+    n += 1
+    failed += 0 if ok else 1
+    print("%s %d - %s" % ("ok" if ok else "not ok", n, text))
+    if diag and not ok:
+        for line in str(diag).splitlines():
+            print("#   " + line)
+    sys.stdout.flush()
+
+
+def epoch(ts):
+    """'2026-11-20T12:00:01.123456Z' -> whole seconds (analysisd's generate_time is a time_t)."""
+    return calendar.timegm(time.strptime(ts[:19], "%Y-%m-%dT%H:%M:%S"))
+
+
+def corpus_events():
+    out = []
+    for c in K.load_cases():
+        if c.get("kind") != "benign":
+            continue
+        for spec in c["events"]:
+            out += [K.json.loads(line) for line in K.event_lines(spec)]
+    return out
+
+
+def max_in_window(times, width=60):
+    best = 0
+    j = 0
+    for i, t in enumerate(times):
+        while t - times[j] >= width:
+            j += 1
+        best = max(best, i - j + 1)
+    return best
+
+
+def main():
+    corpus = corpus_events()
+    stream = benign_stream.events()
+    everything = corpus + stream
+    print("# replay: %d corpus benign events + %d generated events" % (len(corpus), len(stream)))
+    tap(len(stream) >= 3000, "the generated stream has several thousand events (%d)" % len(stream))
+    try:
+        runner = K.PluginRunner()
+    except K.PluginError as e:
+        tap(False, "plugin starts with a stand-in analysisd socket", e)
+        print("1..%d" % n)
+        return 1
+    payloads = []
+    try:
+        for i in range(0, len(everything), BATCH):
+            part = everything[i:i + BATCH]
+            payloads += [K.split_datagram(d)[1] for d in runner.send_batch(part)]
+    except (K.PluginError, ValueError) as e:
+        tap(False, "every event passes through the plugin", e)
+        print("1..%d" % n)
+        return 1
+    finally:
+        runner.close()
+    tap(len(payloads) == len(everything), "one datagram per event (%d)" % len(payloads))
+
+    eng = K.Engine(K.load_rules(), K.load_lists())
+    clock = 0
+    alerts = []
+    for src, payload in zip(everything, payloads):
+        clock = max(clock, epoch(src.get("stageTimestamp") or src.get("requestReceivedTimestamp")))
+        rule, ev = eng.process(payload, now=clock)
+        if rule is not None and rule.level >= ALERT_LEVEL:
+            alerts.append((clock, rule, K._ci_get(ev["fields"], "k8s.user") or "-",
+                           K.expand_description(rule, ev["fields"])))
+    by_rule = collections.Counter((r.id, r.level) for _t, r, _u, _d in alerts)
+    print("# alerts (level >= %d): %d" % (ALERT_LEVEL, len(alerts)))
+    for (rid, lvl), cnt in sorted(by_rule.items()):
+        print("#   rule %d level %d: %d" % (rid, lvl, cnt))
+    high = [a for a in alerts if a[1].level >= 7]
+    tap(len(high) <= HIGH_BUDGET, "at most %d alert(s) of level >= 7 (got %d)" % (HIGH_BUDGET, len(high)),
+        "\n".join("%d %d %s" % (a[1].id, a[1].level, a[3]) for a in high))
+    for a in high:
+        print("#   level >= 7: rule %d level %d: %s" % (a[1].id, a[1].level, a[3]))
+    per = collections.defaultdict(list)
+    for t, r, user, _d in alerts:
+        per[(r.id, user)].append(t)
+    worst = sorted(((max_in_window(ts), rid, user) for (rid, user), ts in per.items()), reverse=True)
+    top = worst[0] if worst else (0, None, None)
+    print("# most alerts of one rule for one actor within 60 s: %d (rule %s, %s)" % top)
+    over = ["rule %d, %s: %d within 60 s" % (rid, user, m) for m, rid, user in worst if m > PER_ACTOR_MINUTE]
+    tap(not over, "no rule alerts more than %d times for one actor within 60 s" % PER_ACTOR_MINUTE, "\n".join(over))
+    print("1..%d" % n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
