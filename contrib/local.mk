@@ -17,4 +17,29 @@ imhttp:
 
 # The e2e tests build imhttp.so there too: `make clean` (and distcheck) removes it.
 clean-local:
-	rm -rf $(IMHTTP_OUT)
+	rm -rf $(IMHTTP_OUT) $(DEB_OUT) $(RPM_OUT)
+
+# Packages (docs/production.md §0): `make deb` builds the wazuh-k8s-audit and
+# wazuh-k8s-audit-imhttp .debs into _build-deb/ with dpkg-buildpackage from
+# contrib/debian/ (rsyslog and civetweb sources fetched first: see
+# contrib/debian/make-deb.sh); `make rpm` the RPMs into _build-rpm/ from
+# contrib/rpm/wazuh-k8s-audit.spec.
+PACKAGE_FILES = contrib/debian/changelog contrib/debian/control \
+	contrib/debian/copyright contrib/debian/rules contrib/debian/source/format \
+	contrib/debian/make-deb.sh contrib/debian/wazuh-k8s-audit.install \
+	contrib/debian/wazuh-k8s-audit-imhttp.install \
+	contrib/debian/wazuh-k8s-audit.postinst contrib/debian/wazuh-k8s-audit.postrm \
+	contrib/debian/wazuh-k8s-audit.triggers \
+	contrib/debian/wazuh-k8s-audit.lintian-overrides \
+	contrib/debian/wazuh-k8s-audit-imhttp.lintian-overrides \
+	contrib/systemd/wazuh-k8s-audit.service contrib/systemd/rsyslog.conf \
+	contrib/systemd/59-wazuh-k8s-audit-logger.conf \
+	contrib/logrotate/wazuh-k8s-audit \
+	contrib/setup/wazuh-k8s-audit-setup contrib/setup/install-layout.sh
+EXTRA_DIST += $(PACKAGE_FILES)
+
+DEB_OUT = $(abs_top_builddir)/_build-deb
+.PHONY: deb
+deb: dist
+	$(SHELL) $(top_srcdir)/contrib/debian/make-deb.sh $(top_srcdir) $(DEB_OUT) \
+		$(abs_top_builddir)/$(PACKAGE)-$(VERSION).tar.xz
