@@ -43,3 +43,13 @@ DEB_OUT = $(abs_top_builddir)/_build-deb
 deb: dist
 	$(SHELL) $(top_srcdir)/contrib/debian/make-deb.sh $(top_srcdir) $(DEB_OUT) \
 		$(abs_top_builddir)/$(PACKAGE)-$(VERSION).tar.xz
+
+# `make check-package`: build the .debs, install them on this machine (root,
+# throwaway: CI) and test install, service, setup, upgrade, remove, purge
+# (tests/package/test_package.py; it refuses to touch what it did not create).
+# Not part of `make check`: installing packages must not race the suite.
+EXTRA_DIST += tests/package/test_package.py tests/package/stand-in-wazuh-analysisd
+.PHONY: check-package
+check-package: deb
+	DEB_DIR='$(DEB_OUT)' TOP_SRCDIR='$(abs_top_srcdir)' PYTHONPATH='$(abs_top_srcdir)/tests/lib' \
+		$(PYTHON3) $(top_srcdir)/tests/package/test_package.py

@@ -1,0 +1,563 @@
+"""The .debs on this machine: install, files, the service's command line
+receiving over mutual TLS, the setup tool, upgrade, remove, purge.
+
+Real parts: the packages `make deb` built, installed with dpkg on this
+(throwaway, root) machine; rsyslogd started with the unit file's own
+ExecStartPre/ExecStart lines as user wazuh-k8s-audit (systemd is not PID 1
+here); curl over TLS with the certificates `wazuh-k8s-audit-setup certs`
+made; a stand-in analysisd datagram socket of group wazuh. What Wazuh itself
+would do is played by a stand-in /var/ossec tree whose bin/wazuh-analysisd is
+tests/package/stand-in-wazuh-analysisd (a checker of the files and ossec.conf,
+clearly not Wazuh).
+
+It refuses to run where it would change what it did not create (package or
+user already there) and leaves the machine as found: packages purged, the
+user and a group wazuh it created deleted. Run by `make check-package`
+(`.ci/run` does, after the suite, never in parallel with it).
+
+Environment: DEB_DIR (the .debs), TOP_SRCDIR, PYTHONPATH (tests/lib).
+"""
+import glob
+import json
+import os
+import pwd
+import grp
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+from harness import Tap, Receiver
+
+TOP = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+DEB_DIR = os.environ.get("DEB_DIR", "")
+USER = "wazuh-k8s-audit"
+PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
+UNIT = "/lib/systemd/system/wazuh-k8s-audit.service"
+ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit.env"
+RUN = "/run/wazuh-k8s-audit"
+SETUP = "/usr/sbin/wazuh-k8s-audit-setup"
+
+t = Tap()
+
+
+def sh(cmd, **kw):
+    """Run cmd (list), return CompletedProcess with text output."""
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, **kw)
+
+
+def stat_of(path):
+    try:
+        st = os.lstat(path)
+    except OSError as e:
+        return str(e)
+    return (oct(st.st_mode & 0o7777), pwd.getpwuid(st.st_uid).pw_name,
+            grp.getgrgid(st.st_gid).gr_name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def installed(pkg):
+    r = sh(["dpkg-query", "-W", "-f=${Status} ${Version}", pkg])
+    return r.stdout if r.returncode == 0 else ""
+
+
+def debs(version=None):
+    out = []
+    for p in PKGS:
+        pat = os.path.join(DEB_DIR, "%s_%s_*.deb" % (p, version or "*"))
+        found = sorted(glob.glob(pat))
+        out += found[-1:]
+    return out
+
+
+# --- preconditions -------------------------------------------------------------
+if os.geteuid() != 0 or not shutil.which("dpkg"):
+    t.skip("package tests", "needs root and dpkg")
+    t.done()
+if not debs():
+    t.ok(False, "the .debs are in DEB_DIR=%s" % DEB_DIR)
+    t.done()
+for p in PKGS:
+    if installed(p):
+        t.ok(False, "%s is not installed before the test (it would be purged)" % p)
+        t.done()
+try:
+    pwd.getpwnam(USER)
+    t.ok(False, "user %s does not exist before the test" % USER)
+    t.done()
+except KeyError:
+    pass
+if socket.socket().connect_ex(("127.0.0.1", 10514)) == 0:
+    t.skip("package tests", "127.0.0.1:10514 (the logger handover port) is busy")
+    t.done()
+
+work = tempfile.mkdtemp(prefix="pkgtest-")
+os.chmod(work, 0o755)
+made_group = False
+procs = []
+
+
+def cleanup():
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    sh(["pkill", "-u", USER])
+    for p in PKGS:
+        if installed(p):
+            sh(["dpkg", "--purge"] + PKGS)
+            break
+    try:
+        pwd.getpwnam(USER)
+        sh(["deluser", "--quiet", "--system", USER])
+    except KeyError:
+        pass
+    try:
+        grp.getgrnam(USER)
+        sh(["delgroup", "--quiet", "--system", USER])
+    except KeyError:
+        pass
+    if made_group:
+        sh(["groupdel", "wazuh"])
+    shutil.rmtree(RUN, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def main():
+    global made_group
+    deps_check()
+
+    # the manager's group exists before us here (the later-manager case is the
+    # dpkg trigger on /var/ossec, not exercised: no package ships there)
+    try:
+        grp.getgrnam("wazuh")
+    except KeyError:
+        t.ok(sh(["groupadd", "--system", "wazuh"]).returncode == 0, "group wazuh (stand-in manager group) created")
+        made_group = True
+
+    r = sh(["dpkg", "-i"] + debs())
+    if not t.ok(r.returncode == 0, "dpkg -i installs %s" % " ".join(os.path.basename(d) for d in debs()), r.stdout):
+        return
+    files_and_modes()
+    unit_score()
+    certs()
+    version = installed("wazuh-k8s-audit").split()[-1]
+    ossec = standin_ossec()
+    rules_install_remove(ossec)
+    marker = service_roundtrip()
+    upgrade(version, marker)
+    remove_purge(marker)
+
+
+# --- dpkg's view of the module's pin --------------------------------------------
+def deps_check():
+    imhttp = [d for d in debs() if "-imhttp_" in d][0]
+    dep = sh(["dpkg-deb", "-f", imhttp, "Depends"]).stdout.strip()
+    t.diag("wazuh-k8s-audit-imhttp Depends: " + dep)
+    dep = ", ".join(c.strip() for c in dep.split(",") if c.strip().startswith("rsyslog "))
+    rs = sh(["dpkg-query", "-W", "-f=${Version}", "rsyslog"]).stdout.strip()
+    up = re.sub(r"-[^-]*$", "", re.sub(r"^\d+:", "", rs))
+    script = ("use Dpkg::Deps; my $d = deps_parse($ARGV[0]); "
+              "my $f = Dpkg::Deps::KnownFacts->new(); "
+              "$f->add_installed_package('rsyslog', $ARGV[1], 'amd64', 'no'); "
+              "print $d->get_evaluation($f) ? 'yes' : 'no';")
+    cases = [(rs, "yes"), (up + "-1", "yes"), (up + "-1+deb12u9", "yes"),
+             (up + "-0.1", "yes")]
+    major, _, rest = up.partition(".")
+    nxt = "%s.%d.0" % (major, int(rest.split(".")[0]) + 4)
+    cases += [(nxt + "-1", "no"), (up + ".1-1", "no"), (up + "+dfsg-1", "yes"),
+              ("8.2210.0-2", "no"), (up + "~rc1-1", "no")]
+    for v, want in cases:
+        got = sh(["perl", "-e", script, dep, v]).stdout.strip()
+        t.eq(got, want, "Depends %s rsyslog %s" % ("accepts" if want == "yes" else "refuses", v))
+
+    # apt's view once installed: a dummy rsyslog of the next release can only
+    # come in by removing our packages (unattended upgrades never remove)
+    global dummy_rsyslog
+    d = os.path.join(work, "dummy-rsyslog")
+    os.makedirs(os.path.join(d, "DEBIAN"))
+    with open(os.path.join(d, "DEBIAN", "control"), "w") as f:
+        f.write("Package: rsyslog\nVersion: %s-1\nArchitecture: %s\n"
+                "Maintainer: test <test@example.org>\nDescription: stand-in rsyslog of another release\n"
+                % (nxt, sh(["dpkg", "--print-architecture"]).stdout.strip()))
+    dummy_rsyslog = os.path.join(work, "rsyslog_%s-1.deb" % nxt)
+    sh(["dpkg-deb", "-b", d, dummy_rsyslog])
+
+
+def apt_refuses_other_rsyslog():
+    r = sh(["apt-get", "-s", "-o", "Debug::NoLocking=1", "install", dummy_rsyslog])
+    t.ok("Remv wazuh-k8s-audit-imhttp" in r.stdout,
+         "apt: rsyslog of another release only by removing wazuh-k8s-audit-imhttp (simulated)", r.stdout)
+
+
+# --- what dpkg put where ----------------------------------------------------------------
+def files_and_modes():
+    want = {
+        "/usr/bin/wazuh-k8s-audit": ("0o755", "root", "root"),
+        "/usr/sbin/wazuh-k8s-audit-setup": ("0o755", "root", "root"),
+        "/usr/lib/wazuh-k8s-audit/rsyslog/imhttp.so": ("0o644", "root", "root"),
+        "/usr/lib/wazuh-k8s-audit/bin/render-dropin.sh": ("0o755", "root", "root"),
+        "/usr/lib/wazuh-k8s-audit/rsyslog.d/60-wazuh-k8s-audit.conf.in": ("0o644", "root", "root"),
+        "/usr/share/wazuh-k8s-audit/rules/0950-k8s_audit_rules.xml": ("0o644", "root", "root"),
+        ENV: ("0o644", "root", "root"),
+        "/etc/wazuh-k8s-audit/rsyslog.conf": ("0o644", "root", "root"),
+        "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf": ("0o644", "root", "root"),
+        "/etc/logrotate.d/wazuh-k8s-audit": ("0o644", "root", "root"),
+        UNIT: ("0o644", "root", "root"),
+        "/etc/wazuh-k8s-audit/certs": ("0o750", "root", USER),
+        "/var/lib/wazuh-k8s-audit": ("0o750", USER, USER),
+        "/var/log/wazuh-k8s-audit": ("0o750", USER, USER),
+    }
+    for path, mode in want.items():
+        t.eq(stat_of(path), mode, "%s %s" % (path, " ".join(mode)))
+    pw = pwd.getpwnam(USER)
+    t.ok(pw.pw_uid < 1000 and pw.pw_shell.endswith("nologin"),
+         "user %s is a system user without a shell" % USER, pw)
+    groups = sh(["id", "-nG", USER]).stdout.split()
+    t.ok("wazuh" in groups, "user %s is in group wazuh (the manager's)" % USER, groups)
+    conff = sh(["dpkg-query", "-W", "-f=${Conffiles}", "wazuh-k8s-audit"]).stdout
+    for c in [ENV, "/etc/wazuh-k8s-audit/rsyslog.conf", "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf",
+              "/etc/logrotate.d/wazuh-k8s-audit"]:
+        t.ok(c in conff, "%s is a conffile" % c, conff)
+    env = open(ENV).read()
+    t.ok("PLUGIN=/usr/bin/wazuh-k8s-audit\n" in env and
+         "IMHTTP_MODULE=/usr/lib/wazuh-k8s-audit/rsyslog/imhttp.so\n" in env,
+         "the settings name the packaged plugin and module")
+    r = sh(["rsyslogd", "-N1", "-f", "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf"])
+    t.ok(r.returncode == 0, "the system-logger handover drop-in passes rsyslogd -N1", r.stdout)
+    apt_refuses_other_rsyslog()
+
+
+def unit_score():
+    r = sh(["systemd-analyze", "security", "--offline=true", UNIT])
+    m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
+    score = float(m.group(1)) if m else 99.0
+    print("# systemd-analyze security --offline=true %s: %s" % (UNIT, m.group(1) if m else "?"))
+    t.ok(score <= 2.0, "unit exposure %.1f <= 2.0" % score, r.stdout[-2000:])
+    unit = open(UNIT).read()
+    t.ok(re.search(r"^Restart=always$", unit, re.M) and re.search(r"^User=%s$" % USER, unit, re.M),
+         "unit: Restart=always, User=%s" % USER)
+
+
+def certs():
+    r = sh([SETUP, "certs", "localhost", "127.0.0.1"])
+    t.ok(r.returncode == 0, "wazuh-k8s-audit-setup certs", r.stdout)
+    d = "/etc/wazuh-k8s-audit/certs"
+    t.eq(stat_of(d + "/server.pem"), ("0o640", "root", USER), "server.pem root:%s 0640" % USER)
+    for k in ("ca.key", "client.key", "server.key"):
+        t.eq(stat_of(os.path.join(d, k))[:2], ("0o600", "root"), "%s root-only" % k)
+
+
+# --- rules into a stand-in manager tree ---------------------------------------
+OSSEC_CONF = """<!--
+  Wazuh - Manager - Default configuration (abridged)
+-->
+
+<ossec_config>
+  <global>
+    <jsonout_output>yes</jsonout_output>
+  </global>
+</ossec_config>
+
+<ossec_config>
+  <ruleset>
+    <!-- Default ruleset -->
+    <decoder_dir>ruleset/decoders</decoder_dir>
+    <rule_dir>ruleset/rules</rule_dir>
+    <rule_exclude>0215-policy_rules.xml</rule_exclude>
+    <list>etc/lists/audit-keys</list>
+
+    <!-- User-defined ruleset -->
+    <decoder_dir>etc/decoders</decoder_dir>
+    <rule_dir>etc/rules</rule_dir>
+  </ruleset>
+</ossec_config>"""  # no final newline: a byte-exact round trip must keep that too
+
+
+def standin_ossec():
+    o = os.path.join(work, "ossec")
+    for d in ("etc/rules", "etc/lists", "etc/decoders", "bin", "logs"):
+        os.makedirs(os.path.join(o, d))
+    with open(os.path.join(o, "etc/ossec.conf"), "w") as f:
+        f.write(OSSEC_CONF)
+    os.chmod(os.path.join(o, "etc/ossec.conf"), 0o660)
+    shutil.chown(os.path.join(o, "etc/ossec.conf"), "root", "wazuh")
+    with open(os.path.join(o, "etc/lists/audit-keys"), "w") as f:
+        f.write("x:y\n")
+    os.chmod(os.path.join(o, "etc/lists/audit-keys"), 0o640)
+    shutil.chown(os.path.join(o, "etc/lists/audit-keys"), "root", "wazuh")
+    open(os.path.join(o, "logs/ossec.log"), "w").close()
+    shutil.copy(os.path.join(TOP, "tests/package/stand-in-wazuh-analysisd"),
+                os.path.join(o, "bin/wazuh-analysisd"))
+    os.chmod(os.path.join(o, "bin/wazuh-analysisd"), 0o755)
+    return o
+
+
+def rules_install_remove(o):
+    conf = os.path.join(o, "etc/ossec.conf")
+    orig = open(conf, "rb").read()
+    setup = [SETUP, "--wazuh-dir", o]
+    r = sh(setup + ["rules", "install"])
+    t.ok(r.returncode == 0, "setup rules install", r.stdout)
+    after = open(conf, "rb").read()
+    lists = sorted(os.listdir(os.path.join(TOP, "rules/lists")))
+    for l in lists:
+        t.ok(after.count(b"<list>etc/lists/%s</list>" % l.encode()) == 1, "ossec.conf declares %s once" % l)
+        t.eq(stat_of(os.path.join(o, "etc/lists", l)), ("0o640", "root", "wazuh"), "lists/%s root:wazuh 0640" % l)
+    t.eq(stat_of(os.path.join(o, "etc/rules/0950-k8s_audit_rules.xml")), ("0o640", "root", "wazuh"),
+         "rules/0950-k8s_audit_rules.xml root:wazuh 0640")
+    t.eq(stat_of(conf), ("0o660", "root", "wazuh"), "ossec.conf keeps its owner and mode")
+    t.eq(open(conf + ".wazuh-k8s-audit.bak", "rb").read(), orig, "backup of ossec.conf")
+    r = sh(setup + ["rules", "install"])
+    t.ok(r.returncode == 0 and open(conf, "rb").read() == after, "rules install again: ossec.conf unchanged", r.stdout)
+    r = sh(setup + ["rules", "remove"])
+    t.ok(r.returncode == 0, "setup rules remove", r.stdout)
+    t.ok(open(conf, "rb").read() == orig, "after remove ossec.conf is byte-identical to before install")
+    left = sorted(os.listdir(os.path.join(o, "etc/lists"))) + os.listdir(os.path.join(o, "etc/rules"))
+    t.eq(left, ["audit-keys"], "remove leaves only the manager's own rule and list files")
+
+    # the manager refuses: everything rolled back
+    env = dict(os.environ, STANDIN_ANALYSISD_FAIL="1")
+    r = subprocess.run(setup + ["rules", "install"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=env)
+    t.ok(r.returncode == 1 and "rolled back" in r.stdout, "analysisd -t fails: exit 1, rolled back", r.stdout)
+    t.ok(open(conf, "rb").read() == orig, "after the rollback ossec.conf is byte-identical")
+    left = sorted(os.listdir(os.path.join(o, "etc/lists"))) + os.listdir(os.path.join(o, "etc/rules"))
+    t.eq(left, ["audit-keys"], "after the rollback no file of ours is left")
+    # exit 0 with a warning in the log about our rules: refused too (BRIEF §6)
+    env = dict(os.environ, STANDIN_ANALYSISD_WARN="1")
+    r = subprocess.run(setup + ["rules", "install"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, env=env)
+    t.ok(r.returncode == 1 and open(conf, "rb").read() == orig,
+         "analysisd -t exits 0 but logs a duplicated rule ID: refused, rolled back", r.stdout)
+
+
+# --- the service's command line, as its user ---------------------------------------
+def unit_commands():
+    pre, start = [], None
+    for line in open(UNIT):
+        line = line.strip()
+        if line.startswith("ExecStartPre="):
+            pre.append(shlex.split(line.split("=", 1)[1]))
+        elif line.startswith("ExecStart="):
+            start = shlex.split(line.split("=", 1)[1])
+    return pre, start
+
+
+def as_user(cmd):
+    return ["setpriv", "--reuid=" + USER, "--regid=" + USER, "--init-groups",
+            "--no-new-privs", "--"] + cmd
+
+
+def eventlist(n):
+    items = []
+    for path in sorted(glob.glob(os.path.join(TOP, "tests/corpus/k8s-audit/*.jsonl"))):
+        for line in open(path):
+            if line.strip():
+                items.append(json.loads(line))
+            if len(items) == n:
+                break
+        if len(items) == n:
+            break
+    for i, e in enumerate(items):
+        e["auditID"] = "pkgtest-%04d" % i
+    return {"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "metadata": {}, "items": items}
+
+
+def curl(port, body, cert=True):
+    d = "/etc/wazuh-k8s-audit/certs"
+    cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+           "--cacert", d + "/ca.crt", "-H", "Content-Type: application/json",
+           "--data-binary", "@-", "https://127.0.0.1:%d/k8s-audit" % port]
+    if cert:
+        cmd[1:1] = ["--cert", d + "/client.crt", "--key", d + "/client.key"]
+    r = subprocess.run(cmd, input=json.dumps(body), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return r.stdout.strip()
+
+
+def service_roundtrip():
+    # the stand-in analysisd: a datagram socket of group wazuh, 0660, in a
+    # directory only root and that group may enter (as /var/ossec/queue/sockets)
+    qdir = os.path.join(work, "queue")
+    os.mkdir(qdir)
+    shutil.chown(qdir, "root", "wazuh")
+    os.chmod(qdir, 0o750)
+    qpath = os.path.join(qdir, "queue")
+    recv = Receiver(qpath)
+    shutil.chown(qpath, "root", "wazuh")
+    os.chmod(qpath, 0o660)
+    state = os.path.join(qdir, "wazuh-analysisd.state")
+    with open(state, "w") as f:
+        f.write("# State file\nevents_received='0'\nevents_dropped='0'\nevent_queue_usage='0.00'\n")
+    os.chmod(state, 0o640)
+    shutil.chown(state, "root", "wazuh")
+
+    # the admin's edits to the conffile (kept across upgrades, checked there)
+    port = free_port()
+    env = open(ENV).read()
+    env = re.sub(r"(?m)^LISTEN=.*$", "LISTEN=127.0.0.1:%d" % port, env)
+    env = re.sub(r"(?m)^ANALYSISD_SOCKET=.*$", "ANALYSISD_SOCKET=" + qpath, env)
+    env = re.sub(r"(?m)^STATE_FILE=.*$", "STATE_FILE=" + state, env)
+    env = re.sub(r"(?m)^THREADS=.*$", "THREADS=2", env)
+    with open(ENV, "w") as f:
+        f.write(env)
+
+    # what systemd does before ExecStartPre: RuntimeDirectory= (State- and
+    # LogsDirectory= exist from postinst)
+    os.makedirs(RUN, exist_ok=True)
+    shutil.chown(RUN, USER, USER)
+    os.chmod(RUN, 0o750)
+    pre, start = unit_commands()
+    t.ok(start is not None and start[0] == "/usr/sbin/rsyslogd" and len(pre) >= 1,
+         "unit has ExecStartPre (render, check) and ExecStart rsyslogd", (pre, start))
+    for cmd in pre:
+        r = sh(as_user(cmd))
+        if not t.ok(r.returncode == 0, "ExecStartPre as %s: %s" % (USER, " ".join(cmd)), r.stdout):
+            return None
+    p = subprocess.Popen(as_user(start), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    procs.append(p)
+    up = False
+    for _ in range(100):
+        if socket.socket().connect_ex(("127.0.0.1", port)) == 0:
+            up = True
+            break
+        if p.poll() is not None:
+            break
+        time.sleep(0.1)
+    if not t.ok(up, "ExecStart as %s listens on 127.0.0.1:%d" % (USER, port), p.stdout.read() if p.poll() is not None else None):
+        return None
+    owners = sh(["ps", "-o", "user=,comm=", "-u", USER]).stdout
+    t.ok("rsyslogd" in owners and sh(["pgrep", "-u", "root", "-f", "rsyslog.conf -i " + RUN]).returncode != 0,
+         "rsyslogd runs as %s, not root" % USER, owners)
+
+    body = eventlist(25)
+    t.eq(curl(port, body), "200", "POST of 25 events with the client certificate: 200")
+    t.ok(recv.wait_count(25, timeout=30), "all 25 events reach the stand-in analysisd (group wazuh, 0660)",
+         "got %d" % recv.count())
+    ids = sorted(e["auditID"] for _, e in recv.events())
+    t.eq(ids, ["pkgtest-%04d" % i for i in range(25)], "each event once, as sent")
+    t.ok(all(loc == "k8s" for loc, _ in recv.events()), "location k8s")
+    t.ok(sh(["pgrep", "-u", USER, "-x", "wazuh-k8s-audit"]).returncode == 0,
+         "the plugin runs as %s (child of the instance)" % USER)
+    t.ok(curl(port, body, cert=False) != "200", "no client certificate: refused")
+
+    # logger handover: the system logger's forward, as it arrives (RFC 5424)
+    ev = eventlist(26)["items"][25]
+    ev["auditID"] = "pkgtest-logger"
+    msg = "<13>1 2026-11-30T00:00:00Z host k8s-audit - - - %s" % json.dumps(ev)
+    s = socket.create_connection(("127.0.0.1", 10514))
+    s.sendall(b"%d %s" % (len(msg.encode()), msg.encode()))
+    s.close()
+    t.ok(recv.wait_count(26, timeout=30) and recv.events()[-1][1]["auditID"] == "pkgtest-logger",
+         "a k8s-audit line forwarded to 127.0.0.1:10514 reaches analysisd")
+
+    r = sh([SETUP, "status"])
+    t.ok(r.returncode == 0 and "all good" in r.stdout, "setup status: all good while it runs", r.stdout)
+    print("# " + "\n# ".join(r.stdout.splitlines()))
+
+    # logrotate: rename, HUP through the pid file, writing goes on in new files
+    lr = os.path.join(work, "logrotate.state")
+    r = sh(["logrotate", "-f", "-s", lr, "/etc/logrotate.d/wazuh-k8s-audit"])
+    t.ok(r.returncode == 0 and os.path.exists("/var/log/wazuh-k8s-audit/rsyslogd.log.1"),
+         "logrotate -f rotates the logs", r.stdout + "\n".join(os.listdir("/var/log/wazuh-k8s-audit")))
+    os.kill(int(open(RUN + "/rsyslogd.pid").read()), signal.SIGHUP)
+    time.sleep(0.5)
+    t.ok(os.path.exists("/var/log/wazuh-k8s-audit/rsyslogd.log") and
+         "HUP" in open("/var/log/wazuh-k8s-audit/rsyslogd.log").read(),
+         "after rotation rsyslogd writes its new rsyslogd.log")
+
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+        stopped = True
+    except subprocess.TimeoutExpired:
+        stopped = False
+    t.ok(stopped, "rsyslogd stops on SIGTERM")
+    r = sh([SETUP, "status"])
+    t.ok(r.returncode == 1 and "receiver not running" in r.stdout, "setup status: exit 1, receiver not running", r.stdout)
+    recv.stop()
+    marker = "/var/lib/wazuh-k8s-audit/spool/pkgtest-marker"
+    os.makedirs(os.path.dirname(marker), exist_ok=True)
+    with open(marker, "w") as f:
+        f.write("spooled line\n")
+    return marker
+
+
+# --- upgrade, remove, purge --------------------------------------------------------
+def bumped(version):
+    """The built .debs repacked as VERSION with the next Debian revision."""
+    up, rev = version.rsplit("-", 1)
+    newv = "%s-%d" % (up, int(rev.split("+")[0].split(".")[0]) + 1)
+    out = []
+    for deb in debs(version):
+        d = os.path.join(work, "repack-" + os.path.basename(deb))
+        sh(["dpkg-deb", "-R", deb, d])
+        ctl = os.path.join(d, "DEBIAN", "control")
+        c = open(ctl).read()
+        c = re.sub(r"(?m)^Version: .*$", "Version: " + newv, c)
+        c = c.replace("wazuh-k8s-audit-imhttp (= %s)" % version, "wazuh-k8s-audit-imhttp (= %s)" % newv)
+        open(ctl, "w").write(c)
+        new = os.path.join(work, os.path.basename(deb).replace("_%s_" % version, "_%s_" % newv))
+        sh(["dpkg-deb", "-b", "--root-owner-group", d, new])
+        out.append(new)
+    return newv, out
+
+
+def upgrade(version, marker):
+    env_before = open(ENV).read()
+    r = sh(["dpkg", "-i"] + debs(version))
+    t.ok(r.returncode == 0, "reinstall of %s over itself" % version, r.stdout)
+    t.eq(open(ENV).read(), env_before, "reinstall keeps the edited conffile")
+    t.ok(marker is None or os.path.exists(marker), "reinstall keeps the spool")
+    newv, files = bumped(version)
+    r = sh(["dpkg", "-i"] + files)
+    t.ok(r.returncode == 0 and installed("wazuh-k8s-audit").endswith(newv),
+         "upgrade to %s" % newv, r.stdout)
+    t.ok("dpkg-new" not in " ".join(glob.glob("/etc/wazuh-k8s-audit/*")) and open(ENV).read() == env_before,
+         "upgrade keeps the edited conffile (no prompt, no .dpkg-new)")
+    t.ok(marker is None or os.path.exists(marker), "upgrade keeps the spool")
+    t.eq(stat_of("/etc/wazuh-k8s-audit/certs/server.pem"), ("0o640", "root", USER), "upgrade keeps the certificates")
+
+
+def remove_purge(marker):
+    r = sh(["dpkg", "--remove"] + PKGS)
+    t.ok(r.returncode == 0, "dpkg --remove", r.stdout)
+    t.ok(not os.path.exists("/usr/bin/wazuh-k8s-audit") and os.path.exists(ENV)
+         and (marker is None or os.path.exists(marker)),
+         "remove: program gone; conffiles and state kept")
+    r = sh(["dpkg", "--purge"] + PKGS)
+    t.ok(r.returncode == 0, "dpkg --purge", r.stdout)
+    left = [p for p in ["/etc/wazuh-k8s-audit", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-audit",
+                        "/usr/lib/wazuh-k8s-audit", "/usr/share/wazuh-k8s-audit", "/usr/share/doc/wazuh-k8s-audit",
+                        "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf", "/etc/logrotate.d/wazuh-k8s-audit",
+                        UNIT, "/usr/sbin/wazuh-k8s-audit-setup"] if os.path.lexists(p)]
+    t.eq(left, [], "purge leaves no file of ours")
+    t.eq(installed("wazuh-k8s-audit") + installed("wazuh-k8s-audit-imhttp"), "", "dpkg knows neither package")
+
+
+try:
+    main()
+finally:
+    cleanup()
+try:
+    pwd.getpwnam(USER)
+    t.ok(False, "cleanup removed user %s" % USER)
+except KeyError:
+    t.ok(True, "cleanup removed user %s: the machine is as found" % USER)
+t.done()
