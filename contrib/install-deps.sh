@@ -14,4 +14,6 @@ apt-get install -y -qq --no-install-recommends \
 	libjansson-dev libssl-dev libsystemd-dev \
 	python3 rsyslog curl openssl ca-certificates procps \
 	clang libclang-rt-dev \
-	dpkg-dev >/dev/null
+	dpkg-dev \
+	debhelper lintian adduser iproute2 logrotate systemd util-linux \
+	libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev bison flex >/dev/null

@@ -52,6 +52,11 @@ fetch() {
 	name=$1 dir=$2 want=${3:-}
 	[ -d "$srcs/$dir" ] && return 0
 	vers=$(apt-cache showsrc "$name" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru)
+	if [ -z "$vers" ] && [ "$(id -u)" = 0 ]; then
+		# build-imhttp.sh adds deb-src twins of the machine's entries
+		sh "$src/contrib/imhttp/build-imhttp.sh" --check-only >/dev/null 2>&1 || true
+		vers=$(apt-cache showsrc "$name" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru)
+	fi
 	[ -n "$vers" ] || die "apt knows no source package $name: add deb-src entries (or run contrib/imhttp/build-imhttp.sh --check-only as root once)"
 	for v in $vers; do
 		if [ -n "$want" ] && [ "$(echo "$v" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//')" != "$want" ]; then
