@@ -53,3 +53,10 @@ EXTRA_DIST += tests/package/test_package.py tests/package/stand-in-wazuh-analysi
 check-package: deb
 	DEB_DIR='$(DEB_OUT)' TOP_SRCDIR='$(abs_top_srcdir)' PYTHONPATH='$(abs_top_srcdir)/tests/lib' \
 		$(PYTHON3) $(top_srcdir)/tests/package/test_package.py
+
+EXTRA_DIST += contrib/rpm/wazuh-k8s-audit.spec contrib/rpm/make-rpm.sh
+RPM_OUT = $(abs_top_builddir)/_build-rpm
+.PHONY: rpm
+rpm: dist
+	$(SHELL) $(top_srcdir)/contrib/rpm/make-rpm.sh $(top_srcdir) $(RPM_OUT) \
+		$(abs_top_builddir)/$(PACKAGE)-$(VERSION).tar.xz $(RPM_SOURCES)
