@@ -30,6 +30,10 @@ cp "$tarball" "$out/SOURCES/"
 tar -C "$(dirname "$rs_src")" --transform "s|^$(basename "$rs_src")|rsyslog-$rs_ver|" -czf "$out/SOURCES/rsyslog-$rs_ver.tar.gz" "$(basename "$rs_src")"
 tar -C "$(dirname "$cw_src")" --transform "s|^$(basename "$cw_src")|civetweb|" -czf "$out/SOURCES/civetweb.tar.gz" "$(basename "$cw_src")"
 cp "$src/contrib/rpm/wazuh-k8s-audit.spec" "$out/SPECS/"
+case $(rpm --eval '%{?systemd_post:yes}') in
+yes) ;;
+*) echo "make-rpm: no systemd RPM macros here (systemd-rpm-macros): the service scriptlets stay unexpanded; build on the target distribution for RPMs to install" >&2 ;;
+esac
 nodeps=
 rpm -q rsyslog >/dev/null 2>&1 || nodeps=--nodeps
 rpmbuild -bb $nodeps --define "_topdir $out" --define "rs_ver $rs_ver" \

@@ -119,10 +119,9 @@ def cleanup():
             except subprocess.TimeoutExpired:
                 p.kill()
     sh(["pkill", "-u", USER])
-    for p in PKGS:
+    for p in PKGS + ["pkgtest-standin-wazuh-manager"]:
         if installed(p):
-            sh(["dpkg", "--purge"] + PKGS)
-            break
+            sh(["dpkg", "--purge", p])
     try:
         pwd.getpwnam(USER)
         sh(["deluser", "--quiet", "--system", USER])
@@ -143,17 +142,29 @@ def main():
     global made_group
     deps_check()
 
-    # the manager's group exists before us here (the later-manager case is the
-    # dpkg trigger on /var/ossec, not exercised: no package ships there)
+    # the manager's group: when this machine has none, install first, then
+    # play a Wazuh manager arriving later (a package shipping /var/ossec):
+    # the file trigger must add our user to the new group
     try:
         grp.getgrnam("wazuh")
+        have_group = True
     except KeyError:
-        t.ok(sh(["groupadd", "--system", "wazuh"]).returncode == 0, "group wazuh (stand-in manager group) created")
-        made_group = True
-
+        have_group = False
     r = sh(["dpkg", "-i"] + debs())
     if not t.ok(r.returncode == 0, "dpkg -i installs %s" % " ".join(os.path.basename(d) for d in debs()), r.stdout):
         return
+    if have_group:
+        t.skip("a manager installed later: the trigger adds the group", "group wazuh exists on this machine already")
+    else:
+        t.ok("no group wazuh or ossec yet" in r.stdout, "postinst says the manager's group is not there yet", r.stdout)
+        t.ok(sh(["groupadd", "--system", "wazuh"]).returncode == 0, "group wazuh (stand-in manager) created")
+        made_group = True
+        mgr = standin_manager_package()
+        r = sh(["dpkg", "-i", mgr])
+        t.ok(r.returncode == 0 and "wazuh" in sh(["id", "-nG", USER]).stdout.split(),
+             "a package installing into /var/ossec later: the trigger adds %s to group wazuh" % USER, r.stdout)
+        r = sh(["dpkg", "--purge", "pkgtest-standin-wazuh-manager"])
+        t.ok(r.returncode == 0 and not os.path.exists("/var/ossec"), "the stand-in manager package purged", r.stdout)
     files_and_modes()
     unit_score()
     certs()
@@ -207,6 +218,20 @@ def apt_refuses_other_rsyslog():
 
 
 # --- what dpkg put where ----------------------------------------------------------------
+def standin_manager_package():
+    """A package that is NOT Wazuh: it only puts a file under /var/ossec."""
+    d = os.path.join(work, "standin-manager")
+    os.makedirs(os.path.join(d, "DEBIAN"))
+    os.makedirs(os.path.join(d, "var/ossec/etc"))
+    open(os.path.join(d, "var/ossec/etc/pkgtest-standin"), "w").write("stand-in\n")
+    with open(os.path.join(d, "DEBIAN", "control"), "w") as f:
+        f.write("Package: pkgtest-standin-wazuh-manager\nVersion: 1\nArchitecture: all\n"
+                "Maintainer: test <test@example.org>\nDescription: stand-in, ships /var/ossec/etc/pkgtest-standin\n")
+    out = os.path.join(work, "standin-manager.deb")
+    sh(["dpkg-deb", "-b", "--root-owner-group", d, out])
+    return out
+
+
 def files_and_modes():
     want = {
         "/usr/bin/wazuh-k8s-audit": ("0o755", "root", "root"),
@@ -391,6 +416,17 @@ def curl(port, body, cert=True):
     return r.stdout.strip()
 
 
+def wait_for_line(path, needle, port, timeout=10):
+    """Post a one-event batch every half second until path holds needle."""
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(path) and needle in open(path, errors="replace").read():
+            return True
+        curl(port, eventlist(1))
+        time.sleep(0.5)
+    return False
+
+
 def service_roundtrip():
     # the stand-in analysisd: a datagram socket of group wazuh, 0660, in a
     # directory only root and that group may enter (as /var/ossec/queue/sockets)
@@ -415,6 +451,7 @@ def service_roundtrip():
     env = re.sub(r"(?m)^ANALYSISD_SOCKET=.*$", "ANALYSISD_SOCKET=" + qpath, env)
     env = re.sub(r"(?m)^STATE_FILE=.*$", "STATE_FILE=" + state, env)
     env = re.sub(r"(?m)^THREADS=.*$", "THREADS=2", env)
+    env = re.sub(r"(?m)^PLUGIN_ARGS=.*$", "PLUGIN_ARGS=--stats-interval 1", env)
     with open(ENV, "w") as f:
         f.write(env)
 
@@ -457,30 +494,77 @@ def service_roundtrip():
          "the plugin runs as %s (child of the instance)" % USER)
     t.ok(curl(port, body, cert=False) != "200", "no client certificate: refused")
 
-    # logger handover: the system logger's forward, as it arrives (RFC 5424)
+    # logger handover: a system-like rsyslogd (root, imuxsock on a private
+    # socket) with the package's /etc/rsyslog.d drop-in; `logger -t k8s-audit`
+    # into it reaches analysisd through the service, and not its syslog file
+    sysd = os.path.join(work, "syslog")
+    os.mkdir(sysd)
+    with open(os.path.join(sysd, "rsyslog.conf"), "w") as f:
+        f.write('global(workDirectory="%s")\n'
+                'module(load="imuxsock" SysSock.Use="off")\n'
+                'input(type="imuxsock" Socket="%s/log.sock")\n'
+                'include(file="/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf")\n'
+                'action(type="omfile" file="%s/syslog")\n' % (sysd, sysd, sysd))
+    sysp = subprocess.Popen(["rsyslogd", "-n", "-f", sysd + "/rsyslog.conf", "-i", sysd + "/pid"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    procs.append(sysp)
+    for _ in range(50):
+        if os.path.exists(sysd + "/log.sock"):
+            break
+        time.sleep(0.1)
     ev = eventlist(26)["items"][25]
     ev["auditID"] = "pkgtest-logger"
-    msg = "<13>1 2026-11-30T00:00:00Z host k8s-audit - - - %s" % json.dumps(ev)
-    s = socket.create_connection(("127.0.0.1", 10514))
-    s.sendall(b"%d %s" % (len(msg.encode()), msg.encode()))
-    s.close()
-    t.ok(recv.wait_count(26, timeout=30) and recv.events()[-1][1]["auditID"] == "pkgtest-logger",
-         "a k8s-audit line forwarded to 127.0.0.1:10514 reaches analysisd")
+    sh(["logger", "-u", sysd + "/log.sock", "-t", "k8s-audit", "--size", "200000", json.dumps(ev)])
+    sh(["logger", "-u", sysd + "/log.sock", "-t", "other", "an ordinary line"])
+    got = recv.wait_count(26, timeout=30) and recv.events()[-1][1]["auditID"] == "pkgtest-logger"
+    t.ok(got, "logger -t k8s-audit into the system logger reaches analysisd through the service")
+    time.sleep(0.5)
+    text = open(sysd + "/syslog").read() if os.path.exists(sysd + "/syslog") else ""
+    t.ok("an ordinary line" in text and "pkgtest-logger" not in text,
+         "the system logger keeps its other lines and not the event", text[-500:])
+    sysp.terminate()
+    sysp.wait(timeout=20)
 
     r = sh([SETUP, "status"])
     t.ok(r.returncode == 0 and "all good" in r.stdout, "setup status: all good while it runs", r.stdout)
     print("# " + "\n# ".join(r.stdout.splitlines()))
 
-    # logrotate: rename, HUP through the pid file, writing goes on in new files
+    # a batch that is not JSON: set aside, and status names the reason
+    r = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "10",
+                        "--cacert", "/etc/wazuh-k8s-audit/certs/ca.crt",
+                        "--cert", "/etc/wazuh-k8s-audit/certs/client.crt",
+                        "--key", "/etc/wazuh-k8s-audit/certs/client.key",
+                        "--data-binary", "{not json", "https://127.0.0.1:%d/k8s-audit" % port],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rej = "/var/log/wazuh-k8s-audit/rejected.jsonl"
+    for _ in range(100):
+        if os.path.exists(rej) and os.path.getsize(rej) > 0:
+            break
+        time.sleep(0.1)
+    t.ok(os.path.exists(rej) and os.path.getsize(rej) > 0, "a body that is not JSON lands in rejected.jsonl")
+    # counters reach plugin.log (--stats-interval 1): post until a line is there
+    plog = "/var/log/wazuh-k8s-audit/plugin.log"
+    wait_for_line(plog, " lines=", port)
+    r = sh([SETUP, "status"])
+    t.ok(r.returncode == 0 and re.search(r"info  plugin: .* lines=\d+", r.stdout)
+         and re.search(r"info  last rejected input: \S+", r.stdout),
+         "setup status: the plugin's counters and the last rejected input's reason", r.stdout)
+    print("# " + "\n# ".join(r.stdout.splitlines()))
+
+    # logrotate renames, its postrotate HUPs rsyslogd through the pid file,
+    # and both omprog's plugin.log and omfile's rsyslogd.log start anew
+    before = open(plog).read()
     lr = os.path.join(work, "logrotate.state")
     r = sh(["logrotate", "-f", "-s", lr, "/etc/logrotate.d/wazuh-k8s-audit"])
-    t.ok(r.returncode == 0 and os.path.exists("/var/log/wazuh-k8s-audit/rsyslogd.log.1"),
-         "logrotate -f rotates the logs", r.stdout + "\n".join(os.listdir("/var/log/wazuh-k8s-audit")))
-    os.kill(int(open(RUN + "/rsyslogd.pid").read()), signal.SIGHUP)
-    time.sleep(0.5)
+    t.ok(r.returncode == 0 and os.path.exists(plog + ".1") and os.path.exists(
+        "/var/log/wazuh-k8s-audit/rsyslogd.log.1"), "logrotate -f renames the logs",
+        r.stdout + " ".join(sorted(os.listdir("/var/log/wazuh-k8s-audit"))))
+    t.ok(open(plog + ".1").read().startswith(before), "plugin.log.1 holds every line plugin.log had")
+    t.ok(wait_for_line(plog, " lines=", port), "after postrotate's HUP the counters go to a new plugin.log")
+    t.eq(stat_of(plog)[1:], (USER, USER), "the new plugin.log belongs to %s" % USER)
     t.ok(os.path.exists("/var/log/wazuh-k8s-audit/rsyslogd.log") and
          "HUP" in open("/var/log/wazuh-k8s-audit/rsyslogd.log").read(),
-         "after rotation rsyslogd writes its new rsyslogd.log")
+         "rsyslogd.log reopened by the same HUP")
 
     p.terminate()
     try:
