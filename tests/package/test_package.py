@@ -171,6 +171,7 @@ def main():
     version = installed("wazuh-k8s-audit").split()[-1]
     ossec = standin_ossec()
     rules_install_remove(ossec)
+    rules_real_analysisd()
     marker = service_roundtrip()
     upgrade(version, marker)
     remove_purge(marker)
@@ -371,6 +372,50 @@ def rules_install_remove(o):
                        text=True, env=env)
     t.ok(r.returncode == 1 and open(conf, "rb").read() == orig,
          "analysisd -t exits 0 but logs a duplicated rule ID: refused, rolled back", r.stdout)
+
+
+def rules_real_analysisd():
+    """The same against a real wazuh-analysisd -t, in a copy of the manager
+    installed on this machine (never the manager itself)."""
+    real = "/var/ossec/bin/wazuh-analysisd"
+    if not os.access(real, os.X_OK) or not os.path.exists("/var/ossec/etc/ossec.conf"):
+        t.skip("rules install/remove with a real wazuh-analysisd -t", "no Wazuh manager in /var/ossec here")
+        return
+    o = os.path.join(work, "real-ossec")
+    sh(["cp", "-a", "/var/ossec", o])
+    conf = os.path.join(o, "etc/ossec.conf")
+    # a manager that never had our lists: drop k8s <list> lines, rules, lists
+    with open(conf, "r+") as f:
+        text = re.sub(r"(?m)^[ \t]*<list>etc/lists/k8s-[^<]*</list>\n", "", f.read())
+        f.seek(0)
+        f.write(text)
+        f.truncate()
+    for f in glob.glob(os.path.join(o, "etc/lists/k8s-*")) + glob.glob(os.path.join(o, "etc/rules/*k8s*")):
+        os.unlink(f)
+    orig = open(conf, "rb").read()
+    setup = [SETUP, "--wazuh-dir", o]
+    r = sh(setup + ["rules", "install"])
+    ver = (sh([real, "-V"]).stdout.strip().splitlines() or ["?"])[0]
+    t.ok(r.returncode == 0 and "wazuh-analysisd -t: OK" in r.stdout,
+         "real wazuh-analysisd -t (%s) accepts what rules install did" % ver, r.stdout)
+    t.ok(sh(setup + ["rules", "install"]).returncode == 0, "real: rules install again")
+    r = sh(setup + ["rules", "remove"])
+    t.ok(r.returncode == 0 and open(conf, "rb").read() == orig, "real: after remove ossec.conf is byte-identical", r.stdout)
+
+    # an admin's rule already uses one of our IDs: analysisd -t exits 0 with
+    # a warning; install must refuse and roll back
+    ours = open(os.path.join(TOP, "rules/0950-k8s_audit_rules.xml")).read()
+    rid = re.search(r'<rule id="(\d+)"', ours).group(1)
+    clash = os.path.join(o, "etc/rules/local_clash.xml")
+    with open(clash, "w") as f:
+        f.write('<group name="local,">\n  <rule id="%s" level="3">\n    <match>clash</match>\n'
+                '    <description>an admin rule with an ID of ours</description>\n  </rule>\n</group>\n' % rid)
+    shutil.chown(clash, "root", "wazuh")
+    os.chmod(clash, 0o640)
+    r = sh(setup + ["rules", "install"])
+    t.ok(r.returncode == 1 and "rolled back" in r.stdout and open(conf, "rb").read() == orig
+         and not os.path.exists(os.path.join(o, "etc/rules/0950-k8s_audit_rules.xml")),
+         "real: rule ID %s already taken: refused, rolled back, ossec.conf byte-identical" % rid, r.stdout)
 
 
 # --- the service's command line, as its user ---------------------------------------
