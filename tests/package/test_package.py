@@ -512,6 +512,8 @@ def service_roundtrip():
         r = sh(as_user(cmd))
         if not t.ok(r.returncode == 0, "ExecStartPre as %s: %s" % (USER, " ".join(cmd)), r.stdout):
             return None
+    t.eq(stat_of("/var/lib/wazuh-k8s-audit/queue"), ("0o750", USER, USER),
+         "ExecStartPre made rsyslog's queue directory, the service user's")
     p = subprocess.Popen(as_user(start), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     procs.append(p)
     up = False
