@@ -472,6 +472,37 @@ def wait_for_line(path, needle, port, timeout=10):
     return False
 
 
+def start_service(start, port):
+    """ExecStart as the service user; returns once it listens on port (or died)."""
+    p = subprocess.Popen(as_user(start), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    procs.append(p)
+    for _ in range(100):
+        if socket.socket().connect_ex(("127.0.0.1", port)) == 0 or p.poll() is not None:
+            break
+        time.sleep(0.1)
+    return p
+
+
+def service_diag():
+    """The service's logs and state directories, for a failure's detail."""
+    out = []
+    for f in ("plugin.log", "rsyslogd.log"):
+        path = "/var/log/wazuh-k8s-audit/" + f
+        if os.path.exists(path):
+            out += ["--- " + f] + open(path, errors="replace").read().splitlines()[-15:]
+    out += ["--- state"] + sh(["find", "/var/lib/wazuh-k8s-audit", "-ls"]).stdout.splitlines()
+    return "\n".join(out)
+
+
+def stop_service(p):
+    p.terminate()
+    try:
+        p.wait(timeout=30)
+        return True
+    except subprocess.TimeoutExpired:
+        return False
+
+
 def service_roundtrip():
     # the stand-in analysisd: a datagram socket of group wazuh, 0660, in a
     # directory only root and that group may enter (as /var/ossec/queue/sockets)
@@ -514,17 +545,9 @@ def service_roundtrip():
             return None
     t.eq(stat_of("/var/lib/wazuh-k8s-audit/queue"), ("0o750", USER, USER),
          "ExecStartPre made rsyslog's queue directory, the service user's")
-    p = subprocess.Popen(as_user(start), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    procs.append(p)
-    up = False
-    for _ in range(100):
-        if socket.socket().connect_ex(("127.0.0.1", port)) == 0:
-            up = True
-            break
-        if p.poll() is not None:
-            break
-        time.sleep(0.1)
-    if not t.ok(up, "ExecStart as %s listens on 127.0.0.1:%d" % (USER, port), p.stdout.read() if p.poll() is not None else None):
+    p = start_service(start, port)
+    if not t.ok(p.poll() is None, "ExecStart as %s listens on 127.0.0.1:%d" % (USER, port),
+                p.stdout.read() if p.poll() is not None else None):
         return None
     owners = sh(["ps", "-o", "user=,comm=", "-u", USER]).stdout
     t.ok("rsyslogd" in owners and sh(["pgrep", "-u", "root", "-f", "rsyslog.conf -i " + RUN]).returncode != 0,
@@ -613,12 +636,31 @@ def service_roundtrip():
          "HUP" in open("/var/log/wazuh-k8s-audit/rsyslogd.log").read(),
          "rsyslogd.log reopened by the same HUP")
 
-    p.terminate()
-    try:
-        p.wait(timeout=30)
-        stopped = True
-    except subprocess.TimeoutExpired:
-        stopped = False
+    # analysisd away while a batch arrives, the service restarted meanwhile:
+    # the batch waits in the package's state directory and arrives afterwards
+    recv.stop(unlink=False)
+    n0 = recv.count()
+    t.eq(curl(port, eventlist(10)), "200", "analysisd stopped: the batch is still taken (200)")
+    time.sleep(2)
+    stopped = stop_service(p)
+    p = start_service(start, port)
+    t.ok(stopped and p.poll() is None, "service stopped and started again while analysisd is away")
+    recv = Receiver(qpath)
+    shutil.chown(qpath, "root", "wazuh")
+    os.chmod(qpath, 0o660)
+    # omprog starts the plugin with the first message after the restart (the
+    # apiserver posts a batch every 5-10 s even when idle): the plugin then
+    # delivers the line it spooled at the stop, and this one
+    nxt = eventlist(1)
+    nxt["items"][0]["auditID"] = "pkgtest-next"
+    t.eq(curl(port, nxt), "200", "the next batch after the restart: 200")
+    got = recv.wait_count(11, timeout=60)
+    recv.settle()
+    ids = sorted(e["auditID"] for _, e in recv.events())
+    t.ok(got and ids == ["pkgtest-%04d" % i for i in range(10)] + ["pkgtest-next"],
+         "analysisd back: the 10 events and the next one arrive, none twice (%d before the outage)" % n0,
+         "got %d: %s\n%s" % (recv.count(), ids, service_diag()))
+    stopped = stop_service(p)
     t.ok(stopped, "rsyslogd stops on SIGTERM")
     r = sh([SETUP, "status"])
     t.ok(r.returncode == 1 and "receiver not running" in r.stdout, "setup status: exit 1, receiver not running", r.stdout)
