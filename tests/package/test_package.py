@@ -276,6 +276,8 @@ def unit_score():
     score = float(m.group(1)) if m else 99.0
     print("# systemd-analyze security --offline=true %s: %s" % (UNIT, m.group(1) if m else "?"))
     t.ok(score <= 2.0, "unit exposure %.1f <= 2.0" % score, r.stdout[-2000:])
+    r = sh(["systemd-analyze", "verify", UNIT])
+    t.ok(r.returncode == 0, "systemd-analyze verify %s" % UNIT, r.stdout)
     unit = open(UNIT).read()
     t.ok(re.search(r"^Restart=always$", unit, re.M) and re.search(r"^User=%s$" % USER, unit, re.M),
          "unit: Restart=always, User=%s" % USER)
