@@ -13,4 +13,6 @@ exec sh "$(dirname "$0")/apt-install.sh" \
 	libjansson-dev libssl-dev libsystemd-dev \
 	python3 rsyslog curl openssl ca-certificates procps \
 	clang libclang-rt-dev \
-	dpkg-dev
+	dpkg-dev \
+	debhelper lintian adduser iproute2 logrotate systemd util-linux \
+	libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev bison flex
