@@ -1,6 +1,7 @@
 #include "plugin.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,96 @@ fail(struct plugin *pl, const char *what, const char *path, int rc)
 	return rc;
 }
 
+/* Become the unprivileged user, keeping what was opened as root. */
+static int
+drop_privileges(struct plugin *pl)
+{
+	const struct options *o = &pl->opts;
+	int rc;
+
+	rc = privdrop_plan(&pl->privdrop, o->user, o->allow_root);
+	if (rc == -EPERM) {
+		log_msg(&pl->log, LOG_ERR, "refusing to run as root: --user "
+		    "names root; give another user or --allow-root");
+		return rc;
+	}
+	if (rc != 0)
+		return fail(pl, "find user", o->user != NULL ? o->user :
+		    PRIVDROP_DEFAULT_USER " or nobody", rc);
+	if ((rc = privdrop_hand_over_dir(&pl->privdrop, pl->spool.dirfd)) != 0)
+		return fail(pl, "give to the user the spool", o->spool_dir, rc);
+	if ((rc = privdrop_hand_over_file(&pl->privdrop, pl->reject.fd)) != 0)
+		return fail(pl, "give to the user the reject file",
+		    o->reject_file, rc);
+	if ((rc = privdrop_apply(&pl->privdrop)) != 0)
+		return fail(pl, "become user", pl->privdrop.user, rc);
+	if (geteuid() == 0)
+		log_msg(&pl->log, LOG_WARNING, "running as root (--allow-root)");
+	else if (pl->privdrop.drop)
+		log_msg(&pl->log, LOG_INFO, "running as user %s%s%s",
+		    pl->privdrop.user, pl->privdrop.has_socket_group ?
+		    " with group " : "", pl->privdrop.socket_group);
+	return 0;
+}
+
+/*
+ * After logrotate renames the reject file, the plugin creates it again: its
+ * directory must be the user's.  Handing over a directory that may be
+ * shared (/var/log) is not ours to do, so say it.
+ */
+static void
+check_reject_dir(struct plugin *pl)
+{
+	const char *path = pl->opts.reject_file;
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	size_t n;
+
+	if (!pl->privdrop.drop || slash == NULL)
+		return;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= sizeof(dir))
+		return;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	if (access(dir, W_OK | X_OK) != 0)
+		log_msg(&pl->log, LOG_WARNING, "user %s cannot write %s: a "
+		    "rotated reject file cannot be created again; give it the "
+		    "directory", pl->privdrop.user, dir);
+}
+
+/* Privileges, then confinement: the last step of start-up. */
+static int
+confine_self(struct plugin *pl)
+{
+	const struct options *o = &pl->opts;
+	struct confine_paths paths = { o->spool_dir, o->reject_file,
+	    o->state_file };
+	char what[160];
+	int rc;
+
+	if ((rc = drop_privileges(pl)) != 0)
+		return rc;
+	check_reject_dir(pl);
+	rc = confine_apply(&pl->confinement, o->confinement, &paths);
+	confine_describe(&pl->confinement, what, sizeof(what));
+	if (rc != 0) {
+		log_msg(&pl->log, LOG_ERR, "cannot confine the process (%s): %s",
+		    what, strerror(-rc));
+		return rc;
+	}
+	if (o->confinement == CONFINEMENT_ON && (!pl->confinement.landlock ||
+	    !pl->confinement.seccomp))
+		log_msg(&pl->log, LOG_NOTICE, "partly confined: %s", what);
+	else
+		log_msg(&pl->log, LOG_INFO, "%s", what);
+	if (pl->confinement.landlock_missing > 0)
+		log_msg(&pl->log, LOG_NOTICE, "%zu confined path(s) missing at "
+		    "start (state file's directory?): unreachable until restart",
+		    pl->confinement.landlock_missing);
+	return 0;
+}
+
 int
 plugin_open(struct plugin *pl, const struct options *opts)
 {
@@ -74,7 +165,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
-	return 0;
+	return confine_self(pl);
 }
 
 void

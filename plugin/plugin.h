@@ -8,11 +8,13 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "confine.h"
 #include "jsonscan.h"
 #include "log.h"
 #include "omprog.h"
 #include "options.h"
 #include "pace.h"
+#include "privdrop.h"
 #include "reject.h"
 #include "shape.h"
 #include "sink.h"
@@ -42,6 +44,8 @@ struct plugin {
 	char *copy;			/* deliver_line's copy of a line, */
 	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
+	struct privdrop privdrop;
+	struct confine_status confinement;
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
 	struct timespec last_dot;	/* last keep-alive dot */
@@ -53,8 +57,11 @@ struct plugin {
 /*
  * plugin_open(pl, opts):
  * Set up every part from *opts (copied): the reject file, the spool, the
- * redaction key, the socket address.  Nothing connects yet.  Returns 0, or
- * a negative errno after logging what failed.
+ * redaction key, the socket address; then, started as root, give the spool
+ * and the reject file to the unprivileged user and become it (privdrop.h),
+ * and confine the process (confine.h).  Nothing connects yet.  Returns 0,
+ * or a negative errno after logging what failed: the process must then
+ * exit, as it may be partly confined.
  */
 int plugin_open(struct plugin *pl, const struct options *opts);
 

@@ -209,6 +209,12 @@ class Plugin:
                 "--state-file", os.path.join(workdir, "analysisd.state"),
                 "--stats-interval", "0", "--max-eps", "0"]
         args += extra or []
+        # Root (CI) would drop to an unprivileged user who cannot use this
+        # root-owned work directory; the plugin stays root but confined.
+        # test_confinement.py covers the drop itself.
+        if (os.geteuid() == 0 and "--allow-root" not in args
+                and not any(a.startswith("--user") for a in args)):
+            args.append("--allow-root")
         self.stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr)

@@ -1,0 +1,68 @@
+/*
+ * confine: Landlock and a seccomp filter around the running plugin.
+ *
+ * After start-up the plugin needs little: read stdin, write stdout and
+ * stderr, append to the reject file, keep its spool directory, read
+ * analysisd's state file, send datagrams on one Unix socket, get the time,
+ * allocate memory.  confine_apply makes that all it can do, with the
+ * layers the kernel and the build offer:
+ *   Landlock   file-system access limited to the spool directory, the
+ *              reject file's directory (to recreate it after rotation) and
+ *              the state file's directory (read-only); no TCP bind or
+ *              connect (ABI 4); no abstract Unix socket or signal out of
+ *              the sandbox (ABI 6).  Connecting to a *pathname* Unix socket
+ *              is not a Landlock file access: analysisd's socket needs no
+ *              rule, and no ABI up to 7 can restrict it either.
+ *   seccomp    an allow-list of the system calls the main loop makes,
+ *              socket() for AF_UNIX only, ioctl() for SIOCOUTQ only.
+ * The key file is read before, and is not reachable after.
+ */
+#ifndef CONFINE_H
+#define CONFINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "options.h"
+
+/* The directories the confined process keeps, each may be NULL. */
+struct confine_paths {
+	const char *spool_dir;		/* read, write, create, remove files */
+	const char *reject_file;	/* its directory: create and write files */
+	const char *state_file;		/* its directory: read files */
+};
+
+struct confine_status {
+	enum confinement mode;
+	int landlock_abi;	/* kernel's ABI, 0 when it has no Landlock */
+	bool landlock;		/* a ruleset is enforced */
+	size_t landlock_missing; /* paths left out: they did not exist */
+	bool seccomp;		/* a filter is loaded */
+	bool seccomp_built;	/* built with libseccomp */
+	bool sanitizer_allowance; /* extra rules of a sanitizer build */
+};
+
+/*
+ * confine_apply(st, mode, paths):
+ * Confine the calling (single-threaded) process for good, as `mode` says,
+ * and record what was applied in *st.  With CONFINEMENT_OFF, nothing.  With
+ * CONFINEMENT_ON, each layer the kernel and the build offer; a missing
+ * layer is recorded, not an error.  With CONFINEMENT_STRICT, both layers or
+ * -ENOSYS, and a refused system call kills the process instead of failing
+ * with ENOSYS.  A path of `paths` that does not exist is left out of the
+ * ruleset (it stays unreachable).  The caller must already have set
+ * PR_SET_NO_NEW_PRIVS.  Returns 0 or a negative errno; after an error the
+ * process may be partly confined and must not go on.
+ */
+int confine_apply(struct confine_status *st, enum confinement mode,
+    const struct confine_paths *paths);
+
+/*
+ * confine_describe(st, buf, cap):
+ * Write a one-line summary of *st ("landlock=abi7 seccomp=enosys ...") into
+ * buf (always terminated when cap > 0).  Returns buf.
+ */
+const char *confine_describe(const struct confine_status *st, char *buf,
+    size_t cap);
+
+#endif /* !CONFINE_H */

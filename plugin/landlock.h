@@ -1,0 +1,41 @@
+/*
+ * landlock: the file-system and network sandbox of Linux's Landlock LSM,
+ * through its raw system calls (no library).
+ */
+#ifndef LANDLOCK_H
+#define LANDLOCK_H
+
+#include <stddef.h>
+
+/* What the sandboxed process may do beneath one path. */
+enum landlock_need {
+	LANDLOCK_NEED_READ,	/* read files, list directories */
+	LANDLOCK_NEED_APPEND,	/* create files and write them */
+	LANDLOCK_NEED_KEEP	/* list, read, write, create, remove, rename files */
+};
+
+struct landlock_path {
+	const char *path;
+	enum landlock_need need;
+};
+
+/*
+ * landlock_abi():
+ * The highest Landlock ABI the running kernel offers, or 0 when it offers
+ * none (too old, or disabled at boot).
+ */
+int landlock_abi(void);
+
+/*
+ * landlock_restrict(abi, paths, n, missing):
+ * Restrict the calling thread for good: every file-system access the ABI
+ * `abi` (>= 1) knows is denied except `need` beneath each of paths[0..n-1];
+ * with ABI >= 4 TCP bind and connect are denied; with ABI >= 6 connecting to
+ * abstract Unix sockets and signalling processes outside the sandbox are.
+ * A path that does not exist is left out and counted in *missing.
+ * Returns 0 or a negative errno.
+ */
+int landlock_restrict(int abi, const struct landlock_path *paths, size_t n,
+    size_t *missing);
+
+#endif /* !LANDLOCK_H */
