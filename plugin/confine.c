@@ -101,21 +101,29 @@ build_rules(struct rules *r, const struct confine_paths *paths)
 	return 0;
 }
 
-static int
-apply_landlock(struct confine_status *st, const struct confine_paths *paths)
+int
+confine_prepare(struct confine *c, enum confinement mode,
+    const struct confine_paths *paths)
 {
 	struct rules r;
 	int rc;
 
-	st->landlock_abi = landlock_abi();
-	if (st->landlock_abi == 0)
-		return st->mode == CONFINEMENT_STRICT ? -ENOSYS : 0;
+	memset(&c->status, 0, sizeof(c->status));
+	c->ruleset = -1;
+	c->status.mode = mode;
+	c->status.seccomp_built = sysfilter_built();
+	if (mode == CONFINEMENT_OFF)
+		return 0;
+	c->status.landlock_abi = landlock_abi();
+	if (c->status.landlock_abi == 0)
+		return mode == CONFINEMENT_STRICT ? -ENOSYS : 0;
 	if ((rc = build_rules(&r, paths)) != 0)
 		return rc;
-	if ((rc = landlock_restrict(st->landlock_abi, r.p, r.n,
-	    &st->landlock_missing)) != 0)
+	rc = landlock_ruleset(c->status.landlock_abi, r.p, r.n,
+	    &c->status.landlock_missing);
+	if (rc < 0)
 		return rc;
-	st->landlock = true;
+	c->ruleset = rc;
 	return 0;
 }
 
@@ -124,7 +132,6 @@ apply_seccomp(struct confine_status *st)
 {
 	int rc;
 
-	st->seccomp_built = sysfilter_built();
 	st->sanitizer_allowance = SANITIZERS;
 	rc = sysfilter_load(st->mode == CONFINEMENT_STRICT ? SYSFILTER_KILL :
 	    SYSFILTER_FAIL, SANITIZERS);
@@ -137,20 +144,29 @@ apply_seccomp(struct confine_status *st)
 }
 
 int
-confine_apply(struct confine_status *st, enum confinement mode,
-    const struct confine_paths *paths)
+confine_apply(struct confine *c)
 {
 	int rc;
 
-	memset(st, 0, sizeof(*st));
-	st->mode = mode;
-	st->seccomp_built = sysfilter_built();
-	if (mode == CONFINEMENT_OFF)
+	if (c->status.mode == CONFINEMENT_OFF)
 		return 0;
 	/* Landlock first: its own system calls are not on the allow-list. */
-	if ((rc = apply_landlock(st, paths)) != 0)
-		return rc;
-	return apply_seccomp(st);
+	if (c->ruleset != -1) {
+		rc = landlock_enforce(c->ruleset);
+		c->ruleset = -1;
+		if (rc != 0)
+			return rc;
+		c->status.landlock = true;
+	}
+	return apply_seccomp(&c->status);
+}
+
+void
+confine_release(struct confine *c)
+{
+	if (c->ruleset != -1)
+		close(c->ruleset);
+	c->ruleset = -1;
 }
 
 static const char *

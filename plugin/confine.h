@@ -42,25 +42,43 @@ struct confine_status {
 	bool sanitizer_allowance; /* extra rules of a sanitizer build */
 };
 
+struct confine {
+	struct confine_status status;
+	int ruleset;		/* prepared Landlock ruleset, or -1 */
+};
+
 /*
- * confine_apply(st, mode, paths):
- * Confine the calling (single-threaded) process for good, as `mode` says,
- * and record what was applied in *st.  With CONFINEMENT_OFF, nothing.  With
- * CONFINEMENT_ON, each layer the kernel and the build offer; a missing
- * layer is recorded, not an error.  With CONFINEMENT_STRICT, both layers or
- * -ENOSYS, and a refused system call kills the process instead of failing
- * with ENOSYS.  A path of `paths` that does not exist is left out of the
- * ruleset (it stays unreachable).  The caller must already have set
- * PR_SET_NO_NEW_PRIVS.  Returns 0 or a negative errno; after an error the
- * process may be partly confined and must not go on.
+ * confine_prepare(c, mode, paths):
+ * Get ready to confine as `mode` says: resolve `paths` into a Landlock
+ * ruleset now, with the privileges the process still has (a directory
+ * the dropped user cannot reach needs no rule, but opening it must not
+ * fail).  A path that does not exist is left out (it stays unreachable).
+ * With CONFINEMENT_STRICT, a kernel without Landlock is -ENOSYS; otherwise
+ * it is recorded in c->status.  Returns 0 or a negative errno; either way
+ * confine_release must follow unless confine_apply did.
  */
-int confine_apply(struct confine_status *st, enum confinement mode,
+int confine_prepare(struct confine *c, enum confinement mode,
     const struct confine_paths *paths);
 
 /*
+ * confine_apply(c):
+ * Confine the calling (single-threaded) process for good: enforce the
+ * prepared ruleset, then load the seccomp filter (sysfilter.h) -- with
+ * CONFINEMENT_ON a refused call fails with ENOSYS, with CONFINEMENT_STRICT
+ * it kills, and a build without libseccomp is -ENOSYS.  The caller must
+ * already have set PR_SET_NO_NEW_PRIVS.  Records what was applied in
+ * c->status and releases the ruleset.  Returns 0 or a negative errno; after
+ * an error the process may be partly confined and must not go on.
+ */
+int confine_apply(struct confine *c);
+
+/* confine_release(c): close what confine_prepare left open. */
+void confine_release(struct confine *c);
+
+/*
  * confine_describe(st, buf, cap):
- * Write a one-line summary of *st ("landlock=abi7 seccomp=enosys ...") into
- * buf (always terminated when cap > 0).  Returns buf.
+ * Write a one-line summary of *st ("confinement=on landlock=abi7
+ * seccomp=enosys") into buf (always terminated when cap > 0).  Returns buf.
  */
 const char *confine_describe(const struct confine_status *st, char *buf,
     size_t cap);

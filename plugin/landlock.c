@@ -103,7 +103,7 @@ add_path(int ruleset, const struct landlock_path *p, uint64_t handled)
 }
 
 int
-landlock_restrict(int abi, const struct landlock_path *paths, size_t n,
+landlock_ruleset(int abi, const struct landlock_path *paths, size_t n,
     size_t *missing)
 {
 	struct ruleset_attr attr = { 0, 0, 0 };
@@ -129,7 +129,19 @@ landlock_restrict(int abi, const struct landlock_path *paths, size_t n,
 			rc = 0;
 		}
 	}
-	if (rc == 0 && syscall(__NR_landlock_restrict_self, ruleset, 0) != 0)
+	if (rc != 0) {
+		close(ruleset);
+		return rc;
+	}
+	return ruleset;
+}
+
+int
+landlock_enforce(int ruleset)
+{
+	int rc = 0;
+
+	if (syscall(__NR_landlock_restrict_self, ruleset, 0) != 0)
 		rc = -errno;
 	close(ruleset);
 	return rc;

@@ -27,15 +27,23 @@ struct landlock_path {
 int landlock_abi(void);
 
 /*
- * landlock_restrict(abi, paths, n, missing):
- * Restrict the calling thread for good: every file-system access the ABI
- * `abi` (>= 1) knows is denied except `need` beneath each of paths[0..n-1];
- * with ABI >= 4 TCP bind and connect are denied; with ABI >= 6 connecting to
- * abstract Unix sockets and signalling processes outside the sandbox are.
- * A path that does not exist is left out and counted in *missing.
- * Returns 0 or a negative errno.
+ * landlock_ruleset(abi, paths, n, missing):
+ * Build a ruleset for ABI `abi` (>= 1): every file-system access the ABI
+ * knows is denied except `need` beneath each of paths[0..n-1]; with ABI >= 4
+ * TCP bind and connect are denied; with ABI >= 6 connecting to abstract Unix
+ * sockets and signalling processes outside the sandbox are.  The paths are
+ * resolved now, with the caller's privileges.  A path that does not exist
+ * is left out and counted in *missing.  Returns the ruleset's descriptor
+ * (the caller owns it) or a negative errno.
  */
-int landlock_restrict(int abi, const struct landlock_path *paths, size_t n,
+int landlock_ruleset(int abi, const struct landlock_path *paths, size_t n,
     size_t *missing);
+
+/*
+ * landlock_enforce(ruleset):
+ * Restrict the calling thread to `ruleset` for good and close it (also on
+ * error).  PR_SET_NO_NEW_PRIVS must be set.  Returns 0 or a negative errno.
+ */
+int landlock_enforce(int ruleset);
 
 #endif /* !LANDLOCK_H */

@@ -98,35 +98,61 @@ check_reject_dir(struct plugin *pl)
 		    "directory", pl->privdrop.user, dir);
 }
 
-/* Privileges, then confinement: the last step of start-up. */
+static int
+confine_failed(struct plugin *pl, int rc)
+{
+	char what[160];
+
+	confine_describe(&pl->confine.status, what, sizeof(what));
+	log_msg(&pl->log, LOG_ERR, "cannot confine the process (%s): %s", what,
+	    strerror(-rc));
+	return rc;
+}
+
+static void
+report_confinement(struct plugin *pl)
+{
+	const struct confine_status *st = &pl->confine.status;
+	char what[160];
+
+	confine_describe(st, what, sizeof(what));
+	if (st->mode == CONFINEMENT_ON && (!st->landlock || !st->seccomp))
+		log_msg(&pl->log, LOG_NOTICE, "partly confined: %s", what);
+	else
+		log_msg(&pl->log, LOG_INFO, "%s", what);
+	if (st->landlock_missing > 0)
+		log_msg(&pl->log, LOG_NOTICE, "%zu confined path(s) missing at "
+		    "start (state file's directory?): unreachable until restart",
+		    st->landlock_missing);
+}
+
+/*
+ * The last step of start-up: the Landlock rules are resolved with the
+ * privileges that opened the files, then privileges go, then the process
+ * is confined.
+ */
 static int
 confine_self(struct plugin *pl)
 {
 	const struct options *o = &pl->opts;
 	struct confine_paths paths = { o->spool_dir, o->reject_file,
 	    o->state_file };
-	char what[160];
 	int rc;
 
-	if ((rc = drop_privileges(pl)) != 0)
-		return rc;
-	check_reject_dir(pl);
-	rc = confine_apply(&pl->confinement, o->confinement, &paths);
-	confine_describe(&pl->confinement, what, sizeof(what));
-	if (rc != 0) {
-		log_msg(&pl->log, LOG_ERR, "cannot confine the process (%s): %s",
-		    what, strerror(-rc));
+	if ((rc = confine_prepare(&pl->confine, o->confinement, &paths)) != 0) {
+		confine_release(&pl->confine);
+		return confine_failed(pl, rc);
+	}
+	if ((rc = drop_privileges(pl)) != 0) {
+		confine_release(&pl->confine);
 		return rc;
 	}
-	if (o->confinement == CONFINEMENT_ON && (!pl->confinement.landlock ||
-	    !pl->confinement.seccomp))
-		log_msg(&pl->log, LOG_NOTICE, "partly confined: %s", what);
-	else
-		log_msg(&pl->log, LOG_INFO, "%s", what);
-	if (pl->confinement.landlock_missing > 0)
-		log_msg(&pl->log, LOG_NOTICE, "%zu confined path(s) missing at "
-		    "start (state file's directory?): unreachable until restart",
-		    pl->confinement.landlock_missing);
+	check_reject_dir(pl);
+	rc = confine_apply(&pl->confine);
+	confine_release(&pl->confine);
+	if (rc != 0)
+		return confine_failed(pl, rc);
+	report_confinement(pl);
 	return 0;
 }
 
@@ -141,6 +167,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->log.target = opts->log;
 	pl->reject.fd = -1;
 	pl->spool.dirfd = -1;
+	pl->confine.ruleset = -1;
 	jscan_init(&pl->scan);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
 		return fail(pl, "use socket/location", opts->location, rc);

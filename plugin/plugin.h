@@ -45,7 +45,7 @@ struct plugin {
 	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
 	struct privdrop privdrop;
-	struct confine_status confinement;
+	struct confine confine;
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
 	struct timespec last_dot;	/* last keep-alive dot */

@@ -46,6 +46,7 @@ static const char *const allowed[] = {
  * reports read /proc.  Sanitizer builds only. */
 static const char *const sanitizer_allowed[] = {
 	"clone", "ptrace", "wait4", "prctl", "sigaltstack", "sched_yield",
+	"getdents",
 	"sched_getaffinity", "readlink", "readlinkat", "getppid", "kill",
 	"open", "pipe2", "getrlimit", "prlimit64", "mincore", "munlock",
 };
