@@ -56,3 +56,13 @@ TESTS += tests/unit/test_head
 tests_unit_test_head_SOURCES = tests/unit/test_head.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_head_LDADD = $(CORE_LIBS)
+
+# Least privilege (issue 14): Landlock rules, the seccomp allow-list and the
+# privilege drop, each in child processes.
+check_PROGRAMS += tests/unit/test_landlock tests/unit/test_sysfilter \
+	tests/unit/test_privdrop
+TESTS += tests/unit/test_landlock tests/unit/test_sysfilter \
+	tests/unit/test_privdrop
+tests_unit_test_landlock_LDADD = $(CORE_LIBS)
+tests_unit_test_sysfilter_LDADD = $(CORE_LIBS)
+tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
