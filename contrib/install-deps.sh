@@ -11,7 +11,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	autoconf automake make gcc pkg-config \
-	libjansson-dev libssl-dev libsystemd-dev \
+	libjansson-dev libssl-dev libsystemd-dev libseccomp-dev \
 	python3 rsyslog curl openssl ca-certificates procps \
 	clang libclang-rt-dev \
 	dpkg-dev >/dev/null
