@@ -127,9 +127,13 @@ def print_table(mix, events, results):
             max(x["rss_mb"] for x in runs), eps / floor_eps,
             eps / limit_eps))
         print("<!-- %s: %s -->" % (name, r["counter"]))
-    on, off = (eps_of.get("plugin (confinement=%s)" % m) for m in ("on", "off"))
-    if on and off:
-        print("\nconfinement on / off: %.3f of the events/s" % (on / off))
+    names = ["plugin (confinement=%s)" % m for m in ("on", "off")]
+    if all(n in results for n in names):
+        cpu = [sorted(x["cpu"] for x in results[n])[len(results[n]) // 2]
+               for n in names]
+        print("\nconfinement on / off: %.3f of the events/s, %.3f of the "
+              "CPU time (medians)" % (eps_of[names[0]] / eps_of[names[1]],
+                                      cpu[0] / cpu[1]))
     sys.stdout.flush()
 
 

@@ -65,6 +65,9 @@ drop_privileges(struct plugin *pl)
 		return fail(pl, "become user", pl->privdrop.user, rc);
 	if (geteuid() == 0)
 		log_msg(&pl->log, LOG_WARNING, "running as root (--allow-root)");
+	else if (!pl->privdrop.drop && o->user != NULL)
+		log_msg(&pl->log, LOG_NOTICE, "not started as root: --user %s "
+		    "ignored", o->user);
 	else if (pl->privdrop.drop)
 		log_msg(&pl->log, LOG_INFO, "running as user %s%s%s",
 		    pl->privdrop.user, pl->privdrop.has_socket_group ?
