@@ -47,7 +47,8 @@ step "1. packages"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends build-essential autoconf automake \
-	libtool pkg-config libjansson-dev libssl-dev libsystemd-dev rsyslog curl \
+	libtool pkg-config libjansson-dev libssl-dev libsystemd-dev libseccomp-dev \
+	rsyslog curl \
 	openssl python3 ca-certificates dpkg-dev bsdutils >/dev/null
 
 step "2. build: plugin and patched imhttp"
