@@ -71,7 +71,9 @@ rights(enum landlock_need need)
 	case LANDLOCK_NEED_READ:
 		return LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
 	case LANDLOCK_NEED_APPEND:
-		return LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG;
+		/* TRUNCATE: a short write is cut back off the reject file. */
+		return LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
+		    FS_TRUNCATE;
 	case LANDLOCK_NEED_KEEP:
 		/* Files are replaced by a rename inside the directory, which
 		 * needs no REFER. */

@@ -10,7 +10,7 @@
 /* What the sandboxed process may do beneath one path. */
 enum landlock_need {
 	LANDLOCK_NEED_READ,	/* read files, list directories */
-	LANDLOCK_NEED_APPEND,	/* create files and write them */
+	LANDLOCK_NEED_APPEND,	/* create files, write and truncate them */
 	LANDLOCK_NEED_KEEP	/* list, read, write, create, remove, rename files */
 };
 

@@ -27,6 +27,10 @@ static const char *const allowed[] = {
 	"openat", "fstat", "newfstatat", "statx", "fcntl", "dup",
 	"getdents64", "fsync", "fdatasync", "renameat", "renameat2",
 	"unlinkat", "poll", "ppoll",
+	/* the reject file: cut back a short write; reopened after rotation,
+	 * its parents are made (mkdir of existing ones; Landlock refuses to
+	 * create any directory) */
+	"ftruncate", "mkdir", "mkdirat",
 	/* analysisd's socket (socket() and ioctl() are filtered below) */
 	"connect", "sendto", "sendmsg", "setsockopt", "getsockopt",
 	/* memory, time, randomness (OpenSSL, jansson's hash seed) */

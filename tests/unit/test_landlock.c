@@ -100,8 +100,24 @@ tcp_connect(void)
 enum action {
 	CREATE_KEEP, RENAME_KEEP, UNLINK_KEEP, MKDIR_KEEP, CREATE_APPEND,
 	APPEND_APPEND, READ_APPEND, UNLINK_APPEND, READ_READ, WRITE_READ,
-	CREATE_READ, READ_OUTSIDE, CREATE_OUTSIDE, TCP
+	CREATE_READ, READ_OUTSIDE, CREATE_OUTSIDE, TCP, MKDIR_EXISTING,
+	TRUNCATE_APPEND
 };
+
+static int
+do_truncate(const char *rel)
+{
+	char p[128];
+	int fd, rc = 0;
+
+	path(p, sizeof(p), rel);
+	if ((fd = open(p, O_WRONLY | O_APPEND)) == -1)
+		return 100;
+	if (ftruncate(fd, 0) == -1)
+		rc = errno;
+	close(fd);
+	return rc;
+}
 
 static int
 act(enum action a)
@@ -121,6 +137,8 @@ act(enum action a)
 	case READ_OUTSIDE: return open_as("outside/f", O_RDONLY);
 	case CREATE_OUTSIDE: return create("outside/new");
 	case TCP: return tcp_connect();
+	case MKDIR_EXISTING: return do_mkdir("append");
+	case TRUNCATE_APPEND: return do_truncate("append/f");
 	}
 	return EINVAL;
 }
@@ -196,6 +214,9 @@ main(void)
 	expect(CREATE_APPEND, 0, "reject dir: create a file");
 	expect(APPEND_APPEND, 0, "reject dir: append to a file");
 	expect(READ_APPEND, EACCES, "reject dir: read a file");
+	expect(MKDIR_EXISTING, EEXIST, "making an existing directory: EEXIST");
+	if (abi >= 3)
+		expect(TRUNCATE_APPEND, 0, "reject dir: truncate a file");
 	expect(UNLINK_APPEND, EACCES, "reject dir: remove a file");
 	expect(READ_READ, 0, "state dir: read a file");
 	expect(WRITE_READ, EACCES, "state dir: write a file");
