@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "deliver.h"
 #include "keyfile.h"
 
@@ -142,6 +144,11 @@ confine_self(struct plugin *pl)
 	    o->state_file };
 	int rc;
 
+	/* OpenSSL reads its configuration (and loads the FIPS provider on
+	 * RHEL) on first use: now, while the files are reachable. */
+	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		log_msg(&pl->log, LOG_WARNING, "cannot load OpenSSL's "
+		    "configuration: its defaults apply");
 	if ((rc = confine_prepare(&pl->confine, o->confinement, &paths)) != 0) {
 		confine_release(&pl->confine);
 		return confine_failed(pl, rc);
