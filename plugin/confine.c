@@ -48,7 +48,7 @@ readlink_dir(const char *link, char *dir, size_t cap)
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 
 	if (n <= 0)
-		return -errno;
+		return n < 0 ? -errno : -EINVAL;
 	target[n] = '\0';
 	return dir_of(target, dir, cap);
 }
