@@ -56,7 +56,7 @@ readlink_dir(const char *link, char *dir, size_t cap)
 struct rules {
 	struct landlock_path p[MAX_RULES];
 	size_t n;
-	char dirs[3][PATH_MAX];
+	char dirs[4][PATH_MAX];
 };
 
 static void
@@ -88,6 +88,13 @@ build_rules(struct rules *r, const struct confine_paths *paths)
 			return rc;
 		add(r, r->dirs[1], LANDLOCK_NEED_READ);
 	}
+	/* The directory: analysisd makes a new socket when it restarts. */
+	if (paths->socket_path != NULL) {
+		if ((rc = dir_of(paths->socket_path, r->dirs[3], PATH_MAX)) != 0)
+			return rc;
+		add(r, r->dirs[3], LANDLOCK_NEED_CONNECT);
+	}
+	add(r, paths->journal_dir, LANDLOCK_NEED_CONNECT);
 	if (SANITIZERS) {
 		/* Sanitizer builds only: reports and LeakSanitizer read /proc
 		 * and the ELF files of the program and its libraries. */

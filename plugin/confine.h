@@ -10,9 +10,10 @@
  *              reject file's directory (to recreate it after rotation) and
  *              the state file's directory (read-only); no TCP bind or
  *              connect (ABI 4); no abstract Unix socket or signal out of
- *              the sandbox (ABI 6).  Connecting to a *pathname* Unix socket
- *              is not a Landlock file access: analysisd's socket needs no
- *              rule, and no ABI up to 7 can restrict it either.
+ *              the sandbox (ABI 6); pathname Unix sockets but those in
+ *              analysisd's socket directory and the journal's (ABI 9,
+ *              Linux 7.1: before it, connecting to a pathname socket is not
+ *              a Landlock access at all).
  *   seccomp    an allow-list of the system calls the main loop makes,
  *              socket() for AF_UNIX only, ioctl() for SIOCOUTQ only.
  * The key file is read before, and is not reachable after.
@@ -30,6 +31,8 @@ struct confine_paths {
 	const char *spool_dir;		/* read, write, create, remove files */
 	const char *reject_file;	/* its directory: create and write files */
 	const char *state_file;		/* its directory: read files */
+	const char *socket_path;	/* its directory: connect (ABI >= 9) */
+	const char *journal_dir;	/* connect (ABI >= 9), or NULL */
 };
 
 struct confine_status {

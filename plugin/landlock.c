@@ -14,6 +14,7 @@
  */
 #define FS_TRUNCATE		(1ULL << 14)	/* ABI 3 */
 #define FS_IOCTL_DEV		(1ULL << 15)	/* ABI 5 */
+#define FS_RESOLVE_UNIX		(1ULL << 16)	/* ABI 9 */
 #define NET_BIND_TCP		(1ULL << 0)	/* ABI 4 */
 #define NET_CONNECT_TCP		(1ULL << 1)	/* ABI 4 */
 #define SCOPE_ABSTRACT_UNIX	(1ULL << 0)	/* ABI 6 */
@@ -61,6 +62,8 @@ handled_fs(int abi)
 		fs |= FS_TRUNCATE;
 	if (abi >= 5)
 		fs |= FS_IOCTL_DEV;
+	if (abi >= 9)
+		fs |= FS_RESOLVE_UNIX;
 	return fs;
 }
 
@@ -74,6 +77,8 @@ rights(enum landlock_need need)
 		/* TRUNCATE: a short write is cut back off the reject file. */
 		return LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_MAKE_REG |
 		    FS_TRUNCATE;
+	case LANDLOCK_NEED_CONNECT:
+		return FS_RESOLVE_UNIX;
 	case LANDLOCK_NEED_KEEP:
 		/* Files are replaced by a rename inside the directory, which
 		 * needs no REFER. */
@@ -92,6 +97,10 @@ add_path(int ruleset, const struct landlock_path *p, uint64_t handled)
 	struct landlock_path_beneath_attr pb;
 	int fd, rc = 0;
 
+	/* A right this ABI does not know needs no rule (and an empty rule
+	 * is an error). */
+	if ((rights(p->need) & handled) == 0)
+		return 0;
 	fd = open(p->path, O_PATH | O_CLOEXEC);
 	if (fd == -1)
 		return errno == ENOENT ? -ENOENT : -errno;

@@ -11,7 +11,8 @@
 enum landlock_need {
 	LANDLOCK_NEED_READ,	/* read files, list directories */
 	LANDLOCK_NEED_APPEND,	/* create files, write and truncate them */
-	LANDLOCK_NEED_KEEP	/* list, read, write, create, remove, rename files */
+	LANDLOCK_NEED_KEEP,	/* list, read, write, create, remove, rename files */
+	LANDLOCK_NEED_CONNECT	/* connect/send to Unix sockets (ABI >= 9) */
 };
 
 struct landlock_path {
@@ -31,7 +32,9 @@ int landlock_abi(void);
  * Build a ruleset for ABI `abi` (>= 1): every file-system access the ABI
  * knows is denied except `need` beneath each of paths[0..n-1]; with ABI >= 4
  * TCP bind and connect are denied; with ABI >= 6 connecting to abstract Unix
- * sockets and signalling processes outside the sandbox are.  The paths are
+ * sockets and signalling processes outside the sandbox are; with ABI >= 9
+ * connecting to pathname Unix sockets (LANDLOCK_ACCESS_FS_RESOLVE_UNIX) is
+ * too, except beneath LANDLOCK_NEED_CONNECT paths.  The paths are
  * resolved now, with the caller's privileges.  A path that does not exist
  * is left out and counted in *missing.  Returns the ruleset's descriptor
  * (the caller owns it) or a negative errno.

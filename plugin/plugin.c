@@ -141,7 +141,8 @@ confine_self(struct plugin *pl)
 {
 	const struct options *o = &pl->opts;
 	struct confine_paths paths = { o->spool_dir, o->reject_file,
-	    o->state_file };
+	    o->state_file, o->socket_path,
+	    o->log == LOG_TARGET_JOURNAL ? "/run/systemd/journal" : NULL };
 	int rc;
 
 	/* OpenSSL reads its configuration (and loads the FIPS provider on

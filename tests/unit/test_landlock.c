@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -101,8 +102,24 @@ enum action {
 	CREATE_KEEP, RENAME_KEEP, UNLINK_KEEP, MKDIR_KEEP, CREATE_APPEND,
 	APPEND_APPEND, READ_APPEND, UNLINK_APPEND, READ_READ, WRITE_READ,
 	CREATE_READ, READ_OUTSIDE, CREATE_OUTSIDE, TCP, MKDIR_EXISTING,
-	TRUNCATE_APPEND
+	TRUNCATE_APPEND, UNIX_SOCKDIR, UNIX_OUTSIDE
 };
+
+/* Send one datagram to the socket bound (outside the sandbox) at rel. */
+static int
+unix_send(const char *rel)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, rc = 0;
+
+	path(sun.sun_path, sizeof(sun.sun_path), rel);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return 100;
+	if (sendto(fd, "x", 1, 0, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		rc = errno;
+	close(fd);
+	return rc;
+}
 
 static int
 do_truncate(const char *rel)
@@ -139,19 +156,37 @@ act(enum action a)
 	case TCP: return tcp_connect();
 	case MKDIR_EXISTING: return do_mkdir("append");
 	case TRUNCATE_APPEND: return do_truncate("append/f");
+	case UNIX_SOCKDIR: return unix_send("sockets/queue");
+	case UNIX_OUTSIDE: return unix_send("outside/queue");
 	}
 	return EINVAL;
+}
+
+/* A datagram socket bound at rel, left open: 0 or an errno. */
+static int
+bind_dgram(const char *rel)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM, 0)) == -1)
+		return errno;
+	path(sun.sun_path, sizeof(sun.sun_path), rel);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1)
+		return errno;
+	return 0;
 }
 
 /* Fresh files for each child. */
 static void
 setup(void)
 {
-	static const char *const dirs[] = { "keep", "append", "read", "outside" };
+	static const char *const dirs[] = { "keep", "append", "read", "outside",
+	    "sockets" };
 	char f[128];
 	size_t i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < 5; i++) {
 		path(f, sizeof(f), dirs[i]);
 		mkdir(f, 0700);
 		snprintf(f, sizeof(f), "%s/f", dirs[i]);
@@ -162,8 +197,8 @@ setup(void)
 static void
 expect(enum action a, int want, const char *what)
 {
-	char keep[128], append[128], rd[128];
-	struct landlock_path paths[3];
+	char keep[128], append[128], rd[128], sock[128];
+	struct landlock_path paths[4];
 	size_t missing;
 	pid_t pid;
 	int status, rs;
@@ -175,11 +210,13 @@ expect(enum action a, int want, const char *what)
 	paths[0] = (struct landlock_path){ keep, LANDLOCK_NEED_KEEP };
 	paths[1] = (struct landlock_path){ append, LANDLOCK_NEED_APPEND };
 	paths[2] = (struct landlock_path){ rd, LANDLOCK_NEED_READ };
+	path(sock, sizeof(sock), "sockets");
+	paths[3] = (struct landlock_path){ sock, LANDLOCK_NEED_CONNECT };
 	fflush(stdout);
 	if ((pid = fork()) == 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 			_exit(200);
-		if ((rs = landlock_ruleset(abi, paths, 3, &missing)) < 0)
+		if ((rs = landlock_ruleset(abi, paths, 4, &missing)) < 0)
 			_exit(201);
 		if (landlock_enforce(rs) != 0)
 			_exit(202);
@@ -227,6 +264,13 @@ main(void)
 		expect(TCP, EACCES, "TCP connect");
 	else
 		tap_skip("TCP connect", "Landlock ABI < 4");
+	/* Pathname Unix sockets: only ABI 9 (Linux 7.1) restricts them. */
+	if (bind_dgram("sockets/queue") == 0 && bind_dgram("outside/queue") == 0) {
+		expect(UNIX_SOCKDIR, 0, "socket directory: send a datagram");
+		expect(UNIX_OUTSIDE, abi >= 9 ? EACCES : 0, abi >= 9 ?
+		    "other pathname socket: send refused (ABI >= 9)" :
+		    "other pathname socket: send allowed (no right before ABI 9)");
+	}
 	rs = landlock_ruleset(abi, &missing_path, 1, &missing);
 	ok(rs >= 0 && missing == 1, "a missing path is left out and counted");
 	if (rs >= 0)
