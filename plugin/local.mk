@@ -17,6 +17,7 @@ libcore_a_SOURCES = \
 	plugin/stats.c plugin/stats.h \
 	plugin/jsonscan.c plugin/jsonscan.h \
 	plugin/landlock.c plugin/landlock.h \
+	plugin/lockdown.c plugin/lockdown.h \
 	plugin/privdrop.c plugin/privdrop.h \
 	plugin/probe.c plugin/probe.h \
 	plugin/sysfilter.c plugin/sysfilter.h \

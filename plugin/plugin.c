@@ -1,13 +1,10 @@
 #include "plugin.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <openssl/crypto.h>
 
 #include "deliver.h"
 #include "keyfile.h"
@@ -42,131 +39,6 @@ fail(struct plugin *pl, const char *what, const char *path, int rc)
 	return rc;
 }
 
-/* Become the unprivileged user, keeping what was opened as root. */
-static int
-drop_privileges(struct plugin *pl)
-{
-	const struct options *o = &pl->opts;
-	int rc;
-
-	rc = privdrop_plan(&pl->privdrop, o->user, o->allow_root);
-	if (rc == -EPERM) {
-		log_msg(&pl->log, LOG_ERR, "refusing to run as root: --user "
-		    "names root; give another user or --allow-root");
-		return rc;
-	}
-	if (rc != 0)
-		return fail(pl, "find user", o->user != NULL ? o->user :
-		    PRIVDROP_DEFAULT_USER " or nobody", rc);
-	if ((rc = privdrop_hand_over_dir(&pl->privdrop, pl->spool.dirfd)) != 0)
-		return fail(pl, "give to the user the spool", o->spool_dir, rc);
-	if ((rc = privdrop_hand_over_file(&pl->privdrop, pl->reject.fd)) != 0)
-		return fail(pl, "give to the user the reject file",
-		    o->reject_file, rc);
-	if ((rc = privdrop_apply(&pl->privdrop)) != 0)
-		return fail(pl, "become user", pl->privdrop.user, rc);
-	if (geteuid() == 0)
-		log_msg(&pl->log, LOG_WARNING, "running as root (--allow-root)");
-	else if (!pl->privdrop.drop && o->user != NULL)
-		log_msg(&pl->log, LOG_NOTICE, "not started as root: --user %s "
-		    "ignored", o->user);
-	else if (pl->privdrop.drop)
-		log_msg(&pl->log, LOG_INFO, "running as user %s%s%s",
-		    pl->privdrop.user, pl->privdrop.has_socket_group ?
-		    " with group " : "", pl->privdrop.socket_group);
-	return 0;
-}
-
-/*
- * After logrotate renames the reject file, the plugin creates it again: its
- * directory must be the user's.  Handing over a directory that may be
- * shared (/var/log) is not ours to do, so say it.
- */
-static void
-check_reject_dir(struct plugin *pl)
-{
-	const char *path = pl->opts.reject_file;
-	const char *slash = strrchr(path, '/');
-	char dir[PATH_MAX];
-	size_t n;
-
-	if (!pl->privdrop.drop || slash == NULL)
-		return;
-	n = slash == path ? 1 : (size_t)(slash - path);
-	if (n >= sizeof(dir))
-		return;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	if (access(dir, W_OK | X_OK) != 0)
-		log_msg(&pl->log, LOG_WARNING, "user %s cannot write %s: a "
-		    "rotated reject file cannot be created again; give it the "
-		    "directory", pl->privdrop.user, dir);
-}
-
-static int
-confine_failed(struct plugin *pl, int rc)
-{
-	char what[160];
-
-	confine_describe(&pl->confine.status, what, sizeof(what));
-	log_msg(&pl->log, LOG_ERR, "cannot confine the process (%s): %s", what,
-	    strerror(-rc));
-	return rc;
-}
-
-static void
-report_confinement(struct plugin *pl)
-{
-	const struct confine_status *st = &pl->confine.status;
-	char what[160];
-
-	confine_describe(st, what, sizeof(what));
-	if (st->mode == CONFINEMENT_ON && (!st->landlock || !st->seccomp))
-		log_msg(&pl->log, LOG_NOTICE, "partly confined: %s", what);
-	else
-		log_msg(&pl->log, LOG_INFO, "%s", what);
-	if (st->landlock_missing > 0)
-		log_msg(&pl->log, LOG_NOTICE, "%zu confined path(s) missing at "
-		    "start (state file's directory?): unreachable until restart",
-		    st->landlock_missing);
-}
-
-/*
- * The last step of start-up: the Landlock rules are resolved with the
- * privileges that opened the files, then privileges go, then the process
- * is confined.
- */
-static int
-confine_self(struct plugin *pl)
-{
-	const struct options *o = &pl->opts;
-	struct confine_paths paths = { o->spool_dir, o->reject_file,
-	    o->state_file, o->socket_path,
-	    o->log == LOG_TARGET_JOURNAL ? "/run/systemd/journal" : NULL };
-	int rc;
-
-	/* OpenSSL reads its configuration (and loads the FIPS provider on
-	 * RHEL) on first use: now, while the files are reachable. */
-	if (OPENSSL_init_crypto(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
-		log_msg(&pl->log, LOG_WARNING, "cannot load OpenSSL's "
-		    "configuration: its defaults apply");
-	if ((rc = confine_prepare(&pl->confine, o->confinement, &paths)) != 0) {
-		confine_release(&pl->confine);
-		return confine_failed(pl, rc);
-	}
-	if ((rc = drop_privileges(pl)) != 0) {
-		confine_release(&pl->confine);
-		return rc;
-	}
-	check_reject_dir(pl);
-	rc = confine_apply(&pl->confine);
-	confine_release(&pl->confine);
-	if (rc != 0)
-		return confine_failed(pl, rc);
-	report_confinement(pl);
-	return 0;
-}
-
 int
 plugin_open(struct plugin *pl, const struct options *opts)
 {
@@ -178,7 +50,6 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->log.target = opts->log;
 	pl->reject.fd = -1;
 	pl->spool.dirfd = -1;
-	pl->confine.ruleset = -1;
 	jscan_init(&pl->scan);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
 		return fail(pl, "use socket/location", opts->location, rc);
@@ -203,7 +74,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
-	return confine_self(pl);
+	return lockdown_apply(&pl->lockdown, &pl->opts, &pl->log,
+	    pl->spool.dirfd, pl->reject.fd);
 }
 
 void

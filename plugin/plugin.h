@@ -8,13 +8,12 @@
 #include <stddef.h>
 #include <time.h>
 
-#include "confine.h"
 #include "jsonscan.h"
+#include "lockdown.h"
 #include "log.h"
 #include "omprog.h"
 #include "options.h"
 #include "pace.h"
-#include "privdrop.h"
 #include "reject.h"
 #include "shape.h"
 #include "sink.h"
@@ -44,8 +43,7 @@ struct plugin {
 	char *copy;			/* deliver_line's copy of a line, */
 	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
-	struct privdrop privdrop;
-	struct confine confine;
+	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
 	struct timespec last_dot;	/* last keep-alive dot */
@@ -58,10 +56,10 @@ struct plugin {
  * plugin_open(pl, opts):
  * Set up every part from *opts (copied): the reject file, the spool, the
  * redaction key, the socket address; then, started as root, give the spool
- * and the reject file to the unprivileged user and become it (privdrop.h),
- * and confine the process (confine.h).  Nothing connects yet.  Returns 0,
- * or a negative errno after logging what failed: the process must then
- * exit, as it may be partly confined.
+ * and the reject file to the unprivileged user, become it and confine the
+ * process (lockdown.h).  Nothing connects yet.  Returns 0, or a negative
+ * errno after logging what failed: the process must then exit, as it may
+ * be partly confined.
  */
 int plugin_open(struct plugin *pl, const struct options *opts);
 
