@@ -67,6 +67,8 @@ def main():
     ap.add_argument("--events", type=int, default=100000)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--mix", default="corpus,metadata")
+    ap.add_argument("--confinement", default="on,off",
+                    help="plugin --confinement modes to run side by side")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     b = a.builddir
@@ -76,14 +78,21 @@ def main():
         programs = [
             ("floor (jansson parse+dump+send)", [os.path.join(b, "bench", "floor")]),
             ("raw limit (byte spans+send)", [os.path.join(b, "bench", "limit")]),
-            ("plugin", [os.path.join(b, "plugin", "wazuh-k8s-audit"),
-                        "--max-eps", "0", "--stats-interval", "0",
-                        "--reject-file", os.path.join(work, "rej.jsonl"),
-                        "--spool-dir", os.path.join(work, "spool"),
-                        "--key-file", os.path.join(work, "key"),
-                        "--state-file", os.path.join(work, "state"),
-                        "--socket"]),
         ]
+        # As root the plugin would drop to a user that cannot use this
+        # work directory: stay root (still confined by Landlock/seccomp).
+        root = ["--allow-root"] if os.geteuid() == 0 else []
+        for mode in a.confinement.split(","):
+            programs.append(
+                ("plugin (confinement=%s)" % mode,
+                 [os.path.join(b, "plugin", "wazuh-k8s-audit"),
+                  "--confinement", mode] + root +
+                 ["--max-eps", "0", "--stats-interval", "0",
+                  "--reject-file", os.path.join(work, "rej.jsonl"),
+                  "--spool-dir", os.path.join(work, "spool"),
+                  "--key-file", os.path.join(work, "key"),
+                  "--state-file", os.path.join(work, "state"),
+                  "--socket"]))
         print("machine: %s, %d cores" % (os.uname().machine, os.cpu_count()))
         for mix in a.mix.split(","):
             lines = os.path.join(work, mix + ".jsonl")
@@ -118,6 +127,13 @@ def print_table(mix, events, results):
             max(x["rss_mb"] for x in runs), eps / floor_eps,
             eps / limit_eps))
         print("<!-- %s: %s -->" % (name, r["counter"]))
+    names = ["plugin (confinement=%s)" % m for m in ("on", "off")]
+    if all(n in results for n in names):
+        cpu = [sorted(x["cpu"] for x in results[n])[len(results[n]) // 2]
+               for n in names]
+        print("\nconfinement on / off: %.3f of the events/s, %.3f of the "
+              "CPU time (medians)" % (eps_of[names[0]] / eps_of[names[1]],
+                                      cpu[0] / cpu[1]))
     sys.stdout.flush()
 
 

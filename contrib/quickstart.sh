@@ -69,7 +69,7 @@ gone() {
 
 step "1. packages"
 sh "$top/contrib/apt-install.sh" build-essential autoconf automake \
-	pkg-config libjansson-dev libssl-dev libsystemd-dev rsyslog curl \
+	pkg-config libjansson-dev libssl-dev libsystemd-dev libseccomp-dev rsyslog curl \
 	openssl python3 ca-certificates dpkg-dev bsdutils ||
 	die "could not install the packages"
 echo "packages: all there"
@@ -125,6 +125,7 @@ import os, socket, sys
 path, out, fwd = sys.argv[1], sys.argv[2], sys.argv[3]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(path)
+os.chmod(path, 0o666)  # the plugin runs as an unprivileged user
 to = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) if fwd else None
 with open(out, "ab", buffering=0) as f:
     while True:

@@ -1,2 +1,3 @@
 # Documentation installed with the program.
-dist_doc_DATA += docs/production.md docs/kubernetes.md
+dist_doc_DATA += docs/production.md docs/kubernetes.md \
+	docs/security.md

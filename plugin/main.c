@@ -8,6 +8,7 @@
 
 #include "options.h"
 #include "plugin.h"
+#include "probe.h"
 
 int
 main(int argc, char *argv[])
@@ -21,6 +22,8 @@ main(int argc, char *argv[])
 		return EXIT_SUCCESS;
 	case OPTIONS_EXIT_USAGE:
 		return 2;
+	case OPTIONS_CHECK:
+		return probe_run(&opts);
 	case OPTIONS_RUN:
 		break;
 	}

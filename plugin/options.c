@@ -50,6 +50,15 @@ static const char usage_text[] =
 "  --max-fields N         analysisd JSON decoder field limit (default 256)\n"
 "  --key-file PATH        key of redaction fingerprints, created when missing\n"
 "                         (default /var/lib/wazuh-k8s-audit/hmac.key)\n"
+"  --user NAME            user to run as when started as root (default\n"
+"                         wazuh-k8s-audit if it exists, else nobody)\n"
+"  --allow-root           keep running as root when started as root\n"
+"  --confinement MODE     off, on or strict (default on): Landlock and seccomp\n"
+"                         confinement after start-up; strict refuses to start\n"
+"                         without both and kills on a forbidden system call\n"
+"  --check-confinement    confine as the other options say, try forbidden\n"
+"                         actions, print denied or ALLOWED for each and exit\n"
+"                         non-zero if any was allowed\n"
 "  --help                 print this help and exit\n"
 "  --version              print the version and exit\n";
 
@@ -57,7 +66,8 @@ enum {
 	OPT_SOCKET = 256, OPT_LOCATION, OPT_REJECT_FILE, OPT_SPOOL_DIR,
 	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
 	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_STAGES, OPT_MAX_FIELDS,
-	OPT_KEY_FILE, OPT_HELP, OPT_VERSION
+	OPT_KEY_FILE, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
+	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -75,6 +85,10 @@ static const struct option long_options[] = {
 	{ "stages", required_argument, NULL, OPT_STAGES },
 	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
+	{ "confinement", required_argument, NULL, OPT_CONFINEMENT },
+	{ "check-confinement", no_argument, NULL, OPT_CHECK_CONFINEMENT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -97,6 +111,9 @@ set_defaults(struct options *o)
 	o->stats_interval = 300;
 	o->stages = SHAPE_STAGE_ALL;
 	o->log = LOG_TARGET_STDERR;
+	o->user = NULL;
+	o->allow_root = false;
+	o->confinement = CONFINEMENT_ON;
 }
 
 /* Parse a decimal number in [min, max]; 0 or -EINVAL. */
@@ -146,6 +163,20 @@ set_path(const char *name, const char *value, const char **out)
 	return 0;
 }
 
+static int
+set_confinement(const char *value, enum confinement *out)
+{
+	if (strcmp(value, "off") == 0)
+		*out = CONFINEMENT_OFF;
+	else if (strcmp(value, "on") == 0)
+		*out = CONFINEMENT_ON;
+	else if (strcmp(value, "strict") == 0)
+		*out = CONFINEMENT_STRICT;
+	else
+		return bad_value("confinement", value, "expected off, on or strict");
+	return 0;
+}
+
 /* Apply one option; 0 or -EINVAL (already reported). */
 static int
 apply(int opt, const char *arg, struct options *o)
@@ -168,6 +199,13 @@ apply(int opt, const char *arg, struct options *o)
 		return set_path("key-file", arg, &o->key_file);
 	case OPT_CLUSTER:
 		return set_path("cluster", arg, &o->cluster);
+	case OPT_USER:
+		return set_path("user", arg, &o->user);
+	case OPT_ALLOW_ROOT:
+		o->allow_root = true;
+		return 0;
+	case OPT_CONFINEMENT:
+		return set_confinement(arg, &o->confinement);
 	case OPT_MAX_LINE:
 		/* Two lines must fit in memory beside each other. */
 		if ((rc = set_number("max-line", arg, 1024, 1ull << 30, &v)) == 0)
@@ -216,6 +254,7 @@ apply(int opt, const char *arg, struct options *o)
 enum options_result
 options_parse(int argc, char *argv[], struct options *opts)
 {
+	bool check = false;
 	int opt;
 
 	set_defaults(opts);
@@ -230,6 +269,10 @@ options_parse(int argc, char *argv[], struct options *opts)
 			printf("wazuh-k8s-audit %s\n", PACKAGE_VERSION);
 			return OPTIONS_EXIT_OK;
 		}
+		if (opt == OPT_CHECK_CONFINEMENT) {
+			check = true;
+			continue;
+		}
 		if (opt == '?' || apply(opt, optarg, opts) != 0) {
 			fputs("Try 'wazuh-k8s-audit --help'.\n", stderr);
 			return OPTIONS_EXIT_USAGE;
@@ -240,5 +283,5 @@ options_parse(int argc, char *argv[], struct options *opts)
 		    "Try 'wazuh-k8s-audit --help'.\n", argv[optind]);
 		return OPTIONS_EXIT_USAGE;
 	}
-	return OPTIONS_RUN;
+	return check ? OPTIONS_CHECK : OPTIONS_RUN;
 }

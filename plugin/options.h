@@ -4,11 +4,19 @@
 #ifndef OPTIONS_H
 #define OPTIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum log_target {
 	LOG_TARGET_STDERR,
 	LOG_TARGET_JOURNAL
+};
+
+/* How hard the process confines itself once started (see confine.h). */
+enum confinement {
+	CONFINEMENT_OFF,	/* no Landlock, no seccomp filter */
+	CONFINEMENT_ON,		/* every layer the host offers; refused calls fail */
+	CONFINEMENT_STRICT	/* every layer or no start; refused calls kill */
 };
 
 struct options {
@@ -26,10 +34,14 @@ struct options {
 	unsigned stats_interval;	/* seconds between counter lines; 0: exit only */
 	unsigned stages;		/* enum shape_stage bitmask */
 	enum log_target log;
+	const char *user;		/* NULL: wazuh-k8s-audit, else nobody */
+	bool allow_root;		/* stay root when started as root */
+	enum confinement confinement;
 };
 
 enum options_result {
 	OPTIONS_RUN,		/* *opts is complete: run */
+	OPTIONS_CHECK,		/* *opts is complete: --check-confinement */
 	OPTIONS_EXIT_OK,	/* --help or --version was printed: exit 0 */
 	OPTIONS_EXIT_USAGE	/* a usage error was printed to stderr: exit 2 */
 };

@@ -74,7 +74,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
-	return 0;
+	return lockdown_apply(&pl->lockdown, &pl->opts, &pl->log,
+	    pl->spool.dirfd, pl->reject.fd);
 }
 
 void

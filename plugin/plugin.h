@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "jsonscan.h"
+#include "lockdown.h"
 #include "log.h"
 #include "omprog.h"
 #include "options.h"
@@ -42,6 +43,7 @@ struct plugin {
 	char *copy;			/* deliver_line's copy of a line, */
 	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
+	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
 	struct timespec last_dot;	/* last keep-alive dot */
@@ -53,8 +55,11 @@ struct plugin {
 /*
  * plugin_open(pl, opts):
  * Set up every part from *opts (copied): the reject file, the spool, the
- * redaction key, the socket address.  Nothing connects yet.  Returns 0, or
- * a negative errno after logging what failed.
+ * redaction key, the socket address; then, started as root, give the spool
+ * and the reject file to the unprivileged user, become it and confine the
+ * process (lockdown.h).  Nothing connects yet.  Returns 0, or a negative
+ * errno after logging what failed: the process must then exit, as it may
+ * be partly confined.
  */
 int plugin_open(struct plugin *pl, const struct options *opts);
 

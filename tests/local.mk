@@ -14,10 +14,10 @@ EXTRA_DIST += tests/unit/tap.h
 
 TESTS += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py
+	tests/plugin/test_protocol.py tests/plugin/test_confinement.py
 EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py
+	tests/plugin/test_protocol.py tests/plugin/test_confinement.py
 
 # Adversarial events through the real plugin (issue 12).
 TESTS += tests/plugin/test_adversarial_shape.py
@@ -64,3 +64,13 @@ tests_unit_test_head_LDADD = $(CORE_LIBS)
 # CI's out-of-tree builds on a source tree configured in-tree (issue 16).
 TESTS += tests/ci/test_srcdir.sh
 EXTRA_DIST += tests/ci/test_srcdir.sh .ci/srcdir
+
+# Least privilege (issue 14): Landlock rules, the seccomp allow-list and the
+# privilege drop, each in child processes.
+check_PROGRAMS += tests/unit/test_landlock tests/unit/test_sysfilter \
+	tests/unit/test_privdrop
+TESTS += tests/unit/test_landlock tests/unit/test_sysfilter \
+	tests/unit/test_privdrop
+tests_unit_test_landlock_LDADD = $(CORE_LIBS)
+tests_unit_test_sysfilter_LDADD = $(CORE_LIBS)
+tests_unit_test_privdrop_LDADD = $(CORE_LIBS)

@@ -73,7 +73,11 @@ class Rsyslog:
              "SERVER_PEM=" + os.path.join(certs, "server.pem"),
              "CA_FILE=" + os.path.join(certs, "ca.crt"),
              "PLUGIN=" + plugin,
-             "PLUGIN_ARGS=--stats-interval 0 --max-eps 0 --retry-wait 1",
+             # As root the plugin would become a user that cannot use this
+             # root work directory: stay root, confined (test_confinement.py
+             # covers the drop).
+             "PLUGIN_ARGS=--stats-interval 0 --max-eps 0 --retry-wait 1" +
+             (" --allow-root" if os.geteuid() == 0 else ""),
              "ANALYSISD_SOCKET=" + socket_path,
              "STATE_FILE=" + os.path.join(wd, "analysisd.state"),
              "LOG_DIR=" + self.log_dir, "LIB_DIR=" + self.lib_dir,

@@ -197,7 +197,8 @@ class Receiver:
 class Plugin:
     """The plugin as omprog runs it: lines on stdin, answers on stdout."""
 
-    def __init__(self, workdir, socket_path, extra=None, spool=None):
+    def __init__(self, workdir, socket_path, extra=None, spool=None,
+                 allow_root=True):
         self.workdir = workdir
         self.reject_file = os.path.join(workdir, "rejected.jsonl")
         self.spool_dir = spool or os.path.join(workdir, "spool")
@@ -209,6 +210,11 @@ class Plugin:
                 "--state-file", os.path.join(workdir, "analysisd.state"),
                 "--stats-interval", "0", "--max-eps", "0"]
         args += extra or []
+        # Root (CI) would drop to an unprivileged user who cannot use this
+        # root-owned work directory; the plugin stays root but confined.
+        # test_confinement.py covers the drop itself (allow_root=False).
+        if allow_root and os.geteuid() == 0 and "--allow-root" not in args:
+            args.append("--allow-root")
         self.stderr = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self.stderr)
