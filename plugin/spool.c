@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,18 @@ spool_open(struct spool *sp, const char *dir, size_t max_line)
 	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->dirfd == -1)
 		return -errno;
+	/*
+	 * After rsyslogd dies, the process it started may still be saving
+	 * (it waits up to 2 s for analysisd to read what it sent) when the
+	 * restarted rsyslogd starts the next one: one owner at a time.
+	 */
+	while (flock(sp->dirfd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			rc = -errno;
+			spool_close(sp);
+			return rc;
+		}
+	}
 	if ((rc = scan_entries(sp)) != 0 || (rc = load_recent(sp)) != 0) {
 		spool_close(sp);
 		return rc;

@@ -59,7 +59,9 @@ void spool_digest(const char *line, size_t len,
 
 /*
  * spool_open(sp, dir, max_line):
- * Create `dir` (0700) when missing and read its entries and recent list.
+ * Create `dir` (0700) when missing, wait for an exclusive lock on it (held
+ * until spool_close: a process still saving there finishes first), and
+ * read its entries and recent list.
  * An entry whose header cannot be read is skipped and left in place for an
  * admin to look at.  Returns 0 or a negative errno.
  */
