@@ -33,7 +33,8 @@ shift $((OPTIND - 1))
 
 keys="LISTEN ENDPOINT IMHTTP_MODULE THREADS CLIENT_AUTH SERVER_PEM CA_FILE
 BASICAUTH_FILE MAX_MESSAGE_SIZE MAX_BODY PLUGIN PLUGIN_ARGS ANALYSISD_SOCKET
-STATE_FILE LOG_DIR LIB_DIR QUEUE_MAX_DISK QUEUE_STATS_INTERVAL LOGGER_TAG"
+STATE_FILE LOG_DIR LIB_DIR QUEUE_MAX_DISK QUEUE_SYNC QUEUE_STATS_INTERVAL
+LOGGER_TAG"
 
 # settings: the file, then the command line; last one wins
 settings=$(mktemp)
@@ -48,6 +49,8 @@ done
 get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
 # settings added later have defaults, so older env files still render
 grep -q '^QUEUE_STATS_INTERVAL=' "$settings" || echo 'QUEUE_STATS_INTERVAL=60' >> "$settings"
+grep -q '^QUEUE_SYNC=' "$settings" || echo 'QUEUE_SYNC=off' >> "$settings"
+case $(get QUEUE_SYNC) in on|off) ;; *) echo "render-dropin: QUEUE_SYNC must be on or off" >&2; exit 1 ;; esac
 for k in $keys; do
 	grep -q "^$k=" "$settings" || { echo "render-dropin: $k is not set" >&2; exit 1; }
 done
