@@ -49,6 +49,8 @@ for opt in ("--socket", "--location", "--reject-file", "--spool-dir",
             "--max-fields", "--key-file"):
     t.ok(opt in out.stdout, "--help documents %s" % opt)
 t.ok(out.stdout.count("default") >= 12, "--help gives defaults")
+for counter in ("resent=", "cut_lines="):
+    t.ok(counter in out.stdout, "--help explains the %s counter" % counter)
 for bad in (["--max-eps", "-1"], ["--max-line", "12x"], ["--log", "syslog"],
             ["--stages", "Nope"], ["--bogus"], ["extra"], ["--socket", ""]):
     r = subprocess.run([PLUGIN] + bad, capture_output=True, text=True,
