@@ -625,10 +625,13 @@ deliver_load_unread(struct plugin *pl)
 {
 	int n = spool_load_unread(&pl->spool, hold_datagram, &pl->sink);
 
+	/* Not a reason to stop delivering: what was read is held, the rest
+	 * stays in the file (a later end of input replaces it). */
 	if (n < 0) {
 		log_msg(&pl->log, LOG_ERR, "cannot read the spool's unread file "
-		    "in %s: %s", pl->opts.spool_dir, strerror(-n));
-		return n;
+		    "in %s: %s; %zu datagram(s) from it held", pl->opts.spool_dir,
+		    strerror(-n), sink_held_count(&pl->sink));
+		return n == -ENOMEM ? n : 0;
 	}
 	if (n > 0) {
 		pl->unread_saved = true;

@@ -43,8 +43,8 @@ enum deliver_result deliver_spool(struct plugin *pl);
 /*
  * deliver_load_unread(pl):
  * At start: hold the datagrams the last process saved as possibly unread
- * by analysisd, to be sent again before anything new.  Returns 0 or a
- * negative errno (logged).
+ * by analysisd, to be sent again before anything new.  A damaged file is
+ * logged, what could be read is held, and 0 returned; -ENOMEM otherwise.
  */
 int deliver_load_unread(struct plugin *pl);
 

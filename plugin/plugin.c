@@ -11,8 +11,9 @@
 
 /* How often to retry the spool while rsyslog sends nothing. */
 #define SPOOL_RETRY_S 1
-/* While datagrams are held, how often to look whether analysisd read them. */
-#define SETTLE_MS 1000
+/* While datagrams are held, how often to look whether analysisd read them:
+ * what it read but is not known to have read goes again if it dies. */
+#define HELD_CHECK_MS 100
 
 static struct timespec
 now(void)
@@ -132,8 +133,8 @@ idle_timeout(const struct plugin *pl)
 		if (ms < 0 || spool_ms < ms)
 			ms = spool_ms;
 	}
-	if (sink_held_count(&pl->sink) > 0 && (ms < 0 || ms > SETTLE_MS))
-		ms = SETTLE_MS;
+	if (sink_held_count(&pl->sink) > 0 && (ms < 0 || ms > HELD_CHECK_MS))
+		ms = HELD_CHECK_MS;
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
