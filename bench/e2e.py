@@ -26,6 +26,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import ssl
@@ -192,7 +193,7 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
         res = {"eps": len(bodies) * per_batch / total,
                "post_s": posted, "p50": pct(lat, 50) * 1000,
                "p99": pct(lat, 99) * 1000}
-        if strace:
+        if strace and shutil.which("strace"):
             n = 20
             res["fsyncs"] = strace_fsyncs(
                 rs.proc.pid, lambda: [cl.post(b) for b in bodies[:n]]) / n
@@ -254,9 +255,10 @@ def main():
     for name in names:
         rs = sorted(results[name], key=lambda x: x["eps"])
         med = rs[len(rs) // 2]
-        print("| %s | %.0f | %.1f ms | %.1f ms | %.1f |" %
+        fs = results[name][0].get("fsyncs")
+        print("| %s | %.0f | %.1f ms | %.1f ms | %s |" %
               (name, med["eps"], med["p50"], med["p99"],
-               results[name][0]["fsyncs"]))
+               "n/a (no strace)" if fs is None else "%.1f" % fs))
     print(json.dumps(results))
 
 
