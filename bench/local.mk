@@ -1,7 +1,7 @@
 # Benchmarks (`make bench`): not part of `make check`.
 noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
-EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py
+EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py bench/e2e.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
@@ -11,4 +11,9 @@ bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 bench-memory: plugin/wazuh-k8s-audit bench/counter
 	$(PYTHON3) $(srcdir)/bench/memory.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(MEMORY_ARGS)
-.PHONY: bench bench-memory
+# End to end over mutual TLS through a private rsyslogd: what a durable 200
+# costs (options via E2E_ARGS="--batches N --rounds N").
+bench-e2e: plugin/wazuh-k8s-audit
+	$(PYTHON3) $(srcdir)/bench/e2e.py --builddir $(abs_top_builddir) \
+	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(E2E_ARGS)
+.PHONY: bench bench-memory bench-e2e

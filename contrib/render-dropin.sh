@@ -33,7 +33,8 @@ shift $((OPTIND - 1))
 
 keys="LISTEN ENDPOINT IMHTTP_MODULE THREADS CLIENT_AUTH SERVER_PEM CA_FILE
 BASICAUTH_FILE MAX_MESSAGE_SIZE MAX_BODY PLUGIN PLUGIN_ARGS ANALYSISD_SOCKET
-STATE_FILE LOG_DIR LIB_DIR QUEUE_MAX_DISK LOGGER_TAG"
+STATE_FILE LOG_DIR LIB_DIR QUEUE_MAX_DISK QUEUE_SYNC QUEUE_STATS_INTERVAL
+LOGGER_TAG"
 
 # settings: the file, then the command line; last one wins
 settings=$(mktemp)
@@ -46,6 +47,10 @@ for kv in "$@"; do
 	esac
 done
 get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+# settings added later have defaults, so older env files still render
+grep -q '^QUEUE_STATS_INTERVAL=' "$settings" || echo 'QUEUE_STATS_INTERVAL=60' >> "$settings"
+grep -q '^QUEUE_SYNC=' "$settings" || echo 'QUEUE_SYNC=off' >> "$settings"
+case $(get QUEUE_SYNC) in on|off) ;; *) echo "render-dropin: QUEUE_SYNC must be on or off" >&2; exit 1 ;; esac
 for k in $keys; do
 	grep -q "^$k=" "$settings" || { echo "render-dropin: $k is not set" >&2; exit 1; }
 done
@@ -64,6 +69,23 @@ esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 for k in $keys; do
 	printf 's|@%s@|%s|g\n' "$k" "$(esc "$(get "$k")")" >> "$script"
 done
+# rsyslog frees a disk queue's space only when it deletes a whole file:
+# with files as large as the budget, a full queue would never free any.
+# Files of 1/16 of QUEUE_MAX_DISK (at least 64 KiB) free space as batches
+# are delivered.
+to_bytes() {
+	case $1 in
+	*[kK]) echo $(( ${1%[kK]} * 1024 )) ;;
+	*[mM]) echo $(( ${1%[mM]} * 1024 * 1024 )) ;;
+	*[gG]) echo $(( ${1%[gG]} * 1024 * 1024 * 1024 )) ;;
+	*[!0-9]*|'') echo "render-dropin: QUEUE_MAX_DISK: not a size: $1" >&2; exit 1 ;;
+	*) echo "$1" ;;
+	esac
+}
+disk=$(to_bytes "$(get QUEUE_MAX_DISK)") || exit 1
+filesize=$(( disk / 16 ))
+[ "$filesize" -ge 65536 ] || filesize=65536
+printf 's|@QUEUE_FILE_SIZE@|%s|g\n' "$filesize" >> "$script"
 printf 's|@VERIFY_PEER@|%s|g\n' "$verify" >> "$script"
 printf 's|@BASICAUTH_PARAM@|%s|g\n' "$(esc "$basic")" >> "$script"
 if [ -z "$(get LOGGER_TAG)" ]; then

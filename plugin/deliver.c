@@ -113,6 +113,23 @@ note_down(struct plugin *pl, int err)
 	return SEND_RETRY;
 }
 
+/* Every datagram saved at the last end of input is on analysisd's socket
+ * again (and held in the sink): the file has done its work. */
+static void
+drop_unread_file(struct plugin *pl)
+{
+	int rc;
+
+	if (!pl->unread_saved || sink_pending(&pl->sink) > 0)
+		return;
+	if ((rc = spool_save_unread(&pl->spool, NULL, 0)) != 0) {
+		log_msg(&pl->log, LOG_ERR, "cannot remove the spool's unread "
+		    "file: %s", strerror(-rc));
+		return;
+	}
+	pl->unread_saved = false;
+}
+
 /*
  * Send one datagram made of `nparts` pieces of `len` bytes in all, waiting
  * while analysisd is busy (with no bound: its queue drains) or down (up to
@@ -134,6 +151,8 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 			note_up(pl);
 			pl->stats.events++;
 			pl->stats.bytes += pl->sink.header_len + len;
+			pl->stats.resent = pl->sink.resent;
+			drop_unread_file(pl);
 			return SEND_OK;
 		case SINK_TOO_BIG:
 			return SEND_TOO_BIG;
@@ -591,11 +610,92 @@ deliver_spool(struct plugin *pl)
 	return drain_spool(pl);
 }
 
+/* Wait this long at end of input for analysisd to read what we sent. */
+#define SETTLE_MS 2000
+#define SETTLE_STEP_MS 20
+
+static int
+hold_datagram(void *arg, const char *bytes, size_t len)
+{
+	return sink_hold(arg, bytes, len);
+}
+
+int
+deliver_load_unread(struct plugin *pl)
+{
+	int n = spool_load_unread(&pl->spool, hold_datagram, &pl->sink);
+
+	/* Not a reason to stop delivering: what was read is held, the rest
+	 * stays in the file (a later end of input replaces it). */
+	if (n < 0) {
+		log_msg(&pl->log, LOG_ERR, "cannot read the spool's unread file "
+		    "in %s: %s; %zu datagram(s) from it held", pl->opts.spool_dir,
+		    strerror(-n), sink_held_count(&pl->sink));
+		return n == -ENOMEM ? n : 0;
+	}
+	if (n > 0) {
+		pl->unread_saved = true;
+		log_msg(&pl->log, LOG_NOTICE, "%d datagram(s) analysisd may not "
+		    "have read before the last stop: sending them again first",
+		    n);
+	}
+	return 0;
+}
+
+enum deliver_result
+deliver_resend(struct plugin *pl)
+{
+	int err;
+
+	if (sink_pending(&pl->sink) == 0)
+		return DELIVER_DONE;
+	if (sink_resend(&pl->sink, &err) != SINK_SENT)
+		return transient(pl, "error: analysisd socket %s: %s",
+		    pl->opts.socket_path, strerror(err));
+	note_up(pl);
+	pl->stats.resent = pl->sink.resent;
+	drop_unread_file(pl);
+	return DELIVER_DONE;
+}
+
+/*
+ * The datagrams analysisd may not have read outlive us in the spool: give
+ * it a moment to read them first (most stops find it idle).
+ */
+static int
+save_unread(struct plugin *pl)
+{
+	struct iovec *d;
+	size_t i, n;
+	int rc, waited;
+
+	for (waited = 0; sink_settle(&pl->sink) > 0 && waited < SETTLE_MS;
+	    waited += SETTLE_STEP_MS)
+		(void)poll(NULL, 0, SETTLE_STEP_MS);
+	n = sink_held_count(&pl->sink);
+	if (n == 0)
+		return pl->unread_saved ? spool_save_unread(&pl->spool, NULL, 0) :
+		    0;
+	if ((d = calloc(n, sizeof(*d))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		d[i].iov_base = (void *)sink_held(&pl->sink, i, &d[i].iov_len);
+	rc = spool_save_unread(&pl->spool, d, n);
+	free(d);
+	if (rc == 0)
+		log_msg(&pl->log, LOG_NOTICE, "saved %zu datagram(s) analysisd "
+		    "had not read to the spool: sent again at the next start",
+		    n);
+	return rc;
+}
+
 int
 deliver_save(struct plugin *pl)
 {
 	size_t i;
 	int rc, first = 0;
+
+	first = save_unread(pl);
 
 	for (i = 0; i < pl->spool.count; i++) {
 		if (pl->spool.entries[i].delivered == 0)

@@ -5,6 +5,14 @@
  * A line's progress (how many of its events analysisd has) survives a
  * transient failure, so rsyslog's retry of the same line sends only the
  * rest; it survives a restart through the spool.
+ *
+ * A line is answered OK once every event is sent, not once analysisd has
+ * read it: waiting for analysisd to drain its queue after each line would
+ * idle it while rsyslog hands over the next.  What it has not read yet
+ * stays held in the sink (see sink.h), is sent again if analysisd dies, and
+ * outlives us in the spool's unread file at end of input.  So events are
+ * delivered at least once; the duplicates are the datagrams a dying
+ * analysisd had read but not yet acknowledged by reading on.
  */
 #ifndef DELIVER_H
 #define DELIVER_H
@@ -33,9 +41,25 @@ enum deliver_result deliver_line(struct plugin *pl, const char *line,
 enum deliver_result deliver_spool(struct plugin *pl);
 
 /*
+ * deliver_load_unread(pl):
+ * At start: hold the datagrams the last process saved as possibly unread
+ * by analysisd, to be sent again before anything new.  A damaged file is
+ * logged, what could be read is held, and 0 returned; -ENOMEM otherwise.
+ */
+int deliver_load_unread(struct plugin *pl);
+
+/*
+ * deliver_resend(pl):
+ * Send the held datagrams a dead analysisd (or the last process) may not
+ * have read, without waiting: DELIVER_DONE once none is left.
+ */
+enum deliver_result deliver_resend(struct plugin *pl);
+
+/*
  * deliver_save(pl):
  * At end of input: write every line not fully delivered, with its progress,
- * to the spool.  Returns 0 or a negative errno (logged).
+ * to the spool, and the datagrams analysisd has not read (after waiting up
+ * to 2 s for it to read them).  Returns 0 or a negative errno (logged).
  */
 int deliver_save(struct plugin *pl);
 

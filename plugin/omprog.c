@@ -126,7 +126,7 @@ omprog_read_line(struct omprog *p, int timeout_ms, char **line, size_t *len)
 			/* fill() always leaves a spare byte for this NUL. */
 			p->buf[*len] = '\0';
 			*line = p->buf;
-			return OMPROG_LINE;
+			return nl ? OMPROG_LINE : OMPROG_CUT;
 		}
 		if (p->eof)
 			return OMPROG_EOF;

@@ -24,6 +24,7 @@ struct omprog {
 
 enum omprog_read {
 	OMPROG_LINE,		/* *line and *len: one line, NUL-terminated, no newline */
+	OMPROG_CUT,		/* *len bytes before end of file with no newline */
 	OMPROG_TOO_LONG,	/* the line exceeds max_line: use omprog_skip_line */
 	OMPROG_TIMEOUT,		/* nothing complete arrived in time */
 	OMPROG_EOF,		/* rsyslog closed our input */
@@ -44,7 +45,10 @@ void omprog_free(struct omprog *p);
  * omprog_read_line(p, timeout_ms, line, len):
  * Wait up to timeout_ms (-1: forever) for a complete line.  On OMPROG_LINE,
  * *line points into p's buffer and stays valid until the next call on p.
- * A final line without a newline before end of file counts as a line.
+ * rsyslog ends every line with a newline: bytes without one before end of
+ * file are a line cut by rsyslogd's death, returned once as OMPROG_CUT
+ * (with *line and *len) so that the caller can drop them; rsyslogd's queue
+ * hands the whole line over again after its restart.
  */
 enum omprog_read omprog_read_line(struct omprog *p, int timeout_ms,
     char **line, size_t *len);

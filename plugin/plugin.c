@@ -11,6 +11,9 @@
 
 /* How often to retry the spool while rsyslog sends nothing. */
 #define SPOOL_RETRY_S 1
+/* While datagrams are held, how often to look whether analysisd read them:
+ * what it read but is not known to have read goes again if it dies. */
+#define HELD_CHECK_MS 100
 
 static struct timespec
 now(void)
@@ -71,6 +74,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->next_stats = t;
 	pl->next_stats.tv_sec += opts->stats_interval;
 	pl->next_spool_try = t;
+	if ((rc = deliver_load_unread(pl)) != 0)
+		return rc;
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
@@ -81,7 +86,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 void
 plugin_close(struct plugin *pl)
 {
-	sink_close(&pl->sink);
+	sink_free(&pl->sink);
 	reject_close(&pl->reject);
 	spool_close(&pl->spool);
 	omprog_free(&pl->io);
@@ -103,10 +108,16 @@ periodic(struct plugin *pl)
 		pl->next_stats = t;
 		pl->next_stats.tv_sec += pl->opts.stats_interval;
 	}
-	if (pl->spool.count == 0 || ms_until(&pl->next_spool_try) > 0)
+	/* Forget what analysisd has read since: fewer resent if it dies. */
+	(void)sink_settle(&pl->sink);
+	if ((pl->spool.count == 0 && sink_pending(&pl->sink) == 0) ||
+	    ms_until(&pl->next_spool_try) > 0)
 		return DELIVER_DONE;
 	pl->next_spool_try = t;
 	pl->next_spool_try.tv_sec += SPOOL_RETRY_S;
+	/* Failures wait for the next try: nobody waits for an answer. */
+	if (deliver_resend(pl) != DELIVER_DONE)
+		return DELIVER_DONE;
 	return deliver_spool(pl);
 }
 
@@ -118,11 +129,13 @@ idle_timeout(const struct plugin *pl)
 
 	if (pl->opts.stats_interval > 0)
 		ms = ms_until(&pl->next_stats);
-	if (pl->spool.count > 0) {
+	if (pl->spool.count > 0 || sink_pending(&pl->sink) > 0) {
 		spool_ms = ms_until(&pl->next_spool_try);
 		if (ms < 0 || spool_ms < ms)
 			ms = spool_ms;
 	}
+	if (sink_held_count(&pl->sink) > 0 && (ms < 0 || ms > HELD_CHECK_MS))
+		ms = HELD_CHECK_MS;
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
@@ -210,6 +223,14 @@ serve_one(struct plugin *pl)
 	case OMPROG_ERROR:
 		log_msg(&pl->log, LOG_ERR, "reading from rsyslog: %s",
 		    strerror(errno));
+		return false;
+	case OMPROG_CUT:
+		/* Not bad input: rsyslogd died while writing it.  Nothing is
+		 * answered for it, so its queue still holds the whole line. */
+		pl->stats.cut_lines++;
+		log_msg(&pl->log, LOG_WARNING, "input ended inside a line (%zu "
+		    "bytes without a newline): rsyslogd stopped while writing "
+		    "it; dropped, rsyslogd hands the whole line over again", len);
 		return false;
 	case OMPROG_TOO_LONG:
 		pl->stats.lines++;

@@ -46,6 +46,7 @@ struct plugin {
 	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
+	bool unread_saved;		/* the spool's unread file exists */
 	struct timespec last_dot;	/* last keep-alive dot */
 	struct timespec next_stats;
 	struct timespec next_spool_try;

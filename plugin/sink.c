@@ -1,9 +1,14 @@
 #include "sink.h"
 
 #include <errno.h>
+#include <stdbool.h>
+#include <linux/sockios.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -38,7 +43,8 @@ static int
 sink_connect(struct sink *s)
 {
 	struct sockaddr_un sun;
-	int fd;
+	int fd, sndbuf = SINK_SNDBUF;
+	struct stat st;
 
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -46,13 +52,20 @@ sink_connect(struct sink *s)
 	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd == -1)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+	/* The kernel holds at most this much of ours unread (doubled), which
+	 * bounds the ring whatever net.core.wmem_default says; a failure
+	 * leaves the default, also far below SINK_RING_MAX_BYTES. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	if (stat(s->path, &st) == -1 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
 		int e = errno;
 
 		close(fd);
 		return -e;
 	}
 	s->fd = fd;
+	s->peer_dev = st.st_dev;
+	s->peer_ino = st.st_ino;
 	return 0;
 }
 
@@ -62,6 +75,208 @@ sink_close(struct sink *s)
 	if (s->fd != -1)
 		close(s->fd);
 	s->fd = -1;
+	/* Whatever the socket held unread may be gone with it: every held
+	 * datagram goes again. */
+	s->ring.resend = 0;
+}
+
+void
+sink_free(struct sink *s)
+{
+	size_t i;
+
+	sink_close(s);
+	for (i = 0; i < s->ring.cap; i++)
+		free(s->ring.slot[i].bytes);
+	free(s->ring.slot);
+	memset(&s->ring, 0, sizeof(s->ring));
+}
+
+static struct sink_slot *
+slot_at(const struct sink_ring *r, size_t i)
+{
+	return &r->slot[(r->head + i) % r->cap];
+}
+
+/* Room for one more slot after the held ones: -ENOMEM or -ENOBUFS. */
+static int
+ring_reserve(struct sink_ring *r, size_t len)
+{
+	struct sink_slot *ns;
+	size_t i, ncap;
+
+	if (r->bytes + len > SINK_RING_MAX_BYTES)
+		return -ENOBUFS;
+	if (r->count < r->cap)
+		return 0;
+	if (r->cap >= SINK_RING_MAX_SLOTS)
+		return -ENOBUFS;
+	ncap = r->cap ? 2 * r->cap : 64;
+	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
+		return -ENOMEM;
+	/* Held slots first, in order, then the free ones with their buffers. */
+	for (i = 0; i < r->cap; i++)
+		ns[i] = *slot_at(r, i);
+	free(r->slot);
+	r->slot = ns;
+	r->cap = ncap;
+	r->head = 0;
+	return 0;
+}
+
+/* The slot after the held ones, with room for len bytes. */
+static struct sink_slot *
+ring_next(struct sink_ring *r, size_t len, int *err)
+{
+	struct sink_slot *sl;
+	char *nb;
+	int rc;
+
+	if ((rc = ring_reserve(r, len)) != 0) {
+		*err = -rc;
+		return NULL;
+	}
+	sl = slot_at(r, r->count);
+	if (sl->cap < len) {
+		if ((nb = realloc(sl->bytes, len)) == NULL) {
+			*err = ENOMEM;
+			return NULL;
+		}
+		sl->bytes = nb;
+		sl->cap = len;
+	}
+	return sl;
+}
+
+/* Keep the slot ring_next gave (filled with len bytes) as the newest. */
+static void
+ring_commit(struct sink_ring *r, size_t len, size_t floor)
+{
+	struct sink_slot *sl = slot_at(r, r->count);
+
+	sl->len = len;
+	sl->floor = floor;
+	r->count++;
+	r->bytes += len;
+	r->floor_sum += floor;
+}
+
+/* Forget the oldest held datagrams that `unread` kernel bytes cannot
+ * include: those before the shortest newest run reaching it. */
+static void
+ring_trim(struct sink_ring *r, size_t unread)
+{
+	struct sink_slot *sl;
+
+	while (r->count > 0) {
+		sl = slot_at(r, 0);
+		if (r->floor_sum - sl->floor < unread)
+			return;
+		r->floor_sum -= sl->floor;
+		r->bytes -= sl->len;
+		if (sl->cap > SINK_SLOT_KEEP) {
+			free(sl->bytes);
+			sl->bytes = NULL;
+			sl->cap = 0;
+		}
+		sl->len = 0;
+		r->head = (r->head + 1) % r->cap;
+		r->count--;
+		if (r->resend > 0)
+			r->resend--;
+	}
+}
+
+/* Kernel bytes of ours the receiver has not read, or -1. */
+static long
+unread_bytes(int fd)
+{
+	int n;
+
+	if (ioctl(fd, SIOCOUTQ, &n) == -1 || n < 0)
+		return -1;
+	return n;
+}
+
+/*
+ * The socket we are connected to is alive: its file is the one we
+ * connected to (a restarted analysisd binds a new one) and a connection to
+ * it is accepted (a dead socket's file refuses them).
+ */
+static bool
+peer_alive(const struct sink *s)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	bool alive;
+	int fd;
+
+	if (stat(s->path, &st) == -1 || st.st_dev != s->peer_dev ||
+	    st.st_ino != s->peer_ino)
+		return false;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, s->path, strlen(s->path) + 1);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return false;
+	alive = connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0;
+	close(fd);
+	return alive;
+}
+
+size_t
+sink_settle(struct sink *s)
+{
+	long now;
+
+	if (s->fd == -1 || s->ring.count == 0 || sink_pending(s) > 0)
+		return s->ring.count;
+	now = unread_bytes(s->fd);
+	if (now >= 0 && peer_alive(s))
+		ring_trim(&s->ring, (size_t)now);
+	return s->ring.count;
+}
+
+size_t
+sink_pending(const struct sink *s)
+{
+	return s->ring.count - s->ring.resend;
+}
+
+size_t
+sink_held_count(const struct sink *s)
+{
+	return s->ring.count;
+}
+
+const char *
+sink_held(const struct sink *s, size_t i, size_t *len)
+{
+	const struct sink_slot *sl;
+
+	if (i >= s->ring.count) {
+		*len = 0;
+		return NULL;
+	}
+	sl = slot_at(&s->ring, i);
+	*len = sl->len;
+	return sl->bytes;
+}
+
+int
+sink_hold(struct sink *s, const char *bytes, size_t len)
+{
+	struct sink_slot *sl;
+	int err = 0;
+
+	if (len == 0 || len > SINK_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if ((sl = ring_next(&s->ring, len, &err)) == NULL)
+		return -err;
+	memcpy(sl->bytes, bytes, len);
+	ring_commit(&s->ring, len, len);
+	return 0;
 }
 
 /* Map a send or connect errno to what the caller should do about it. */
@@ -97,13 +312,51 @@ sink_send(struct sink *s, const char *json, size_t len, int *err)
 	return sink_sendv(s, &iov, 1, err);
 }
 
+static enum sink_status
+ensure_connected(struct sink *s, int *err)
+{
+	int rc;
+
+	if (s->fd != -1)
+		return SINK_SENT;
+	if ((rc = sink_connect(s)) != 0) {
+		*err = -rc;
+		return classify(s, -rc);
+	}
+	s->ring.resend = 0;
+	return SINK_SENT;
+}
+
+enum sink_status
+sink_resend(struct sink *s, int *err)
+{
+	struct sink_slot *sl;
+	enum sink_status st;
+
+	*err = 0;
+	if ((st = ensure_connected(s, err)) != SINK_SENT)
+		return st;
+	while (s->ring.resend < s->ring.count) {
+		sl = slot_at(&s->ring, s->ring.resend);
+		if (send(s->fd, sl->bytes, sl->len, MSG_NOSIGNAL) == -1) {
+			*err = errno;
+			return classify(s, errno);
+		}
+		s->ring.resend++;
+		s->resent++;
+	}
+	return SINK_SENT;
+}
+
 enum sink_status
 sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
 {
-	struct iovec iov[SINK_MAX_PARTS + 1];
-	struct msghdr msg;
-	size_t i, len = 0;
-	int rc;
+	struct sink_ring *r = &s->ring;
+	struct sink_slot *sl;
+	size_t i, len = 0, floor;
+	enum sink_status st;
+	long before, after;
+	char *w;
 
 	*err = 0;
 	if (nparts > SINK_MAX_PARTS) {
@@ -116,36 +369,41 @@ sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
 		*err = EMSGSIZE;
 		return SINK_TOO_BIG;
 	}
-	if (s->fd == -1 && (rc = sink_connect(s)) != 0) {
-		*err = -rc;
-		return classify(s, -rc);
+	if ((st = sink_resend(s, err)) != SINK_SENT)
+		return st;
+	len += s->header_len;
+	/* The copy analysisd may need again is also what is sent: one piece,
+	 * which the kernel takes faster than several. */
+	if ((sl = ring_next(r, len, err)) == NULL)
+		return SINK_BUSY;
+	w = sl->bytes;
+	memcpy(w, s->header, s->header_len);
+	w += s->header_len;
+	for (i = 0; i < nparts; i++) {
+		memcpy(w, parts[i].iov_base, parts[i].iov_len);
+		w += parts[i].iov_len;
 	}
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = iov;
-	/* The kernel pays for each piece: a small datagram (most are)
-	 * costs less copied into one piece first. */
-	if (s->header_len + len <= SINK_COALESCE) {
-		char *w = s->coalesce;
-
-		memcpy(w, s->header, s->header_len);
-		w += s->header_len;
-		for (i = 0; i < nparts; i++) {
-			memcpy(w, parts[i].iov_base, parts[i].iov_len);
-			w += parts[i].iov_len;
-		}
-		iov[0].iov_base = s->coalesce;
-		iov[0].iov_len = (size_t)(w - s->coalesce);
-		msg.msg_iovlen = 1;
-	} else {
-		iov[0].iov_base = s->header;
-		iov[0].iov_len = s->header_len;
-		memcpy(iov + 1, parts, nparts * sizeof(*parts));
-		msg.msg_iovlen = nparts + 1;
+	/* Sampled right before and after the send: what the count grew by is
+	 * this datagram's share, less whatever analysisd read meanwhile. */
+	before = unread_bytes(s->fd);
+	if (send(s->fd, sl->bytes, len, MSG_NOSIGNAL) == -1) {
+		*err = errno;
+		return classify(s, errno);
 	}
-	if (sendmsg(s->fd, &msg, MSG_NOSIGNAL) >= 0)
-		return SINK_SENT;
-	*err = errno;
-	return classify(s, errno);
+	after = unread_bytes(s->fd);
+	/* analysisd was alive after the first sample (it took the datagram):
+	 * the first sample counts. */
+	if (before >= 0)
+		ring_trim(r, (size_t)before);
+	floor = len;
+	if (before >= 0 && after > before && (size_t)(after - before) > floor)
+		floor = (size_t)(after - before);
+	ring_commit(r, len, floor);
+	r->resend = r->count;
+	/* No count to go by (not Linux?): nothing can be kept for long. */
+	if (before < 0 || after < 0)
+		ring_trim(r, 0);
+	return SINK_SENT;
 }
 
 void

@@ -8,6 +8,7 @@
 #define SINK_H
 
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 /* Most pieces sink_sendv puts after the header. */
@@ -15,18 +16,59 @@
 
 /* analysisd reads at most this many bytes of a datagram, header included. */
 #define SINK_MAX_DATAGRAM 65535u
-/* Datagrams up to this size are sent as one piece (see sink_sendv). */
-#define SINK_COALESCE 4096u
 
 /* Wazuh caps a location at OS_SIZE_1024-ish; ours is a short name. */
 #define SINK_MAX_LOCATION 256u
+
+/*
+ * What analysisd may not have read yet.  send() succeeding only means the
+ * datagram sits in analysisd's socket queue, and that queue dies with
+ * analysisd.  On a connected AF_UNIX datagram socket, SIOCOUTQ counts the
+ * kernel bytes of our datagrams the receiver has not consumed; it falls
+ * as analysisd reads, but also to 0 when analysisd dies, so a sample only
+ * counts once analysisd is known to have been alive after it: a send()
+ * right after it succeeded, or sink_settle's check.  The receiver reads in
+ * order, so the unread datagrams are the newest ones: the ring keeps the
+ * shortest run of newest datagrams whose sizes (a lower bound of the
+ * kernel's count for each: their length, or what the count grew by across
+ * their send) reach the last such sample.  When the socket dies they are sent again,
+ * first thing, to the new one: at least once, never lost.
+ *
+ * Bounds: the kernel holds at most SO_SNDBUF (SINK_SNDBUF, doubled by the
+ * kernel, plus one datagram) of our unread bytes, and each datagram's
+ * floor is at least its length, so the ring holds at most that much and
+ * one datagram more; SINK_RING_MAX_* are guards far above it (reaching
+ * one makes a send SINK_BUSY until analysisd reads).
+ */
+#define SINK_SNDBUF 212992
+#define SINK_RING_MAX_BYTES (8u << 20)
+#define SINK_RING_MAX_SLOTS (1u << 17)
+/* A slot's buffer above this size is freed once its datagram is read. */
+#define SINK_SLOT_KEEP 8192u
+
+struct sink_slot {
+	char *bytes;		/* the whole datagram, header included */
+	size_t len, cap;
+	size_t floor;		/* at most the kernel bytes it occupies */
+};
+
+struct sink_ring {
+	struct sink_slot *slot;	/* circular, `cap` slots from `head` */
+	size_t cap, head, count;
+	size_t bytes;		/* sum of len over the held datagrams */
+	size_t floor_sum;	/* sum of floor over them */
+	size_t resend;		/* held datagrams already on the current socket */
+};
 
 struct sink {
 	const char *path;	/* socket path (not owned) */
 	int fd;			/* connected socket, or -1 */
 	char header[2 * SINK_MAX_LOCATION + 4];	/* "1:<escaped location>:" */
 	size_t header_len;
-	char coalesce[SINK_COALESCE];	/* a small datagram, in one piece */
+	struct sink_ring ring;	/* datagrams analysisd may not have read */
+	dev_t peer_dev;		/* the socket file connected to */
+	ino_t peer_ino;
+	unsigned long long resent;	/* datagrams sent again after a death */
 };
 
 enum sink_status {
@@ -46,9 +88,13 @@ int sink_init(struct sink *s, const char *path, const char *location);
 
 /*
  * sink_send(s, json, len, err):
- * Send header + json as one datagram, connecting first when needed.  On
- * SINK_DOWN the socket is closed so the next call reconnects; *err holds
- * the errno behind any status but SINK_SENT.
+ * Send header + json as one datagram, connecting first when needed.  After
+ * a (re)connection the held datagrams analysisd may not have read go first
+ * (see struct sink_ring); a failure there is reported as for the new one,
+ * which is then not sent.  The datagram is kept (copied) until analysisd
+ * has read it.  On SINK_DOWN the socket is closed so the next call
+ * reconnects; *err holds the errno behind any status but SINK_SENT
+ * (ENOMEM: no room to keep it, reported as SINK_BUSY).
  */
 enum sink_status sink_send(struct sink *s, const char *json, size_t len,
     int *err);
@@ -69,7 +115,46 @@ enum sink_status sink_sendv(struct sink *s, const struct iovec *parts,
  */
 void sink_wait_writable(struct sink *s, int timeout_ms);
 
-/* sink_close(s): close the socket, if open. */
+/*
+ * sink_resend(s, err):
+ * Connect when needed and send the held datagrams not yet on the current
+ * socket (after analysisd's death, or those sink_hold added).  SINK_SENT
+ * once none is left, else as sink_send.
+ */
+enum sink_status sink_resend(struct sink *s, int *err);
+
+/*
+ * sink_settle(s):
+ * Without sending, forget the held datagrams analysisd has read: sample
+ * SIOCOUTQ, then check that the socket file is still the one connected to
+ * and still accepts a connection (analysisd was alive after the sample).
+ * Returns the number still held.
+ */
+size_t sink_settle(struct sink *s);
+
+/* sink_pending(s): held datagrams not yet sent to the current socket. */
+size_t sink_pending(const struct sink *s);
+
+/*
+ * sink_held(s, i, len):
+ * Held datagram i (0 = oldest) of sink_held_count(s), header included;
+ * *len its length.  The bytes stay owned by s until its next send.
+ */
+size_t sink_held_count(const struct sink *s);
+const char *sink_held(const struct sink *s, size_t i, size_t *len);
+
+/*
+ * sink_hold(s, bytes, len):
+ * Keep a whole datagram (header included, e.g. one saved by an earlier
+ * process) to be sent before anything new.  Returns 0, -EMSGSIZE, or
+ * -ENOMEM / -ENOBUFS when it cannot be kept.
+ */
+int sink_hold(struct sink *s, const char *bytes, size_t len);
+
+/* sink_close(s): close the socket, if open; held datagrams stay. */
 void sink_close(struct sink *s);
+
+/* sink_free(s): close and drop everything held. */
+void sink_free(struct sink *s);
 
 #endif /* !SINK_H */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -243,6 +244,18 @@ spool_open(struct spool *sp, const char *dir, size_t max_line)
 	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sp->dirfd == -1)
 		return -errno;
+	/*
+	 * After rsyslogd dies, the process it started may still be saving
+	 * (it waits up to 2 s for analysisd to read what it sent) when the
+	 * restarted rsyslogd starts the next one: one owner at a time.
+	 */
+	while (flock(sp->dirfd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			rc = -errno;
+			spool_close(sp);
+			return rc;
+		}
+	}
 	if ((rc = scan_entries(sp)) != 0 || (rc = load_recent(sp)) != 0) {
 		spool_close(sp);
 		return rc;
@@ -384,4 +397,92 @@ spool_recent_events(const struct spool *sp,
 		}
 	}
 	return false;
+}
+
+#define UNREAD_FILE "unread"
+#define UNREAD_MAGIC "wka-unread 1 "
+
+int
+spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
+{
+	char head[48], *body, *w;
+	size_t i, size = 0;
+	int rc;
+
+	if (n == 0) {
+		if (unlinkat(sp->dirfd, UNREAD_FILE, 0) == -1)
+			return errno == ENOENT ? 0 : -errno;
+		return fsync(sp->dirfd) == -1 ? -errno : 0;
+	}
+	for (i = 0; i < n; i++)
+		size += 32 + dgrams[i].iov_len;
+	if (size > SPOOL_UNREAD_MAX)
+		return -EFBIG;
+	if ((body = malloc(size)) == NULL)
+		return -ENOMEM;
+	w = body;
+	for (i = 0; i < n; i++) {
+		w += snprintf(w, 32, "%zu\n", dgrams[i].iov_len);
+		memcpy(w, dgrams[i].iov_base, dgrams[i].iov_len);
+		w += dgrams[i].iov_len;
+	}
+	snprintf(head, sizeof(head), UNREAD_MAGIC "%zu\n", n);
+	rc = fsutil_replace(sp->dirfd, UNREAD_FILE, head, strlen(head), body,
+	    (size_t)(w - body));
+	free(body);
+	return rc;
+}
+
+/* One "<length>\n" + bytes record at *at of text[0..len): its bytes. */
+static const char *
+unread_record(const char *text, size_t len, size_t *at, size_t *dlen)
+{
+	const char *nl = memchr(text + *at, '\n', len - *at);
+	unsigned long long v;
+	char *end;
+
+	if (nl == NULL || nl == text + *at)
+		return NULL;
+	errno = 0;
+	v = strtoull(text + *at, &end, 10);
+	if (errno != 0 || end != nl || v == 0 ||
+	    v > (unsigned long long)(len - (size_t)(nl + 1 - text)))
+		return NULL;
+	*dlen = (size_t)v;
+	*at = (size_t)(nl + 1 - text) + *dlen;
+	return nl + 1;
+}
+
+int
+spool_load_unread(struct spool *sp,
+    int (*keep)(void *arg, const char *bytes, size_t len), void *arg)
+{
+	unsigned long long want;
+	const char *d, *nl;
+	char *text;
+	size_t len, at, dlen, got = 0;
+	int rc;
+
+	rc = fsutil_read(sp->dirfd, UNREAD_FILE, SPOOL_UNREAD_MAX, &text, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	nl = memchr(text, '\n', len);
+	if (nl == NULL || strncmp(text, UNREAD_MAGIC, strlen(UNREAD_MAGIC)) ||
+	    sscanf(text + strlen(UNREAD_MAGIC), "%llu", &want) != 1) {
+		free(text);
+		return -EBADMSG;
+	}
+	at = (size_t)(nl + 1 - text);
+	while (at < len && rc >= 0) {
+		if ((d = unread_record(text, len, &at, &dlen)) == NULL)
+			rc = -EBADMSG;
+		else if ((rc = keep(arg, d, dlen)) >= 0)
+			got++;
+	}
+	free(text);
+	if (rc >= 0 && got != want)
+		rc = -EBADMSG;
+	return rc < 0 ? rc : (int)got;
 }

@@ -11,12 +11,16 @@
  * Layout of the directory (mode 0700):
  *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
  *   delivered                  "<sha256 hex> <events> <bytes>\n" per recent line
+ *   unread                     "wka-unread 1 <count>\n", then per datagram
+ *                              "<length>\n" + the datagram: those sent that
+ *                              analysisd may not have read when input ended
  */
 #ifndef SPOOL_H
 #define SPOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/uio.h>
 
 #define SPOOL_DIGEST_LEN 32
 /* Lines remembered after delivery: far more than restarts between resends. */
@@ -55,7 +59,9 @@ void spool_digest(const char *line, size_t len,
 
 /*
  * spool_open(sp, dir, max_line):
- * Create `dir` (0700) when missing and read its entries and recent list.
+ * Create `dir` (0700) when missing, wait for an exclusive lock on it (held
+ * until spool_close: a process still saving there finishes first), and
+ * read its entries and recent list.
  * An entry whose header cannot be read is skipped and left in place for an
  * admin to look at.  Returns 0 or a negative errno.
  */
@@ -111,5 +117,26 @@ int spool_done(struct spool *sp, size_t i, size_t events);
  */
 bool spool_recent_events(const struct spool *sp,
     const unsigned char digest[SPOOL_DIGEST_LEN], size_t *events);
+
+/* The unread file never holds more than this (the sink's ring guard). */
+#define SPOOL_UNREAD_MAX ((size_t)9 << 20)
+
+/*
+ * spool_save_unread(sp, dgrams, n):
+ * Make the unread file hold exactly these n datagrams (pieces not
+ * retained), durably; n == 0 removes it.  Returns 0 or a negative errno.
+ */
+int spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n);
+
+/*
+ * spool_load_unread(sp, keep, arg):
+ * Pass each datagram of the unread file, oldest first, to keep(arg, bytes,
+ * len) (bytes not retained); the file stays until spool_save_unread(sp,
+ * NULL, 0).  Returns the number passed (0 without a file), -EBADMSG for a
+ * damaged file (left in place), another negative errno, or the first
+ * negative value keep returned.
+ */
+int spool_load_unread(struct spool *sp,
+    int (*keep)(void *arg, const char *bytes, size_t len), void *arg);
 
 #endif /* !SPOOL_H */

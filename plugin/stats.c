@@ -26,6 +26,8 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_RETRIES=%llu", st->retries,
 	    "K8S_AUDIT_DUPLICATES=%llu", st->duplicates,
 	    "K8S_AUDIT_SPOOLED=%llu", st->spooled,
+	    "K8S_AUDIT_CUT_LINES=%llu", st->cut_lines,
+	    "K8S_AUDIT_RESENT=%llu", st->resent,
 	    "K8S_AUDIT_REDACTED=%llu", st->shape.redacted,
 	    "K8S_AUDIT_TRIMMED=%llu", st->shape.trimmed,
 	    "K8S_AUDIT_FILTERED=%llu", st->shape.filtered,
@@ -44,10 +46,12 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 #endif
 	log_msg(lg, LOG_INFO, "%s lines=%llu events=%llu bytes=%llu "
 	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
-	    "retries=%llu duplicates=%llu spooled=%llu redacted=%llu "
+	    "retries=%llu duplicates=%llu spooled=%llu cut_lines=%llu "
+	    "resent=%llu redacted=%llu "
 	    "trimmed=%llu filtered=%llu", final ? "final stats:" : "stats:",
 	    st->lines, st->events, st->bytes, st->rejected_lines,
 	    st->rejected_events, st->temp_failures, st->retries,
-	    st->duplicates, st->spooled, st->shape.redacted,
+	    st->duplicates, st->spooled, st->cut_lines, st->resent,
+	    st->shape.redacted,
 	    st->shape.trimmed, st->shape.filtered);
 }

@@ -51,7 +51,8 @@ def make_certs(directory, *sans):
 class Rsyslog:
     """A private rsyslogd running the rendered drop-in."""
 
-    def __init__(self, wd, imhttp, plugin, socket_path, certs):
+    def __init__(self, wd, imhttp, plugin, socket_path, certs, settings=()):
+        """settings: KEY=VALUE overrides for render-dropin.sh."""
         self.wd = wd
         self.port = free_port()
         self.url = "https://127.0.0.1:%d" % self.port
@@ -81,7 +82,8 @@ class Rsyslog:
              "ANALYSISD_SOCKET=" + socket_path,
              "STATE_FILE=" + os.path.join(wd, "analysisd.state"),
              "LOG_DIR=" + self.log_dir, "LIB_DIR=" + self.lib_dir,
-             "QUEUE_MAX_DISK=1g", "LOGGER_TAG=k8s-audit"], check=True)
+             "QUEUE_MAX_DISK=1g", "LOGGER_TAG=k8s-audit"] + list(settings),
+            check=True)
         with open(self.conf, "w") as f:
             f.write("""\
 global(workDirectory="%(wd)s/work" processInternalMessages="on")
@@ -125,6 +127,13 @@ include(file="%(dropin)s")
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.proc = None
+
+    def crash(self):
+        """SIGKILL, as the OOM killer or a crashing module does."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
         self.proc = None
 
     def rss_kib(self):

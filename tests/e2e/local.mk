@@ -2,5 +2,7 @@
 # builds (or takes from the cache) the patched imhttp with
 # contrib/imhttp/build-imhttp.sh; when the source packages cannot be had it
 # reports SKIP with the reason (with CI=true it fails instead).
-TESTS += tests/e2e/test_e2e.py
-EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py
+# test_durable.py (issue 13): kill -9 of analysisd and of rsyslogd, disk full.
+TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py
+EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
+	tests/e2e/standin.py

@@ -2,6 +2,7 @@
 Error answers while it is away, keep-alive dots while it is busy, and every
 event delivered exactly once in the end."""
 import os
+import re
 import time
 
 from harness import Plugin, Receiver, Tap, Workdir, compact, corpus_events, eventlist
@@ -15,6 +16,12 @@ line = compact(eventlist(batch))
 def delivered(rx, start=0):
     rx.settle()
     return [ev for _, ev in rx.events()[start:]]
+
+
+def resent(pl):
+    """The final stats' resent counter, or None."""
+    m = re.findall(r"final stats:.* resent=(\d+)", pl.stderr_text())
+    return int(m[-1]) if m else None
 
 
 def same_events(got, want):
@@ -73,7 +80,10 @@ t.ok("retries=0" not in pl.stderr_text(), "busy receiver: retries counted")
 rx.stop()
 wd.cleanup()
 
-# 3. analysisd dies after 150 of 400 events: the retry sends only the rest.
+# 3. analysisd dies after 150 of 400 events: the retry sends only the rest,
+#    after what the dead one may not have read.  This stand-in reads what
+#    was queued before it goes (a real analysisd loses it: case 5), so each
+#    datagram resent shows up twice here, and only those.
 wd = Workdir()
 rx = Receiver(wd.socket, break_after=150)
 pl = Plugin(wd.path, wd.socket, ["--retry-wait", "1"])
@@ -86,10 +96,41 @@ t.ok(150 <= len(first) < 400, "break mid-batch: part delivered (%d)" % len(first
 rx2 = Receiver(wd.socket)
 t.eq(pl.call(line, 30), "OK", "break mid-batch: retry answered OK")
 rest = delivered(rx2)
-t.eq(len(first) + len(rest), 400, "break mid-batch: 400 events in all")
-t.ok(same_events(first + rest, batch),
-     "break mid-batch: no duplicates, nothing lost, in order")
 pl.close()
+r = resent(pl)
+t.ok(r is not None and len(first) + len(rest) == 400 + r,
+     "break mid-batch: 400 events in all, plus the %s resent" % r)
+t.ok(r is not None and same_events(first + rest[r:], batch),
+     "break mid-batch: nothing lost, in order, no other duplicate")
+t.ok(r is not None and same_events(rest[:r], first[len(first) - r:]),
+     "break mid-batch: the resent are the newest the dead one was sent")
+rx2.stop()
+wd.cleanup()
+
+# 5. analysisd dies with datagrams queued that it never read (as a real
+#    one does: its socket queue dies with it): they are sent again to the
+#    next one, so every event arrives, here exactly once.
+wd = Workdir()
+rx = Receiver(wd.socket)
+rx.pause()
+time.sleep(0.2)                 # its loop has seen the pause
+pl = Plugin(wd.path, wd.socket, ["--retry-wait", "1"])
+pl.answer()
+pl.send(line)
+time.sleep(1.0)                 # the plugin fills the socket queue, waits
+rx.stop(unlink=False)           # dies: the queued datagrams are gone
+ans, _dots = pl.answer(30)
+t.ok(ans is not None and ans.startswith("error:"),
+     "death with a full queue: answered with an error", ans)
+t.eq(rx.count(), 0, "death with a full queue: the dead one read nothing")
+rx2 = Receiver(wd.socket)
+t.eq(pl.call(line, 30), "OK", "death with a full queue: retry answered OK")
+got = delivered(rx2)
+pl.close()
+r = resent(pl)
+t.ok(r is not None and r > 0, "death with a full queue: %s resent" % r)
+t.ok(same_events(got, batch),
+     "death with a full queue: all 400 delivered once, in order")
 rx2.stop()
 wd.cleanup()
 

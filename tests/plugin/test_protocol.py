@@ -49,6 +49,8 @@ for opt in ("--socket", "--location", "--reject-file", "--spool-dir",
             "--max-fields", "--key-file"):
     t.ok(opt in out.stdout, "--help documents %s" % opt)
 t.ok(out.stdout.count("default") >= 12, "--help gives defaults")
+for counter in ("resent=", "cut_lines="):
+    t.ok(counter in out.stdout, "--help explains the %s counter" % counter)
 for bad in (["--max-eps", "-1"], ["--max-line", "12x"], ["--log", "syslog"],
             ["--stages", "Nope"], ["--bogus"], ["extra"], ["--socket", ""]):
     r = subprocess.run([PLUGIN] + bad, capture_output=True, text=True,
@@ -65,6 +67,30 @@ r = subprocess.run([PLUGIN, "--reject-file", "/proc/nope/rejected.jsonl",
                    capture_output=True, text=True, stdin=subprocess.DEVNULL)
 t.eq(r.returncode, 1, "unusable reject file: exit 1")
 t.ok("reject file" in r.stderr, "unusable reject file: says so", r.stderr)
+wd.cleanup()
+
+# rsyslogd SIGKILLed while writing a line: EOF after a partial line (no
+# newline).  Not bad input: dropped and counted, not delivered, not set
+# aside (raw audit data stays out of the reject file); rsyslogd's queue
+# hands the whole line over again.  The whole line before it is delivered.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+t.eq(pl.call(compact(events[0])), "OK", "cut line: the line before is OK")
+cut = compact(events[1]).encode("utf-8")
+pl.proc.stdin.write(cut[:len(cut) // 2])
+pl.proc.stdin.flush()
+t.eq(pl.close(), 0, "cut line: exits 0")
+rx.settle()
+text = pl.stderr_text()
+t.eq(rx.count(), 1, "cut line: only the whole line delivered")
+t.eq(pl.rejects(), [], "cut line: nothing set aside")
+t.ok("input ended inside a line" in text and "cut_lines=1" in text,
+     "cut line: logged and counted", text)
+t.ok("invalid JSON" not in text and "saved" not in text,
+     "cut line: not called invalid, not spooled", text)
+rx.stop()
 wd.cleanup()
 
 # Counters every --stats-interval seconds.

@@ -2,6 +2,7 @@
 closes is saved, delivered first at the next start, and not delivered twice
 when rsyslog resends it."""
 import os
+import re
 import time
 
 from harness import Plugin, Receiver, Tap, Workdir, compact, corpus_events, eventlist
@@ -78,10 +79,18 @@ pl.answer()
 t.ok(rx2.wait_count(400 - len(first), 15), "spool drained while idle")
 rx2.settle()
 rest = [e for _, e in rx2.events()]
-t.ok(keys(first + rest) == keys(big), "only the undelivered %d events sent "
-     "after the restart" % (400 - len(first)))
-t.eq(spool_files(wd), [], "spool empty")
 pl.close()
+# the last process's final stats (both write to the same file)
+m = re.findall(r"final stats:.* resent=(\d+)", pl.stderr_text())
+r = int(m[-1]) if m else -1
+t.ok(r >= 0 and keys(first + rest[r:]) == keys(big), "only the undelivered "
+     "%d events sent after the restart, after the %d the dead receiver may "
+     "not have read" % (400 - len(first), r))
+t.ok(r > 0 and keys(rest[:r]) == keys(first[len(first) - r:]),
+     "those %d, saved at EOF (unread file), are the newest it was sent" % r)
+t.eq(spool_files(wd), [], "spool empty")
+t.ok(not os.path.exists(os.path.join(wd.path, "spool", "unread")),
+     "unread file removed once sent again")
 rx2.stop()
 wd.cleanup()
 

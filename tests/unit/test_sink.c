@@ -26,13 +26,23 @@ bind_dgram(const char *path, int rcvbuf)
 	return fd;
 }
 
+/* One datagram without waiting: 0 and its whole length, or -1. */
+static int
+recv_one(int fd, char *buf, size_t len, ssize_t *n)
+{
+	*n = recv(fd, buf, len, MSG_DONTWAIT | MSG_TRUNC);
+	return *n >= 0 ? 0 : -1;
+}
+
 int
 main(void)
 {
 	static char big[SINK_MAX_DATAGRAM];
 	char dir[] = "/tmp/wka-sink-XXXXXX", path[128], buf[128];
 	struct sink s;
-	int fd, err, i;
+	int fd, err, i, k, ngot = 0;
+	ssize_t got[64];
+	size_t held;
 	enum sink_status st;
 	ssize_t n;
 
@@ -75,11 +85,66 @@ main(void)
 	ok(st == SINK_DOWN && (err == ECONNREFUSED || err == ENOENT),
 	    "stale socket file: refused (%s)", strerror(err));
 
+	/* The closed receiver read none of the big one and the small ones:
+	 * they go first to the new one, which reads as they come (the
+	 * kernel queues only net.unix.max_dgram_qlen datagrams). */
+	held = sink_held_count(&s);
+	ok(held == (size_t)i, "held what the dead receiver never read: %zu "
+	    "(the big one and %d small)", held, i - 1);
 	fd = bind_dgram(path, 0);
-	st = sink_send(&s, "{}", 2, &err);
+	for (k = 0, st = SINK_BUSY; k < 100 && st == SINK_BUSY; k++) {
+		st = sink_send(&s, "{\"b\":2}", 7, &err);
+		while (recv_one(fd, buf, sizeof(buf), &n) == 0)
+			got[ngot++ % 64] = n;
+	}
+	while (recv_one(fd, buf, sizeof(buf), &n) == 0)
+		got[ngot++ % 64] = n;
 	ok(st == SINK_SENT, "analysisd back: reconnected and sent");
+	ok(s.resent == held, "resent counted: %llu", s.resent);
+	ok(ngot == (int)held + 1 && got[0] == SINK_MAX_DATAGRAM && got[1] == 8 &&
+	    got[ngot - 1] == 13, "the unread ones first, in order, then the new "
+	    "one (%d datagrams)", ngot);
 	close(fd);
-	sink_close(&s);
+	sink_free(&s);
+
+	/* Read ones are forgotten at the next send; a dying receiver's unread
+	 * ones are exactly what goes again. */
+	ok(sink_init(&s, path, "k8s") == 0, "init again");
+	fd = bind_dgram(path, 0);
+	for (k = 0; k < 6; k++)
+		sink_send(&s, "{\"n\":1}", 7, &err);
+	ok(sink_held_count(&s) == 6, "6 sent, none read: 6 held");
+	for (k = 0; k < 4; k++)
+		recv_one(fd, buf, sizeof(buf), &n);
+	ok(sink_settle(&s) == 2, "4 read, receiver alive: settle keeps 2");
+	st = sink_send(&s, "{\"n\":2}", 7, &err);
+	ok(st == SINK_SENT && sink_held_count(&s) == 3, "one more sent: 3 held "
+	    "(%zu)", sink_held_count(&s));
+	recv_one(fd, buf, sizeof(buf), &n);
+	close(fd);
+	ok(sink_settle(&s) == 3, "receiver dead (count fell to 0): settle "
+	    "forgets nothing");
+	ok(sink_send(&s, "{\"n\":3}", 7, &err) == SINK_DOWN,
+	    "the next send finds it dead");
+	fd = bind_dgram(path, 0);
+	ok(sink_send(&s, "{\"n\":3}", 7, &err) == SINK_SENT && s.resent == 3,
+	    "after the restart: all 3 sent again, the one it read included");
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	ok(k == 4, "the new receiver got 3, then the new one");
+	ok(sink_settle(&s) == 0, "it read them: nothing held");
+
+	/* Datagrams a previous process saved come back through sink_hold. */
+	ok(sink_hold(&s, "1:k8s:{\"saved\":1}", 17) == 0 &&
+	    sink_pending(&s) == 1, "held from a file: pending");
+	ok(sink_hold(&s, "", 0) == -EMSGSIZE, "an empty datagram is refused");
+	ok(sink_resend(&s, &err) == SINK_SENT && sink_pending(&s) == 0 &&
+	    recv_one(fd, buf, sizeof(buf), &n) == 0 && n == 17 &&
+	    memcmp(buf, "1:k8s:{\"saved\":1}", 17) == 0,
+	    "a held datagram is sent as it was saved");
+	ok(sink_settle(&s) == 0, "read: nothing held");
+	close(fd);
+	sink_free(&s);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "spool.h"
@@ -15,9 +18,37 @@ digest_of(const char *s, unsigned char d[SPOOL_DIGEST_LEN])
 	spool_digest(s, strlen(s), d);
 }
 
+struct got {
+	size_t n, total;
+	char last[64];
+};
+
+static int
+keep(void *arg, const char *bytes, size_t len)
+{
+	struct got *g = arg;
+
+	g->n++;
+	g->total += len;
+	snprintf(g->last, sizeof(g->last), "%.*s", (int)len, bytes);
+	return 0;
+}
+
 int
 main(void)
 {
+	struct iovec dg[3] = {
+		{ "1:k8s:{\"a\":1}", 13 },
+		{ "1:k8s:{\"b\":22}", 14 },
+		{ "1:k8s:{\"c\":\"x\ny\"}", 17 },
+	};
+	struct got got = { 0, 0, "" };
+	struct pollfd pfd;
+	char path[128], c;
+	int fds[2];
+	pid_t pid = -1;
+	FILE *f;
+
 	char dir[] = "/tmp/wka-spool-XXXXXX";
 	char sub[64], big[400];
 	unsigned char d1[SPOOL_DIGEST_LEN], d2[SPOOL_DIGEST_LEN];
@@ -69,6 +100,54 @@ main(void)
 	ok(spool_open(&sp, sub, 4) == 0, "reopen with a smaller max line");
 	ok(spool_load(&sp, 1, &line, &len) == -EFBIG, "an entry above max_line "
 	    "is refused, not read");
+
+	/* The datagrams analysisd may not have read, kept across a restart. */
+	ok(spool_load_unread(&sp, keep, &got) == 0 && got.n == 0,
+	    "no unread file: nothing");
+	ok(spool_save_unread(&sp, dg, 3) == 0, "3 unread datagrams saved");
 	spool_close(&sp);
+	ok(spool_open(&sp, sub, 4) == 0 &&
+	    spool_load_unread(&sp, keep, &got) == 3 && got.n == 3 &&
+	    strcmp(got.last, "1:k8s:{\"c\":\"x\ny\"}") == 0 &&
+	    got.total == dg[0].iov_len + dg[1].iov_len + dg[2].iov_len,
+	    "reopened: the 3, in order, bytes intact (newline inside)");
+	ok(spool_load_unread(&sp, keep, &got) == 3, "the file stays until "
+	    "replaced");
+	ok(spool_save_unread(&sp, NULL, 0) == 0 &&
+	    spool_load_unread(&sp, keep, &got) == 0, "removed: nothing");
+	ok(spool_save_unread(&sp, NULL, 0) == 0, "removing it twice is fine");
+	spool_close(&sp);
+
+	snprintf(path, sizeof(path), "%s/unread", sub);
+	f = fopen(path, "w");
+	fputs("wka-unread 1 2\n5\nabcde3\nab", f);
+	fclose(f);
+	ok(spool_open(&sp, sub, 4) == 0 &&
+	    spool_load_unread(&sp, keep, &got) == -EBADMSG,
+	    "a cut unread file: -EBADMSG");
+	ok(access(path, F_OK) == 0, "... and left in place");
+	spool_close(&sp);
+
+	/* One owner at a time: a second process waits for the first. */
+	ok(spool_open(&sp, sub, 4) == 0, "opened (locked)");
+	if (pipe(fds) == 0 && (pid = fork()) == 0) {
+		struct spool other;
+		char answer;
+
+		/* what exec does to the parent's O_CLOEXEC descriptor */
+		close(sp.dirfd);
+		answer = spool_open(&other, sub, 4) == 0 ? 'y' : 'n';
+
+		(void)!write(fds[1], &answer, 1);
+		_exit(0);
+	}
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	ok(poll(&pfd, 1, 300) == 0, "a second opener waits while it is held");
+	spool_close(&sp);
+	ok(poll(&pfd, 1, 5000) == 1 && read(fds[0], &c, 1) == 1 && c == 'y',
+	    "and gets it once closed");
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
 	return tap_done();
 }

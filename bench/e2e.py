@@ -1,0 +1,286 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark: what a durable 200 costs.
+
+400-event EventList batches are POSTed one after the other over one mutual
+TLS keep-alive connection (as kube-apiserver's webhook backend does) to a
+private rsyslogd running the drop-in with the patched imhttp, the real
+plugin (--max-eps 0: no pacing) and a counting stand-in analysisd.  Two
+configurations, alternating round by round so that noise hits both alike:
+
+  disk     the drop-in as shipped (QUEUE_SYNC=off): Disk ruleset queue,
+           Direct action; a 200 is answered once the batch is written to
+           the queue file (the kernel has it: survives rsyslogd's death)
+  sync     the same with QUEUE_SYNC=on: answered once fdatasync'ed (a
+           power cut too)
+  memory   the drop-in before issue 13: in-memory ruleset queue, disk-
+           assisted action queue (a 200 is answered from memory)
+
+Reported per configuration (median round): events/s from the first POST to
+the last event at the stand-in, POST latency p50/p99, and fsync+fdatasync
+calls of rsyslogd per batch (a separate, untimed pass under strace -c -f).
+
+    python3 bench/e2e.py --builddir _build [--batches 200] [--rounds 3]
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+
+# The in-memory receive path of the drop-in before issue 13, applied to the
+# rendered drop-in as substitutions (so both runs share everything else).
+MEMORY_RULESET = ('queue.type="LinkedList" queue.size="64" '
+                  'queue.filename="wazuh-k8s-audit-in" '
+                  'queue.spoolDirectory="{lib}/queue" '
+                  'queue.saveOnShutdown="on" queue.timeoutEnqueue="3600000")')
+MEMORY_ACTION = ('queue.type="LinkedList" queue.filename="wazuh-k8s-audit" '
+                 'queue.spoolDirectory="{lib}/queue" '
+                 'queue.saveOnShutdown="on" queue.dequeueBatchSize="1" '
+                 'queue.size="200" queue.highWatermark="20" '
+                 'queue.lowWatermark="10" queue.maxDiskSpace="1g" '
+                 'queue.maxFileSize="64m" queue.checkpointInterval="1" '
+                 'queue.timeoutEnqueue="3600000" queue.workerThreads="1"')
+
+
+def make_memory(dropin, lib):
+    text = open(dropin).read()
+    start = text.index('ruleset(name="wazuh-k8s-audit"')
+    head_end = text.index(") {", start)
+    text = (text[:start] + 'ruleset(name="wazuh-k8s-audit"\n        ' +
+            MEMORY_RULESET.format(lib=lib) + text[head_end + 1:])
+    text = text.replace('queue.type="Direct"', MEMORY_ACTION.format(lib=lib),
+                        1)
+    with open(dropin, "w") as f:
+        f.write(text)
+
+
+class Counter(threading.Thread):
+    """The stand-in analysisd: counts datagrams, notes when it reached a
+    target."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        self.sock.bind(path)
+        self.n = 0
+        self.target = None
+        self.reached = threading.Event()
+        self.when = None
+
+    def run(self):
+        buf = bytearray(1 << 17)
+        while True:
+            self.sock.recv_into(buf)
+            self.n += 1
+            if self.target is not None and self.n >= self.target and \
+                    not self.reached.is_set():
+                self.when = time.perf_counter()
+                self.reached.set()
+
+    def expect(self, target):
+        self.reached.clear()
+        self.when = None
+        self.target = target
+        if self.n >= target:
+            self.when = time.perf_counter()
+            self.reached.set()
+
+    def quiet(self, secs=0.5, timeout=60):
+        end = time.time() + timeout
+        last = -1
+        while time.time() < end and self.n != last:
+            last = self.n
+            time.sleep(secs)
+        return self.n
+
+
+class Client:
+    def __init__(self, port, certs):
+        ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.crt"))
+        ctx.load_cert_chain(os.path.join(certs, "client.crt"),
+                            os.path.join(certs, "client.key"))
+        self.conn = http.client.HTTPSConnection("127.0.0.1", port,
+                                                context=ctx, timeout=60)
+
+    def post(self, body):
+        self.conn.request("POST", "/k8s-audit", body,
+                          {"Content-Type": "application/json"})
+        r = self.conn.getresponse()
+        r.read()
+        if r.status != 200:
+            raise SystemExit("POST answered %d" % r.status)
+
+    def close(self):
+        self.conn.close()
+
+
+def pct(values, p):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
+
+
+def strace_fsyncs(pid, fn):
+    """fsync + fdatasync calls of pid (all threads) while fn() runs."""
+    out = tempfile.mktemp(prefix="wka-strace-")
+    st = subprocess.Popen(["strace", "-f", "-c", "-e",
+                           "trace=fsync,fdatasync", "-p", str(pid),
+                           "-o", out], stderr=subprocess.DEVNULL)
+    time.sleep(1.0)                 # attached to every thread
+    fn()
+    time.sleep(1.0)
+    st.send_signal(signal.SIGINT)
+    st.wait()
+    calls = 0
+    with open(out) as f:
+        for line in f:
+            m = re.match(r"\s*[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?"
+                         r"(fsync|fdatasync)\s*$", line)
+            if m:
+                calls += int(m.group(1))
+    os.unlink(out)
+    return calls
+
+
+def run_config(name, env, so, certs, bodies, per_batch, strace):
+    wd = tempfile.mkdtemp(prefix="wka-bench-e2e-")
+    sock = os.path.join(wd, "queue")
+    counter = Counter(sock)
+    counter.start()
+    rs = env["e2e"].Rsyslog(wd, so, env["plugin"], sock, certs,
+                            settings=["PLUGIN_ARGS=--stats-interval 0 "
+                                      "--max-eps 0",
+                                      "QUEUE_SYNC=" +
+                                      ("on" if name == "sync" else "off")])
+    if name == "memory":
+        make_memory(rs.dropin, rs.lib_dir)
+    rs.start()
+    cl = Client(rs.port, certs)
+    try:
+        for b in bodies[:5]:            # warm-up: TLS, plugin start
+            cl.post(b)
+        counter.expect(5 * per_batch)
+        counter.reached.wait(120)
+        counter.quiet()
+        base = counter.n
+        counter.expect(base + len(bodies) * per_batch)
+        lat = []
+        t0 = time.perf_counter()
+        for b in bodies:
+            s = time.perf_counter()
+            cl.post(b)
+            lat.append(time.perf_counter() - s)
+        posted = time.perf_counter() - t0
+        if not counter.reached.wait(300):
+            raise SystemExit("%s: only %d of %d events arrived" %
+                             (name, counter.n - base, len(bodies) * per_batch))
+        total = counter.when - t0
+        res = {"eps": len(bodies) * per_batch / total,
+               "post_s": posted, "p50": pct(lat, 50) * 1000,
+               "p99": pct(lat, 99) * 1000}
+        if strace and shutil.which("strace"):
+            n = 20
+            res["fsyncs"] = strace_fsyncs(
+                rs.proc.pid, lambda: [cl.post(b) for b in bodies[:n]]) / n
+        return res
+    finally:
+        cl.close()
+        rs.stop()
+        subprocess.run(["rm", "-rf", wd])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--builddir", default=os.path.join(TOP, "_build"))
+    ap.add_argument("--corpus",
+                    default=os.path.join(TOP, "tests", "corpus", "k8s-audit"))
+    ap.add_argument("--batches", type=int, default=200)
+    ap.add_argument("--per", type=int, default=400)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+
+    builddir = os.path.abspath(args.builddir)
+    os.environ.setdefault("TOP_SRCDIR", TOP)
+    os.environ.setdefault("TOP_BUILDDIR", builddir)
+    os.environ.setdefault("CORPUS", os.path.abspath(args.corpus))
+    sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
+    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+    import e2e
+    import harness
+    plugin = os.path.join(builddir, "plugin", "wazuh-k8s-audit")
+    so, why = e2e.build_imhttp()
+    if so is None:
+        raise SystemExit("imhttp: %s" % why)
+    certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"))
+
+    pool = [ev for _s, ev in harness.corpus_events()
+            if len(harness.compact(ev).encode()) < 48000]
+    # the same 400 events in every batch (each its own auditIDs), so that
+    # every batch becomes as many datagrams as the first
+    base = (pool * (args.per // len(pool) + 1))[:args.per]
+    bodies = [harness.compact(harness.eventlist(
+        e2e.tag_events(base, "bench%d" % i))).encode()
+        for i in range(args.batches)]
+    env = {"e2e": e2e, "plugin": plugin}
+
+    # events each batch becomes (shaping filters some): measured, not assumed
+    per_batch = measure_per_batch(env, so, certs, bodies[0])
+
+    names = ("disk", "sync", "memory")
+    results = {n: [] for n in names}
+    for r in range(args.rounds):
+        for name in names:
+            results[name].append(run_config(name, env, so, certs, bodies,
+                                            per_batch, strace=(r == 0)))
+    mb = sum(len(b) for b in bodies) / len(bodies) / 1e6
+    print("| %d batches x %d events (%.2f MB each), %d rounds | events/s | "
+          "POST p50 | POST p99 | fsync+fdatasync per batch |" %
+          (args.batches, args.per, mb, args.rounds))
+    print("|---|---:|---:|---:|---:|")
+    for name in names:
+        rs = sorted(results[name], key=lambda x: x["eps"])
+        med = rs[len(rs) // 2]
+        fs = results[name][0].get("fsyncs")
+        print("| %s | %.0f | %.1f ms | %.1f ms | %s |" %
+              (name, med["eps"], med["p50"], med["p99"],
+               "n/a (no strace)" if fs is None else "%.1f" % fs))
+    print(json.dumps(results))
+
+
+def measure_per_batch(env, so, certs, body):
+    wd = tempfile.mkdtemp(prefix="wka-bench-e2e-")
+    sock = os.path.join(wd, "queue")
+    counter = Counter(sock)
+    counter.start()
+    rs = env["e2e"].Rsyslog(wd, so, env["plugin"], sock, certs,
+                            settings=["PLUGIN_ARGS=--stats-interval 0 "
+                                      "--max-eps 0"])
+    rs.start()
+    cl = Client(rs.port, certs)
+    try:
+        cl.post(body)
+        counter.quiet(1.0)
+        return counter.n
+    finally:
+        cl.close()
+        rs.stop()
+        subprocess.run(["rm", "-rf", wd])
+
+
+if __name__ == "__main__":
+    main()
