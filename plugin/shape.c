@@ -80,7 +80,7 @@ static bool stage_wanted(const struct shape_config *cfg, const char *stage)
 
 /* Derive and redact; on success `event` holds its `k8s` member. */
 static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
-    struct shape_stats *stats)
+    const char *dropped, struct shape_stats *stats)
 {
 	unsigned long redacted = 0;
 	json_t *k8s;
@@ -88,6 +88,11 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 
 	if (derive_k8s(event, cfg->cluster, &k8s) != 0)
 		return SHAPE_NOMEM;
+	if (dropped != NULL && json_object_set_new(k8s, "dropped",
+	    json_string(dropped)) != 0) {
+		json_decref(k8s);
+		return SHAPE_NOMEM;
+	}
 	rc = redact_event(event, cfg->key, sizeof cfg->key, &redacted);
 	stats->redacted += redacted;
 	if (rc != 0) {
@@ -109,6 +114,13 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats)
 {
+	return shape_event_reduced(cfg, event, NULL, out, outlen, stats);
+}
+
+enum shape_status shape_event_reduced(const struct shape_config *cfg,
+    json_t *event, const char *dropped, char **out, size_t *outlen,
+    struct shape_stats *stats)
+{
 	struct fit_limits lim = { cfg->max_bytes, cfg->max_fields };
 	enum shape_status st;
 	bool trimmed = false;
@@ -120,7 +132,7 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
-	st = enrich(cfg, event, stats);
+	st = enrich(cfg, event, dropped, stats);
 	if (st != SHAPE_OK)
 		return st;
 	switch (fit_event(event, &lim, out, outlen, &trimmed)) {

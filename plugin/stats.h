@@ -17,6 +17,10 @@ struct stats {
 	unsigned long long retries;		/* sends retried inside a line */
 	unsigned long long duplicates;		/* events not sent again on a resend */
 	unsigned long long spooled;		/* lines saved at shutdown */
+	unsigned long long reduced;		/* events sent with an unusable
+						 * part replaced (k8s.dropped) */
+	unsigned long long reject_unwritten;	/* reject entries only counted:
+						 * file over its budget */
 	struct shape_stats shape;
 };
 

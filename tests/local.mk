@@ -14,10 +14,10 @@ EXTRA_DIST += tests/unit/tap.h
 
 TESTS += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py
+	tests/plugin/test_protocol.py tests/plugin/test_adversarial.py
 EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py
+	tests/plugin/test_protocol.py tests/plugin/test_adversarial.py
 
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath
