@@ -309,6 +309,18 @@ reject_line(struct plugin *pl, const char *line, size_t len,
 	return DELIVER_DONE;
 }
 
+/* The rest of a broken line whose first `n` events were delivered. */
+static enum deliver_result
+reject_salvaged(struct plugin *pl, const char *line, size_t len,
+    const char *reason, size_t n)
+{
+	char why[320];
+
+	snprintf(why, sizeof(why), "%s (its first %zu events, whole, were "
+	    "delivered)", reason, n);
+	return reject_line(pl, line, len, why);
+}
+
 /*
  * The whole line frames as JSON but is not what we take: set aside its
  * value, damaged parts replaced (batch_reduce) and redacted.
@@ -485,12 +497,17 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 		r = transient(pl, "error: out of memory scanning a batch");
 	else if (rc != 0 && b.framed)
 		r = reject_framed_line(pl, &pl->scan, b.text, reason);
-	else if (rc != 0)
+	else if (rc != 0 && b.salvaged == 0)
 		r = reject_line(pl, line, len, reason);
 	else
-		*count = b.count;
-	for (i = start; rc == 0 && i < b.count && r == DELIVER_DONE; i++) {
-		r = deliver_span(pl, &b, i);
+		*count = b.count + (b.salvaged > 0);
+	/* A broken line's whole events go first; then the line is set aside
+	 * (as one more step of its progress, so a retry does not repeat it). */
+	if (rc != 0 && b.salvaged > 0)
+		rc = 0;
+	for (i = start; rc == 0 && i < *count && r == DELIVER_DONE; i++) {
+		r = i < b.count ? deliver_span(pl, &b, i) :
+		    reject_salvaged(pl, line, len, reason, b.count);
 		if (r == DELIVER_DONE)
 			*progress = i + 1;
 		/* A long batch keeps rsyslog's confirmTimeout at bay too. */

@@ -236,6 +236,36 @@ scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
 	return 0;
 }
 
+/*
+ * After a scan that broke: the whole events before the break, when what
+ * came before it says they are events (a root array, or a root object
+ * whose kind and apiVersion, read before `items`, say audit EventList).
+ * The event the scan broke in has no length yet.
+ */
+static void
+salvage(struct span_batch *b, const struct jscan *sc)
+{
+	json_t *kind, *api;
+	size_t n = 0;
+	bool events;
+	int rc = 0;
+
+	if (!sc->root_is_array) {
+		kind = root_value(sc, b->text, "kind", &rc);
+		api = root_value(sc, b->text, "apiVersion", &rc);
+		events = rc == 0 && json_is_string(kind) && strcmp(
+		    json_string_value(kind), "EventList") == 0 && api != NULL &&
+		    is_audit_api_version(api);
+		json_decref(kind);
+		json_decref(api);
+		if (!events)
+			return;
+	}
+	while (n < sc->nitems && sc->items[n].span.len > 0)
+		n++;
+	b->salvaged = b->count = n;
+}
+
 int
 batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
     size_t len, char *reason, size_t reasonlen)
@@ -258,6 +288,7 @@ batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
 		return -ENOMEM;
 	case JSCAN_INVALID:
 	default:
+		salvage(b, sc);
 		return fail(reason, reasonlen, "invalid JSON: %s", why);
 	}
 }

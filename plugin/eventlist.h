@@ -54,6 +54,8 @@ struct span_batch {
 	bool framed;		/* the line frames as JSON (jscan_frame) */
 	bool single;		/* the root object is the one Event */
 	size_t count;		/* number of events */
+	size_t salvaged;	/* (line that does not frame) its first
+				 * events that are whole: see batch_scan */
 };
 
 /*
@@ -66,7 +68,11 @@ struct span_batch {
  * ("invalid JSON ..." when the line does not frame or its root kind or
  * apiVersion is damaged, the classification reasons), -ENOMEM, or -EAGAIN
  * when the root object has escaped or repeated `items` keys: only
- * batch_parse reads such a line as it always did.
+ * batch_parse reads such a line as it always did.  When the line does not
+ * frame but is, up to where it breaks, an audit EventList or an array,
+ * b->salvaged (else 0) counts the events before the break that are whole;
+ * b->count is then that number and batch_span_item gives them, so that a
+ * truncated or corrupted batch still delivers what it holds intact.
  */
 int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
     size_t len, char *reason, size_t reasonlen);

@@ -153,6 +153,25 @@ def section_1():
          "damaged user: only that item set aside")
     t.ok(entries and "user object" in entries[0]["reason"],
          "damaged user: reason says why", entries and entries[0]["reason"])
+
+    # A line that does not frame: the whole events before the break are
+    # salvaged, the rest set aside (hashed).
+    full = eventlist_bytes([compact(binding(i)).encode() for i in range(10)])
+    broken = [("truncated in the 10th event", full[:-200]),
+              ("garbage after the 9th event",
+               full.replace(b',{"annotations"', b',\xff{"annotations"', 9)
+               .replace(b',\xff{"annotations"', b',{"annotations"', 8))]
+    for name, line in broken:
+        n = rx.count()
+        before = len(pl.rejects())
+        t.eq(pl.call(line), "OK", "%s: answered OK" % name)
+        t.ok(rx.wait_count(n + 9, 10), "%s: the 9 whole events delivered"
+             % name, rx.count() - n)
+        entries = pl.rejects()[before:]
+        t.ok(len(entries) == 1 and "input_hmac" in entries[0] and
+             "first 9 events" in entries[0]["reason"],
+             "%s: the rest set aside, hashed, saying so" % name,
+             entries and entries[0].get("reason"))
     t.eq(pl.close(), 0, "exits 0")
 
 
