@@ -2,9 +2,12 @@
 EXTRA_DIST += tests/corpus tests/lib/harness.py
 
 check_PROGRAMS += tests/unit/test_eventlist tests/unit/test_pace \
-	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan
+	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
+	tests/unit/test_reject
 TESTS += tests/unit/test_eventlist tests/unit/test_pace \
-	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan
+	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
+	tests/unit/test_reject
+tests_unit_test_reject_LDADD = $(CORE_LIBS)
 tests_unit_test_jsonscan_LDADD = $(CORE_LIBS)
 tests_unit_test_eventlist_LDADD = $(CORE_LIBS)
 tests_unit_test_pace_LDADD = $(CORE_LIBS)
