@@ -1,7 +1,8 @@
 # Benchmarks (`make bench`): not part of `make check`.
 noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
-EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py bench/e2e.py
+EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py bench/e2e.py \
+	bench/hostile.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
@@ -16,4 +17,10 @@ bench-memory: plugin/wazuh-k8s-audit bench/counter
 bench-e2e: plugin/wazuh-k8s-audit
 	$(PYTHON3) $(srcdir)/bench/e2e.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(E2E_ARGS)
-.PHONY: bench bench-memory bench-e2e
+
+# Hostile lines (issue 12) against the corpus mix: linear cost per dimension
+# (options via HOSTILE_ARGS="--events N --runs R").
+bench-hostile: plugin/wazuh-k8s-audit bench/counter
+	$(PYTHON3) $(srcdir)/bench/hostile.py --builddir $(abs_top_builddir) \
+	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(HOSTILE_ARGS)
+.PHONY: bench bench-memory bench-e2e bench-hostile

@@ -10,10 +10,13 @@
 #include "eventlist.h"
 #include "fastpath.h"
 #include "jsonspan.h"
+#include "redact.h"
 
 /* How often to write a keep-alive dot while a line waits (omprog's
  * confirmTimeout defaults to 10 s). */
 #define KEEPALIVE_MS 1000
+/* Events between two looks at the keep-alive clock while a line is busy. */
+#define KEEPALIVE_EVERY 64
 /* How long to sleep between tries while analysisd is down. */
 #define DOWN_RETRY_MS 200
 /* How long to wait for room in analysisd's socket per try. */
@@ -199,10 +202,37 @@ audit_id(const json_t *item)
 	return id ? id : "-";
 }
 
-/* Set one event aside for good. */
+/*
+ * Redact what is set aside with the rules of delivered events (a no-op on
+ * what shaping already redacted: markers are not redacted twice).  Any
+ * other value than an object is redacted as the body of an event.
+ */
+static int
+redact_for_reject(struct plugin *pl, json_t *value)
+{
+	unsigned long n = 0;
+	json_t *wrap;
+	int rc;
+
+	if (json_is_object(value))
+		return redact_event(value, pl->shape.key, sizeof(pl->shape.key),
+		    &n);
+	if (!json_is_array(value))
+		return 0;	/* a scalar has no member redaction acts on */
+	if ((wrap = json_pack("{s:O}", "requestObject", value)) == NULL)
+		return -ENOMEM;
+	rc = redact_event(wrap, pl->shape.key, sizeof(pl->shape.key), &n);
+	json_decref(wrap);
+	return rc;
+}
+
+/*
+ * Set `value` aside for good, redacted; index -1: it is the whole line.
+ * Any JSON value is taken (a scalar item too), so nothing a client sends
+ * makes the entry itself fail.
+ */
 static enum deliver_result
-set_aside(struct plugin *pl, const char *reason, const json_t *item,
-    long index)
+set_aside(struct plugin *pl, const char *reason, json_t *item, long index)
 {
 	int rc;
 
@@ -212,6 +242,9 @@ set_aside(struct plugin *pl, const char *reason, const json_t *item,
 	else
 		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID %.64s) of a "
 		    "batch set aside: %s", index, audit_id(item), reason);
+	if ((rc = redact_for_reject(pl, item)) != 0)
+		return transient(pl, "error: cannot redact an event to set it "
+		    "aside: %s", strerror(-rc));
 	if ((rc = reject_json(&pl->reject, reason, item, index)) != 0)
 		return transient(pl, "error: cannot write reject file %s: %s",
 		    pl->opts.reject_file, strerror(-rc));
@@ -225,7 +258,7 @@ set_aside(struct plugin *pl, const char *reason, const json_t *item,
 
 /* What a failed send means for the event. */
 static enum deliver_result
-sent(struct plugin *pl, enum send_result sr, const json_t *item, long index)
+sent(struct plugin *pl, enum send_result sr, json_t *item, long index)
 {
 	switch (sr) {
 	case SEND_OK:
@@ -241,9 +274,13 @@ sent(struct plugin *pl, enum send_result sr, const json_t *item, long index)
 	return DELIVER_RETRY;
 }
 
-/* The reference path: shape a parsed event and send it. */
+/*
+ * The reference path: shape a parsed event and send it; `dropped` names
+ * the parts batch_reduce replaced, or is NULL.
+ */
 static enum deliver_result
-deliver_item(struct plugin *pl, json_t *item, long index)
+deliver_item(struct plugin *pl, json_t *item, long index,
+    const char *dropped)
 {
 	char reason[256];
 	char *text;
@@ -253,7 +290,8 @@ deliver_item(struct plugin *pl, json_t *item, long index)
 	if (event_check(item, reason, sizeof(reason)) != 0)
 		return set_aside(pl, reason, item, index);
 	/* Shaping redacts in place: what is set aside below has no secrets. */
-	switch (shape_event(&pl->shape, item, &text, &len, &pl->stats.shape)) {
+	switch (shape_event_reduced(&pl->shape, item, dropped, &text, &len,
+	    &pl->stats.shape)) {
 	case SHAPE_FILTERED:
 		return DELIVER_DONE;
 	case SHAPE_TOO_BIG:
@@ -269,7 +307,12 @@ deliver_item(struct plugin *pl, json_t *item, long index)
 	return sent(pl, sr, item, index);
 }
 
-/* The whole line is not what we take: set it aside as it came. */
+/*
+ * The whole line is not what we take and cannot be parsed: only its HMAC
+ * is set aside.  Text that does not parse cannot be redacted reliably (one
+ * stray quote turns keys into values and values into keys, so a masker
+ * would leave a planted secret in clear), so none of it is stored.
+ */
 static enum deliver_result
 reject_line(struct plugin *pl, const char *line, size_t len,
     const char *reason)
@@ -278,11 +321,43 @@ reject_line(struct plugin *pl, const char *line, size_t len,
 
 	log_msg(&pl->log, LOG_WARNING, "line of %zu bytes set aside: %s", len,
 	    reason);
-	if ((rc = reject_raw(&pl->reject, reason, line, len, -1)) != 0)
+	if ((rc = reject_hashed(&pl->reject, reason, line, len, -1)) != 0)
 		return transient(pl, "error: cannot write reject file %s: %s",
 		    pl->opts.reject_file, strerror(-rc));
 	pl->stats.rejected_lines++;
 	return DELIVER_DONE;
+}
+
+/* The rest of a broken line whose first `n` events were delivered. */
+static enum deliver_result
+reject_salvaged(struct plugin *pl, const char *line, size_t len,
+    const char *reason, size_t n)
+{
+	char why[320];
+
+	snprintf(why, sizeof(why), "%s (its first %zu events, whole, were "
+	    "delivered)", reason, n);
+	return reject_line(pl, line, len, why);
+}
+
+/*
+ * The whole line frames as JSON but is not what we take: set aside its
+ * value, damaged parts replaced (batch_reduce) and redacted.
+ */
+static enum deliver_result
+reject_framed_line(struct plugin *pl, const struct jscan *sc,
+    const char *text, const char *reason)
+{
+	enum deliver_result r;
+	char dropped[192];
+	json_t *value;
+
+	if (batch_reduce(text, &sc->root_span, sc->root, &value, dropped,
+	    sizeof(dropped)) != 0)
+		return transient(pl, "error: out of memory setting a line aside");
+	r = set_aside(pl, reason, value, -1);
+	json_decref(value);
+	return r;
 }
 
 /*
@@ -291,8 +366,8 @@ reject_line(struct plugin *pl, const char *line, size_t len,
  * the whole line aside, as it always did.
  */
 static enum deliver_result
-deliver_parsed_span(struct plugin *pl, const char *line, size_t len,
-    const char *text, const struct jobject *ev, long index)
+deliver_parsed_span(struct plugin *pl, const char *text,
+    const struct jobject *ev, long index)
 {
 	enum deliver_result r;
 	char reason[256];
@@ -303,10 +378,39 @@ deliver_parsed_span(struct plugin *pl, const char *line, size_t len,
 	if (item == NULL)
 		return transient(pl, "error: out of memory parsing an event");
 	if (index < 0 && event_check(item, reason, sizeof(reason)) != 0) {
+		r = set_aside(pl, reason, item, -1);
 		json_decref(item);
-		return reject_line(pl, line, len, reason);
+		return r;
 	}
-	r = deliver_item(pl, item, index);
+	r = deliver_item(pl, item, index, NULL);
+	json_decref(item);
+	return r;
+}
+
+/*
+ * Event `ev` of a scanned line holds damage (ev->bad): deliver what can be
+ * kept of it, the damaged members replaced and named in k8s.dropped.  Only
+ * when what is left is no audit event (its metadata is damaged or absent)
+ * is it set aside, alone.
+ */
+static enum deliver_result
+deliver_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
+    const struct jmember *members, long index)
+{
+	enum deliver_result r;
+	char dropped[192];
+	json_t *item;
+
+	if (batch_reduce(text, ev, members, &item, dropped,
+	    sizeof(dropped)) != 0)
+		return transient(pl, "error: out of memory reducing an event");
+	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.64s): damaged "
+	    "parts replaced (%s): %s", index, audit_id(item),
+	    batch_bad_reason(ev->bad), dropped[0] ? dropped : "the whole item");
+	r = deliver_item(pl, item, index, dropped[0] ? dropped : NULL);
+	if (r == DELIVER_DONE && dropped[0] && json_is_object(item) &&
+	    json_object_get(item, "k8s") != NULL)
+		pl->stats.reduced++;
 	json_decref(item);
 	return r;
 }
@@ -316,8 +420,7 @@ _Static_assert(FASTPATH_MAX_PARTS <= SINK_MAX_PARTS,
 
 /* Event i of a scanned line: the fast path, else the reference path. */
 static enum deliver_result
-deliver_span(struct plugin *pl, const char *line, size_t len,
-    const struct span_batch *b, size_t i)
+deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 {
 	long index = b->single ? -1 : (long)i;
 	const struct jmember *members;
@@ -325,6 +428,8 @@ deliver_span(struct plugin *pl, const char *line, size_t len,
 	struct fastpath_out out;
 	enum send_result sr;
 
+	if (ev->bad != 0)
+		return deliver_reduced(pl, b->text, ev, members, index);
 	switch (fastpath_shape(&pl->shape, b->text, ev, members, &out,
 	    &pl->stats.shape)) {
 	case FASTPATH_FILTERED:
@@ -332,7 +437,7 @@ deliver_span(struct plugin *pl, const char *line, size_t len,
 	case FASTPATH_NOMEM:
 		return transient(pl, "error: out of memory shaping an event");
 	case FASTPATH_FALLBACK:
-		return deliver_parsed_span(pl, line, len, b->text, ev, index);
+		return deliver_parsed_span(pl, b->text, ev, index);
 	case FASTPATH_READY:
 		break;
 	}
@@ -340,7 +445,7 @@ deliver_span(struct plugin *pl, const char *line, size_t len,
 	fastpath_out_free(&out);
 	/* Too big for the socket: the reference path sets it aside. */
 	if (sr == SEND_TOO_BIG)
-		return deliver_parsed_span(pl, line, len, b->text, ev, index);
+		return deliver_parsed_span(pl, b->text, ev, index);
 	return sent(pl, sr, NULL, index);
 }
 
@@ -369,7 +474,8 @@ deliver_parsed(struct plugin *pl, const char *line, size_t len, size_t start,
 		return reject_line(pl, line, len, reason);
 	*count = b.count;
 	for (i = start; i < b.count && r == DELIVER_DONE; i++) {
-		r = deliver_item(pl, batch_item(&b, i), b.items ? (long)i : -1);
+		r = deliver_item(pl, batch_item(&b, i), b.items ? (long)i : -1,
+		    NULL);
 		if (r == DELIVER_DONE)
 			*progress = i + 1;
 	}
@@ -408,14 +514,25 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 		r = deliver_parsed(pl, line, len, start, progress, count);
 	else if (rc == -ENOMEM)
 		r = transient(pl, "error: out of memory scanning a batch");
-	else if (rc != 0)
+	else if (rc != 0 && b.framed)
+		r = reject_framed_line(pl, &pl->scan, b.text, reason);
+	else if (rc != 0 && b.salvaged == 0)
 		r = reject_line(pl, line, len, reason);
 	else
-		*count = b.count;
-	for (i = start; rc == 0 && i < b.count && r == DELIVER_DONE; i++) {
-		r = deliver_span(pl, line, len, &b, i);
+		*count = b.count + (b.salvaged > 0);
+	/* A broken line's whole events go first; then the line is set aside
+	 * (as one more step of its progress, so a retry does not repeat it). */
+	if (rc != 0 && b.salvaged > 0)
+		rc = 0;
+	for (i = start; rc == 0 && i < *count && r == DELIVER_DONE; i++) {
+		r = i < b.count ? deliver_span(pl, &b, i) :
+		    reject_salvaged(pl, line, len, reason, b.count);
 		if (r == DELIVER_DONE)
 			*progress = i + 1;
+		/* A long batch keeps rsyslog's confirmTimeout at bay too. */
+		if (r == DELIVER_DONE && i % KEEPALIVE_EVERY ==
+		    KEEPALIVE_EVERY - 1 && !still_wanted(pl))
+			r = DELIVER_EOF;
 	}
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
 	return r;

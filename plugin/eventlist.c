@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jsonspan.h"
+
 static int
 fail(char *reason, size_t reasonlen, const char *fmt, ...)
 {
@@ -134,7 +136,8 @@ batch_parse(struct batch *b, const char *line, size_t len, char *reason,
 
 /*
  * The value of the root's last member `name` (jansson keeps the last of
- * repeated keys), decoded; NULL when absent.  -ENOMEM in *rc on failure.
+ * repeated keys), decoded; NULL when absent.  -ENOMEM in *rc on failure,
+ * -EINVAL when the value is damaged (jscan_frame).
  */
 static json_t *
 root_value(const struct jscan *sc, const char *text, const char *name,
@@ -150,6 +153,10 @@ root_value(const struct jscan *sc, const char *text, const char *name,
 	}
 	if (m == NULL)
 		return NULL;
+	if (m->bad != 0) {
+		*rc = -EINVAL;
+		return NULL;
+	}
 	v = json_loadb(text + m->value.off, m->value.len,
 	    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
 	if (v == NULL)
@@ -167,6 +174,9 @@ scan_eventlist(struct span_batch *b, const struct jscan *sc, char *reason,
 	int rc = 0;
 
 	api = root_value(sc, b->text, "apiVersion", &rc);
+	if (rc == -EINVAL)
+		return fail(reason, reasonlen, "invalid JSON in the EventList's "
+		    "apiVersion");
 	if (rc != 0)
 		return rc;
 	audit = is_audit_api_version(api);
@@ -212,6 +222,8 @@ scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
 	if (items_ambiguous(sc, b->text))
 		return -EAGAIN;
 	kind = root_value(sc, b->text, "kind", &rc);
+	if (rc == -EINVAL)
+		return fail(reason, reasonlen, "invalid JSON in the root's kind");
 	if (rc != 0)
 		return rc;
 	eventlist = json_is_string(kind) &&
@@ -224,6 +236,36 @@ scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
 	return 0;
 }
 
+/*
+ * After a scan that broke: the whole events before the break, when what
+ * came before it says they are events (a root array, or a root object
+ * whose kind and apiVersion, read before `items`, say audit EventList).
+ * The event the scan broke in has no length yet.
+ */
+static void
+salvage(struct span_batch *b, const struct jscan *sc)
+{
+	json_t *kind, *api;
+	size_t n = 0;
+	bool events;
+	int rc = 0;
+
+	if (!sc->root_is_array) {
+		kind = root_value(sc, b->text, "kind", &rc);
+		api = root_value(sc, b->text, "apiVersion", &rc);
+		events = rc == 0 && json_is_string(kind) && strcmp(
+		    json_string_value(kind), "EventList") == 0 && api != NULL &&
+		    is_audit_api_version(api);
+		json_decref(kind);
+		json_decref(api);
+		if (!events)
+			return;
+	}
+	while (n < sc->nitems && sc->items[n].span.len > 0)
+		n++;
+	b->salvaged = b->count = n;
+}
+
 int
 batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
     size_t len, char *reason, size_t reasonlen)
@@ -234,9 +276,10 @@ batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
 	skip_bom(&line, &len);
 	b->sc = sc;
 	b->text = line;
-	switch (jscan_line(sc, line, len, EVENTLIST_MAX_DEPTH, why,
+	switch (jscan_frame(sc, line, len, EVENTLIST_MAX_DEPTH, why,
 	    sizeof(why))) {
 	case JSCAN_OK:
+		b->framed = true;
 		return scan_classify(b, sc, reason, reasonlen);
 	case JSCAN_TOO_DEEP:
 		return fail(reason, reasonlen, "JSON nested deeper than %d levels",
@@ -245,6 +288,7 @@ batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
 		return -ENOMEM;
 	case JSCAN_INVALID:
 	default:
+		salvage(b, sc);
 		return fail(reason, reasonlen, "invalid JSON: %s", why);
 	}
 }
@@ -259,6 +303,127 @@ batch_span_item(const struct span_batch *b, size_t i,
 	}
 	*members = b->sc->members;
 	return &b->sc->items[i];
+}
+
+const char *
+batch_bad_reason(unsigned bad)
+{
+	if (bad & (JBAD_KEY | JBAD_NUL_KEY))
+		return "invalid key";
+	if (bad & JBAD_DEEP)
+		return "nested deeper than 64 levels";
+	if (bad & JBAD_NUMBER)
+		return "number out of range";
+	if (bad & JBAD_UTF8)
+		return "invalid UTF-8";
+	if (bad & JBAD_ESCAPE)
+		return "invalid escape";
+	if (bad & JBAD_CONTROL)
+		return "control character";
+	return "invalid";
+}
+
+_Static_assert(EVENTLIST_MAX_DEPTH == 64, "batch_bad_reason names 64");
+
+static json_t *
+marker(size_t len, unsigned bad)
+{
+	char buf[96];
+
+	snprintf(buf, sizeof(buf), "[DROPPED %zu bytes: %s]", len,
+	    batch_bad_reason(bad));
+	return json_string(buf);
+}
+
+/* Append `name` (and `what`) to the comma list `dropped`; "..." once full. */
+static void
+name_dropped(char *dropped, size_t cap, const char *name, size_t namelen,
+    const char *what)
+{
+	size_t n = strlen(dropped), need = namelen + strlen(what) + 1 + (n > 0);
+
+	if (cap < 5 || (n >= 3 && strcmp(dropped + n - 3, "...") == 0))
+		return;
+	if (n + need + 4 > cap) {
+		snprintf(dropped + n, cap - n, "%s...", n > 0 ? "," : "");
+		return;
+	}
+	snprintf(dropped + n, cap - n, "%s%.*s%s", n > 0 ? "," : "",
+	    (int)namelen, name, what);
+}
+
+/* A key fit to name in k8s.dropped: short, printable, no comma. */
+static bool
+nameable(const char *key, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (key[i] < 0x21 || key[i] > 0x7e || key[i] == ',')
+			return false;
+	return true;
+}
+
+/* Set member `m` (not damaged in its key) of `obj`, reduced if need be. */
+static int
+reduce_member(json_t *obj, const char *text, const struct jmember *m,
+    char *dropped, size_t droppedlen)
+{
+	struct jspan quoted = { m->key.off - 1, m->key.len + 2 };
+	char small[128], *key = small;
+	json_t *v;
+	size_t n;
+	int rc = 0;
+
+	if (m->key.len >= sizeof(small) && (key = malloc(m->key.len + 1)) ==
+	    NULL)
+		return -ENOMEM;
+	n = jspan_string(text, quoted, key);
+	key[n] = '\0';
+	if (m->bad != 0) {
+		v = marker(m->value.len, m->bad);
+		name_dropped(dropped, droppedlen, nameable(key, n) ? key :
+		    "member", nameable(key, n) ? n : 6, ":invalid");
+	} else {
+		v = jspan_load(text, m->value);
+	}
+	if (v == NULL || json_object_setn_new(obj, key, n, v) != 0)
+		rc = -ENOMEM;
+	if (key != small)
+		free(key);
+	return rc;
+}
+
+int
+batch_reduce(const char *text, const struct jobject *ev,
+    const struct jmember *members, json_t **out, char *dropped,
+    size_t droppedlen)
+{
+	const struct jmember *m = members + ev->first;
+	json_t *obj;
+	size_t i;
+
+	if (droppedlen > 0)
+		dropped[0] = '\0';
+	if (!ev->is_object) {
+		*out = ev->bad ? marker(ev->span.len, ev->bad) :
+		    jspan_load(text, ev->span);
+		return *out ? 0 : -ENOMEM;
+	}
+	if ((obj = json_object()) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ev->count; i++) {
+		if (m[i].bad & JBAD_KEY) {
+			name_dropped(dropped, droppedlen, "key", 3, ":invalid");
+			continue;
+		}
+		if (reduce_member(obj, text, &m[i], dropped, droppedlen) != 0) {
+			json_decref(obj);
+			return -ENOMEM;
+		}
+	}
+	*out = obj;
+	return 0;
 }
 
 json_t *

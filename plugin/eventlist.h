@@ -2,9 +2,11 @@
  * eventlist: what one omprog line holds, and which of it are audit events.
  *
  * A line is an audit.k8s.io EventList (its `items`), a single Event, or a
- * JSON array of Events.  The line as a whole must be valid JSON (UTF-8,
- * nesting at most EVENTLIST_MAX_DEPTH deep); each item is then checked on its
- * own so that one bad item does not hold back its siblings.
+ * JSON array of Events.  The line must frame as JSON (batch_scan); damage
+ * inside an item (invalid UTF-8, a number jansson cannot hold, nesting past
+ * EVENTLIST_MAX_DEPTH, ...) stays in that item, where batch_reduce replaces
+ * the member holding it, so that one bad byte costs neither the item's
+ * audit metadata nor its siblings.  Each item is then checked on its own.
  */
 #ifndef EVENTLIST_H
 #define EVENTLIST_H
@@ -49,20 +51,28 @@ void batch_free(struct batch *b);
 struct span_batch {
 	const struct jscan *sc;	/* the scan (borrowed) */
 	const char *text;	/* the line, after any byte-order mark */
+	bool framed;		/* the line frames as JSON (jscan_frame) */
 	bool single;		/* the root object is the one Event */
 	size_t count;		/* number of events */
+	size_t salvaged;	/* (line that does not frame) its first
+				 * events that are whole: see batch_scan */
 };
 
 /*
  * batch_scan(b, sc, line, len, reason, reasonlen):
- * Validate `len` bytes of `line` with scanner `sc` (jscan_init'ed, reused
- * across lines) and classify the line with batch_parse's rules and reasons,
- * reading only the root's kind and apiVersion.  Returns 0 (*b refers to sc
- * and line, which the caller keeps), -EINVAL with a one-line reason
- * ("invalid JSON ...", "JSON nested deeper than ...", the classification
- * reasons), -ENOMEM, or -EAGAIN when the root object has escaped or
- * repeated `items` keys: only batch_parse reads such a line as it always
- * did.
+ * Frame `len` bytes of `line` with scanner `sc` (jscan_init'ed, reused
+ * across lines; jscan_frame) and classify the line with batch_parse's rules
+ * and reasons, reading only the root's kind and apiVersion.  Returns 0 (*b
+ * refers to sc and line, which the caller keeps; an event whose jobject has
+ * `bad` set must go through batch_reduce), -EINVAL with a one-line reason
+ * ("invalid JSON ..." when the line does not frame or its root kind or
+ * apiVersion is damaged, the classification reasons), -ENOMEM, or -EAGAIN
+ * when the root object has escaped or repeated `items` keys: only
+ * batch_parse reads such a line as it always did.  When the line does not
+ * frame but is, up to where it breaks, an audit EventList or an array,
+ * b->salvaged (else 0) counts the events before the break that are whole;
+ * b->count is then that number and batch_span_item gives them, so that a
+ * truncated or corrupted batch still delivers what it holds intact.
  */
 int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
     size_t len, char *reason, size_t reasonlen);
@@ -74,6 +84,28 @@ int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
  */
 const struct jobject *batch_span_item(const struct span_batch *b, size_t i,
     const struct jmember **members);
+
+/*
+ * batch_reduce(text, ev, members, out, dropped, droppedlen):
+ * The jansson value of event `ev` of a scanned line (its members are
+ * members[ev->first ..]), with every member whose value is damaged (its
+ * `bad`) replaced by the string "[DROPPED <n> bytes: <why>]" and named in
+ * `dropped` as "<key>:invalid" (comma-separated, NUL-terminated, cut at
+ * droppedlen with a final "..."); a member whose key itself is damaged is
+ * left out and named "key:invalid".  An event that is not an object is
+ * returned as it is, or as the marker string when damaged.  Repeated keys
+ * keep their last value, as jansson's parser does.  Returns 0 with *out
+ * owned by the caller, or -ENOMEM.
+ */
+int batch_reduce(const char *text, const struct jobject *ev,
+    const struct jmember *members, json_t **out, char *dropped,
+    size_t droppedlen);
+
+/*
+ * batch_bad_reason(bad):
+ * A short text for enum jbad bits, as the marker and logs name them.
+ */
+const char *batch_bad_reason(unsigned bad);
 
 /* The apiVersion of audit objects starts with this group. */
 #define AUDIT_API_GROUP "audit.k8s.io/"

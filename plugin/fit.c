@@ -486,7 +486,9 @@ static int record_drop(json_t *event, struct undo *u, const char *name)
 {
 	json_t *k8s = json_object_get(event, "k8s");
 	const char *prev = json_string_value(json_object_get(k8s, "dropped"));
-	char buf[sizeof FIT_DROP_ORDER];
+	/* Room for the parts reduced before shaping (shape_event_reduced,
+	 * at most 192 bytes) ahead of fitting's own steps. */
+	char buf[sizeof FIT_DROP_ORDER + 256];
 
 	if (!json_is_object(k8s))
 		return 0;

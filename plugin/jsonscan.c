@@ -28,6 +28,8 @@ struct scan {
 	char *reason;
 	size_t reasonlen;
 	bool nul;		/* the last string held a \u0000 escape */
+	bool lenient;		/* jscan_frame: record damage, go on */
+	unsigned bad;		/* enum jbad met in the current value */
 };
 
 static bool
@@ -38,6 +40,20 @@ fail(struct scan *x, enum jscan_status st, const char *why)
 		snprintf(x->reason, x->reasonlen, "%s at byte %zu", why, x->pos);
 	}
 	return false;
+}
+
+/*
+ * Damage the grammar can step over: jscan_frame records it and goes on,
+ * jscan_line fails as it always did.
+ */
+static bool
+taint(struct scan *x, unsigned bad, const char *why)
+{
+	if (!x->lenient)
+		return fail(x, bad == JBAD_DEEP ? JSCAN_TOO_DEEP : JSCAN_INVALID,
+		    why);
+	x->bad |= bad;
+	return true;
 }
 
 static void
@@ -110,20 +126,24 @@ unicode_escape(struct scan *x)
 	long hi = hex4(x), lo;
 
 	if (hi < 0)
-		return fail(x, JSCAN_INVALID, "invalid \\u escape");
+		return taint(x, JBAD_ESCAPE, "invalid \\u escape");
 	if (hi == 0)
 		x->nul = true;
 	if (hi >= 0xDC00 && hi <= 0xDFFF)
-		return fail(x, JSCAN_INVALID, "lone low surrogate");
+		return taint(x, JBAD_ESCAPE, "lone low surrogate");
 	if (hi < 0xD800 || hi > 0xDBFF)
 		return true;
 	if (x->len - x->pos < 2 || x->s[x->pos] != '\\' ||
 	    x->s[x->pos + 1] != 'u')
-		return fail(x, JSCAN_INVALID, "lone high surrogate");
+		return taint(x, JBAD_ESCAPE, "lone high surrogate");
 	x->pos += 2;
 	lo = hex4(x);
-	if (lo < 0xDC00 || lo > 0xDFFF)
-		return fail(x, JSCAN_INVALID, "invalid surrogate pair");
+	/* A bad second half is read again as an escape of its own. */
+	if (lo < 0xDC00 || lo > 0xDFFF) {
+		if (!taint(x, JBAD_ESCAPE, "invalid surrogate pair"))
+			return false;
+		x->pos -= lo >= 0 ? 6 : 2;
+	}
 	return true;
 }
 
@@ -219,15 +239,19 @@ string(struct scan *x, bool *escaped)
 			x->pos++;
 			return true;
 		}
-		if (c < 0x20)
-			return fail(x, JSCAN_INVALID, "control character in string");
+		if (c < 0x20 && !taint(x, JBAD_CONTROL,
+		    "control character in string"))
+			return false;
 		if (c < 0x80 && c != '\\') {
 			x->pos++;
 			continue;
 		}
 		if (c >= 0x80) {
-			if ((n = utf8_len(x)) == 0)
-				return fail(x, JSCAN_INVALID, "invalid UTF-8");
+			if ((n = utf8_len(x)) == 0) {
+				if (!taint(x, JBAD_UTF8, "invalid UTF-8"))
+					return false;
+				n = 1;
+			}
 			x->pos += n;
 			continue;
 		}
@@ -238,8 +262,9 @@ string(struct scan *x, bool *escaped)
 		if (c == 'u') {
 			if (!unicode_escape(x))
 				return false;
-		} else if (strchr("\"\\/bfnrt", c) == NULL || c == '\0') {
-			return fail(x, JSCAN_INVALID, "invalid escape");
+		} else if ((strchr("\"\\/bfnrt", c) == NULL || c == '\0') &&
+		    !taint(x, JBAD_ESCAPE, "invalid escape")) {
+			return false;
 		}
 	}
 	return fail(x, JSCAN_INVALID, "unterminated string");
@@ -329,13 +354,13 @@ number(struct scan *x)
 	}
 	if (!real) {
 		if (!integer_fits(x->s + int_start, int_len, negative))
-			return fail(x, JSCAN_INVALID, "too big integer");
+			return taint(x, JBAD_NUMBER, "too big integer");
 		return true;
 	}
 	/* Below 10^300 a double cannot overflow: only then ask strtod. */
 	if ((long)int_len + sign * exp >= 300 &&
 	    !real_fits(x->s + start, x->pos - start))
-		return fail(x, JSCAN_INVALID, "real number overflow");
+		return taint(x, JBAD_NUMBER, "real number overflow");
 	return true;
 }
 
@@ -387,6 +412,7 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 	bool record = role == ROLE_ROOT || role == ROLE_ITEM;
 	bool first = true;
 	enum role child;
+	unsigned outer = x->bad;
 	size_t f;
 
 	x->pos++;
@@ -400,12 +426,15 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 		if (x->s[x->pos] != '"')
 			return fail(x, JSCAN_INVALID, "expected a key");
 		m.key.off = x->pos + 1;
+		x->bad = 0;
 		if (!string(x, &m.key_escaped))
 			return false;
 		m.key.len = x->pos - 1 - m.key.off;
 		/* jansson cannot keep such a key (and rejected the line). */
-		if (x->nul)
-			return fail(x, JSCAN_INVALID, "NUL byte in object key");
+		if (x->nul && !taint(x, JBAD_NUL_KEY, "NUL byte in object key"))
+			return false;
+		m.bad = x->bad ? x->bad | JBAD_KEY : 0;
+		x->bad = 0;
 		skip_ws(x);
 		if (x->pos >= x->len || x->s[x->pos] != ':')
 			return fail(x, JSCAN_INVALID, "expected ':'");
@@ -418,6 +447,8 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 			return false;
 		m.value.len = x->pos - m.value.off;
 		m.fields = f;
+		m.bad |= x->bad;
+		outer |= m.bad & ~JBAD_KEY;
 		*fields += f;
 		if (record && !record_member(x, role, &m))
 			return false;
@@ -432,6 +463,7 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 		return fail(x, JSCAN_INVALID, "expected ',' or '}'");
 	}
 	x->pos++;
+	x->bad = outer;
 	return true;
 }
 
@@ -458,6 +490,7 @@ array(struct scan *x, size_t depth, enum role role)
 	bool first = true;
 	size_t f, ws;
 	struct jobject *it;
+	unsigned outer = x->bad;
 
 	x->pos++;
 	for (;;) {
@@ -469,6 +502,7 @@ array(struct scan *x, size_t depth, enum role role)
 		if (role == ROLE_ITEMS && !start_item(x))
 			return false;
 		ws = x->ws;
+		x->bad = 0;
 		if (!value(x, depth + 1, role == ROLE_ITEMS ? ROLE_ITEM :
 		    ROLE_NONE, &f))
 			return false;
@@ -476,7 +510,9 @@ array(struct scan *x, size_t depth, enum role role)
 			it = &x->sc->items[x->sc->nitems - 1];
 			it->span.len = x->pos - it->span.off;
 			it->compact = x->ws == ws;
+			it->bad = x->bad;
 		}
+		outer |= x->bad;
 		skip_ws(x);
 		if (x->pos < x->len && x->s[x->pos] == ',') {
 			x->pos++;
@@ -488,6 +524,49 @@ array(struct scan *x, size_t depth, enum role role)
 		return fail(x, JSCAN_INVALID, "expected ',' or ']'");
 	}
 	x->pos++;
+	x->bad = outer;
+	return true;
+}
+
+/*
+ * A value nested past max_depth, at its '{' or '[': stepped over without
+ * recursion, checking its tokens and that its brackets balance (not that
+ * they match, nor where commas and colons go: the value is never read).
+ */
+static bool
+skip_deep(struct scan *x)
+{
+	size_t depth = 0;
+	bool escaped;
+	unsigned char c;
+
+	do {
+		skip_ws(x);
+		if (x->pos >= x->len)
+			return fail(x, JSCAN_INVALID, "unterminated value");
+		c = x->s[x->pos];
+		if (c == '{' || c == '[') {
+			depth++;
+			x->pos++;
+		} else if (c == '}' || c == ']') {
+			depth--;
+			x->pos++;
+		} else if (c == ',' || c == ':') {
+			x->pos++;
+		} else if (c == '"') {
+			if (!string(x, &escaped))
+				return false;
+		} else if (c == 't' || c == 'f' || c == 'n') {
+			if (!literal(x, c == 't' ? "true" : c == 'f' ? "false" :
+			    "null"))
+				return false;
+		} else if (c == '-' || (c >= '0' && c <= '9')) {
+			if (!number(x))
+				return false;
+		} else {
+			return fail(x, JSCAN_INVALID, "unexpected character");
+		}
+	} while (depth > 0);
 	return true;
 }
 
@@ -503,12 +582,14 @@ value(struct scan *x, size_t depth, enum role role, size_t *fields)
 	switch (x->s[x->pos]) {
 	case '{':
 		if (depth > x->max_depth)
-			return fail(x, JSCAN_TOO_DEEP, "nested too deep");
+			return taint(x, JBAD_DEEP, "nested too deep") &&
+			    skip_deep(x);
 		return object(x, depth, role == ROLE_ITEMS ? ROLE_NONE : role,
 		    fields);
 	case '[':
 		if (depth > x->max_depth)
-			return fail(x, JSCAN_TOO_DEEP, "nested too deep");
+			return taint(x, JBAD_DEEP, "nested too deep") &&
+			    skip_deep(x);
 		if (role == ROLE_ROOT)
 			role = ROLE_ITEMS;
 		return array(x, depth, role == ROLE_ITEMS ? ROLE_ITEMS :
@@ -554,12 +635,12 @@ jscan_trim(struct jscan *sc, size_t keep)
 		jscan_free(sc);
 }
 
-enum jscan_status
-jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
-    char *reason, size_t reasonlen)
+static enum jscan_status
+scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
+    char *reason, size_t reasonlen, bool lenient)
 {
 	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
-	    0, JSCAN_OK, reason, reasonlen, false };
+	    0, JSCAN_OK, reason, reasonlen, false, lenient, 0 };
 	const struct jmember *items;
 	size_t f, ws;
 
@@ -580,6 +661,7 @@ jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	sc->root_span.compact = x.ws == ws;
 	sc->root_span.first = 0;
 	sc->root_span.count = sc->nroot;
+	sc->root_span.bad = x.bad;
 	skip_ws(&x);
 	if (x.pos != len) {
 		fail(&x, JSCAN_INVALID, "text after the JSON value");
@@ -589,6 +671,68 @@ jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	sc->has_items = !sc->root_is_array && items != NULL &&
 	    text[items->value.off] == '[';
 	return JSCAN_OK;
+}
+
+enum jscan_status
+jscan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
+    char *reason, size_t reasonlen)
+{
+	return scan_line(sc, text, len, max_depth, reason, reasonlen, false);
+}
+
+enum jscan_status
+jscan_frame(struct jscan *sc, const char *text, size_t len, size_t max_depth,
+    char *reason, size_t reasonlen)
+{
+	return scan_line(sc, text, len, max_depth, reason, reasonlen, true);
+}
+
+struct sort_key {
+	const char *p;
+	size_t len;
+};
+
+static int
+key_order(const void *a, const void *b)
+{
+	const struct sort_key *x = a, *y = b;
+	size_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->p, y->p, n);
+
+	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
+}
+
+/* Below this many members the plain comparison of each pair is cheaper. */
+#define REPEATS_SORT_FROM 32
+
+bool
+jscan_repeats(const char *text, const struct jmember *members, size_t count)
+{
+	struct sort_key *keys;
+	bool found = false;
+	size_t i, k;
+
+	if (count < REPEATS_SORT_FROM) {
+		for (i = 1; i < count; i++)
+			for (k = 0; k < i; k++)
+				if (members[k].key.len == members[i].key.len &&
+				    memcmp(text + members[k].key.off,
+				    text + members[i].key.off,
+				    members[i].key.len) == 0)
+					return true;
+		return false;
+	}
+	if ((keys = malloc(count * sizeof(*keys))) == NULL)
+		return true;
+	for (i = 0; i < count; i++) {
+		keys[i].p = text + members[i].key.off;
+		keys[i].len = members[i].key.len;
+	}
+	qsort(keys, count, sizeof(*keys), key_order);
+	for (i = 1; i < count && !found; i++)
+		found = key_order(&keys[i - 1], &keys[i]) == 0;
+	free(keys);
+	return found;
 }
 
 const struct jmember *

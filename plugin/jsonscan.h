@@ -24,11 +24,28 @@ struct jspan {
 	size_t len;
 };
 
+/*
+ * Why a value that frames as JSON cannot be loaded as it is (jscan_frame):
+ * a bitmask, 0 for a value jscan_line would accept.
+ */
+enum jbad {
+	JBAD_UTF8 = 1u << 0,	/* invalid UTF-8 in a string */
+	JBAD_ESCAPE = 1u << 1,	/* invalid escape or lone surrogate */
+	JBAD_CONTROL = 1u << 2,	/* raw control character in a string */
+	JBAD_NUMBER = 1u << 3,	/* integer outside long long, or a real
+				 * that overflows a double */
+	JBAD_DEEP = 1u << 4,	/* nested deeper than max_depth */
+	JBAD_NUL_KEY = 1u << 5,	/* a key holds \u0000 */
+	JBAD_KEY = 1u << 6	/* (a member's own bad only) its key is
+				 * damaged: one of the above */
+};
+
 struct jmember {
 	struct jspan key;	/* the key's bytes between its quotes, raw */
 	struct jspan value;	/* the value's JSON text */
 	size_t fields;		/* fields analysisd makes of the value */
 	bool key_escaped;	/* the key holds backslash escapes */
+	unsigned bad;		/* enum jbad of the key and value */
 };
 
 struct jobject {
@@ -37,6 +54,7 @@ struct jobject {
 	bool compact;		/* no whitespace outside strings */
 	size_t first;		/* its members: members[first .. first+count) */
 	size_t count;
+	unsigned bad;		/* enum jbad of anything inside it */
 };
 
 struct jscan {
@@ -87,6 +105,33 @@ void jscan_trim(struct jscan *sc, size_t keep);
  */
 enum jscan_status jscan_line(struct jscan *sc, const char *text, size_t len,
     size_t max_depth, char *reason, size_t reasonlen);
+
+/*
+ * jscan_frame(sc, text, len, max_depth, reason, reasonlen):
+ * jscan_line, except that damage the grammar can step over stays inside
+ * the value it is in: a string with invalid UTF-8, an invalid escape or a
+ * raw control character, a number jansson cannot hold, nesting past
+ * `max_depth` (stepped over without recursion), a key with \u0000.  Each
+ * is recorded (enum jbad) in the `bad` of the member, event (items[i]) and
+ * root that hold it, and the scan goes on; JSCAN_OK then means the line
+ * frames, not that every span is valid: a span with `bad` set must never
+ * be given to the jsonspan readers.  JSCAN_INVALID only for text whose
+ * structure breaks (unterminated, stray or missing punctuation); never
+ * JSCAN_TOO_DEEP.  Nested values past `max_depth` are checked for their
+ * tokens and balance only.
+ */
+enum jscan_status jscan_frame(struct jscan *sc, const char *text,
+    size_t len, size_t max_depth, char *reason, size_t reasonlen);
+
+/*
+ * jscan_repeats(text, members, count):
+ * True when two of members[0..count) have the same raw key bytes.  Takes
+ * O(count log count) comparisons whatever the keys, so that no crafted
+ * object can make the check quadratic.  An allocation failure answers
+ * true (the caller then takes its careful path).
+ */
+bool jscan_repeats(const char *text, const struct jmember *members,
+    size_t count);
 
 /*
  * jspan_is(text, s, name):

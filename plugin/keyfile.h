@@ -11,7 +11,8 @@
  * Read exactly `keylen` bytes of key from `path` into `key`.  When `path`
  * does not exist, create it (mode 0600, parent directories 0700) with fresh
  * random bytes from the system's CSPRNG.  Returns 0, or a negative errno:
- * -EINVAL when the file is shorter than `keylen` or readable by group/others.
+ * -EINVAL when the file is shorter than `keylen`, readable by group/others,
+ * or not a regular file (a FIFO or device is refused without blocking).
  */
 int keyfile_load(const char *path, unsigned char *key, size_t keylen);
 

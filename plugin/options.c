@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "reject.h"
 #include "shape.h"
 
 /*
@@ -29,7 +30,10 @@ static const char usage_text[] =
 "                         (default /var/ossec/queue/sockets/queue)\n"
 "  --location NAME        location of every event (default k8s)\n"
 "  --reject-file PATH     where input that can never be delivered is set aside\n"
-"                         (default /var/log/wazuh-k8s-audit/rejected.jsonl)\n"
+"                         (default /var/log/wazuh-k8s-audit/rejected.jsonl);\n"
+"                         reopened when rotated away (no copytruncate needed)\n"
+"  --reject-max-bytes N   past N bytes of reject file, entries are only counted\n"
+"                         until it is rotated; 0 for no limit (default 268435456)\n"
 "  --spool-dir DIR        where undelivered lines wait across restarts\n"
 "                         (default /var/lib/wazuh-k8s-audit/spool)\n"
 "  --max-line BYTES       longest input line (default 33554432)\n"
@@ -69,7 +73,7 @@ enum {
 	OPT_SOCKET = 256, OPT_LOCATION, OPT_REJECT_FILE, OPT_SPOOL_DIR,
 	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
 	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_STAGES, OPT_MAX_FIELDS,
-	OPT_KEY_FILE, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
+	OPT_KEY_FILE, OPT_REJECT_MAX_BYTES, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
 	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
 };
 
@@ -88,6 +92,7 @@ static const struct option long_options[] = {
 	{ "stages", required_argument, NULL, OPT_STAGES },
 	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
+	{ "reject-max-bytes", required_argument, NULL, OPT_REJECT_MAX_BYTES },
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
 	{ "confinement", required_argument, NULL, OPT_CONFINEMENT },
@@ -108,6 +113,7 @@ set_defaults(struct options *o)
 	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
 	o->cluster = NULL;
 	o->max_line = 32u << 20;
+	o->reject_max_bytes = REJECT_MAX_BYTES_DEFAULT;
 	o->max_fields = 256;
 	o->max_eps = DEFAULT_MAX_EPS;
 	o->retry_wait = 5;
@@ -214,6 +220,9 @@ apply(int opt, const char *arg, struct options *o)
 		if ((rc = set_number("max-line", arg, 1024, 1ull << 30, &v)) == 0)
 			o->max_line = (size_t)v;
 		return rc;
+	case OPT_REJECT_MAX_BYTES:
+		return set_number("reject-max-bytes", arg, 0, ULLONG_MAX,
+		    &o->reject_max_bytes);
 	case OPT_MAX_FIELDS:
 		if ((rc = set_number("max-fields", arg, 16, 1u << 16, &v)) == 0)
 			o->max_fields = (size_t)v;

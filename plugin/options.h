@@ -28,6 +28,7 @@ struct options {
 	const char *key_file;		/* key of the redaction fingerprints */
 	const char *cluster;		/* NULL: no k8s.cluster field */
 	size_t max_line;		/* longest input line, bytes */
+	unsigned long long reject_max_bytes;	/* reject file budget; 0: none */
 	size_t max_fields;		/* analysisd JSON decoder field limit */
 	unsigned max_eps;		/* delivery ceiling, events/s; 0: none */
 	unsigned retry_wait;		/* seconds to wait for analysisd per try */

@@ -59,13 +59,15 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
 	    opts->max_line)) != 0)
 		return fail(pl, "set up", "stdin", rc);
-	if ((rc = reject_open(&pl->reject, opts->reject_file)) != 0)
+	if ((rc = reject_open(&pl->reject, opts->reject_file,
+	    opts->reject_max_bytes)) != 0)
 		return fail(pl, "open reject file", opts->reject_file, rc);
 	if ((rc = spool_open(&pl->spool, opts->spool_dir, opts->max_line)) != 0)
 		return fail(pl, "open spool", opts->spool_dir, rc);
 	if ((rc = keyfile_load(opts->key_file, pl->shape.key,
 	    sizeof(pl->shape.key))) != 0)
 		return fail(pl, "load key file", opts->key_file, rc);
+	reject_set_key(&pl->reject, pl->shape.key, sizeof(pl->shape.key));
 	pl->shape.cluster = opts->cluster;
 	pl->shape.stages = opts->stages;
 	pl->shape.max_fields = opts->max_fields;
@@ -97,12 +99,38 @@ plugin_close(struct plugin *pl)
 	pl->held.line = NULL;
 }
 
+/* Seconds between log lines about reject entries that were only counted. */
+#define REJECT_NOTE_S 60
+
+/*
+ * The summary of reject entries past the file's budget: the first at once,
+ * then at most one line a minute, so the log cannot be flooded either.
+ */
+static void
+note_unwritten(struct plugin *pl, const struct timespec *t)
+{
+	unsigned long long n = reject_unwritten(&pl->reject);
+
+	pl->stats.reject_unwritten += n;
+	pl->reject_unnoted += n;
+	if (pl->reject_unnoted == 0 || ms_until(&pl->next_reject_note) > 0)
+		return;
+	log_msg(&pl->log, LOG_WARNING, "%llu reject entries counted, not "
+	    "written: %s is over --reject-max-bytes (%llu); rotate it",
+	    pl->reject_unnoted, pl->opts.reject_file,
+	    pl->opts.reject_max_bytes);
+	pl->reject_unnoted = 0;
+	pl->next_reject_note = *t;
+	pl->next_reject_note.tv_sec += REJECT_NOTE_S;
+}
+
 /* Work that is due whether or not rsyslog sends anything. */
 static enum deliver_result
 periodic(struct plugin *pl)
 {
 	struct timespec t = now();
 
+	note_unwritten(pl, &t);
 	if (pl->opts.stats_interval > 0 && ms_until(&pl->next_stats) == 0) {
 		stats_report(&pl->stats, &pl->log, 0);
 		pl->next_stats = t;
@@ -139,26 +167,46 @@ idle_timeout(const struct plugin *pl)
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
+/* What reject_too_long hands omprog_skip_line. */
+struct too_long {
+	struct reject *reject;
+	int rc;			/* first error of the reject stream */
+};
+
+/*
+ * Never fails: the line must be read to its end whatever happens to its
+ * reject entry, or its rest would come back as the next line, answered
+ * again and again (answers out of step with rsyslog's lines).
+ */
 static int
 stream_to_reject(void *arg, const char *bytes, size_t n)
 {
-	return reject_stream_bytes(arg, bytes, n);
+	struct too_long *tl = arg;
+
+	if (tl->rc == 0)
+		tl->rc = reject_stream_bytes(tl->reject, bytes, n);
+	return 0;
 }
 
-/* A line longer than --max-line: set it aside without holding it. */
+/*
+ * A line longer than --max-line: set it aside without holding it.  It is
+ * too long to parse, so too long to redact: only its HMAC is kept.
+ */
 static enum deliver_result
 reject_too_long(struct plugin *pl)
 {
+	struct too_long tl = { &pl->reject, 0 };
 	char reason[96];
 	int rc, end;
 
 	snprintf(reason, sizeof(reason), "line longer than --max-line (%zu "
 	    "bytes)", pl->opts.max_line);
 	log_msg(&pl->log, LOG_WARNING, "%s: set aside", reason);
-	rc = reject_stream_begin(&pl->reject, reason);
-	if (rc == 0)
-		rc = omprog_skip_line(&pl->io, stream_to_reject, &pl->reject);
+	tl.rc = reject_stream_begin(&pl->reject, reason);
+	rc = omprog_skip_line(&pl->io, stream_to_reject, &tl);
 	end = reject_stream_end(&pl->reject);
+	if (rc == 0)
+		rc = tl.rc;
 	if (rc == 0)
 		rc = end;
 	if (rc != 0) {

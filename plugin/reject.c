@@ -2,26 +2,46 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "fsutil.h"
 
-int
-reject_open(struct reject *r, const char *path)
+/* Back-off after a failed write: doubles from 1 s up to this. */
+#define REJECT_BACKOFF_MAX_S 60
+
+static int
+open_file(struct reject *r)
 {
 	int rc;
 
+	if ((rc = fsutil_mkparent(r->path, 0750)) != 0)
+		return rc;
+	r->fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOCTTY, 0640);
+	return r->fd == -1 ? -errno : 0;
+}
+
+int
+reject_open(struct reject *r, const char *path, unsigned long long max_bytes)
+{
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	r->fd = -1;
-	if ((rc = fsutil_mkparent(path, 0750)) != 0)
-		return rc;
-	r->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	return r->fd == -1 ? -errno : 0;
+	r->max_bytes = max_bytes;
+	return open_file(r);
+}
+
+void
+reject_set_key(struct reject *r, const unsigned char *key, size_t keylen)
+{
+	r->key = key;
+	r->keylen = keylen;
 }
 
 void
@@ -30,200 +50,280 @@ reject_close(struct reject *r)
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
-	EVP_ENCODE_CTX_free(r->b64);
-	r->b64 = NULL;
+	EVP_MD_CTX_free(r->mac);
+	r->mac = NULL;
 }
 
-static void
-now_utc(char *buf, size_t len)
+unsigned long long
+reject_unwritten(struct reject *r)
 {
-	struct tm tm;
-	time_t t = time(NULL);
+	unsigned long long n = r->unwritten;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	r->unwritten = 0;
+	return n;
 }
 
-/* Write the whole entry, then flush it to disk. */
+static struct timespec
+mono_now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t;
+}
+
+static bool
+before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec ||
+	    (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Reopen when the path no longer names the open file (rotated by rename,
+ * or removed): entries then go to the file the admin sees.  A stat per
+ * entry is cheap next to the fdatasync every entry pays.
+ */
 static int
-commit(struct reject *r, const char *text, size_t n)
+follow_rotation(struct reject *r)
 {
-	int rc;
+	struct stat ps, fs;
 
-	if ((rc = fsutil_write_all(r->fd, text, n)) != 0)
-		return rc;
-	return fdatasync(r->fd) == -1 ? -errno : 0;
+	if (r->fd != -1 && stat(r->path, &ps) == 0 &&
+	    fstat(r->fd, &fs) == 0 && ps.st_dev == fs.st_dev &&
+	    ps.st_ino == fs.st_ino)
+		return 0;
+	if (r->fd != -1)
+		close(r->fd);
+	r->fd = -1;
+	return open_file(r);
 }
 
-/* Serialize `entry` plus a newline and commit it.  Consumes entry. */
 static int
-commit_object(struct reject *r, json_t *entry)
+failed(struct reject *r, int rc)
 {
-	char *text;
-	size_t n;
-	int rc;
+	struct timespec t = mono_now();
 
-	text = json_dumps(entry, JSON_COMPACT);
-	json_decref(entry);
-	if (text == NULL)
-		return -ENOMEM;
-	n = strlen(text);
-	text[n] = '\n';	/* replaces the NUL; length passed explicitly */
-	rc = commit(r, text, n + 1);
-	free(text);
+	r->backoff_s = r->backoff_s == 0 ? 1 : r->backoff_s * 2;
+	if (r->backoff_s > REJECT_BACKOFF_MAX_S)
+		r->backoff_s = REJECT_BACKOFF_MAX_S;
+	r->retry_at = t;
+	r->retry_at.tv_sec += r->backoff_s;
+	r->last_err = rc;
 	return rc;
 }
 
-static json_t *
-new_entry(const char *reason, long item)
+/*
+ * Append the entry made of `parts` with one writev(2), then flush it to
+ * disk.  A short write is cut back off the file, so that no reader ever
+ * finds half an entry and the next entry starts on its own line.
+ */
+static int
+commit(struct reject *r, const struct iovec *parts, int nparts)
 {
-	char stamp[32];
-	json_t *e;
+	struct timespec t = mono_now();
+	struct stat st;
+	size_t n = 0;
+	ssize_t w;
+	int rc, i;
 
-	now_utc(stamp, sizeof(stamp));
-	e = json_pack("{s:s, s:s}", "time", stamp, "reason", reason);
-	if (e != NULL && item >= 0 &&
-	    json_object_set_new(e, "item", json_integer(item)) != 0) {
-		json_decref(e);
-		return NULL;
+	if (r->backoff_s > 0 && before(&t, &r->retry_at))
+		return r->last_err;
+	if ((rc = follow_rotation(r)) != 0)
+		return failed(r, rc);
+	for (i = 0; i < nparts; i++)
+		n += parts[i].iov_len;
+	if (fstat(r->fd, &st) == -1)
+		return failed(r, -errno);
+	if (r->max_bytes > 0 && (unsigned long long)st.st_size + n >
+	    r->max_bytes) {
+		r->unwritten++;
+		return 0;
 	}
-	return e;
+	w = writev(r->fd, parts, nparts);
+	if (w < 0 || (size_t)w != n) {
+		rc = w < 0 ? -errno : -ENOSPC;
+		if (w > 0 && ftruncate(r->fd, st.st_size) == -1)
+			rc = -errno;
+		return failed(r, rc);
+	}
+	if (fdatasync(r->fd) == -1)
+		return failed(r, -errno);
+	r->backoff_s = 0;
+	return 0;
 }
 
-static json_t *
-base64_string(const char *bytes, size_t n)
+/*
+ * The JSON text of string `s` (`n` bytes) in *out (caller frees); bytes
+ * that are not UTF-8 (a reason cut inside a character) become '?'.
+ */
+static int
+quote(const char *s, size_t n, char **out)
 {
-	json_t *s;
-	char *b64;
-	size_t cap = 4 * ((n + 2) / 3) + 1;
+	json_t *v = json_stringn(s, n);
+	char *copy = NULL;
 
-	if (n > (size_t)INT32_MAX || (b64 = malloc(cap)) == NULL)
-		return NULL;
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)bytes,
-	    (int)n);
-	s = json_string(b64);
-	free(b64);
-	return s;
+	if (v == NULL && (copy = malloc(n + 1)) != NULL) {
+		for (size_t i = 0; i < n; i++)
+			copy[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+		v = json_stringn(copy, n);
+		free(copy);
+	}
+	*out = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+	json_decref(v);
+	return *out ? 0 : -ENOMEM;
 }
 
-int
-reject_raw(struct reject *r, const char *reason, const char *bytes,
-    size_t n, long item)
+/* `{"time":...,"reason":...[,"item":N]` into *out (caller frees). */
+static int
+entry_head(const char *reason, long item, char **out)
 {
-	json_t *entry, *input;
-	const char *key = "input";
+	char stamp[32], *q;
+	struct tm tm;
+	time_t now = time(NULL);
+	size_t cap;
+	int rc;
 
-	if ((entry = new_entry(reason, item)) == NULL)
-		return -ENOMEM;
-	/* json_stringn refuses invalid UTF-8: keep such bytes as base64. */
-	if ((input = json_stringn(bytes, n)) == NULL) {
-		key = "input_base64";
-		input = base64_string(bytes, n);
-	}
-	if (input == NULL || json_object_set_new(entry, key, input) != 0) {
-		json_decref(entry);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if ((rc = quote(reason, strlen(reason), &q)) != 0)
+		return rc;
+	cap = strlen(q) + 96;
+	if ((*out = malloc(cap)) == NULL) {
+		free(q);
 		return -ENOMEM;
 	}
-	return commit_object(r, entry);
+	if (item >= 0)
+		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s,\"item\":%ld",
+		    stamp, q, item);
+	else
+		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s", stamp, q);
+	free(q);
+	return 0;
 }
 
 int
 reject_json(struct reject *r, const char *reason, const json_t *value,
     long item)
 {
-	json_t *entry;
-	char *text;
+	struct iovec parts[4];
+	char *head = NULL, *text, *input = NULL;
+	int rc;
 
-	if ((text = json_dumps(value, JSON_COMPACT)) == NULL)
+	if ((text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		return -ENOMEM;
-	entry = new_entry(reason, item);
-	if (entry == NULL ||
-	    json_object_set_new(entry, "input", json_string(text)) != 0) {
-		json_decref(entry);
-		free(text);
-		return -ENOMEM;
-	}
+	rc = quote(text, strlen(text), &input);
 	free(text);
-	return commit_object(r, entry);
+	if (rc == 0)
+		rc = entry_head(reason, item, &head);
+	if (rc == 0) {
+		parts[0] = (struct iovec){ head, strlen(head) };
+		parts[1] = (struct iovec){ (void *)",\"input\":", 9 };
+		parts[2] = (struct iovec){ input, strlen(input) };
+		parts[3] = (struct iovec){ (void *)"}\n", 2 };
+		rc = commit(r, parts, 4);
+	}
+	free(head);
+	free(input);
+	return rc;
+}
+
+/* Commit the entry of hashed input whose MAC is in r->mac. */
+static int
+commit_hashed(struct reject *r, const char *reason, long item,
+    unsigned long long length)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	char tail[2 * EVP_MAX_MD_SIZE + 96], *head;
+	struct iovec parts[2];
+	size_t maclen = sizeof(mac), i, n;
+	int rc;
+
+	if (EVP_DigestSignFinal(r->mac, mac, &maclen) != 1)
+		return -EIO;
+	n = (size_t)snprintf(tail, sizeof(tail), ",\"length\":%llu,"
+	    "\"input_hmac\":\"", length);
+	for (i = 0; i < maclen; i++) {
+		tail[n++] = hex[mac[i] >> 4];
+		tail[n++] = hex[mac[i] & 0xf];
+	}
+	memcpy(tail + n, "\"}\n", 3);
+	n += 3;
+	if ((rc = entry_head(reason, item, &head)) != 0)
+		return rc;
+	parts[0] = (struct iovec){ head, strlen(head) };
+	parts[1] = (struct iovec){ tail, n };
+	rc = commit(r, parts, 2);
+	free(head);
+	return rc;
+}
+
+static int
+mac_begin(struct reject *r)
+{
+	EVP_PKEY *pkey;
+	int ok;
+
+	if (r->key == NULL || r->keylen > INT32_MAX)
+		return -EINVAL;
+	EVP_MD_CTX_free(r->mac);
+	if ((r->mac = EVP_MD_CTX_new()) == NULL)
+		return -ENOMEM;
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, r->key,
+	    r->keylen);
+	if (pkey == NULL)
+		return -EIO;
+	ok = EVP_DigestSignInit(r->mac, NULL, EVP_sha256(), NULL, pkey);
+	EVP_PKEY_free(pkey);
+	return ok == 1 ? 0 : -EIO;
+}
+
+static void
+mac_end(struct reject *r)
+{
+	EVP_MD_CTX_free(r->mac);
+	r->mac = NULL;
+}
+
+int
+reject_hashed(struct reject *r, const char *reason, const char *bytes,
+    size_t n, long item)
+{
+	int rc;
+
+	if ((rc = mac_begin(r)) == 0 &&
+	    (rc = EVP_DigestSignUpdate(r->mac, bytes, n) == 1 ? 0 : -EIO) == 0)
+		rc = commit_hashed(r, reason, item, n);
+	mac_end(r);
+	return rc;
 }
 
 int
 reject_stream_begin(struct reject *r, const char *reason)
 {
-	json_t *entry;
-	char *text;
-	size_t n;
-	int rc;
-
-	if ((r->b64 = EVP_ENCODE_CTX_new()) == NULL)
-		return -ENOMEM;
-	EVP_EncodeInit(r->b64);
 	r->streamed = 0;
-	if ((entry = new_entry(reason, -1)) == NULL)
-		return -ENOMEM;
-	text = json_dumps(entry, JSON_COMPACT);
-	json_decref(entry);
-	if (text == NULL)
-		return -ENOMEM;
-	/* Reopen the object: drop its closing brace, append the key. */
-	n = strlen(text) - 1;
-	rc = fsutil_write_all(r->fd, text, n);
-	free(text);
-	if (rc == 0)
-		rc = fsutil_write_all(r->fd, ",\"input_base64\":\"", 17);
-	return rc;
-}
-
-/* Write base64 output without the newlines OpenSSL puts every 64 chars. */
-static int
-write_b64(struct reject *r, const unsigned char *out, int outl)
-{
-	int i, start = 0, rc;
-
-	for (i = 0; i <= outl; i++) {
-		if (i < outl && out[i] != '\n')
-			continue;
-		if (i > start && (rc = fsutil_write_all(r->fd,
-		    (const char *)out + start, (size_t)(i - start))) != 0)
-			return rc;
-		start = i + 1;
-	}
-	return 0;
+	snprintf(r->stream_reason, sizeof(r->stream_reason), "%s", reason);
+	return mac_begin(r);
 }
 
 int
 reject_stream_bytes(struct reject *r, const char *bytes, size_t n)
 {
-	unsigned char out[4096 + 4096 / 48 + 80];
-	int outl, rc;
-	size_t take;
-
-	while (n > 0) {
-		take = n > 3000 ? 3000 : n;
-		if (!EVP_EncodeUpdate(r->b64, out, &outl,
-		    (const unsigned char *)bytes, (int)take))
-			return -EINVAL;
-		if ((rc = write_b64(r, out, outl)) != 0)
-			return rc;
-		bytes += take;
-		n -= take;
-		r->streamed += take;
-	}
+	if (r->mac == NULL || EVP_DigestSignUpdate(r->mac, bytes, n) != 1)
+		return -EIO;
+	r->streamed += n;
 	return 0;
 }
 
 int
 reject_stream_end(struct reject *r)
 {
-	unsigned char out[128];
-	int outl = 0, rc;
+	int rc;
 
-	if (r->b64 == NULL)
+	if (r->mac == NULL)
 		return -EINVAL;
-	EVP_EncodeFinal(r->b64, out, &outl);
-	EVP_ENCODE_CTX_free(r->b64);
-	r->b64 = NULL;
-	if ((rc = write_b64(r, out, outl)) != 0)
-		return rc;
-	return commit(r, "\"}\n", 3);
+	rc = commit_hashed(r, r->stream_reason, -1, r->streamed);
+	mac_end(r);
+	return rc;
 }

@@ -1,65 +1,118 @@
 /*
  * reject: the file where input that can never be delivered is set aside.
  *
- * One JSON object per line:
- *   {"time":"2026-11-28T05:40:00Z","reason":"...","input":"<raw text>"}
- * with "input_base64" instead of "input" when the raw bytes are not valid
- * UTF-8, and "item" (the index inside its batch) for a single event of a
- * batch.  Each entry is flushed to disk before the caller answers rsyslog,
- * because an answered line is gone from rsyslog's queue.
+ * One JSON object per line, each written with a single write(2):
+ *   {"time":"2026-11-28T05:40:00Z","reason":"...","item":3,"input":"<JSON>"}
+ * "input" is the compact JSON text of what was set aside (any JSON value),
+ * already redacted by the caller with the rules of delivered events.  Input
+ * that cannot be parsed (so cannot be redacted reliably) is never stored:
+ *   {"time":...,"reason":...,"length":1234,"input_hmac":"<64 hex>"}
+ * holds its length and its HMAC-SHA256 under the redaction key, enough to
+ * tell which line it was (recompute the HMAC over a suspect copy, e.g. from
+ * the apiserver's own audit log) and nothing an attacker can plant.  "item"
+ * is the index inside its batch for a single event of a batch.  Each entry
+ * is flushed to disk before the caller answers rsyslog, because an
+ * answered line is gone from rsyslog's queue.
+ *
+ * Entries never interleave or stay half-written: a short write is cut back
+ * off the file.  Past --reject-max-bytes (per file) entries are only
+ * counted (reject_unwritten) until the file is rotated.  After a failed
+ * write the file is not tried again for a growing back-off (1 s to 60 s);
+ * meanwhile every entry fails at once with the same error, so each line is
+ * answered once and quickly.  The file may be rotated by rename (logrotate's
+ * default create mode, no copytruncate): before a write, at most once a
+ * second, the path is compared with the open file (st_dev/st_ino) and
+ * reopened when it names another file or none.
  */
 #ifndef REJECT_H
 #define REJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include <openssl/evp.h>
 
+/* --reject-max-bytes' default: 256 MiB. */
+#define REJECT_MAX_BYTES_DEFAULT (256ull << 20)
+
 struct reject {
 	const char *path;	/* not owned */
 	int fd;			/* open for appending, or -1 */
+	unsigned long long max_bytes;	/* budget per file; 0: none */
+	unsigned long long unwritten;	/* entries counted, not written */
+	const unsigned char *key;	/* HMAC key (not owned), see */
+	size_t keylen;			/* reject_set_key */
+	struct timespec next_check;	/* next look for a rotation */
+	struct timespec retry_at;	/* no write before this */
+	unsigned backoff_s;		/* current back-off, 0 after success */
+	int last_err;			/* negative errno of the failed write */
 	/* Streaming state of reject_stream_*: */
-	EVP_ENCODE_CTX *b64;
-	size_t streamed;	/* raw bytes seen by the current stream */
+	EVP_MD_CTX *mac;
+	unsigned long long streamed;	/* bytes seen by the current stream */
+	char stream_reason[160];
 };
 
 /*
- * reject_open(r, path):
+ * reject_open(r, path, max_bytes):
  * Open (create, mode 0640) `path` for appending, creating its directory
- * (mode 0750) when missing.  Returns 0 or a negative errno.
+ * (mode 0750) when missing; entries past `max_bytes` bytes of file (0: no
+ * budget) are only counted.  Returns 0 or a negative errno.
  */
-int reject_open(struct reject *r, const char *path);
+int reject_open(struct reject *r, const char *path,
+    unsigned long long max_bytes);
+
+/*
+ * reject_set_key(r, key, keylen):
+ * The key (not copied: it must outlive r) of the HMAC that stands for
+ * input that cannot be stored.  Until it is set such input cannot be set
+ * aside (-EINVAL).
+ */
+void reject_set_key(struct reject *r, const unsigned char *key,
+    size_t keylen);
 
 /* reject_close(r): close the file. */
 void reject_close(struct reject *r);
 
 /*
- * reject_raw(r, reason, bytes, n, item):
- * Set aside `n` raw bytes with `reason`; item is the index inside a batch or
- * -1 for a whole line.  Returns 0 once the entry is on disk, or a negative
- * errno (the caller must then treat the input as not handled: transient).
- */
-int reject_raw(struct reject *r, const char *reason, const char *bytes,
-    size_t n, long item);
-
-/*
  * reject_json(r, reason, value, item):
- * As reject_raw, for a parsed value (serialized compactly; not consumed).
+ * Set aside `value` (any JSON value, not consumed; the caller has redacted
+ * it) with `reason`; item is the index inside a batch or -1 for a whole
+ * line.  Returns 0 once the entry is on disk or counted past the budget,
+ * or a negative errno (the caller must then treat the input as not
+ * handled: transient).
  */
 int reject_json(struct reject *r, const char *reason, const json_t *value,
     long item);
 
 /*
+ * reject_hashed(r, reason, bytes, n, item):
+ * As reject_json, for `n` bytes that are not parsable JSON: only their
+ * length and HMAC are stored.
+ */
+int reject_hashed(struct reject *r, const char *reason, const char *bytes,
+    size_t n, long item);
+
+/*
  * reject_stream_begin(r, reason), reject_stream_bytes(r, bytes, n),
  * reject_stream_end(r):
- * Set aside input too long to hold in memory, as "input_base64", piece by
- * piece.  Each returns 0 or a negative errno; after an error call
- * reject_stream_end anyway to release the encoder.
+ * reject_hashed for input too long to hold in memory, fed piece by piece:
+ * nothing is written before reject_stream_end.  Each returns 0 or a
+ * negative errno; reject_stream_bytes only fails on a libcrypto error.
+ * After an error call reject_stream_end anyway to release the state.
  */
 int reject_stream_begin(struct reject *r, const char *reason);
 int reject_stream_bytes(struct reject *r, const char *bytes, size_t n);
 int reject_stream_end(struct reject *r);
+
+/*
+ * reject_unwritten(r):
+ * How many entries were counted instead of written since the last call
+ * (for the periodic summary); resets the count.
+ */
+unsigned long long reject_unwritten(struct reject *r);
 
 #endif /* !REJECT_H */

@@ -114,7 +114,7 @@ static int drop_forged(json_t *event, json_t *k8s)
 
 /* Derive and redact; on success `event` holds its `k8s` member. */
 static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
-    struct shape_stats *stats)
+    const char *dropped, struct shape_stats *stats)
 {
 	unsigned long redacted = 0, body = 0;
 	json_t *k8s;
@@ -127,6 +127,12 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 	}
 	if (derive_k8s(event, cfg->cluster, &k8s) != 0) {
 		stats->redacted += redacted;
+		return SHAPE_NOMEM;
+	}
+	if (dropped != NULL && json_object_set_new(k8s, "dropped",
+	    json_string(dropped)) != 0) {
+		stats->redacted += redacted;
+		json_decref(k8s);
 		return SHAPE_NOMEM;
 	}
 	rc = redact_event(event, cfg->key, sizeof cfg->key, &body);
@@ -155,6 +161,13 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats)
 {
+	return shape_event_reduced(cfg, event, NULL, out, outlen, stats);
+}
+
+enum shape_status shape_event_reduced(const struct shape_config *cfg,
+    json_t *event, const char *dropped, char **out, size_t *outlen,
+    struct shape_stats *stats)
+{
 	struct fit_limits lim = { cfg->max_bytes, cfg->max_fields };
 	enum shape_status st;
 	bool trimmed = false;
@@ -166,7 +179,7 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
-	st = enrich(cfg, event, stats);
+	st = enrich(cfg, event, dropped, stats);
 	if (st != SHAPE_OK)
 		return st;
 	switch (fit_event(event, &lim, out, outlen, &trimmed)) {

@@ -82,6 +82,16 @@ enum shape_status shape_event(const struct shape_config *cfg, json_t *event,
     char **out, size_t *outlen, struct shape_stats *stats);
 
 /*
+ * shape_event_reduced(cfg, event, dropped, out, outlen, stats):
+ * shape_event, for an event whose parts named in `dropped` (a non-empty
+ * comma list such as "requestObject:invalid", see batch_reduce) were
+ * replaced before shaping: k8s.dropped starts with that list.
+ */
+enum shape_status shape_event_reduced(const struct shape_config *cfg,
+    json_t *event, const char *dropped, char **out, size_t *outlen,
+    struct shape_stats *stats);
+
+/*
  * shape_k8s(cfg, h, bodies, k8s, stats):
  * What shape_event adds to an event that redaction leaves unchanged, given
  * its head `h` and its bodies in `bodies` (read only; they may be the

@@ -31,6 +31,8 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_REDACTED=%llu", st->shape.redacted,
 	    "K8S_AUDIT_TRIMMED=%llu", st->shape.trimmed,
 	    "K8S_AUDIT_FILTERED=%llu", st->shape.filtered,
+	    "K8S_AUDIT_REDUCED=%llu", st->reduced,
+	    "K8S_AUDIT_REJECT_UNWRITTEN=%llu", st->reject_unwritten,
 	    NULL);
 }
 #endif
@@ -47,11 +49,11 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	log_msg(lg, LOG_INFO, "%s lines=%llu events=%llu bytes=%llu "
 	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
 	    "retries=%llu duplicates=%llu spooled=%llu cut_lines=%llu "
-	    "resent=%llu redacted=%llu "
-	    "trimmed=%llu filtered=%llu", final ? "final stats:" : "stats:",
+	    "resent=%llu redacted=%llu trimmed=%llu filtered=%llu reduced=%llu "
+	    "reject_unwritten=%llu", final ? "final stats:" : "stats:",
 	    st->lines, st->events, st->bytes, st->rejected_lines,
 	    st->rejected_events, st->temp_failures, st->retries,
 	    st->duplicates, st->spooled, st->cut_lines, st->resent,
-	    st->shape.redacted,
-	    st->shape.trimmed, st->shape.filtered);
+	    st->shape.redacted, st->shape.trimmed, st->shape.filtered,
+	    st->reduced, st->reject_unwritten);
 }

@@ -2,9 +2,12 @@
 EXTRA_DIST += tests/corpus tests/lib/harness.py
 
 check_PROGRAMS += tests/unit/test_eventlist tests/unit/test_pace \
-	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan
+	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
+	tests/unit/test_reject
 TESTS += tests/unit/test_eventlist tests/unit/test_pace \
-	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan
+	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
+	tests/unit/test_reject
+tests_unit_test_reject_LDADD = $(CORE_LIBS)
 tests_unit_test_jsonscan_LDADD = $(CORE_LIBS)
 tests_unit_test_eventlist_LDADD = $(CORE_LIBS)
 tests_unit_test_pace_LDADD = $(CORE_LIBS)
@@ -14,10 +17,12 @@ EXTRA_DIST += tests/unit/tap.h
 
 TESTS += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py tests/plugin/test_confinement.py
+	tests/plugin/test_protocol.py tests/plugin/test_confinement.py \
+	tests/plugin/test_adversarial.py
 EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 	tests/plugin/test_delivery.py tests/plugin/test_spool.py \
-	tests/plugin/test_protocol.py tests/plugin/test_confinement.py
+	tests/plugin/test_protocol.py tests/plugin/test_confinement.py \
+	tests/plugin/test_adversarial.py
 
 # Adversarial events through the real plugin (issue 12).
 TESTS += tests/plugin/test_adversarial_shape.py

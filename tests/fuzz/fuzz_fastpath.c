@@ -12,7 +12,16 @@
  * the event did not already have, and counted in the statistics as the
  * reference counts it; FILTERED exactly when the reference filters.  A
  * FALLBACK is always allowed but counts nothing.  The line's classification
- * must also be batch_parse's.  Any difference calls abort(), after a
+ * must also be batch_parse's, except that damage jscan_frame steps over
+ * (invalid UTF-8, numbers jansson cannot hold, ...) stays in its event:
+ * such a line batch_parse refuses is taken, every event not marked `bad`
+ * loads as jansson would load it, and batch_reduce turns every marked one
+ * into a value.  Then the property of issue 12: each event of the line is
+ * put into an EventList between two copies of itself, one of its
+ * top-level values replaced by a poison (below); that line must frame,
+ * the two copies must come out unmarked and byte-equal, and the poisoned
+ * one marked, reduced, the other members kept.  Any difference calls
+ * abort(), after a
  * description on stderr, so that libFuzzer keeps the input.  Known
  * differences are let through (see strict()).
  *
@@ -429,6 +438,9 @@ compare_classification(int rc, const struct span_batch *sb, const char *line,
 		batch_free(&b);
 		return;
 	}
+	/* Damage inside events: the scan takes the line, marked. */
+	if (rc == 0 && prc != 0 && sb->sc->root_span.bad != 0)
+		return;
 	if ((rc == 0) != (prc == 0)) {
 		fprintf(stderr, "fuzz_fastpath: batch_scan %d (%s), batch_parse "
 		    "%d (%s)\n", rc, rc ? reason : "ok", prc, prc ? why : "ok");
@@ -458,6 +470,115 @@ compare_classification(int rc, const struct span_batch *sb, const char *line,
 	batch_free(&b);
 }
 
+/*
+ * What a client can put into a body that the grammar steps over: each
+ * makes its event `bad` and must cost nothing but the member holding it.
+ */
+static const char *const poisons[] = {
+	"\"a\xff\xfe\"", "\"\\ud800\"", "\"x\\udc00\"", "1e999", "-1e999",
+	"123456789012345678901234567890", "{\"a\\u0000\":1}", "\"a\x01\"",
+	"\"a\\q\"",
+	"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	"]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+};
+
+static void
+poison_fail(const char *what, size_t k, size_t p)
+{
+	fprintf(stderr, "fuzz_fastpath: poisoned member %zu with poison %zu: "
+	    "%s\n", k, p, what);
+	abort();
+}
+
+/* The reduced event keeps every member but member k as jansson reads it. */
+static void
+check_reduced(const char *text, const struct jobject *ev,
+    const struct jmember *m, size_t k, size_t p, const json_t *red)
+{
+	json_t *want;
+	char *key;
+	size_t i;
+
+	for (i = 0; i < ev->count; i++) {
+		if ((key = malloc(m[i].key.len + 3)) == NULL)
+			abort();
+		memcpy(key, text + m[i].key.off - 1, m[i].key.len + 2);
+		key[m[i].key.len + 2] = '\0';
+		want = json_loads(key, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+		free(key);
+		if (want == NULL)
+			poison_fail("a key does not load", k, p);
+		/* A repeated key keeps its last value, maybe not the poison. */
+		if (i == k && !jscan_repeats(text, m, ev->count) &&
+		    !json_is_string(json_object_get(red,
+		    json_string_value(want))))
+			poison_fail("the poisoned member is no marker", k, p);
+		json_decref(want);
+	}
+	if ((key = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		poison_fail("the reduced event does not serialize", k, p);
+	free(key);
+}
+
+/*
+ * The property: [E, E with member k poisoned, E] frames, the copies of E
+ * come out unmarked and as they were, the poisoned one marked and reduced.
+ */
+static void
+check_poisoned(const char *text, const struct jobject *ev,
+    const struct jmember *members, size_t k, size_t p)
+{
+	static const char head[] = "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"audit.k8s.io/v1\",\"items\":[";
+	static struct jscan sc;
+	const struct jmember *m = members + ev->first, *pm;
+	const char *e = text + ev->span.off, *pv = poisons[p];
+	size_t el = ev->span.len, vo = m[k].value.off - ev->span.off;
+	size_t n = 0, cap = sizeof(head) + 3 * el + strlen(pv) + 8, i;
+	const struct jobject *it;
+	struct span_batch b;
+	char reason[256], dropped[192];
+	json_t *red;
+	char *line;
+
+	if ((line = malloc(cap)) == NULL)
+		abort();
+	n += (size_t)sprintf(line, "%s", head);
+	memcpy(line + n, e, el);
+	n += el;
+	line[n++] = ',';
+	memcpy(line + n, e, vo);
+	n += vo;
+	memcpy(line + n, pv, strlen(pv));
+	n += strlen(pv);
+	memcpy(line + n, e + vo + m[k].value.len, el - vo - m[k].value.len);
+	n += el - vo - m[k].value.len;
+	line[n++] = ',';
+	memcpy(line + n, e, el);
+	n += el;
+	memcpy(line + n, "]}", 2);
+	n += 2;
+	if (batch_scan(&b, &sc, line, n, reason, sizeof(reason)) != 0 ||
+	    b.count != 3)
+		poison_fail(reason, k, p);
+	for (i = 0; i < 3; i += 2) {
+		it = batch_span_item(&b, i, &pm);
+		if (it->bad != 0 || it->span.len != el ||
+		    memcmp(b.text + it->span.off, e, el) != 0)
+			poison_fail("a copy around the poison changed", k, p);
+	}
+	it = batch_span_item(&b, 1, &pm);
+	if (it->bad == 0 || it->count != ev->count ||
+	    pm[it->first + k].bad == 0)
+		poison_fail("the poison is not marked on its member", k, p);
+	if (batch_reduce(b.text, it, pm, &red, dropped, sizeof(dropped)) != 0)
+		abort();
+	if ((pm[it->first + k].bad & JBAD_KEY) == 0)
+		check_reduced(b.text, it, pm + it->first, k, p, red);
+	json_decref(red);
+	free(line);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -485,6 +606,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (i = 0; i < b.count; i++) {
 		ev = batch_span_item(&b, i, &members);
+		if (ev->bad != 0) {
+			json_t *red;
+			char dropped[192];
+
+			if (batch_reduce(b.text, ev, members, &red, dropped,
+			    sizeof(dropped)) != 0)
+				abort();
+			json_decref(red);
+			continue;
+		}
+		if (ev->is_object && ev->count > 0)
+			check_poisoned(b.text, ev, members, size % ev->count,
+			    (size / 7) % (sizeof(poisons) / sizeof(*poisons)));
 		len0 = fields0 = 0;
 		for (c = 0; c < NCONFIGS; c++) {
 			config(&cfg, c);

@@ -133,6 +133,62 @@ test_items(void)
 	    "annotation values must be strings");
 }
 
+/*
+ * batch_scan and batch_reduce (issue 12): a damaged member is replaced by
+ * a marker and named, the rest of its event kept; the other events are
+ * untouched.
+ */
+static void
+test_reduce(void)
+{
+	static const char line[] = "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"audit.k8s.io/v1\",\"items\":[{\"auditID\":\"a\"},"
+	    "{\"auditID\":\"b\",\"requestObject\":{\"n\":1e999},"
+	    "\"responseObject\":{\"s\":\"\\ud800\"},\"verb\":\"get\","
+	    "\"\xff\":1},[1e999],7]}";
+	char reason[256], dropped[192];
+	struct span_batch b;
+	struct jscan sc;
+	const struct jmember *m;
+	const struct jobject *ev;
+	json_t *v;
+
+	jscan_init(&sc);
+	ok(batch_scan(&b, &sc, line, strlen(line), reason, sizeof(reason)) ==
+	    0 && b.count == 4, "a line with damaged items is taken (%zu)",
+	    b.count);
+	ev = batch_span_item(&b, 0, &m);
+	ok(ev->bad == 0, "the undamaged item is not marked");
+	ev = batch_span_item(&b, 1, &m);
+	ok(ev->bad != 0 && batch_reduce(b.text, ev, m, &v, dropped,
+	    sizeof(dropped)) == 0, "the damaged item reduces");
+	ok(strcmp(dropped, "requestObject:invalid,responseObject:invalid,"
+	    "key:invalid") == 0, "k8s.dropped names it: %s", dropped);
+	ok(json_is_object(v) && json_object_size(v) == 4 &&
+	    strcmp(json_string_value(json_object_get(v, "verb")), "get") == 0 &&
+	    strcmp(json_string_value(json_object_get(v, "auditID")), "b") == 0,
+	    "its metadata kept, the bad key left out");
+	ok(strncmp(json_string_value(json_object_get(v, "requestObject")),
+	    "[DROPPED 11 bytes: number out of range]", 40) == 0,
+	    "requestObject is a marker: %s",
+	    json_string_value(json_object_get(v, "requestObject")));
+	json_decref(v);
+	ev = batch_span_item(&b, 2, &m);
+	ok(ev->bad == JBAD_NUMBER && batch_reduce(b.text, ev, m, &v, dropped,
+	    sizeof(dropped)) == 0 && json_is_string(v),
+	    "a damaged array item becomes a marker");
+	json_decref(v);
+	ev = batch_span_item(&b, 3, &m);
+	ok(ev->bad == 0 && batch_reduce(b.text, ev, m, &v, dropped,
+	    sizeof(dropped)) == 0 && json_integer_value(v) == 7,
+	    "a scalar item stays what it is");
+	json_decref(v);
+	ok(batch_scan(&b, &sc, "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"\xff\",\"items\":[{}]}", 49, reason, sizeof(reason)) == -EINVAL,
+	    "a damaged EventList apiVersion refuses the line: %s", reason);
+	jscan_free(&sc);
+}
+
 int
 main(void)
 {
@@ -140,5 +196,6 @@ main(void)
 	test_bad_lines();
 	test_depth();
 	test_items();
+	test_reduce();
 	return tap_done();
 }

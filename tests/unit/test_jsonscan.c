@@ -233,6 +233,111 @@ test_trim(void)
 	jscan_free(&sc);
 }
 
+/*
+ * jscan_frame (issue 12): damage the grammar steps over is marked on the
+ * member, item and root holding it, and the line still frames; jscan_line
+ * refuses the same lines as before.
+ */
+static void
+test_frame(void)
+{
+	static const struct {
+		const char *value;	/* member "b" of the second item */
+		unsigned bad;		/* what it marks */
+	} rows[] = {
+		{ "\"a\xff\"", JBAD_UTF8 },
+		{ "\"\xc0\xaf\"", JBAD_UTF8 },		/* overlong */
+		{ "\"\\ud800\"", JBAD_ESCAPE },
+		{ "\"\\udc00\"", JBAD_ESCAPE },
+		{ "\"\\ud800\\u0041\"", JBAD_ESCAPE },
+		{ "\"\\q\"", JBAD_ESCAPE },
+		{ "\"\\u12\"", JBAD_ESCAPE },
+		{ "\"a\x01\"", JBAD_CONTROL },
+		{ "123456789012345678901234567890", JBAD_NUMBER },
+		{ "-9223372036854775809", JBAD_NUMBER },
+		{ "1e999", JBAD_NUMBER },
+		{ "-1e999", JBAD_NUMBER },
+		{ "{\"x\\u0000\":1}", JBAD_NUL_KEY },
+		{ "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+		  "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\"\xff\""
+		  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+		  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", JBAD_DEEP | JBAD_UTF8 },
+		{ "-0", 0 },
+		{ "1e308", 0 },
+		{ "9223372036854775807", 0 },
+		{ "\"\\ud83d\\ude00\"", 0 },
+	};
+	char line[1024], reason[128];
+	struct jscan sc;
+	const struct jmember *b;
+	size_t i;
+
+	jscan_init(&sc);
+	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		snprintf(line, sizeof(line), "{\"items\":[{\"a\":1},{\"a\":2,"
+		    "\"b\":%s,\"c\":3},{\"a\":4}]}", rows[i].value);
+		ok(jscan_frame(&sc, line, strlen(line), 64, reason,
+		    sizeof(reason)) == JSCAN_OK && sc.nitems == 3 &&
+		    sc.items[1].count == 3, "frame %s: frames, 3 items",
+		    rows[i].value);
+		b = &sc.members[sc.items[1].first + 1];
+		ok(b->bad == rows[i].bad && sc.items[1].bad == rows[i].bad &&
+		    sc.members[sc.items[1].first].bad == 0 &&
+		    sc.members[sc.items[1].first + 2].bad == 0 &&
+		    sc.items[0].bad == 0 && sc.items[2].bad == 0 &&
+		    sc.root_span.bad == rows[i].bad,
+		    "frame %s: marked on its member, item and root only (%#x)",
+		    rows[i].value, b->bad);
+		ok((jscan_line(&sc, line, strlen(line), 64, reason,
+		    sizeof(reason)) == JSCAN_OK) == (rows[i].bad == 0),
+		    "frame %s: jscan_line %s it", rows[i].value,
+		    rows[i].bad ? "refuses" : "takes");
+	}
+	snprintf(line, sizeof(line), "{\"items\":[{\"a\\u0000\":1,\"\xff\":2}]}");
+	ok(jscan_frame(&sc, line, strlen(line), 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && (sc.members[0].bad & JBAD_KEY) &&
+	    (sc.members[1].bad & JBAD_KEY), "a damaged key marks its member's key");
+	static const char *const broken[] = {
+		"{\"items\":[{\"a\":\"x}]}", "{\"items\":[{\"a\" 1}]}",
+		"{\"items\":[{\"a\":01}]}", "{\"items\":[{\"a\":[[[[",
+		"{\"items\":[{\"a\":\xff}]}",
+	};
+	for (i = 0; i < sizeof(broken) / sizeof(*broken); i++)
+		ok(jscan_frame(&sc, broken[i], strlen(broken[i]), 64, reason,
+		    sizeof(reason)) == JSCAN_INVALID, "broken structure does not "
+		    "frame: %s", broken[i]);
+	jscan_free(&sc);
+}
+
+/* jscan_repeats: pairs found at any count, none invented. */
+static void
+test_repeats(void)
+{
+	size_t n = 50000, i, len = 0;
+	char *text = malloc(n * 16 + 16), reason[128];
+	struct jscan sc;
+
+	jscan_init(&sc);
+	len += (size_t)sprintf(text, "{");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "%s\"k%zu\":1", i ? "," : "",
+		    i);
+	len += (size_t)sprintf(text + len, "}");
+	ok(jscan_line(&sc, text, len, 64, reason, sizeof(reason)) == JSCAN_OK &&
+	    !jscan_repeats(text, sc.root, sc.nroot), "50k distinct keys: "
+	    "no repeat");
+	text[len - 1] = ',';
+	len += (size_t)sprintf(text + len, "\"k123\":2}");
+	ok(jscan_line(&sc, text, len, 64, reason, sizeof(reason)) == JSCAN_OK &&
+	    jscan_repeats(text, sc.root, sc.nroot), "50k keys, one repeated "
+	    "at the end: found");
+	ok(jscan_repeats(text, sc.root, 3) == false &&
+	    jscan_repeats(text, sc.root + 123, 2) == false,
+	    "few keys: the pairwise check");
+	jscan_free(&sc);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -247,6 +352,8 @@ main(void)
 	test_positions();
 	test_depth();
 	test_trim();
+	test_frame();
+	test_repeats();
 	json_decref(events);
 	return tap_done();
 }

@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Benchmark: the plugin's cost on hostile lines against the corpus mix.
+
+Each worst case of issue 12 grows one dimension of a real event (a cluster
+role binding from the corpus) at two sizes, 4x apart: top-level members,
+keys of a body, nesting depth (past the 64 levels the plugin builds),
+string escapes, numbers jansson cannot hold, damaged events in a batch, and
+a line of control characters.  The plugin reads each line as omprog hands
+it over (line, then wait for the answer); the median of the runs gives MB/s
+of input, compared with the corpus mix's MB/s (mkbatches.py).  Linear cost
+means MB/s that does not fall as the size grows, and within 2x of the mix.
+"""
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+
+def base_event(corpus):
+    with open(os.path.join(corpus, "falco-create_clusterrolebinding.json"),
+              encoding="utf-8-sig") as f:
+        ev = json.load(f)
+    ev["requestObject"]["roleRef"]["name"] = "cluster-admin"
+    return ev
+
+
+def compact(v):
+    return json.dumps(v, separators=(",", ":")).encode()
+
+
+def with_body(ev, body_bytes):
+    """The event with its requestObject's text replaced by body_bytes."""
+    ev = dict(ev, requestObject="__BODY__")
+    return compact(ev).replace(b'"__BODY__"', body_bytes, 1)
+
+
+def cases(ev):
+    """(name, size, line) for each worst case at two sizes."""
+    out = []
+    for n in (50000, 200000):
+        out.append(("top-level members", n, compact(ev)[:-1] + b"".join(
+            b',"k%d":%d' % (i, i) for i in range(n)) + b"}"))
+    for n in (50000, 200000):
+        out.append(("body keys", n, with_body(ev, b"{" + b",".join(
+            b'"k%d":%d' % (i, i) for i in range(n)) + b"}")))
+    for n in (100000, 400000):
+        out.append(("nesting depth", n, with_body(ev, b"[" * n + b"]" * n)))
+    for n in (200000, 800000):
+        out.append(("escapes", n, with_body(ev, b'{"s":"' +
+                                             b"\\u0041" * n + b'"}')))
+    for n in (50000, 200000):
+        out.append(("unholdable numbers", n, with_body(ev, b"[" + b",".join(
+            [b"1e999"] * n) + b"]")))
+    for n in (100, 400):
+        items = []
+        for i in range(n):
+            e = dict(ev, auditID="d-%d" % i)
+            items.append(with_body(e, b'{"s":"\\ud800","n":1e999}'))
+        out.append(("damaged events", n,
+                    b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
+                    b'"items":[' + b",".join(items) + b"]}"))
+    for n in (2 << 20, 8 << 20):
+        out.append(("control characters", n, b"\x01" * n))
+    return out
+
+
+def start(builddir, work, counter):
+    sock = os.path.join(work, "queue")
+    rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
+    rx.stdout.readline()
+    proc = subprocess.Popen(
+        [os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
+         "--max-eps", "0", "--stats-interval", "0",
+         "--reject-file", os.path.join(work, "rej.jsonl"),
+         "--spool-dir", os.path.join(work, "spool"),
+         "--key-file", os.path.join(work, "key"),
+         "--state-file", os.path.join(work, "state"), "--socket", sock],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL)
+    assert proc.stdout.readline().strip() == b"OK"
+    return proc, rx
+
+
+def timed(proc, lines):
+    """Seconds to have every line answered, and the bytes sent."""
+    nbytes = 0
+    t0 = time.perf_counter()
+    for line in lines:
+        proc.stdin.write(line + b"\n")
+        proc.stdin.flush()
+        nbytes += len(line)
+        ans = proc.stdout.readline().strip().lstrip(b".")
+        if ans != b"OK":
+            raise SystemExit("unexpected answer %r" % ans)
+    return time.perf_counter() - t0, nbytes
+
+
+def median(xs):
+    return sorted(xs)[len(xs) // 2]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--builddir", required=True)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--events", type=int, default=20000,
+                    help="events of the corpus mix measured for reference")
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    here = os.path.dirname(os.path.abspath(__file__))
+    counter = os.path.join(a.builddir, "bench", "counter")
+    work = tempfile.mkdtemp(prefix="wka-hostile-")
+    try:
+        mix = os.path.join(work, "corpus.jsonl")
+        subprocess.run([sys.executable, os.path.join(here, "mkbatches.py"),
+                        "--corpus", a.corpus, "--mix", "corpus",
+                        "--events", str(a.events), mix], check=True)
+        with open(mix, "rb") as f:
+            mix_lines = [x.rstrip(b"\n") for x in f]
+        proc, rx = start(a.builddir, work, counter)
+        runs = [timed(proc, mix_lines) for _ in range(a.runs)]
+        wall, nbytes = median([r[0] for r in runs]), runs[0][1]
+        ref = nbytes / wall / 1e6
+        print("corpus mix: %d events, %.1f MB, %.2f s: %.1f MB/s "
+              "(median of %d)" % (a.events, nbytes / 1e6, wall, ref, a.runs))
+        print("\n| worst case | size | line MB | s | MB/s | x mix |")
+        print("|---|---:|---:|---:|---:|---:|")
+        for name, size, line in cases(base_event(a.corpus)):
+            ts = [timed(proc, [line])[0] for _ in range(a.runs)]
+            t = median(ts)
+            mbs = len(line) / t / 1e6
+            print("| %s | %d | %.2f | %.3f | %.1f | %.2f |" % (
+                name, size, len(line) / 1e6, t, mbs, mbs / ref))
+            sys.stdout.flush()
+        proc.stdin.close()
+        proc.wait()
+        rx.terminate()
+        rx.wait()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
