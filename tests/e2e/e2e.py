@@ -32,6 +32,23 @@ def build_imhttp():
     return so, None
 
 
+def require_pipeline(t, plugin, what):
+    """The patched imhttp.so for tap `t`, or end the test: a missing plugin
+    binary fails; an imhttp that cannot be built skips `what`, except in CI
+    (CI=true), where it fails."""
+    if not plugin or not os.access(plugin, os.X_OK):
+        t.ok(False, "plugin binary $PLUGIN exists", plugin)
+        t.done()
+    so, why = build_imhttp()
+    if so is None:
+        if os.environ.get("CI") == "true":
+            t.ok(False, "patched imhttp built", why)
+        else:
+            t.skip(what, "imhttp cannot be built: %s" % why)
+        t.done()
+    return so
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

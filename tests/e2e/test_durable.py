@@ -336,16 +336,7 @@ def case_disk_full(pool, so, certs):
 
 def main():
     global rs, standin
-    if not harness.PLUGIN or not os.access(harness.PLUGIN, os.X_OK):
-        t.ok(False, "plugin binary $PLUGIN exists", harness.PLUGIN)
-        t.done()
-    so, why = e2e.build_imhttp()
-    if so is None:
-        if os.environ.get("CI") == "true":
-            t.ok(False, "patched imhttp built", why)
-        else:
-            t.skip("durability", "imhttp cannot be built: %s" % why)
-        t.done()
+    so = e2e.require_pipeline(t, harness.PLUGIN, "durability")
     certs = e2e.make_certs(os.path.join(wd.path, "certs"))
     pool = [ev for _src, ev in corpus_events()
             if len(compact(ev).encode()) < 8000]

@@ -116,16 +116,7 @@ def check_stream(name, stream, exactly_once=True, timeout=90):
 
 def main():
     global rs, recv
-    if not harness.PLUGIN or not os.access(harness.PLUGIN, os.X_OK):
-        t.ok(False, "plugin binary $PLUGIN exists", harness.PLUGIN)
-        t.done()
-    so, why = e2e.build_imhttp()
-    if so is None:
-        if os.environ.get("CI") == "true":
-            t.ok(False, "patched imhttp built", why)
-        else:
-            t.skip("end-to-end pipeline", "imhttp cannot be built: %s" % why)
-        t.done()
+    so = e2e.require_pipeline(t, harness.PLUGIN, "end-to-end pipeline")
     t.ok(True, "patched imhttp built: %s" % so)
 
     certs = e2e.make_certs(os.path.join(wd.path, "certs"))

@@ -644,6 +644,14 @@ def service_roundtrip():
     n0 = recv.count()
     t.eq(curl(port, eventlist(10)), "200", "analysisd stopped: the batch is still taken (200)")
     time.sleep(2)
+    # the plugin holds that batch (it leaves the disk queue only once
+    # delivered); the next one waits behind it: two batches in the queue
+    queued = eventlist(1)
+    queued["items"][0]["auditID"] = "pkgtest-queued"
+    t.eq(curl(port, queued), "200", "analysisd stopped: a second batch is taken (200)")
+    r = sh([SETUP, "status"])
+    t.ok(r.returncode == 1 and "rsyslog queue: 2 batch(es) waiting" in r.stdout,
+         "setup status: both batches waiting in the disk queue, exit 1", r.stdout)
     stopped = stop_service(p)
     p = start_service(start, port)
     t.ok(stopped and p.poll() is None, "service stopped and started again while analysisd is away")
@@ -656,11 +664,11 @@ def service_roundtrip():
     nxt = eventlist(1)
     nxt["items"][0]["auditID"] = "pkgtest-next"
     t.eq(curl(port, nxt), "200", "the next batch after the restart: 200")
-    got = recv.wait_count(11, timeout=60)
+    got = recv.wait_count(12, timeout=60)
     recv.settle()
     ids = sorted(e["auditID"] for _, e in recv.events())
-    t.ok(got and ids == ["pkgtest-%04d" % i for i in range(10)] + ["pkgtest-next"],
-         "analysisd back: the 10 events and the next one arrive, none twice (%d before the outage)" % n0,
+    t.ok(got and ids == ["pkgtest-%04d" % i for i in range(10)] + ["pkgtest-next", "pkgtest-queued"],
+         "analysisd back: the 10 events, the queued and the next one arrive, none twice (%d before the outage)" % n0,
          "got %d: %s\n%s" % (recv.count(), ids, service_diag()))
     stopped = stop_service(p)
     t.ok(stopped, "rsyslogd stops on SIGTERM")
