@@ -258,6 +258,15 @@ def _secret_loop(g):
         g.ev(t + 0.2, user, groups, KUBECTL, "get", "secrets", "shop", "db-credentials", ip="198.51.100.61")
 
 
+def _app_secret_poll(g):
+    """An application's sidecar re-reading its own Secret every second for 2 minutes with
+    python-requests (a scripting client: 110181)."""
+    user, groups = _sa("shop", "checkout")
+    for t in range(1200, 1200 + 120):
+        g.ev(t + 0.4, user, groups, "python-requests/2.31.0", "get", "secrets", "shop", "checkout-db",
+             ip="10.0.2.31")
+
+
 def _forbidden_loop(g):
     """A person's misconfigured client hammering an endpoint it may not read: curl listing the
     Secrets of another namespace twice a second for 2 minutes, every request denied (403)."""
@@ -269,10 +278,11 @@ def _forbidden_loop(g):
 
 def repetitions(seed=15):
     """The repetition scenarios (noise_budget.py replays them apart from events()): one
-    person's loop re-reading the same Secret, another's client hammering a forbidden endpoint.
+    person's loop re-reading the same Secret, an application polling its Secret with a
+    scripting client, another person's client hammering a forbidden endpoint.
     Their burst summaries (level 10) are expected; their volume per minute is what is bounded."""
     g = _Gen(seed)
-    for part in (_secret_loop, _forbidden_loop):
+    for part in (_secret_loop, _app_secret_poll, _forbidden_loop):
         part(g)
     g.out.sort(key=lambda x: (x[0], x[1]))
     return [e for _t, _n, e in g.out]

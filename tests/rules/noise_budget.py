@@ -13,8 +13,9 @@ kube-apiserver can be built here).  Budgets:
   PER_ACTOR_MINUTE times for one actor (k8s.user) within any 60 s.
 
 A second replay, on a fresh evaluator, holds the repetition scenarios
-(benign_stream.repetitions(): a loop re-reading one Secret, a client hammering a forbidden
-endpoint): the same per-actor bound, and each loop still summarised by its burst rule.
+(benign_stream.repetitions(): a loop re-reading one Secret, an application polling its
+Secret with a scripting client, a client hammering a forbidden endpoint): the same
+per-actor bound, and each loop still summarised by its burst rule.
 
 The numbers are printed as TAP comments.
 """
@@ -143,8 +144,9 @@ def benign():
 
 
 def repetitions():
-    """A loop re-reading one Secret and a client hammering a forbidden endpoint, each for
-    2 minutes: bounded per actor per minute, and each burst still summarised."""
+    """A loop re-reading one Secret, a scripted Secret poll and a client hammering a
+    forbidden endpoint, each for 2 minutes: bounded per actor per minute, and each burst
+    still summarised."""
     events = benign_stream.repetitions()
     print("# replay: %d events of the repetition scenarios" % len(events))
     payloads = through_plugin(events)
@@ -152,7 +154,8 @@ def repetitions():
         return
     alerts = replay(events, payloads)
     per_actor_minute(alerts, "repetition scenarios")
-    for rid, what in ((110400, "the Secret re-read loop"), (110401, "the forbidden-endpoint loop")):
+    for rid, what in ((110400, "the Secret re-read loop"), (110410, "the application's scripted Secret poll"),
+                      (110401, "the forbidden-endpoint loop")):
         got = [a for a in alerts if a[1].id == rid]
         tap(got, "%s is summarised by %d (%d alert(s))" % (what, rid, len(got)))
 
