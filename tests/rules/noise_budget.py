@@ -114,6 +114,7 @@ def replay(events, payloads):
 
 
 def per_actor_minute(alerts, what):
+    """TAP: no (rule, actor) pair has more than PER_ACTOR_MINUTE alerts within any 60 s."""
     per = collections.defaultdict(list)
     for t, r, user, _d in alerts:
         per[(r.id, user)].append(t)
