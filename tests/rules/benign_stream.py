@@ -87,7 +87,8 @@ class _Gen:
         ms = self.rnd.randint(2, 40)
         e["requestReceivedTimestamp"] = _ts(t)
         e["stageTimestamp"] = _ts(t + ms / 1000.0)
-        e["annotations"] = {"authorization.k8s.io/decision": "allow", "authorization.k8s.io/reason": ""}
+        e["annotations"] = {"authorization.k8s.io/decision": "forbid" if code == 403 else "allow",
+                            "authorization.k8s.io/reason": ""}
         self.out.append((t, self.n, e))
 
 
@@ -247,6 +248,44 @@ def _bob(g):
         g.ev(t + 0.5, user, groups, "python-requests/2.31.0", "list", "pods", "shop", ip="198.51.100.42")
     for t in range(300, DURATION - 60, 30):
         g.ev(t + 0.9, user, groups, "curl/8.5.0", "get", "configmaps", "shop", "shop-settings", ip="198.51.100.42")
+
+
+def _secret_loop(g):
+    """A person's shell loop re-reading one Secret every second for 2 minutes
+    (`while sleep 1; do kubectl get secret db-credentials -n shop; done`)."""
+    user, groups = "carol@example.com", ["system:authenticated", "oidc:developers"]
+    for t in range(600, 600 + 120):
+        g.ev(t + 0.2, user, groups, KUBECTL, "get", "secrets", "shop", "db-credentials", ip="198.51.100.61")
+
+
+def _app_secret_poll(g):
+    """An application's sidecar re-reading its own Secret every second for 2 minutes with
+    python-requests (a scripting client: 110181)."""
+    user, groups = _sa("shop", "checkout")
+    for t in range(1200, 1200 + 120):
+        g.ev(t + 0.4, user, groups, "python-requests/2.31.0", "get", "secrets", "shop", "checkout-db",
+             ip="10.0.2.31")
+
+
+def _forbidden_loop(g):
+    """A person's misconfigured client hammering an endpoint it may not read: curl listing the
+    Secrets of another namespace twice a second for 2 minutes, every request denied (403)."""
+    user, groups = "dave@example.com", ["system:authenticated", "oidc:developers"]
+    for k in range(240):
+        g.ev(900 + k * 0.5, user, groups, "curl/8.5.0", "list", "secrets", "billing", code=403,
+             ip="198.51.100.77")
+
+
+def repetitions(seed=15):
+    """The repetition scenarios (noise_budget.py replays them apart from events()): one
+    person's loop re-reading the same Secret, an application polling its Secret with a
+    scripting client, another person's client hammering a forbidden endpoint.
+    Their burst summaries (level 10) are expected; their volume per minute is what is bounded."""
+    g = _Gen(seed)
+    for part in (_secret_loop, _app_secret_poll, _forbidden_loop):
+        part(g)
+    g.out.sort(key=lambda x: (x[0], x[1]))
+    return [e for _t, _n, e in g.out]
 
 
 def events(seed=15):

@@ -8,8 +8,8 @@ logtest session per case so that frequency/sequence rules see only that case's e
 Every mismatch between the case's expected rule id/level and what analysisd answered is
 reported.  The rules and lists under test must be installed on that manager (docs/rules.md).
 
-Then the noise-budget replay (the corpus' benign cases and benign_stream.py, about 4,000
-events) goes through ONE logtest session and, event by event, through the evaluator
+Then the noise-budget replay (the corpus' benign cases, benign_stream.py's stream and its
+repetition scenarios, about 4,400 events) goes through ONE logtest session and, event by event, through the evaluator
 (k8srules.Engine) with the same wall clock, so the evaluator's context memory (frequency,
 same_field, ignore, lists, ordering) is compared with the real engine's on a long stream.
 logtest applies ignore="N" differently from analysisd (docs/rules.md "Alert volume"): a
@@ -82,8 +82,9 @@ class Logtest:
 
 
 def replay_stream(lt, runner, verbose):
-    """Noise-budget stream through one logtest session and the evaluator; returns mismatches."""
-    events = noise_budget.corpus_events() + benign_stream.events()
+    """Noise-budget stream and repetition scenarios through one logtest session and the
+    evaluator; returns mismatches."""
+    events = noise_budget.corpus_events() + benign_stream.events() + benign_stream.repetitions()
     payloads = []
     for i in range(0, len(events), noise_budget.BATCH):
         payloads += [K.split_datagram(d)[1] for d in runner.send_batch(events[i:i + noise_budget.BATCH])]
