@@ -230,11 +230,23 @@ padded(const char *text, const struct jobject *ev, const struct jmember *m)
 	return n > FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST;
 }
 
+/* Would fit_event's unknownMembers step find a member to drop? */
+static bool
+has_unknown(const char *text, const struct jobject *ev,
+    const struct jmember *m)
+{
+	for (size_t i = 0; i < ev->count; i++)
+		if (!fit_audit_member(text + m[i].key.off, m[i].key.len))
+			return true;
+	return false;
+}
+
 /*
  * fit_event's steps on the bytes: managedFields (only when the bodies have
- * none, so the step changes nothing), sourceIPs and userAgent (only when
- * they change nothing), then responseObject, then requestObject, each
- * recorded in k8s.dropped.  Events that need more take the reference path.
+ * none, so the step changes nothing), unknownMembers, sourceIPs and
+ * userAgent (only when they change nothing), then responseObject, then
+ * requestObject, each recorded in k8s.dropped.  Events that need more take
+ * the reference path.
  */
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
@@ -250,7 +262,7 @@ fit(const struct shape_config *cfg, const char *text,
 
 	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
 		return FASTPATH_READY;
-	if (padded(text, ev, m))
+	if (has_unknown(text, ev, m) || padded(text, ev, m))
 		return FASTPATH_FALLBACK;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && needles_find(managed, 2,

@@ -8,7 +8,8 @@
  * what shaping reads is parsed: of the head what head.h names, read from
  * the bytes, and of a body what prune_body says derive and redaction read.  Whatever the fast path cannot prove it shapes exactly as
  * shape_event would (redaction changes something, the event does not fit
- * as it is and has a padded sourceIPs or userAgent to trim, whitespace,
+ * as it is and has a member outside the audit Event's schema or a padded
+ * sourceIPs or userAgent to trim, whitespace,
  * escaped, repeated or client-sent `k8s` keys in any case, an
  * event_check failure) is handed back to the caller, who parses the event
  * and calls shape_event: that reference path stays the definition of the

@@ -20,6 +20,19 @@ static const struct {
 	FIELD("id"), FIELD("status"), FIELD("url"), FIELD("data"),
 	FIELD("extra_data"), FIELD("systemname"),
 };
+
+/* The audit.k8s.io/v1 Event's members, and ours. */
+static const struct {
+	const char *name;
+	size_t len;
+} audit_members[] = {
+	FIELD("kind"), FIELD("apiVersion"), FIELD("level"), FIELD("auditID"),
+	FIELD("stage"), FIELD("requestURI"), FIELD("verb"), FIELD("user"),
+	FIELD("impersonatedUser"), FIELD("sourceIPs"), FIELD("userAgent"),
+	FIELD("objectRef"), FIELD("responseStatus"), FIELD("requestObject"),
+	FIELD("responseObject"), FIELD("requestReceivedTimestamp"),
+	FIELD("stageTimestamp"), FIELD("annotations"), FIELD("k8s"),
+};
 #undef FIELD
 
 static bool is_static(const char *key)
@@ -82,6 +95,16 @@ bool fit_static_field(const char *key, size_t len)
 	for (size_t i = 0; i < sizeof static_fields / sizeof *static_fields; i++)
 		if (static_fields[i].len == len &&
 		    memcmp(key, static_fields[i].name, len) == 0)
+			return true;
+	return false;
+}
+
+bool fit_audit_member(const char *key, size_t len)
+{
+	for (size_t i = 0; i < sizeof audit_members / sizeof *audit_members;
+	    i++)
+		if (audit_members[i].len == len &&
+		    memcmp(key, audit_members[i].name, len) == 0)
 			return true;
 	return false;
 }
@@ -307,6 +330,24 @@ static int drop_managed(json_t *event, struct undo *u)
 	    "responseObject"), u, 0));
 }
 
+/* Top-level members no apiserver writes: only a crafted line has them. */
+static int drop_unknown(json_t *event, struct undo *u)
+{
+	const char *key;
+	json_t *child;
+	void *n;
+	int total = 0;
+
+	json_object_foreach_safe(event, n, key, child) {
+		if (fit_audit_member(key, strlen(key)))
+			continue;
+		total = add_result(total, undo_remove(u, event, key));
+		if (total < 0)
+			return total;
+	}
+	return total;
+}
+
 static json_t *dropped_marker(size_t len)
 {
 	char buf[64];
@@ -453,6 +494,7 @@ static const struct {
 	bool bytes_only;
 } steps[] = {
 	{ "managedFields", drop_managed, false },
+	{ "unknownMembers", drop_unknown, false },
 	{ "sourceIPs", drop_source_ips, true },
 	{ "userAgent", drop_user_agent, true },
 	{ "responseObject", drop_response, false },

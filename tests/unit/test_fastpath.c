@@ -303,6 +303,9 @@ static const struct {
 	{ "service without objectRef", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestObject\":{\"kind\":\"Service\",\"spec\":{\"type\":"
 	    "\"NodePort\",\"ports\":[{\"nodePort\":30000}]}}}", true },
+	{ "an unknown member, fitting as it is", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"extra\":1}",
+	  true },
 	{ "role with wildcard", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
 	    "{\"resource\":\"clusterroles\"},\"requestObject\":{\"kind\":"
 	    "\"ClusterRole\",\"rules\":[{\"verbs\":[\"*\"],\"resources\":[\"*\"]"
@@ -354,6 +357,9 @@ test_big(const struct shape_config *cfg)
 		  "\"blob\":\"", "\"}", "", false },
 		{ "a big annotation: the reference path",
 		  "\"annotations\":{\"a\":\"", "\"}", "", false },
+		{ "an unknown member and a big request: the reference path",
+		  "\"extra\":1,\"requestObject\":{\"blob\":\"", "\"}", "",
+		  false },
 	};
 	static const char head[] = "{" BASE ",\"requestURI\":\"/x\","
 	    "\"objectRef\":{\"resource\":\"widgets\"},";
