@@ -177,9 +177,17 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 }
 
 /*
+ * How many bytes longer than its text jansson may write a real number: at
+ * most 24 bytes ("%.17g", as -1.2345678901234567e-308), from at least 3
+ * ("1.5", "1e5").  Only reals grow: escapes, "-0" and the like shrink.
+ */
+#define REAL_GROWTH (24 - 3)
+
+/*
  * Lay the datagram out in *out: the kept members, then `k8s` (its text in
  * out->k8s, with out->dropped when set).  -E2BIG when it does not fit
- * cfg's limits.
+ * cfg's limits; -EAGAIN when it fits but the reference's text, with the
+ * event's real numbers written back by jansson, might not.
  */
 static int
 lay_out(const struct shape_config *cfg, const char *text,
@@ -203,7 +211,11 @@ lay_out(const struct shape_config *cfg, const char *text,
 		add_part(out, out->dropped + (k8s_fields == 0), dropped -
 		    (k8s_fields == 0));
 	add_part(out, "}}", 2);	/* k8s's, then the event's */
-	return out->len > cfg->max_bytes ? -E2BIG : 0;
+	if (out->len > cfg->max_bytes)
+		return -E2BIG;
+	if (ev->reals > (cfg->max_bytes - out->len) / REAL_GROWTH)
+		return -EAGAIN;
+	return 0;
 }
 
 /*
@@ -259,9 +271,10 @@ fit(const struct shape_config *cfg, const char *text,
 	struct skips skip = { { 0, 0 }, 0 };
 	const struct jmember *x;
 	size_t n;
+	int rc;
 
-	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
-		return FASTPATH_READY;
+	if ((rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out)) != -E2BIG)
+		return rc == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
 	if (has_unknown(text, ev, m) || padded(text, ev, m))
 		return FASTPATH_FALLBACK;
 	for (size_t i = 0; i < ev->count; i++) {
@@ -278,7 +291,10 @@ fit(const struct shape_config *cfg, const char *text,
 		snprintf(out->dropped + (n ? n - 1 : 0), sizeof(out->dropped) -
 		    (n ? n - 1 : 0), "%s%s\"", n ? "," : ",\"dropped\":\"",
 		    order[d]);
-		if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0) {
+		rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out);
+		if (rc == -EAGAIN)
+			return FASTPATH_FALLBACK;
+		if (rc == 0) {
 			stats->trimmed++;
 			return FASTPATH_READY;
 		}
