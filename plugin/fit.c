@@ -21,7 +21,10 @@ static const struct {
 	FIELD("extra_data"), FIELD("systemname"),
 };
 
-/* The audit.k8s.io/v1 Event's members, and ours. */
+/*
+ * The audit.k8s.io/v1 Event's members, v1beta1's `metadata` and `timestamp`
+ * (still in old clusters' logs), and ours.
+ */
 static const struct {
 	const char *name;
 	size_t len;
@@ -31,7 +34,8 @@ static const struct {
 	FIELD("impersonatedUser"), FIELD("sourceIPs"), FIELD("userAgent"),
 	FIELD("objectRef"), FIELD("responseStatus"), FIELD("requestObject"),
 	FIELD("responseObject"), FIELD("requestReceivedTimestamp"),
-	FIELD("stageTimestamp"), FIELD("annotations"), FIELD("k8s"),
+	FIELD("stageTimestamp"), FIELD("annotations"), FIELD("metadata"),
+	FIELD("timestamp"), FIELD("k8s"),
 };
 #undef FIELD
 

@@ -100,8 +100,8 @@ bool fit_static_field(const char *key, size_t len);
  * (audit.k8s.io/v1: kind, apiVersion, level, auditID, stage, requestURI,
  * verb, user, impersonatedUser, sourceIPs, userAgent, objectRef,
  * responseStatus, requestObject, responseObject, requestReceivedTimestamp,
- * stageTimestamp, annotations) or the plugin's own `k8s`; the others are
- * what the unknownMembers step drops.
+ * stageTimestamp, annotations), v1beta1's metadata and timestamp, or the
+ * plugin's own `k8s`; the others are what the unknownMembers step drops.
  */
 bool fit_audit_member(const char *key, size_t len);
 

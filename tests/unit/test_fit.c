@@ -344,6 +344,7 @@ static void test_unknown(void)
 	}
 	ok(fit_audit_member("requestReceivedTimestamp", 24) &&
 	    fit_audit_member("k8s", 3) && !fit_audit_member("K8s", 3) &&
+	    fit_audit_member("timestamp", 9) &&
 	    !fit_audit_member("verbx", 5) && !fit_audit_member("ver", 3),
 	    "fit_audit_member: exact names only");
 }
