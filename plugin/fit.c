@@ -103,14 +103,23 @@ bool fit_static_field(const char *key, size_t len)
 	return false;
 }
 
-bool fit_audit_member(const char *key, size_t len)
+#define AUDIT_MEMBERS (sizeof audit_members / sizeof *audit_members)
+
+/* The index of `key` in audit_members, or AUDIT_MEMBERS. */
+static size_t audit_member(const char *key, size_t len)
 {
-	for (size_t i = 0; i < sizeof audit_members / sizeof *audit_members;
-	    i++)
+	size_t i;
+
+	for (i = 0; i < AUDIT_MEMBERS; i++)
 		if (audit_members[i].len == len &&
 		    memcmp(key, audit_members[i].name, len) == 0)
-			return true;
-	return false;
+			break;
+	return i;
+}
+
+bool fit_audit_member(const char *key, size_t len)
+{
+	return audit_member(key, len) < AUDIT_MEMBERS;
 }
 
 size_t fit_value_fields(const json_t *v)
@@ -334,21 +343,44 @@ static int drop_managed(json_t *event, struct undo *u)
 	    "responseObject"), u, 0));
 }
 
-/* Top-level members no apiserver writes: only a crafted line has them. */
+/*
+ * Top-level members no apiserver writes: only a crafted line has them, and
+ * maybe 200,000 of them.  Deleting each would look each up in jansson's
+ * table again; instead every member is kept for undo, the object emptied
+ * in one pass and the audit members put back, in their order.
+ */
 static int drop_unknown(json_t *event, struct undo *u)
 {
+	size_t at[AUDIT_MEMBERS], n = 0, i;
+	json_t *kept[AUDIT_MEMBERS];
 	const char *key;
 	json_t *child;
-	void *n;
 	int total = 0;
 
-	json_object_foreach_safe(event, n, key, child) {
-		if (fit_audit_member(key, strlen(key)))
-			continue;
-		total = add_result(total, undo_remove(u, event, key));
-		if (total < 0)
-			return total;
+	json_object_foreach(event, key, child) {
+		i = audit_member(key, strlen(key));
+		/* Put back on undo, whether dropped or kept. */
+		if (undo_push(u, event, key, 0, child) == NULL)
+			return -ENOMEM;
+		if (i == AUDIT_MEMBERS)
+			total++;
+		else if (n < AUDIT_MEMBERS) {
+			at[n] = i;
+			kept[n++] = child;
+		}
 	}
+	if (total == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		json_incref(kept[i]);
+	json_object_clear(event);
+	for (i = 0; i < n; i++)
+		if (json_object_set_new_nocheck(event,
+		    audit_members[at[i]].name, kept[i]) != 0) {
+			while (++i < n)
+				json_decref(kept[i]);
+			return -ENOMEM;
+		}
 	return total;
 }
 
