@@ -2,6 +2,7 @@
  * fit: make an event fit analysisd's limits by dropping whole parts.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -357,30 +358,33 @@ static int drop_unknown(json_t *event, struct undo *u)
 	json_t *child;
 	int total = 0;
 
+	json_object_foreach(event, key, child)
+		if (!fit_audit_member(key, strlen(key)) && total < INT_MAX)
+			total++;
+	if (total == 0)
+		return 0;
 	json_object_foreach(event, key, child) {
-		i = audit_member(key, strlen(key));
-		/* Put back on undo, whether dropped or kept. */
+		/* Every member goes on undo, dropped or kept. */
 		if (undo_push(u, event, key, 0, child) == NULL)
 			return -ENOMEM;
-		if (i == AUDIT_MEMBERS)
-			total++;
-		else if (n < AUDIT_MEMBERS) {
+		i = audit_member(key, strlen(key));
+		if (i < AUDIT_MEMBERS && n < AUDIT_MEMBERS) {
 			at[n] = i;
 			kept[n++] = child;
 		}
 	}
-	if (total == 0)
-		return 0;
+	/* The event's own references go with the clear: ours keep these. */
 	for (i = 0; i < n; i++)
 		json_incref(kept[i]);
 	json_object_clear(event);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (json_object_set_new_nocheck(event,
 		    audit_members[at[i]].name, kept[i]) != 0) {
 			while (++i < n)
 				json_decref(kept[i]);
 			return -ENOMEM;
 		}
+	}
 	return total;
 }
 

@@ -54,8 +54,8 @@
  * saw, always stays.
  */
 #define FIT_DROP_ORDER \
-	"managedFields,unknownMembers,sourceIPs,userAgent,responseObject,requestObject," \
-	"annotationValues,longStrings,annotations,userExtra"
+	"managedFields,unknownMembers,sourceIPs,userAgent,responseObject," \
+	"requestObject,annotationValues,longStrings,annotations,userExtra"
 
 struct fit_limits {
 	size_t max_bytes;	/* longest JSON text */

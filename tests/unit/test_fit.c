@@ -342,6 +342,25 @@ static void test_unknown(void)
 		    cases[i].what, json_object_size(e));
 		json_decref(e);
 	}
+	{
+		struct fit_limits tiny = { 40, 256 };
+		json_t *e = event_with(big_string_obj(100), NULL), *before;
+		char *out = NULL;
+		size_t len;
+		bool trimmed;
+
+		for (size_t k = 0; k < 1000; k++) {
+			snprintf(key, sizeof key, "k%zu", k);
+			json_object_set_new(e, key, json_integer((json_int_t)k));
+		}
+		before = json_deep_copy(e);
+		ok(fit_event(e, &tiny, &out, &len, &trimmed) == FIT_TOO_BIG &&
+		    out == NULL && json_equal(e, before),
+		    "1,000 unknown members, too big even without them: the "
+		    "event is as it was");
+		json_decref(before);
+		json_decref(e);
+	}
 	ok(fit_audit_member("requestReceivedTimestamp", 24) &&
 	    fit_audit_member("k8s", 3) && !fit_audit_member("K8s", 3) &&
 	    fit_audit_member("timestamp", 9) &&
