@@ -72,13 +72,17 @@ def start(builddir, work, counter):
     sock = os.path.join(work, "queue")
     rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
     rx.stdout.readline()
+    # As root the plugin would drop to a user that cannot use this work
+    # directory: stay root (still confined by Landlock/seccomp).
+    root = ["--allow-root"] if os.geteuid() == 0 else []
     proc = subprocess.Popen(
         [os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
          "--max-eps", "0", "--stats-interval", "0",
          "--reject-file", os.path.join(work, "rej.jsonl"),
          "--spool-dir", os.path.join(work, "spool"),
          "--key-file", os.path.join(work, "key"),
-         "--state-file", os.path.join(work, "state"), "--socket", sock],
+         "--state-file", os.path.join(work, "state"), "--socket", sock]
+        + root,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL)
     assert proc.stdout.readline().strip() == b"OK"

@@ -177,9 +177,17 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 }
 
 /*
+ * How many bytes longer than its text jansson may write a real number: at
+ * most 24 bytes ("%.17g", as -1.2345678901234567e-308), from at least 3
+ * ("1.5", "1e5").  Only reals grow: escapes, "-0" and the like shrink.
+ */
+#define REAL_GROWTH (24 - 3)
+
+/*
  * Lay the datagram out in *out: the kept members, then `k8s` (its text in
  * out->k8s, with out->dropped when set).  -E2BIG when it does not fit
- * cfg's limits.
+ * cfg's limits; -EAGAIN when it fits but the reference's text, with the
+ * event's real numbers written back by jansson, might not.
  */
 static int
 lay_out(const struct shape_config *cfg, const char *text,
@@ -203,7 +211,11 @@ lay_out(const struct shape_config *cfg, const char *text,
 		add_part(out, out->dropped + (k8s_fields == 0), dropped -
 		    (k8s_fields == 0));
 	add_part(out, "}}", 2);	/* k8s's, then the event's */
-	return out->len > cfg->max_bytes ? -E2BIG : 0;
+	if (out->len > cfg->max_bytes)
+		return -E2BIG;
+	if (ev->reals > (cfg->max_bytes - out->len) / REAL_GROWTH)
+		return -EAGAIN;
+	return 0;
 }
 
 /*
@@ -230,11 +242,23 @@ padded(const char *text, const struct jobject *ev, const struct jmember *m)
 	return n > FIT_SOURCE_IPS_FIRST + FIT_SOURCE_IPS_LAST;
 }
 
+/* Would fit_event's unknownMembers step find a member to drop? */
+static bool
+has_unknown(const char *text, const struct jobject *ev,
+    const struct jmember *m)
+{
+	for (size_t i = 0; i < ev->count; i++)
+		if (!fit_audit_member(text + m[i].key.off, m[i].key.len))
+			return true;
+	return false;
+}
+
 /*
  * fit_event's steps on the bytes: managedFields (only when the bodies have
- * none, so the step changes nothing), sourceIPs and userAgent (only when
- * they change nothing), then responseObject, then requestObject, each
- * recorded in k8s.dropped.  Events that need more take the reference path.
+ * none, so the step changes nothing), unknownMembers, sourceIPs and
+ * userAgent (only when they change nothing), then responseObject, then
+ * requestObject, each recorded in k8s.dropped.  Events that need more take
+ * the reference path.
  */
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
@@ -247,10 +271,11 @@ fit(const struct shape_config *cfg, const char *text,
 	struct skips skip = { { 0, 0 }, 0 };
 	const struct jmember *x;
 	size_t n;
+	int rc;
 
-	if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0)
-		return FASTPATH_READY;
-	if (padded(text, ev, m))
+	if ((rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out)) != -E2BIG)
+		return rc == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
+	if (has_unknown(text, ev, m) || padded(text, ev, m))
 		return FASTPATH_FALLBACK;
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && needles_find(managed, 2,
@@ -266,12 +291,33 @@ fit(const struct shape_config *cfg, const char *text,
 		snprintf(out->dropped + (n ? n - 1 : 0), sizeof(out->dropped) -
 		    (n ? n - 1 : 0), "%s%s\"", n ? "," : ",\"dropped\":\"",
 		    order[d]);
-		if (lay_out(cfg, text, ev, m, &skip, k8s_fields, out) == 0) {
+		rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out);
+		if (rc == -EAGAIN)
+			return FASTPATH_FALLBACK;
+		if (rc == 0) {
 			stats->trimmed++;
 			return FASTPATH_READY;
 		}
 	}
 	return FASTPATH_FALLBACK;
+}
+
+/*
+ * Will fit() hand the event over whatever `k8s` holds?  It does when the
+ * event's own members already exceed a limit and fitting has more than
+ * bodies to drop.  Asked first, so that a crafted event (200k members)
+ * is not read twice, here and by the reference path.
+ */
+static bool
+must_trim(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m)
+{
+	struct skips none = { { 0, 0 }, 0 };
+
+	if (ev->span.len <= cfg->max_bytes &&
+	    fields_of(text, m, ev->count, &none) <= cfg->max_fields)
+		return false;
+	return has_unknown(text, ev, m) || padded(text, ev, m);
 }
 
 /* Derive, measure and lay out the datagram of a loaded event. */
@@ -327,7 +373,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 	if (ev->count == 0)
 		return FASTPATH_FALLBACK;
 	m = members + ev->first;
-	if (!sendable_as_is(text, ev, m))
+	if (!sendable_as_is(text, ev, m) || must_trim(cfg, text, ev, m))
 		return FASTPATH_FALLBACK;
 	if ((rc = head_from_text(text, m, ev->count, &h)) != 0)
 		return status_of(rc);

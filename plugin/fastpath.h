@@ -6,13 +6,15 @@
  * member added: `k8s`.  For those, the datagram is the event's own bytes
  * up to its closing brace, then `,"k8s":<k8s>}`, sent as an iovec.  Only
  * what shaping reads is parsed: of the head what head.h names, read from
- * the bytes, and of a body what prune_body says derive and redaction read.  Whatever the fast path cannot prove it shapes exactly as
+ * the bytes, and of a body what prune_body says derive and redaction
+ * read.  Whatever the fast path cannot prove it shapes exactly as
  * shape_event would (redaction changes something, the event does not fit
- * as it is and has a padded sourceIPs or userAgent to trim, whitespace,
- * escaped, repeated or client-sent `k8s` keys in any case, an
- * event_check failure) is handed back to the caller, who parses the event
- * and calls shape_event: that reference path stays the definition of the
- * output.
+ * as it is and has a member outside the audit Event's schema or a padded
+ * sourceIPs or userAgent to trim, real numbers that jansson may write
+ * past a limit, whitespace, escaped, repeated or client-sent `k8s` keys
+ * in any case, an event_check failure) is handed back to the caller, who
+ * parses the event and calls shape_event: that reference path stays the
+ * definition of the output.
  */
 #ifndef FASTPATH_H
 #define FASTPATH_H

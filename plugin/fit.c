@@ -2,6 +2,7 @@
  * fit: make an event fit analysisd's limits by dropping whole parts.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,23 @@ static const struct {
 	FIELD("protocol"), FIELD("action"), FIELD("srcuser"), FIELD("dstuser"),
 	FIELD("id"), FIELD("status"), FIELD("url"), FIELD("data"),
 	FIELD("extra_data"), FIELD("systemname"),
+};
+
+/*
+ * The audit.k8s.io/v1 Event's members, v1beta1's `metadata` and `timestamp`
+ * (still in old clusters' logs), and ours.
+ */
+static const struct {
+	const char *name;
+	size_t len;
+} audit_members[] = {
+	FIELD("kind"), FIELD("apiVersion"), FIELD("level"), FIELD("auditID"),
+	FIELD("stage"), FIELD("requestURI"), FIELD("verb"), FIELD("user"),
+	FIELD("impersonatedUser"), FIELD("sourceIPs"), FIELD("userAgent"),
+	FIELD("objectRef"), FIELD("responseStatus"), FIELD("requestObject"),
+	FIELD("responseObject"), FIELD("requestReceivedTimestamp"),
+	FIELD("stageTimestamp"), FIELD("annotations"), FIELD("metadata"),
+	FIELD("timestamp"), FIELD("k8s"),
 };
 #undef FIELD
 
@@ -84,6 +102,25 @@ bool fit_static_field(const char *key, size_t len)
 		    memcmp(key, static_fields[i].name, len) == 0)
 			return true;
 	return false;
+}
+
+#define AUDIT_MEMBERS (sizeof audit_members / sizeof *audit_members)
+
+/* The index of `key` in audit_members, or AUDIT_MEMBERS. */
+static size_t audit_member(const char *key, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < AUDIT_MEMBERS; i++)
+		if (audit_members[i].len == len &&
+		    memcmp(key, audit_members[i].name, len) == 0)
+			break;
+	return i;
+}
+
+bool fit_audit_member(const char *key, size_t len)
+{
+	return audit_member(key, len) < AUDIT_MEMBERS;
 }
 
 size_t fit_value_fields(const json_t *v)
@@ -307,6 +344,50 @@ static int drop_managed(json_t *event, struct undo *u)
 	    "responseObject"), u, 0));
 }
 
+/*
+ * Top-level members no apiserver writes: only a crafted line has them, and
+ * maybe 200,000 of them.  Deleting each would look each up in jansson's
+ * table again; instead every member is kept for undo, the object emptied
+ * in one pass and the audit members put back, in their order.
+ */
+static int drop_unknown(json_t *event, struct undo *u)
+{
+	size_t at[AUDIT_MEMBERS], n = 0, i;
+	json_t *kept[AUDIT_MEMBERS];
+	const char *key;
+	json_t *child;
+	int total = 0;
+
+	json_object_foreach(event, key, child)
+		if (!fit_audit_member(key, strlen(key)) && total < INT_MAX)
+			total++;
+	if (total == 0)
+		return 0;
+	json_object_foreach(event, key, child) {
+		/* Every member goes on undo, dropped or kept. */
+		if (undo_push(u, event, key, 0, child) == NULL)
+			return -ENOMEM;
+		i = audit_member(key, strlen(key));
+		if (i < AUDIT_MEMBERS && n < AUDIT_MEMBERS) {
+			at[n] = i;
+			kept[n++] = child;
+		}
+	}
+	/* The event's own references go with the clear: ours keep these. */
+	for (i = 0; i < n; i++)
+		json_incref(kept[i]);
+	json_object_clear(event);
+	for (i = 0; i < n; i++) {
+		if (json_object_set_new_nocheck(event,
+		    audit_members[at[i]].name, kept[i]) != 0) {
+			while (++i < n)
+				json_decref(kept[i]);
+			return -ENOMEM;
+		}
+	}
+	return total;
+}
+
 static json_t *dropped_marker(size_t len)
 {
 	char buf[64];
@@ -453,6 +534,7 @@ static const struct {
 	bool bytes_only;
 } steps[] = {
 	{ "managedFields", drop_managed, false },
+	{ "unknownMembers", drop_unknown, false },
 	{ "sourceIPs", drop_source_ips, true },
 	{ "userAgent", drop_user_agent, true },
 	{ "responseObject", drop_response, false },

@@ -28,30 +28,34 @@
 /*
  * The drop steps, in order, by the name recorded in k8s.dropped:
  *  1 managedFields     metadata.managedFields anywhere in the bodies
- *  2 sourceIPs         a sourceIPs array longer than FIT_SOURCE_IPS_FIRST +
+ *  2 unknownMembers    top-level members that are not part of the audit
+ *                      Event (fit_audit_member)
+ *  3 sourceIPs         a sourceIPs array longer than FIT_SOURCE_IPS_FIRST +
  *                      FIT_SOURCE_IPS_LAST keeps only its first and last
  *                      entries; k8s.source_ips_dropped counts the others
- *  3 userAgent         a userAgent > FIT_LONG_STRING bytes becomes
+ *  4 userAgent         a userAgent > FIT_LONG_STRING bytes becomes
  *                      "[DROPPED <n> bytes]"
- *  4 responseObject
- *  5 requestObject
- *  6 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *  5 responseObject
+ *  6 requestObject
+ *  7 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
  *                      "[DROPPED <n> bytes]"
- *  7 longStrings       any other string > FIT_LONG_STRING bytes (outside
+ *  8 longStrings       any other string > FIT_LONG_STRING bytes (outside
  *                      `k8s`) becomes "[DROPPED <n> bytes]"
- *  8 annotations       the whole annotations object
- *  9 userExtra         user.extra and impersonatedUser.extra
+ *  9 annotations       the whole annotations object
+ * 10 userExtra         user.extra and impersonatedUser.extra
  * Steps are tried in this order and each is applied only while the event
- * does not fit; steps 2, 3, 6 and 7 shorten values without removing fields,
+ * does not fit; steps 3, 4, 7 and 8 shorten values without removing fields,
  * so they are passed over while the problem is the field count (or depth)
- * and used once the problem is the text length.  Steps 2 and 3 come before
+ * and used once the problem is the text length.  Step 2 comes early because
+ * no apiserver writes such members: only a crafted line has them, and they
+ * must not push out the event's who/what/when.  Steps 3 and 4 come before
  * the bodies because any client can pad them (X-Forwarded-For, User-Agent)
  * to push out what it asked for; the last source IP, the one the apiserver
  * saw, always stays.
  */
 #define FIT_DROP_ORDER \
-	"managedFields,sourceIPs,userAgent,responseObject,requestObject," \
-	"annotationValues,longStrings,annotations,userExtra"
+	"managedFields,unknownMembers,sourceIPs,userAgent,responseObject," \
+	"requestObject,annotationValues,longStrings,annotations,userExtra"
 
 struct fit_limits {
 	size_t max_bytes;	/* longest JSON text */
@@ -89,6 +93,17 @@ void fit_measure(const json_t *event, struct fit_measure *m);
  * static field, so that a non-object value of it is not counted.
  */
 bool fit_static_field(const char *key, size_t len);
+
+/*
+ * fit_audit_member(key, len):
+ * True when top-level member `key` (len bytes) is one of the audit Event's
+ * (audit.k8s.io/v1: kind, apiVersion, level, auditID, stage, requestURI,
+ * verb, user, impersonatedUser, sourceIPs, userAgent, objectRef,
+ * responseStatus, requestObject, responseObject, requestReceivedTimestamp,
+ * stageTimestamp, annotations), v1beta1's metadata and timestamp, or the
+ * plugin's own `k8s`; the others are what the unknownMembers step drops.
+ */
+bool fit_audit_member(const char *key, size_t len);
 
 /*
  * fit_value_fields(v):

@@ -24,6 +24,7 @@ struct scan {
 	size_t pos;
 	size_t max_depth;
 	size_t ws;		/* whitespace bytes skipped so far */
+	size_t reals;		/* real numbers met so far */
 	enum jscan_status status;
 	char *reason;
 	size_t reasonlen;
@@ -357,6 +358,7 @@ number(struct scan *x)
 			return taint(x, JBAD_NUMBER, "too big integer");
 		return true;
 	}
+	x->reals++;
 	/* Below 10^300 a double cannot overflow: only then ask strtod. */
 	if ((long)int_len + sign * exp >= 300 &&
 	    !real_fits(x->s + start, x->pos - start))
@@ -488,7 +490,7 @@ static bool
 array(struct scan *x, size_t depth, enum role role)
 {
 	bool first = true;
-	size_t f, ws;
+	size_t f, ws, reals;
 	struct jobject *it;
 	unsigned outer = x->bad;
 
@@ -502,6 +504,7 @@ array(struct scan *x, size_t depth, enum role role)
 		if (role == ROLE_ITEMS && !start_item(x))
 			return false;
 		ws = x->ws;
+		reals = x->reals;
 		x->bad = 0;
 		if (!value(x, depth + 1, role == ROLE_ITEMS ? ROLE_ITEM :
 		    ROLE_NONE, &f))
@@ -510,6 +513,7 @@ array(struct scan *x, size_t depth, enum role role)
 			it = &x->sc->items[x->sc->nitems - 1];
 			it->span.len = x->pos - it->span.off;
 			it->compact = x->ws == ws;
+			it->reals = x->reals - reals;
 			it->bad = x->bad;
 		}
 		outer |= x->bad;
@@ -640,7 +644,7 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
     char *reason, size_t reasonlen, bool lenient)
 {
 	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
-	    0, JSCAN_OK, reason, reasonlen, false, lenient, 0 };
+	    0, 0, JSCAN_OK, reason, reasonlen, false, lenient, 0 };
 	const struct jmember *items;
 	size_t f, ws;
 
@@ -659,6 +663,7 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 		return x.status;
 	sc->root_span.span.len = x.pos - sc->root_span.span.off;
 	sc->root_span.compact = x.ws == ws;
+	sc->root_span.reals = x.reals;
 	sc->root_span.first = 0;
 	sc->root_span.count = sc->nroot;
 	sc->root_span.bad = x.bad;

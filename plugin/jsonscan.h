@@ -52,6 +52,9 @@ struct jobject {
 	struct jspan span;	/* the element's JSON text */
 	bool is_object;		/* false: some other JSON value */
 	bool compact;		/* no whitespace outside strings */
+	size_t reals;		/* numbers with a fraction or an exponent,
+				 * which jansson writes back in its own
+				 * (often longer) form */
 	size_t first;		/* its members: members[first .. first+count) */
 	size_t count;
 	unsigned bad;		/* enum jbad of anything inside it */

@@ -490,64 +490,51 @@ poison_fail(const char *what, size_t k, size_t p)
 	abort();
 }
 
-/* Member i's key as jansson reads it (escapes decoded); abort() if none. */
+/* Member i's key as jansson reads it (a JSON string). */
 static json_t *
-member_key(const char *text, const struct jmember *m, size_t i, size_t k,
+key_of(const char *text, const struct jmember *m, size_t i, size_t k,
     size_t p)
 {
-	json_t *key;
-	char *quoted;
+	json_t *v;
+	char *key;
 
-	if ((quoted = malloc(m[i].key.len + 3)) == NULL)
+	if ((key = malloc(m[i].key.len + 3)) == NULL)
 		abort();
-	memcpy(quoted, text + m[i].key.off - 1, m[i].key.len + 2);
-	quoted[m[i].key.len + 2] = '\0';
-	key = json_loads(quoted, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-	free(quoted);
-	if (key == NULL)
+	memcpy(key, text + m[i].key.off - 1, m[i].key.len + 2);
+	key[m[i].key.len + 2] = '\0';
+	v = json_loads(key, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+	free(key);
+	if (v == NULL)
 		poison_fail("a key does not load", k, p);
-	return key;
+	return v;
 }
 
-/*
- * Whether another member's key reads as member k's: jansson keeps the last
- * value of a repeated key, maybe not the poison.  Escapes count
- * ("\u0075serAgent" is "userAgent"), so the raw text is not enough.
- */
-static bool
-key_repeated(const char *text, const struct jmember *m, size_t count,
-    size_t k, size_t p)
-{
-	json_t *mine = member_key(text, m, k, k, p), *other;
-	bool same = false;
-	size_t i;
-
-	for (i = 0; i < count && !same; i++) {
-		if (i == k)
-			continue;
-		other = member_key(text, m, i, k, p);
-		same = json_equal(mine, other);
-		json_decref(other);
-	}
-	json_decref(mine);
-	return same;
-}
-
-/* The reduced event holds member k as a marker, and serializes. */
+/* The reduced event keeps every member but member k as jansson reads it. */
 static void
 check_reduced(const char *text, const struct jobject *ev,
     const struct jmember *m, size_t k, size_t p, const json_t *red)
 {
-	json_t *key = member_key(text, m, k, k, p);
-	char *out;
+	json_t *want = NULL, *other;
+	bool last = true;
+	char *key;
+	size_t i;
 
-	if (!key_repeated(text, m, ev->count, k, p) &&
-	    !json_is_string(json_object_get(red, json_string_value(key))))
+	for (i = 0; i < ev->count; i++) {
+		other = key_of(text, m, i, k, p);
+		if (i == k)
+			want = json_incref(other);
+		/* Repeated, escaped or not: the last value is the one kept. */
+		else if (i > k && json_equal(want, other))
+			last = false;
+		json_decref(other);
+	}
+	if (last && !json_is_string(json_object_get(red,
+	    json_string_value(want))))
 		poison_fail("the poisoned member is no marker", k, p);
-	json_decref(key);
-	if ((out = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+	json_decref(want);
+	if ((key = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		poison_fail("the reduced event does not serialize", k, p);
-	free(out);
+	free(key);
 }
 
 /*

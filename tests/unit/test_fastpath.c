@@ -48,7 +48,7 @@ reference(const struct shape_config *cfg, const char *text, size_t len)
 
 	if (ev != NULL && event_check(ev, reason, sizeof(reason)) == 0 &&
 	    shape_event(cfg, ev, &out, &n, &st) == SHAPE_OK) {
-		v = json_loadb(out, n, 0, NULL);
+		v = json_loadb(out, n, JSON_ALLOW_NUL, NULL);
 		free(out);
 	}
 	json_decref(ev);
@@ -73,7 +73,7 @@ check_ready(const struct shape_config *cfg, const struct fastpath_out *o,
 		n += o->iov[i].iov_len;
 	}
 	text[n] = '\0';
-	got = json_loadb(text, n, 0, NULL);
+	got = json_loadb(text, n, JSON_ALLOW_NUL, NULL);
 	fit_measure(got, &m);
 	same = got != NULL && ref != NULL && json_equal(got, ref) &&
 	    i == o->nparts && n == o->len && o->len <= cfg->max_bytes &&
@@ -303,6 +303,9 @@ static const struct {
 	{ "service without objectRef", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestObject\":{\"kind\":\"Service\",\"spec\":{\"type\":"
 	    "\"NodePort\",\"ports\":[{\"nodePort\":30000}]}}}", true },
+	{ "an unknown member, fitting as it is", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"extra\":1}",
+	  true },
 	{ "role with wildcard", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
 	    "{\"resource\":\"clusterroles\"},\"requestObject\":{\"kind\":"
 	    "\"ClusterRole\",\"rules\":[{\"verbs\":[\"*\"],\"resources\":[\"*\"]"
@@ -354,6 +357,9 @@ test_big(const struct shape_config *cfg)
 		  "\"blob\":\"", "\"}", "", false },
 		{ "a big annotation: the reference path",
 		  "\"annotations\":{\"a\":\"", "\"}", "", false },
+		{ "an unknown member and a big request: the reference path",
+		  "\"extra\":1,\"requestObject\":{\"blob\":\"", "\"}", "",
+		  false },
 	};
 	static const char head[] = "{" BASE ",\"requestURI\":\"/x\","
 	    "\"objectRef\":{\"resource\":\"widgets\"},";
@@ -496,6 +502,63 @@ test_exact_limits(void)
 	    t.fast);
 }
 
+/*
+ * jansson writes a real back in its own form ("%.17g"): "100000.1" becomes
+ * "100000.10000000001".  With limits just under the reference's text the
+ * fast path's own, shorter, text fits where the reference's does not, so
+ * it must hand the event over (a fuzz finding: READY where the reference
+ * said TOO_BIG, or dropped what the fast path kept).  First the finding's
+ * input, then an event with reals in a body.
+ */
+static void
+test_reals(void)
+{
+	static const char *const lines[] = {
+	    "{\"level\":\"{\\\"kind\\\":\\\"Secret\\\",\\\"data\\\":{\\\"k\\"
+	    "\":\\\"djE=\\\"}}\",\"auditID\":\"719a5b90-e21b-44a2-94ec-67e1"
+	    "6493dad6\",\"stage\":\"ResponseComplete\",\"requestURI\":\"/ap"
+	    "i/v1/namespaces/default/pods?includeUninitialized=true\",\"ver"
+	    "b\":\"list\",\"user\":{\"groups\":[],\"username\":\"system:adm"
+	    "in\"},\"impersonatedUser\":{\"username\":\"bob\",\"groups\":[]"
+	    "},\"objectRef\":{\"resource\":\"pods\",\"namespace\":\"default"
+	    "\"},\"responseStatus\":{\"metadata\":{\"containers\":[100000.1"
+	    "],\"user\":\"a\\u0000b\"},\"code\":200},\"username\":[false,49"
+	    "036],\"kind\":\"Event\",\"timestamp\":\"2017-09-11T19:58:37Z\""
+	    "}",
+	    "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":{\"resource\":"
+	    "\"widgets\"},\"requestObject\":{\"kind\":\"Widget\",\"spec\":"
+	    "{\"ratio\":0.1,\"scale\":1e5}},\"responseObject\":{\"kind\":"
+	    "\"Widget\",\"status\":{\"load\":[0.3,2.5E-3]}}}",
+	};
+	struct shape_config cfg;
+	struct totals t;
+	struct fit_measure m;
+	json_t *ref;
+	size_t len, cut;
+	char *text;
+	bool good;
+
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		config(&cfg, 65535 - 6, 256);
+		ref = reference(&cfg, lines[i], strlen(lines[i]));
+		text = ref ? json_dumps(ref, JSON_COMPACT) : NULL;
+		fit_measure(ref, &m);
+		len = text ? strlen(text) : 0;
+		good = text != NULL;
+		memset(&t, 0, sizeof(t));
+		for (cut = 0; good && cut <= 80; cut++) {
+			config(&cfg, len + 40 - cut, m.fields);
+			good = compare_line(&cfg, lines[i], strlen(lines[i]), &t,
+			    "reals");
+		}
+		ok(good && t.events == 81, "reals, limits 40 bytes over to 40 "
+		    "under the reference's %zu: fast path = reference (%zu "
+		    "fast)", len, t.fast);
+		free(text);
+		json_decref(ref);
+	}
+}
+
 int
 main(void)
 {
@@ -508,6 +571,7 @@ main(void)
 	test_big(&cfg);
 	test_padding(&cfg);
 	test_exact_limits();
+	test_reals();
 	/* Tight limits: the fast path must hand over what does not fit. */
 	config(&cfg, 4000, 40);
 	test_corpus(&cfg, "4000 bytes, 40 fields");

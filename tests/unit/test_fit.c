@@ -296,11 +296,84 @@ static void test_padding(void)
 	}
 }
 
+/*
+ * Issue 12: members no apiserver writes, added by a crafted line, go before
+ * anything of the event's own, so its who/what/when (and its bodies) still
+ * fit; by field count and by length alike.
+ */
+static void test_unknown(void)
+{
+	static const struct {
+		const char *what;
+		size_t members, value;	/* how many, bytes of each value */
+		size_t body;
+		const char *dropped;
+	} cases[] = {
+		{ "200,000 unknown members", 200000, 1, 100, "unknownMembers" },
+		{ "40 unknown 2 kB members", 40, 2000, 100, "unknownMembers" },
+		{ "1,000 unknown members and a 70 kB request", 1000, 1, 70000,
+		  "unknownMembers,requestObject" },
+		{ "no unknown member, a 70 kB request", 0, 1, 70000,
+		  "requestObject" },
+	};
+	struct fit_limits lim = { 65529, 256 };
+	char key[32];
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		json_t *e = event_with(big_string_obj(cases[i].body), NULL);
+
+		json_object_set_new(e, "user", json_pack("{s:s}", "username",
+		    "system:admin"));
+		json_object_set_new(e, "objectRef", json_pack("{s:s}",
+		    "resource", "clusterrolebindings"));
+		for (size_t k = 0; k < cases[i].members; k++) {
+			snprintf(key, sizeof key, "k%zu", k);
+			json_object_set_new(e, key, xs(cases[i].value));
+		}
+		check_fits(cases[i].what, e, &lim, cases[i].dropped);
+		ok(json_object_get(e, "k0") == NULL &&
+		    json_object_size(e) == 8u - (strstr(cases[i].dropped,
+		    "requestObject") != NULL) &&
+		    json_object_get(e, "auditID") &&
+		    json_object_get(e, "verb") && json_object_get(e, "user") &&
+		    json_object_get(e, "objectRef") &&
+		    json_object_get(e, "annotations"),
+		    "%s: the event's own members stay (%zu left)",
+		    cases[i].what, json_object_size(e));
+		json_decref(e);
+	}
+	{
+		struct fit_limits tiny = { 40, 256 };
+		json_t *e = event_with(big_string_obj(100), NULL), *before;
+		char *out = NULL;
+		size_t len;
+		bool trimmed;
+
+		for (size_t k = 0; k < 1000; k++) {
+			snprintf(key, sizeof key, "k%zu", k);
+			json_object_set_new(e, key, json_integer((json_int_t)k));
+		}
+		before = json_deep_copy(e);
+		ok(fit_event(e, &tiny, &out, &len, &trimmed) == FIT_TOO_BIG &&
+		    out == NULL && json_equal(e, before),
+		    "1,000 unknown members, too big even without them: the "
+		    "event is as it was");
+		json_decref(before);
+		json_decref(e);
+	}
+	ok(fit_audit_member("requestReceivedTimestamp", 24) &&
+	    fit_audit_member("k8s", 3) && !fit_audit_member("K8s", 3) &&
+	    fit_audit_member("timestamp", 9) &&
+	    !fit_audit_member("verbx", 5) && !fit_audit_member("ver", 3),
+	    "fit_audit_member: exact names only");
+}
+
 int main(void)
 {
 	test_counts();
 	test_dump();
 	test_drops();
 	test_padding();
+	test_unknown();
 	return tap_done();
 }

@@ -338,6 +338,31 @@ test_repeats(void)
 	free(text);
 }
 
+/*
+ * Real numbers per item: jansson writes them back in its own form, longer
+ * or shorter, which the fast path must allow for.  "-0" and "12" are
+ * integers; "1.5", "2e3" and "0.0E1" are reals; a number's text inside a
+ * string is none.
+ */
+static void
+test_reals(void)
+{
+	static const char list[] = "{\"kind\":\"EventList\",\"items\":["
+	    "{\"a\":1,\"b\":[1.5,2e3,-0,0.0E1],\"c\":{\"d\":12}},"
+	    "{\"e\":\"1.5\",\"f\":-0}]}";
+	static const char one[] = "{\"x\":[1.0,2],\"y\":\"3.5\"}";
+	char reason[128];
+	struct jscan sc;
+
+	jscan_init(&sc);
+	ok(jscan_line(&sc, list, strlen(list), 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && sc.nitems == 2 && sc.items[0].reals == 3 &&
+	    sc.items[1].reals == 0, "reals counted per item (3, 0)");
+	ok(jscan_line(&sc, one, strlen(one), 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && sc.root_span.reals == 1, "reals of a single event (1)");
+	jscan_free(&sc);
+}
+
 int
 main(void)
 {
@@ -354,6 +379,7 @@ main(void)
 	test_trim();
 	test_frame();
 	test_repeats();
+	test_reals();
 	json_decref(events);
 	return tap_done();
 }
