@@ -35,6 +35,8 @@ import time
 from harness import Tap, Receiver
 
 TOP = os.environ.get("TOP_SRCDIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+from e2e import free_port  # noqa: E402
 DEB_DIR = os.environ.get("DEB_DIR", "")
 USER = "wazuh-k8s-audit"
 PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
@@ -59,14 +61,6 @@ def stat_of(path):
         return str(e)
     return (oct(st.st_mode & 0o7777), pwd.getpwuid(st.st_uid).pw_name,
             grp.getgrgid(st.st_gid).gr_name)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def installed(pkg):
