@@ -418,6 +418,39 @@ deliver_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
 _Static_assert(FASTPATH_MAX_PARTS <= SINK_MAX_PARTS,
     "a fast path datagram must fit the sink's pieces");
 
+/* Event `ev` of a scanned line by the reference path, reduced if damaged. */
+static enum deliver_result
+deliver_slow(struct plugin *pl, const char *text, const struct jobject *ev,
+    const struct jmember *members, long index)
+{
+	if (ev->bad != 0)
+		return deliver_reduced(pl, text, ev, members, index);
+	return deliver_parsed_span(pl, text, ev, index);
+}
+
+/*
+ * The fast path sent event `ev`, its damaged bodies replaced (`reduced`
+ * names them): log it as deliver_reduced does, its auditID as written.
+ */
+static void
+log_fast_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
+    const struct jmember *members, long index, const char *reduced)
+{
+	const struct jmember *id = jscan_find(members + ev->first, ev->count,
+	    text, "auditID");
+	int len = 1;
+	const char *p = "-";
+
+	if (id != NULL && text[id->value.off] == '"' && id->value.len > 2) {
+		p = text + id->value.off + 1;
+		len = id->value.len - 2 > 64 ? 64 : (int)id->value.len - 2;
+	}
+	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.*s): damaged parts "
+	    "replaced (%s): %s", index, len, p, batch_bad_reason(ev->bad),
+	    reduced);
+	pl->stats.reduced++;
+}
+
 /* Event i of a scanned line: the fast path, else the reference path. */
 static enum deliver_result
 deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
@@ -428,8 +461,6 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 	struct fastpath_out out;
 	enum send_result sr;
 
-	if (ev->bad != 0)
-		return deliver_reduced(pl, b->text, ev, members, index);
 	switch (fastpath_shape(&pl->shape, b->text, ev, members, &out,
 	    &pl->stats.shape)) {
 	case FASTPATH_FILTERED:
@@ -437,15 +468,17 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 	case FASTPATH_NOMEM:
 		return transient(pl, "error: out of memory shaping an event");
 	case FASTPATH_FALLBACK:
-		return deliver_parsed_span(pl, b->text, ev, index);
+		return deliver_slow(pl, b->text, ev, members, index);
 	case FASTPATH_READY:
 		break;
 	}
 	sr = send_parts(pl, out.iov, out.nparts, out.len);
+	if (sr == SEND_OK && ev->bad != 0)
+		log_fast_reduced(pl, b->text, ev, members, index, out.reduced);
 	fastpath_out_free(&out);
 	/* Too big for the socket: the reference path sets it aside. */
 	if (sr == SEND_TOO_BIG)
-		return deliver_parsed_span(pl, b->text, ev, index);
+		return deliver_slow(pl, b->text, ev, members, index);
 	return sent(pl, sr, NULL, index);
 }
 

@@ -325,13 +325,19 @@ batch_bad_reason(unsigned bad)
 
 _Static_assert(EVENTLIST_MAX_DEPTH == 64, "batch_bad_reason names 64");
 
+int
+batch_marker(char *buf, size_t cap, size_t len, unsigned bad)
+{
+	return snprintf(buf, cap, "[DROPPED %zu bytes: %s]", len,
+	    batch_bad_reason(bad));
+}
+
 static json_t *
 marker(size_t len, unsigned bad)
 {
-	char buf[96];
+	char buf[BATCH_MARKER_MAX];
 
-	snprintf(buf, sizeof(buf), "[DROPPED %zu bytes: %s]", len,
-	    batch_bad_reason(bad));
+	batch_marker(buf, sizeof(buf), len, bad);
 	return json_string(buf);
 }
 

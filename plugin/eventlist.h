@@ -107,6 +107,17 @@ int batch_reduce(const char *text, const struct jobject *ev,
  */
 const char *batch_bad_reason(unsigned bad);
 
+/* Room for batch_marker's text and its NUL, whatever len and bad. */
+#define BATCH_MARKER_MAX 80
+
+/*
+ * batch_marker(buf, cap, len, bad):
+ * Write to buf (cap bytes) the marker batch_reduce puts in place of a
+ * damaged value of `len` bytes whose damage is `bad`: plain printable ASCII,
+ * a JSON string's value as it is.  Returns snprintf's count.
+ */
+int batch_marker(char *buf, size_t cap, size_t len, unsigned bad);
+
 /* The apiVersion of audit objects starts with this group. */
 #define AUDIT_API_GROUP "audit.k8s.io/"
 

@@ -55,6 +55,32 @@ reference(const struct shape_config *cfg, const char *text, size_t len)
 	return v;
 }
 
+/*
+ * The reference for a damaged event: batch_reduce's value, shaped by
+ * shape_event_reduced as deliver_reduced does; NULL if not sent.
+ */
+static json_t *
+reduced_reference(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *members)
+{
+	struct shape_stats st = { 0, 0, 0 };
+	char reason[64], dropped[192], *out;
+	json_t *item, *v = NULL;
+	size_t n;
+
+	if (batch_reduce(text, ev, members, &item, dropped,
+	    sizeof(dropped)) != 0)
+		return NULL;
+	if (event_check(item, reason, sizeof(reason)) == 0 &&
+	    shape_event_reduced(cfg, item, dropped[0] ? dropped : NULL, &out,
+	    &n, &st) == SHAPE_OK) {
+		v = json_loadb(out, n, JSON_ALLOW_NUL, NULL);
+		free(out);
+	}
+	json_decref(item);
+	return v;
+}
+
 /* The fast path's datagram text, checked against the reference. */
 static bool
 check_ready(const struct shape_config *cfg, const struct fastpath_out *o,
@@ -119,7 +145,8 @@ compare_line(const struct shape_config *cfg, const char *line, size_t len,
 	}
 	for (i = 0; i < b.count; i++) {
 		ev = batch_span_item(&b, i, &members);
-		ref = reference(cfg, b.text + ev->span.off, ev->span.len);
+		ref = ev->bad ? reduced_reference(cfg, b.text, ev, members) :
+		    reference(cfg, b.text + ev->span.off, ev->span.len);
 		t->events++;
 		switch (fastpath_shape(cfg, b.text, ev, members, &out, &st)) {
 		case FASTPATH_READY:
@@ -288,6 +315,10 @@ static const struct {
 	    "\"exec\"}}", true },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
+	{ "an unknown member repeated", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"x\":1,\"x\":2}", false },
+	{ "v1beta1 metadata repeated", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"metadata\":{},\"metadata\":{\"a\":1}}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
 	    "{\"a\":1},\"requestObject\":{\"b\":2}}", false },
 	{ "numbers and unicode", "{" BASE ",\"requestURI\":\"/x\u00e9\","
@@ -357,9 +388,22 @@ test_big(const struct shape_config *cfg)
 		  "\"blob\":\"", "\"}", "", false },
 		{ "a big annotation: the reference path",
 		  "\"annotations\":{\"a\":\"", "\"}", "", false },
-		{ "an unknown member and a big request: the reference path",
+		{ "an unknown member and a big request: both go",
 		  "\"extra\":1,\"requestObject\":{\"blob\":\"", "\"}", "",
-		  false },
+		  true },
+		{ "a big unknown member goes, the request stays",
+		  "\"requestObject\":{\"kind\":\"Pod\"},\"extra\":\"", "\"",
+		  "", true },
+		{ "a repeated unknown member goes",
+		  "\"x\":1,\"requestObject\":{\"kind\":\"Pod\"},\"zz\":\"",
+		  "\",\"x\":2", "", true },
+		{ "audit members repeated among unknown ones: the reference path",
+		  "\"metadata\":{},\"zz\":\"", "\",\"metadata\":{\"a\":1}",
+		  "", false },
+		{ "unknown members between the audit ones go",
+		  "\"x1\":\"", "\",\"stageTimestamp\":\"2024-01-01T00:00:00Z\",\"x2\":1,\"userAgent\":"
+		  "\"k\",\"x3\":2.5,\"requestObject\":{\"a\":\"", "\"},\"x4\":"
+		  "null", true },
 	};
 	static const char head[] = "{" BASE ",\"requestURI\":\"/x\","
 	    "\"objectRef\":{\"resource\":\"widgets\"},";
@@ -433,6 +477,128 @@ test_padding(const struct shape_config *cfg)
 		    pads[i].agent, t.fast ? "fast" : "reference");
 		free(line);
 	}
+}
+
+/*
+ * Issue 12, finding 8: thousands of top-level members no audit Event has.
+ * fit_event drops them all before anything else; the fast path drops them
+ * on the bytes, wherever they stand among the audit members and whatever
+ * numbers they hold.  `n` members of each kind below, appended, or one
+ * after each audit member.
+ */
+static void
+test_unknown_members(const struct shape_config *cfg)
+{
+	static const struct {
+		const char *name, *value;	/* after the number */
+		bool between;
+	} kinds[] = {
+		{ "integers", "", false },
+		{ "reals", ".5", false },
+		{ "objects", "e0]}", false },
+		{ "integers between the audit members", "", true },
+	};
+	static const char *const audit[] = {
+		"{\"kind\":\"Event\"", ",\"apiVersion\":\"audit.k8s.io/v1\"",
+		",\"level\":\"Request\"", ",\"auditID\":\"u1\"",
+		",\"stage\":\"ResponseComplete\"", ",\"verb\":\"create\"",
+		",\"requestURI\":\"/apis/rbac.authorization.k8s.io/v1/"
+		"clusterrolebindings\"", ",\"user\":{\"username\":\"mallory\"}",
+		",\"objectRef\":{\"resource\":\"clusterrolebindings\","
+		"\"apiGroup\":\"rbac.authorization.k8s.io\"}",
+		",\"requestObject\":{\"kind\":\"ClusterRoleBinding\","
+		"\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":"
+		"\"cluster-admin\"},\"subjects\":[{\"kind\":\"User\","
+		"\"name\":\"mallory\"}]}",
+	};
+	size_t n = 5000, na = sizeof(audit) / sizeof(*audit);
+	struct totals t;
+	char *line, *p;
+	bool same;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		if ((line = malloc(n * 64 + 4096)) == NULL)
+			return;
+		p = line;
+		for (size_t a = 0, k = 0; a < na; a++) {
+			p += sprintf(p, "%s", audit[a]);
+			for (; k < (kinds[i].between ? (a + 1) * n / na : n);
+			    k++)
+				p += sprintf(p, ",\"k%zu\":%s%zu%s", k,
+				    kinds[i].value[0] == 'e' ? "{\"a\":[" : "",
+				    k, kinds[i].value);
+		}
+		strcpy(p, "}");
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, kinds[i].name);
+		ok(same && t.fast == 1, "%zu unknown members, %s: fast path = "
+		    "reference (%s)", n, kinds[i].name, t.fast ? "fast" :
+		    "reference");
+		free(line);
+	}
+}
+
+/*
+ * Issue 12, finding 1: damage in a body costs that body only.  The fast
+ * path replaces a damaged body as batch_reduce does and must match what
+ * deliver_reduced sends; damage elsewhere is the reference path's.  `%s`
+ * becomes 70,000 bytes of 'x' (an event too big as it is).
+ */
+static void
+test_damaged(const struct shape_config *cfg)
+{
+	static const struct {
+		const char *name, *before, *after;	/* around the blob */
+		bool blob, fast;
+	} damages[] = {
+		{ "a number jansson cannot hold in the request",
+		  "\"requestObject\":{\"n\":1e999}", "", false, true },
+		{ "a lone surrogate in the response, deep in",
+		  "\"responseObject\":{\"a\":[{\"s\":\"\\ud800\"}]},"
+		  "\"requestObject\":{\"kind\":\"Pod\",\"spec\":{"
+		  "\"hostPID\":true}}", "", false, true },
+		{ "both bodies damaged", "\"requestObject\":{\"s\":\"\xff\"},"
+		  "\"responseObject\":[1e999]", "", false, true },
+		{ "a damaged request and a big response",
+		  "\"requestObject\":{\"n\":123456789012345678901234567890},"
+		  "\"responseObject\":{\"blob\":\"", "\"}", true, true },
+		{ "a damaged request and a big unknown member",
+		  "\"requestObject\":{\"n\":-1e400},\"zz\":\"", "\"", true, true },
+		{ "a damaged request too big to keep",
+		  "\"requestObject\":{\"blob\":\"", "\\udc00\"}", true, true },
+		{ "a damaged key inside the request",
+		  "\"requestObject\":{\"\\ud800\":1}", "", false, true },
+		{ "a damaged annotation: the reference path",
+		  "\"annotations\":{\"a\":\"\\ud800\"}", "", false, false },
+		{ "a damaged unknown member: the reference path",
+		  "\"zz\":1e999", "", false, false },
+		{ "a damaged top-level key: the reference path",
+		  "\"\\ud800\":1", "", false, false },
+	};
+	static const char head[] = "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"audit.k8s.io/v1\",\"items\":[{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"pods\"},";
+	size_t n = 70000;
+	char *blob = malloc(n + 1), *line;
+	struct totals t;
+	bool same;
+
+	if (blob == NULL)
+		return;
+	memset(blob, 'x', n);
+	blob[n] = '\0';
+	for (size_t i = 0; i < sizeof(damages) / sizeof(*damages); i++) {
+		if (asprintf(&line, "%s%s%s%s}]}", head, damages[i].before,
+		    damages[i].blob ? blob : "", damages[i].after) < 0)
+			break;
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, damages[i].name);
+		ok(same && t.events == 1 && t.fast == (damages[i].fast ? 1u : 0u),
+		    "%s: fast path = reduced reference (%s)", damages[i].name,
+		    t.fast ? "fast" : "reference");
+		free(line);
+	}
+	free(blob);
 }
 
 /*
@@ -569,6 +735,8 @@ main(void)
 	test_rule_events(&cfg);
 	test_cases(&cfg);
 	test_big(&cfg);
+	test_unknown_members(&cfg);
+	test_damaged(&cfg);
 	test_padding(&cfg);
 	test_exact_limits();
 	test_reals();
