@@ -10,6 +10,7 @@
 #include "fastpath.h"
 #include "fit.h"
 #include "head.h"
+#include "keyset.h"
 #include "jsonspan.h"
 #include "needles.h"
 #include "prune.h"
@@ -480,31 +481,16 @@ over_limits(const struct shape_config *cfg, const char *text,
 }
 
 /*
- * Does a key the datagram may keep repeat?  jansson keeps a repeated key's
- * last value, so the reference sends it once; the bytes would hold it
- * twice.  When the event exceeds a limit on its own, fit() drops its
- * unknown members for sure: then only its audit members are compared, so
- * that a crafted event's 200,000 keys cost no sort.  More audit members
- * than there are names means a repeat.
+ * Does a top-level key repeat?  jansson keeps a repeated key's last value,
+ * so the reference sends it once, measured once: the bytes would hold it
+ * twice.  Every key counts, unknown ones too: whether fitting drops them
+ * depends on the event's size as jansson reads it, without the repeats.
  */
 static bool
-kept_repeats(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m,
-    const struct plan *plan)
+repeats(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m)
 {
-	struct jmember audit[FIT_AUDIT_MEMBERS];
-	size_t n = 0;
-
-	if (!over_limits(cfg, text, ev, m, plan))
-		return jscan_repeats(text, m, ev->count);
-	for (size_t i = 0; i < ev->count; i++) {
-		if (!fit_audit_member(text + m[i].key.off, m[i].key.len))
-			continue;
-		if (n == FIT_AUDIT_MEMBERS)
-			return true;
-		audit[n++] = m[i];
-	}
-	return jscan_repeats(text, audit, n);
+	return keyset_repeats(cfg->seed, text, m, ev->count);
 }
 
 /*
@@ -601,7 +587,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		return FASTPATH_FALLBACK;
 	if ((ev->bad != 0 && !plan_reduction(text, ev, m, &plan, out)) ||
 	    must_trim(cfg, text, ev, m, &plan) ||
-	    kept_repeats(cfg, text, ev, m, &plan)) {
+	    repeats(cfg, text, ev, m)) {
 		fastpath_out_free(out);
 		return FASTPATH_FALLBACK;
 	}

@@ -150,26 +150,51 @@ struct ref {
 	struct shape_stats stats;	/* what it counted */
 };
 
+/*
+ * The event `e` of a scanned line as the reference path takes it: its
+ * bytes parsed, or when damaged batch_reduce's value (*dropped then names
+ * what was replaced, else it is "").
+ */
+static json_t *
+reference_value(const char *text, const struct jobject *e,
+    const struct jmember *members, char *dropped, size_t droppedlen)
+{
+	json_t *ev = NULL;
+
+	dropped[0] = '\0';
+	if (e->bad != 0) {
+		if (batch_reduce(text, e, members, &ev, dropped,
+		    droppedlen) != 0)
+			abort();
+		return ev;
+	}
+	ev = json_loadb(text + e->span.off, e->span.len, SPAN_FLAGS, NULL);
+	if (ev == NULL) {
+		/* The line was scanned and valid: only memory fails. */
+		fprintf(stderr, "fuzz_fastpath: json_loadb failed on a scanned "
+		    "event: %.*s\n", (int)(e->span.len > 300 ? 300 :
+		    e->span.len), text + e->span.off);
+		abort();
+	}
+	return ev;
+}
+
 static void
 reference(size_t c, size_t i, const struct shape_config *cfg,
-    const char *span, size_t len, struct ref *r)
+    const char *text, const struct jobject *e, const struct jmember *members,
+    struct ref *r)
 {
-	char reason[256];
+	char reason[256], dropped[192];
 	json_error_t err;
 	json_t *ev;
 	size_t at;
 
 	memset(r, 0, sizeof(*r));
-	ev = json_loadb(span, len, SPAN_FLAGS, NULL);
-	if (ev == NULL) {
-		/* The line was scanned and valid: only memory fails. */
-		fprintf(stderr, "fuzz_fastpath: json_loadb failed on a scanned "
-		    "event: %.*s\n", (int)(len > 300 ? 300 : len), span);
-		abort();
-	}
+	ev = reference_value(text, e, members, dropped, sizeof(dropped));
 	if (event_check(ev, reason, sizeof(reason)) == 0) {
 		r->checked = true;
-		r->st = shape_event(cfg, ev, &r->text, &r->len, &r->stats);
+		r->st = shape_event_reduced(cfg, ev, dropped[0] ? dropped :
+		    NULL, &r->text, &r->len, &r->stats);
 		if (r->st == SHAPE_OK &&
 		    (r->out = json_loadb(r->text, r->len, JSON_ALLOW_NUL,
 		    &err)) == NULL) {
@@ -362,7 +387,7 @@ compare_event(const struct shape_config *cfg, size_t c, size_t i,
 	struct ref r;
 
 	current = cfg;
-	reference(c, i, cfg, text + ev->span.off, ev->span.len, &r);
+	reference(c, i, cfg, text, ev, members, &r);
 	*len = *fields = 0;
 	if (r.out != NULL) {
 		fit_measure(r.out, &m);
@@ -553,8 +578,10 @@ check_poisoned(const char *text, const struct jobject *ev,
 	size_t el = ev->span.len, vo = m[k].value.off - ev->span.off;
 	size_t n = 0, cap = sizeof(head) + 3 * el + strlen(pv) + 8, i;
 	const struct jobject *it;
+	struct shape_config cfg;
 	struct span_batch b;
 	char reason[256], dropped[192];
+	size_t c, len, fields;
 	json_t *red;
 	char *line;
 
@@ -593,7 +620,27 @@ check_poisoned(const char *text, const struct jobject *ev,
 	if ((pm[it->first + k].bad & JBAD_KEY) == 0)
 		check_reduced(b.text, it, pm + it->first, k, p, red);
 	json_decref(red);
+	/* Shaped, the poisoned event is what deliver_reduced sends. */
+	for (c = 0; c < NCONFIGS; c++) {
+		config(&cfg, c);
+		compare_event(&cfg, c, 1, b.text, it, pm, &len, &fields);
+	}
 	free(line);
+}
+
+/* The index of the event's first body, or its count when it has none. */
+static size_t
+body_of(const char *text, const struct jobject *ev,
+    const struct jmember *members)
+{
+	const struct jmember *m = members + ev->first;
+	size_t i;
+
+	for (i = 0; i < ev->count; i++)
+		if (jscan_key_is(text, &m[i], "requestObject") ||
+		    jscan_key_is(text, &m[i], "responseObject"))
+			break;
+	return i;
 }
 
 int
@@ -606,7 +653,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct shape_config cfg;
 	const struct jobject *ev;
 	struct span_batch b;
-	size_t c, i, len, fields, len0, fields0;
+	size_t c, i, k, len, fields, len0, fields0;
 	char reason[256];
 	int rc;
 
@@ -623,19 +670,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (i = 0; i < b.count; i++) {
 		ev = batch_span_item(&b, i, &members);
-		if (ev->bad != 0) {
-			json_t *red;
-			char dropped[192];
-
-			if (batch_reduce(b.text, ev, members, &red, dropped,
-			    sizeof(dropped)) != 0)
-				abort();
-			json_decref(red);
-			continue;
-		}
-		if (ev->is_object && ev->count > 0)
+		if (ev->is_object && ev->count > 0 && ev->bad == 0) {
 			check_poisoned(b.text, ev, members, size % ev->count,
 			    (size / 7) % (sizeof(poisons) / sizeof(*poisons)));
+			/* A body, where a client's damage lands. */
+			if ((k = body_of(b.text, ev, members)) < ev->count)
+				check_poisoned(b.text, ev, members, k, (size /
+				    3) % (sizeof(poisons) / sizeof(*poisons)));
+		}
 		len0 = fields0 = 0;
 		for (c = 0; c < NCONFIGS; c++) {
 			config(&cfg, c);
