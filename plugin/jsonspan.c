@@ -4,6 +4,7 @@
  * Every loop still stops at the end of its span: a caller's mistake must
  * not turn into a read past the line.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -155,6 +156,56 @@ jspan_next_element(const char *text, struct jspan arr, size_t *pos,
 	*pos = skip_value(text, *pos, end, NULL);
 	out->len = *pos - out->off;
 	return true;
+}
+
+struct key_ref {
+	const char *p;
+	size_t len;
+};
+
+/* Any total order does: only equal neighbours matter. */
+static int
+key_order(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* Below this many members the plain comparison of each pair is cheaper. */
+#define REPEATS_SORT_FROM 32
+
+int
+jspan_repeats(const char *text, const struct jspan_member *members,
+    size_t count, bool *repeat)
+{
+	struct key_ref *keys;
+	size_t i, k;
+
+	*repeat = false;
+	if (count < REPEATS_SORT_FROM) {
+		for (i = 1; i < count && !*repeat; i++)
+			for (k = 0; k < i && !*repeat; k++)
+				*repeat = members[k].key.len ==
+				    members[i].key.len &&
+				    memcmp(text + members[k].key.off,
+				    text + members[i].key.off,
+				    members[i].key.len) == 0;
+		return 0;
+	}
+	if ((keys = malloc(count * sizeof(*keys))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		keys[i].p = text + members[i].key.off;
+		keys[i].len = members[i].key.len;
+	}
+	qsort(keys, count, sizeof(*keys), key_order);
+	for (i = 1; i < count && !*repeat; i++)
+		*repeat = key_order(&keys[i - 1], &keys[i]) == 0;
+	free(keys);
+	return 0;
 }
 
 size_t
