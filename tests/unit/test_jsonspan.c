@@ -630,6 +630,82 @@ test_keys(void)
 	jscan_free(&sc);
 }
 
+/* ---- jspan_repeats ------------------------------------------------------- */
+
+/*
+ * An object of `n` members "k0", "k1"... (for `prefix`, "k", "kk", "kkk"...:
+ * each a prefix of the next), with member `at` (when not 0) named like
+ * member `as`: jspan_repeats says what jansson's member count says, below
+ * and above the count where it starts sorting.
+ */
+static void
+test_repeats(void)
+{
+	static const struct {
+		size_t n, at, as;
+		bool prefix;
+	} cases[] = {
+		{ 0, 0, 0, false }, { 1, 0, 0, false }, { 2, 1, 0, false },
+		{ 2, 0, 0, false }, { 31, 30, 0, false }, { 31, 0, 0, true },
+		{ 32, 0, 0, false }, { 32, 31, 0, false }, { 33, 17, 16, false },
+		{ 64, 0, 0, true }, { 64, 63, 1, true }, { 1000, 0, 0, false },
+		{ 1000, 999, 0, false }, { 1000, 500, 499, false },
+		{ 1000, 70, 999, false },
+	};
+	char reason[128];
+	struct jscan sc;
+
+	jscan_init(&sc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t n = cases[i].n, cap = 16 + n * (n + 16), len = 1, count = 0,
+		    pos = 0;
+		char *text = malloc(cap);
+		struct jspan_member *m = malloc((n + 1) * sizeof(*m));
+		bool repeat = false, want = false;
+		json_t *parsed = NULL;
+		int rc = -1;
+
+		if (text == NULL || m == NULL)
+			goto next;
+		text[0] = '{';
+		for (size_t k = 0; k < n; k++) {
+			size_t name = k == cases[i].at && k != 0 ? cases[i].as : k;
+
+			text[len++] = k == 0 ? ' ' : ',';
+			if (cases[i].prefix) {
+				text[len++] = '"';
+				memset(text + len, 'k', name + 1);
+				len += name + 1;
+				len += (size_t)snprintf(text + len, cap - len, "\":%zu", k);
+			} else {
+				len += (size_t)snprintf(text + len, cap - len,
+				    "\"k%zu\":%zu", name, k);
+			}
+		}
+		memcpy(text + len, "}", 2);
+		len++;
+		if (jscan_line(&sc, text, len, MAX_DEPTH, reason,
+		    sizeof(reason)) != JSCAN_OK ||
+		    (parsed = json_loadb(text, len, 0, NULL)) == NULL)
+			goto next;
+		while (count <= n && jspan_next(text, sc.root_span.span, &pos,
+		    &m[count]))
+			count++;
+		want = json_object_size(parsed) != n;
+		if (count == n)
+			rc = jspan_repeats(text, m, count, &repeat);
+next:
+		ok(rc == 0 && repeat == want, "jspan_repeats: %zu members%s, "
+		    "member %zu named as member %zu: %s", n, cases[i].prefix ?
+		    " each a prefix of the next" : "", cases[i].at, cases[i].as,
+		    want ? "repeat" : "none");
+		json_decref(parsed);
+		free(m);
+		free(text);
+	}
+	jscan_free(&sc);
+}
+
 /* ---- jspan_string -------------------------------------------------------- */
 
 /*
@@ -898,6 +974,7 @@ main(void)
 	test_next_not_object();
 	test_next_escape_positions();
 	test_keys();
+	test_repeats();
 	test_string_table();
 	test_string_corpus(events);
 	test_load_corpus(events, JSON_COMPACT, "compact");
