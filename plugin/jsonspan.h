@@ -47,8 +47,10 @@ bool jspan_next_element(const char *text, struct jspan arr, size_t *pos,
 /*
  * jspan_repeats(text, members, count, repeat):
  * Set *repeat to whether two of members[0..count) (keys of `text`) write
- * the same key bytes.  Time O(count log count), not the pairwise test's
- * O(count^2): a body can have any number of members.  Returns 0, or
+ * the same key bytes.  A body can have any number of members: time
+ * O(count) (a hash table), O(count log count) for keys chosen to collide
+ * (they are sorted instead), never the pairwise test's O(count^2).
+ * Returns 0, or
  * -ENOMEM when memory runs out (then *repeat is false and means nothing).
  */
 int jspan_repeats(const char *text, const struct jspan_member *members,

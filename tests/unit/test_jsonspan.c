@@ -636,7 +636,7 @@ test_keys(void)
  * An object of `n` members "k0", "k1"... (for `prefix`, "k", "kk", "kkk"...:
  * each a prefix of the next), with member `at` (when not 0) named like
  * member `as`: jspan_repeats says what jansson's member count says, below
- * and above the count where it starts sorting.
+ * and above the count where it starts hashing.
  */
 static void
 test_repeats(void)
@@ -702,6 +702,64 @@ next:
 		json_decref(parsed);
 		free(m);
 		free(text);
+	}
+	jscan_free(&sc);
+}
+
+/* FNV-1a, the hash jsonspan.c files keys by. */
+static uint64_t
+fnv1a(const char *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Keys a client chose to fall into one slot of jspan_repeats's table (200
+ * members: 512 slots) take it past its probe budget to sorting, which
+ * still finds a repeat, or none.
+ */
+#define COLLIDING 200
+static void
+test_repeats_colliding(void)
+{
+	static char keys[COLLIDING][24], text[COLLIDING * 32];
+	static struct jspan_member m[COLLIDING];
+	size_t found = 0, count, pos, len;
+	char reason[128];
+	struct jscan sc;
+
+	for (unsigned long c = 0; found < COLLIDING && c < 100000000; c++) {
+		int k = snprintf(keys[found], sizeof(keys[found]), "c%lu", c);
+
+		if ((fnv1a(keys[found], (size_t)k) & 511) == 0)
+			found++;
+	}
+	jscan_init(&sc);
+	for (int last_is_first = 0; last_is_first < 2; last_is_first++) {
+		bool repeat = !last_is_first;
+		int rc = -1;
+
+		len = 0;
+		for (size_t i = 0; i < COLLIDING; i++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "%c\"%s\":0", i ? ',' : '{', last_is_first &&
+			    i == COLLIDING - 1 ? keys[0] : keys[i]);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "}");
+		count = pos = 0;
+		if (jscan_line(&sc, text, len, MAX_DEPTH, reason,
+		    sizeof(reason)) == JSCAN_OK)
+			while (count < COLLIDING && jspan_next(text,
+			    sc.root_span.span, &pos, &m[count]))
+				count++;
+		if (found == COLLIDING && count == COLLIDING)
+			rc = jspan_repeats(text, m, count, &repeat);
+		ok(rc == 0 && repeat == (last_is_first == 1), "jspan_repeats: "
+		    "%d keys in one slot, %s", COLLIDING, last_is_first ?
+		    "the last repeating the first" : "none repeated");
 	}
 	jscan_free(&sc);
 }
@@ -975,6 +1033,7 @@ main(void)
 	test_next_escape_positions();
 	test_keys();
 	test_repeats();
+	test_repeats_colliding();
 	test_string_table();
 	test_string_corpus(events);
 	test_load_corpus(events, JSON_COMPACT, "compact");
