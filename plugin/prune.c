@@ -218,7 +218,7 @@ may_change(const char *text, struct jspan v)
 	/* A number, true, false or null spells none of the names
 	 * redact_may_change looks for: spare it the search, which costs
 	 * more than the rest of a bare member. */
-	if (strchr("{[\"", text[v.off]) == NULL)
+	if (text[v.off] != '{' && text[v.off] != '[' && text[v.off] != '"')
 		return false;
 	/* Mostly nothing anywhere: then no need to look member by member. */
 	if (!redact_may_change(text + v.off, v.len))
