@@ -45,6 +45,18 @@ bool jspan_next_element(const char *text, struct jspan arr, size_t *pos,
     struct jspan *out);
 
 /*
+ * jspan_repeats(text, members, count, repeat):
+ * Set *repeat to whether two of members[0..count) (keys of `text`) write
+ * the same key bytes.  A body can have any number of members: time
+ * O(count) (a hash table), O(count log count) for keys chosen to collide
+ * (they are sorted instead), never the pairwise test's O(count^2).
+ * Returns 0, or
+ * -ENOMEM when memory runs out (then *repeat is false and means nothing).
+ */
+int jspan_repeats(const char *text, const struct jspan_member *members,
+    size_t count, bool *repeat);
+
+/*
  * jspan_keys(text, value):
  * The number of object members, at every depth, that the validated JSON
  * text `value` writes, repeated keys included.  Comparing it with the

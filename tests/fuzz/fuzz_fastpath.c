@@ -719,8 +719,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * The mutator.  Byte mutations mostly break the JSON, which the scanner
  * then refuses; two times in three the input is instead parsed, one of its
  * values changed as a client or a proxy might (a member renamed, removed,
- * repeated or re-typed, a subtree copied, a body grown past the limits, a
- * key escaped) and written back, compact or not.
+ * repeated or re-typed, a subtree copied, a body grown past the limits, an
+ * object widened to hundreds of members, a key escaped) and written back,
+ * compact or not.
  */
 static unsigned long long rng;
 
@@ -849,7 +850,7 @@ mutate_tree(json_t *root)
 	for (i = n ? pick(n) : 0; iter != NULL && i > 0; i--)
 		iter = json_object_iter_next(c, iter);
 	key = iter ? json_object_iter_key(iter) : NULL;
-	switch (key ? pick(6) : 0) {
+	switch (key ? pick(7) : 0) {
 	case 0:		/* a member added or replaced */
 		json_object_set_new(c, keys[pick(sizeof(keys) / sizeof(*keys))],
 		    random_value(all, nall));
@@ -865,6 +866,13 @@ mutate_tree(json_t *root)
 		json_object_del(c, key);
 		json_object_set_new(c, keys[pick(sizeof(keys) / sizeof(*keys))],
 		    v);
+		break;
+	case 5:		/* widened past the 64 members prune.c holds inline */
+		for (i = 64 + pick(200); i > 0; i--) {
+			snprintf(marked, sizeof(marked), "w%zu", i);
+			json_object_set_new(c, marked,
+			    json_integer((json_int_t)i));
+		}
 		break;
 	case 4:		/* repeated, or its key escaped */
 	default:

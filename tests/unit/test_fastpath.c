@@ -431,6 +431,71 @@ test_big(const struct shape_config *cfg)
 }
 
 /*
+ * Issue 12, finding 8: a body of any number of top-level members.  A pod
+ * whose spec (hostPID, a docker.sock hostPath) comes first or last among
+ * `members` numbers; for `secret` a Secret with a planted value among them;
+ * for `repeat` the last member named like the third.  Both ways give the
+ * same datagram, and the fast path takes the pod unless redaction has
+ * something to do.
+ */
+static void
+test_many_members(const struct shape_config *cfg)
+{
+	static const struct {
+		size_t members;
+		bool spec_last, secret, repeat, fast;
+	} many[] = {
+		{ 100, false, false, false, true },
+		{ 100000, false, false, false, true },
+		{ 100000, true, false, false, true },
+		{ 100000, false, true, false, false },
+		{ 100, false, false, true, true },
+		{ 100000, true, false, true, true },
+		{ 100000, false, true, true, false },
+	};
+	static const char spec[] = "\"spec\":{\"hostPID\":true,\"volumes\":[{"
+	    "\"name\":\"d\",\"hostPath\":{\"path\":\"/var/run/docker.sock\"}}],"
+	    "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}";
+
+	for (size_t i = 0; i < sizeof(many) / sizeof(*many); i++) {
+		size_t n = many[i].members, cap = 512 + n * 32, len;
+		char *line = malloc(cap), name[128];
+		struct totals t = { 0, 0, 0, 0, 0 };
+		bool same = false;
+
+		snprintf(name, sizeof(name), "%zu body members, the spec %s%s%s",
+		    n, many[i].spec_last ? "last" : "first", many[i].secret ?
+		    ", a Secret" : "", many[i].repeat ? ", a repeated key" : "");
+		if (line == NULL)
+			goto done;
+		len = (size_t)snprintf(line, cap, "{" BASE ",\"requestURI\":"
+		    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},"
+		    "\"requestObject\":{\"kind\":\"Pod\"%s%s", many[i].spec_last ?
+		    "" : ",", many[i].spec_last ? "" : spec);
+		for (size_t k = 2; k < n && len < cap; k++) {
+			if (many[i].secret && k == 5)
+				len += (size_t)snprintf(line + len, cap - len,
+				    ",\"m5\":{\"kind\":\"Secret\",\"data\":{\"k\":"
+				    "\"" PLANTED "\"}}");
+			else
+				len += (size_t)snprintf(line + len, cap - len,
+				    ",\"m%zu\":%zu", many[i].repeat && k == n - 1 ?
+				    3 : k, k);
+		}
+		if (len < cap)
+			len += (size_t)snprintf(line + len, cap - len, "%s%s}}",
+			    many[i].spec_last ? "," : "", many[i].spec_last ?
+			    spec : "");
+		if (len < cap)
+			same = compare_line(cfg, line, len, &t, name);
+done:
+		ok(same && t.events == 1 && t.fast == (many[i].fast ? 1u : 0u),
+		    "%s (%s)", name, t.fast ? "fast" : "reference");
+		free(line);
+	}
+}
+
+/*
  * Issue 12, finding 3: a padded sourceIPs or userAgent is trimmed by the
  * reference path before a body goes; the fast path, which only drops
  * bodies, must hand such events over, and may keep any other.  `ips`
@@ -737,6 +802,7 @@ main(void)
 	test_big(&cfg);
 	test_unknown_members(&cfg);
 	test_damaged(&cfg);
+	test_many_members(&cfg);
 	test_padding(&cfg);
 	test_exact_limits();
 	test_reals();
