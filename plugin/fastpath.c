@@ -10,7 +10,6 @@
 #include "fastpath.h"
 #include "fit.h"
 #include "head.h"
-#include "keyset.h"
 #include "jsonspan.h"
 #include "needles.h"
 #include "prune.h"
@@ -487,10 +486,13 @@ over_limits(const struct shape_config *cfg, const char *text,
  * depends on the event's size as jansson reads it, without the repeats.
  */
 static bool
-repeats(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m)
+repeats(const char *text, const struct jobject *ev, const struct jmember *m)
 {
-	return keyset_repeats(cfg->seed, text, m, ev->count);
+	bool repeat;
+
+	/* Out of memory: the reference path, which needs no such test. */
+	return jspan_repeats(text, &m[0].key, sizeof(*m), ev->count,
+	    &repeat) != 0 || repeat;
 }
 
 /*
@@ -587,7 +589,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		return FASTPATH_FALLBACK;
 	if ((ev->bad != 0 && !plan_reduction(text, ev, m, &plan, out)) ||
 	    must_trim(cfg, text, ev, m, &plan) ||
-	    repeats(cfg, text, ev, m)) {
+	    repeats(text, ev, m)) {
 		fastpath_out_free(out);
 		return FASTPATH_FALLBACK;
 	}

@@ -174,12 +174,19 @@ key_order(const void *a, const void *b)
 	return memcmp(x->p, y->p, x->len);
 }
 
-static bool
-same_key(const char *text, const struct jspan_member *a,
-    const struct jspan_member *b)
+/* Key i of keys given as jspan_repeats takes them. */
+static const struct jspan *
+key_at(const struct jspan *keys, size_t stride, size_t i)
 {
-	return a->key.len == b->key.len &&
-	    memcmp(text + a->key.off, text + b->key.off, a->key.len) == 0;
+	return (const struct jspan *)(const void *)((const char *)keys +
+	    i * stride);
+}
+
+static bool
+same_key(const char *text, const struct jspan *a, const struct jspan *b)
+{
+	return a->len == b->len && memcmp(text + a->off, text + b->off,
+	    a->len) == 0;
 }
 
 /* Below this many members the plain comparison of each pair is cheaper. */
@@ -188,32 +195,33 @@ same_key(const char *text, const struct jspan_member *a,
 #define REPEATS_PROBES 4
 
 static int
-repeats_pairwise(const char *text, const struct jspan_member *m,
-    size_t count, bool *repeat)
+repeats_pairwise(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
 {
 	for (size_t i = 1; i < count && !*repeat; i++)
 		for (size_t k = 0; k < i && !*repeat; k++)
-			*repeat = same_key(text, &m[k], &m[i]);
+			*repeat = same_key(text, key_at(keys, stride, k),
+			    key_at(keys, stride, i));
 	return 0;
 }
 
 static int
-repeats_sorted(const char *text, const struct jspan_member *m,
-    size_t count, bool *repeat)
+repeats_sorted(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
 {
-	struct key_ref *keys;
+	struct key_ref *sorted;
 	size_t i;
 
-	if ((keys = malloc(count * sizeof(*keys))) == NULL)
+	if ((sorted = malloc(count * sizeof(*sorted))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < count; i++) {
-		keys[i].p = text + m[i].key.off;
-		keys[i].len = m[i].key.len;
+		sorted[i].p = text + key_at(keys, stride, i)->off;
+		sorted[i].len = key_at(keys, stride, i)->len;
 	}
-	qsort(keys, count, sizeof(*keys), key_order);
+	qsort(sorted, count, sizeof(*sorted), key_order);
 	for (i = 1; i < count && !*repeat; i++)
-		*repeat = key_order(&keys[i - 1], &keys[i]) == 0;
-	free(keys);
+		*repeat = key_order(&sorted[i - 1], &sorted[i]) == 0;
+	free(sorted);
 	return 0;
 }
 
@@ -235,10 +243,11 @@ key_hash(const char *p, size_t len)
  * colliding keys), so that sorting bounds the time.
  */
 static int
-repeats_hashed(const char *text, const struct jspan_member *m,
-    size_t count, bool *repeat)
+repeats_hashed(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
 {
 	size_t size = 1, budget, i, at;
+	const struct jspan *k;
 	uint32_t *slot;		/* member index + 1; 0: free */
 	int rc = 0;
 
@@ -250,10 +259,11 @@ repeats_hashed(const char *text, const struct jspan_member *m,
 	if ((slot = calloc(size, sizeof(*slot))) == NULL)
 		return -ENOMEM;
 	for (i = 0; i < count && rc == 0 && !*repeat; i++) {
-		at = (size_t)key_hash(text + m[i].key.off, m[i].key.len) &
-		    (size - 1);
+		k = key_at(keys, stride, i);
+		at = (size_t)key_hash(text + k->off, k->len) & (size - 1);
 		while (slot[at] != 0 && rc == 0 && !*repeat) {
-			*repeat = same_key(text, &m[slot[at] - 1], &m[i]);
+			*repeat = same_key(text, key_at(keys, stride,
+			    slot[at] - 1), k);
 			rc = budget-- == 0 ? -EAGAIN : 0;
 			at = (at + 1) & (size - 1);
 		}
@@ -264,18 +274,18 @@ repeats_hashed(const char *text, const struct jspan_member *m,
 }
 
 int
-jspan_repeats(const char *text, const struct jspan_member *members,
+jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
     size_t count, bool *repeat)
 {
 	int rc;
 
 	*repeat = false;
 	if (count < REPEATS_HASH_FROM)
-		return repeats_pairwise(text, members, count, repeat);
-	if ((rc = repeats_hashed(text, members, count, repeat)) != -EAGAIN)
+		return repeats_pairwise(text, keys, stride, count, repeat);
+	if ((rc = repeats_hashed(text, keys, stride, count, repeat)) != -EAGAIN)
 		return rc;
 	*repeat = false;
-	return repeats_sorted(text, members, count, repeat);
+	return repeats_sorted(text, keys, stride, count, repeat);
 }
 
 size_t

@@ -45,15 +45,17 @@ bool jspan_next_element(const char *text, struct jspan arr, size_t *pos,
     struct jspan *out);
 
 /*
- * jspan_repeats(text, members, count, repeat):
- * Set *repeat to whether two of members[0..count) (keys of `text`) write
- * the same key bytes.  A body can have any number of members: time
+ * jspan_repeats(text, keys, stride, count, repeat):
+ * Set *repeat to whether two of `count` keys (spans of `text`) hold the
+ * same bytes: the first key is *keys, each next one `stride` bytes after
+ * the last (the `key` of each element of an array of struct jspan_member
+ * or struct jmember).  An object can have any number of members: time
  * O(count) (a hash table), O(count log count) for keys chosen to collide
  * (they are sorted instead), never the pairwise test's O(count^2).
  * Returns 0, or
  * -ENOMEM when memory runs out (then *repeat is false and means nothing).
  */
-int jspan_repeats(const char *text, const struct jspan_member *members,
+int jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
     size_t count, bool *repeat);
 
 /*

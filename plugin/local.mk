@@ -26,7 +26,6 @@ libcore_a_SOURCES = \
 	plugin/needles.c plugin/needles.h \
 	plugin/jsonout.c plugin/jsonout.h \
 	plugin/fastpath.c plugin/fastpath.h \
-	plugin/keyset.c plugin/keyset.h \
 	plugin/head.c plugin/head.h \
 	plugin/shape.h plugin/keyfile.h
 

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 
 #include "deliver.h"
 #include "keyfile.h"
@@ -69,10 +68,6 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	    sizeof(pl->shape.key))) != 0)
 		return fail(pl, "load key file", opts->key_file, rc);
 	reject_set_key(&pl->reject, pl->shape.key, sizeof(pl->shape.key));
-	if (getrandom(pl->shape.seed, sizeof(pl->shape.seed), 0) !=
-	    (ssize_t)sizeof(pl->shape.seed))
-		return fail(pl, "draw a random hash key", "getrandom",
-		    -(errno ? errno : EIO));
 	pl->shape.cluster = opts->cluster;
 	pl->shape.stages = opts->stages;
 	pl->shape.max_fields = opts->max_fields;

@@ -129,7 +129,8 @@ list_members(const char *text, struct jspan body, struct members *ms)
 		if (members_push(ms, &m) != 0)
 			return LIST_NOMEM;
 	}
-	if (jspan_repeats(text, ms->m, ms->n, &repeat) != 0)
+	if (jspan_repeats(text, &ms->m[0].key, sizeof(ms->m[0]),
+	    ms->n, &repeat) != 0)
 		return LIST_NOMEM;
 	return repeat ? LIST_WHOLE : LIST_OK;
 }

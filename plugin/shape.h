@@ -15,7 +15,6 @@
 
 #include "head.h"
 #include "k8sobj.h"
-#include "keyset.h"
 
 #define SHAPE_KEY_LEN 32
 
@@ -34,8 +33,6 @@ struct shape_config {
 	size_t max_bytes;		/* longest JSON text that still fits a datagram */
 	size_t max_fields;		/* analysisd's JSON decoder field limit */
 	unsigned char key[SHAPE_KEY_LEN];	/* key of the redaction fingerprints */
-	unsigned char seed[KEYSET_SEED_LEN];	/* the fast path's hash key:
-						 * random, per process */
 };
 
 /* Counters that shaping adds to; the caller owns and reports them. */

@@ -52,12 +52,6 @@ tests_unit_test_needles_SOURCES = tests/unit/test_needles.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_needles_LDADD = $(CORE_LIBS)
 
-# The repeated-key test of the fast path, against the pairwise one.
-check_PROGRAMS += tests/unit/test_keyset
-TESTS += tests/unit/test_keyset
-tests_unit_test_keyset_SOURCES = tests/unit/test_keyset.c tests/unit/tap.h
-tests_unit_test_keyset_LDADD = $(CORE_LIBS)
-
 # The fast path's JSON text writer reads back through jansson.
 check_PROGRAMS += tests/unit/test_jsonout
 TESTS += tests/unit/test_jsonout

@@ -28,7 +28,7 @@ shape_src="$p/cred.c $p/fingerprint.c $p/k8sobj.c $p/derive.c $p/derive_pod.c
   $p/derive_rbac.c $p/derive_exec.c $p/derive_service.c $p/derive_configmap.c
   $p/redact.c $p/redact_text.c $p/redact_exec.c $p/fit.c $p/shape.c $p/needles.c $p/jsonout.c
   $p/jsonspan.c $p/jsonscan.c $p/head.c"
-fast_src="$shape_src $p/fastpath.c $p/keyset.c $p/prune.c $p/eventlist.c"
+fast_src="$shape_src $p/fastpath.c $p/prune.c $p/eventlist.c"
 
 # build NAME SOURCES: tests/fuzz/NAME.c with SOURCES into $work/NAME/fuzz.
 build() {

@@ -693,7 +693,8 @@ test_repeats(void)
 			count++;
 		want = json_object_size(parsed) != n;
 		if (count == n)
-			rc = jspan_repeats(text, m, count, &repeat);
+			rc = jspan_repeats(text, &m[0].key, sizeof(*m), count,
+			    &repeat);
 next:
 		ok(rc == 0 && repeat == want, "jspan_repeats: %zu members%s, "
 		    "member %zu named as member %zu: %s", n, cases[i].prefix ?
@@ -756,7 +757,8 @@ test_repeats_colliding(void)
 			    sc.root_span.span, &pos, &m[count]))
 				count++;
 		if (found == COLLIDING && count == COLLIDING)
-			rc = jspan_repeats(text, m, count, &repeat);
+			rc = jspan_repeats(text, &m[0].key, sizeof(*m), count,
+			    &repeat);
 		ok(rc == 0 && repeat == (last_is_first == 1), "jspan_repeats: "
 		    "%d keys in one slot, %s", COLLIDING, last_is_first ?
 		    "the last repeating the first" : "none repeated");
