@@ -57,6 +57,7 @@ struct plan {
 	bool unknown;		/* members outside the audit Event go */
 	size_t skip[2], nskip;	/* bodies dropped to fit */
 	size_t rep[2], nrep;	/* damaged bodies, replaced */
+	const char *marker[2];	/* their markers' JSON text (in out) */
 };
 
 enum fate { KEEP, SKIP, REPLACE };
@@ -116,15 +117,52 @@ plan_reduction(const char *text, const struct jobject *ev,
 		snprintf(out->reduced + strlen(out->reduced),
 		    sizeof(out->reduced) - strlen(out->reduced), "%s%s",
 		    p->nrep ? "," : "", name);
+		p->marker[p->nrep] = out->marker[p->nrep];
 		p->rep[p->nrep++] = i;
 	}
 	return true;
 }
 
 /*
- * Put what shaping reads of each kept body into *bodies, an object made
- * when there is any (else NULL); *redact tells whether redaction may
- * change any of it.  A replaced body is a string: derive reads none of it.
+ * A replaced body as the reference shapes it: its marker, a string, which
+ * derive does not read but redaction may replace (a Secret's body is
+ * redacted whatever it is).
+ */
+static int
+load_marker(const struct plan *plan, size_t i, struct pruned *p)
+{
+	size_t k, len;
+
+	for (k = 0; plan->rep[k] != i; k++)
+		;
+	len = strlen(plan->marker[k]);
+	p->body = json_stringn_nocheck(plan->marker[k] + 1, len - 2);
+	p->redact = true;
+	return p->body == NULL ? -ENOMEM : 0;
+}
+
+/* What shaping reads of body i: a pruned body, or a replaced one's marker. */
+static int
+load_body(const struct head *h, const char *text, const struct jmember *m,
+    size_t i, const struct plan *plan, struct pruned *p)
+{
+	if (fate_of(plan, text, m, i) == REPLACE)
+		return load_marker(plan, i, p);
+	switch (prune_body(h, text, m[i].value, p)) {
+	case PRUNE_OK:
+		return 0;
+	case PRUNE_REFERENCE:
+		return -EAGAIN;
+	case PRUNE_NOMEM:
+	default:
+		return -ENOMEM;
+	}
+}
+
+/*
+ * Put what shaping reads of each body the datagram keeps into *bodies, an
+ * object made when there is any (else NULL); *redact tells whether
+ * redaction may change any of it.
  */
 static int
 load_bodies(const struct head *h, const char *text, const struct jmember *m,
@@ -132,20 +170,14 @@ load_bodies(const struct head *h, const char *text, const struct jmember *m,
 {
 	struct pruned p;
 	size_t i;
+	int rc;
 
 	*redact = false;
 	for (i = 0; i < count; i++) {
-		if (!is_body(text, &m[i]) || fate_of(plan, text, m, i) != KEEP)
+		if (!is_body(text, &m[i]) || fate_of(plan, text, m, i) == SKIP)
 			continue;
-		switch (prune_body(h, text, m[i].value, &p)) {
-		case PRUNE_OK:
-			break;
-		case PRUNE_REFERENCE:
-			return -EAGAIN;
-		case PRUNE_NOMEM:
-		default:
-			return -ENOMEM;
-		}
+		if ((rc = load_body(h, text, m, i, plan, &p)) != 0)
+			return rc;
 		*redact |= p.redact;
 		if (p.body == NULL)
 			continue;
@@ -576,7 +608,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *members,
     struct fastpath_out *out, struct shape_stats *stats)
 {
-	struct plan plan = { false, { 0, 0 }, 0, { 0, 0 }, 0 };
+	struct plan plan = { false, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
 	const struct jmember *m;
 	enum fastpath_status st;
 
