@@ -102,21 +102,31 @@ hexval(unsigned char c)
 	return -1;
 }
 
-/* Four hex digits at x->pos; -1 when they are not. */
+/* Four hex digits at s[i..n), or -1. */
 static long
-hex4(struct scan *x)
+hex4_at(const unsigned char *s, size_t i, size_t n)
 {
 	long v = 0;
-	int i, h;
+	int k, h;
 
-	if (x->len - x->pos < 4)
+	if (n < 4 || i > n - 4)
 		return -1;
-	for (i = 0; i < 4; i++) {
-		if ((h = hexval(x->s[x->pos + (size_t)i])) < 0)
+	for (k = 0; k < 4; k++) {
+		if ((h = hexval(s[i + (size_t)k])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}
-	x->pos += 4;
+	return v;
+}
+
+/* Four hex digits at x->pos, moved past; -1 when they are not. */
+static long
+hex4(struct scan *x)
+{
+	long v = hex4_at(x->s, x->pos, x->len);
+
+	if (v >= 0)
+		x->pos += 4;
 	return v;
 }
 
@@ -406,23 +416,6 @@ utf8_put(unsigned char *out, long cp)
 	return 4;
 }
 
-/* Four hex digits at s[i..n), or -1. */
-static long
-hex4_at(const unsigned char *s, size_t i, size_t n)
-{
-	long v = 0;
-	int k, h;
-
-	if (n < 4 || i > n - 4)
-		return -1;
-	for (k = 0; k < 4; k++) {
-		if ((h = hexval(s[i + (size_t)k])) < 0)
-			return -1;
-		v = v * 16 + h;
-	}
-	return v;
-}
-
 /*
  * The escape at s[*i] (its backslash) decoded into out[0..4); its length,
  * or 0 for an escape jansson refuses.  *i moves past it.
@@ -495,9 +488,9 @@ is_items_key(const struct scan *x, const struct jmember *m)
 }
 
 /*
- * The root's `items` key, met again: jansson keeps the last value of a
- * repeated key, so the events of an earlier `items` array are no events.
- * Only items are in sc->items and sc->members, so both start afresh.
+ * At the value of a root `items` key: jansson keeps the last value of a
+ * repeated key, so this one supersedes the items of any earlier `items`
+ * array.  Only items are in sc->items and sc->members: both start afresh.
  */
 static void
 start_items(struct scan *x)
