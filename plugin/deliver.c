@@ -483,40 +483,6 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 }
 
 /*
- * The events of a line that only a full parse reads right (see
- * batch_scan): parse it whole, as before the scanner existed.
- */
-static enum deliver_result
-deliver_parsed(struct plugin *pl, const char *line, size_t len, size_t start,
-    size_t *progress, size_t *count)
-{
-	enum deliver_result r = DELIVER_DONE;
-	char reason[256];
-	struct batch b;
-	size_t i;
-	int rc;
-
-	if ((rc = batch_parse(&b, line, len, reason, sizeof(reason))) == -ENOMEM)
-		return transient(pl, "error: out of memory parsing a batch");
-	if (rc == 0 && b.items == NULL &&
-	    event_check(b.root, reason, sizeof(reason)) != 0) {
-		batch_free(&b);
-		rc = -EINVAL;
-	}
-	if (rc != 0)
-		return reject_line(pl, line, len, reason);
-	*count = b.count;
-	for (i = start; i < b.count && r == DELIVER_DONE; i++) {
-		r = deliver_item(pl, batch_item(&b, i), b.items ? (long)i : -1,
-		    NULL);
-		if (r == DELIVER_DONE)
-			*progress = i + 1;
-	}
-	batch_free(&b);
-	return r;
-}
-
-/*
  * The scanner's arrays and the line's copy are kept from one line for the
  * next: allocating them anew for every line of hundreds of events made the
  * kernel clear their pages every time (a tenth of the plugin's time on
@@ -543,9 +509,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	*progress = start;
 	*count = 0;
 	rc = batch_scan(&b, &pl->scan, line, len, reason, sizeof(reason));
-	if (rc == -EAGAIN)
-		r = deliver_parsed(pl, line, len, start, progress, count);
-	else if (rc == -ENOMEM)
+	if (rc == -ENOMEM)
 		r = transient(pl, "error: out of memory scanning a batch");
 	else if (rc != 0 && b.framed)
 		r = reject_framed_line(pl, &pl->scan, b.text, reason);
