@@ -805,54 +805,6 @@ jscan_frame(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	return scan_line(sc, text, len, max_depth, reason, reasonlen, true);
 }
 
-struct sort_key {
-	const char *p;
-	size_t len;
-};
-
-static int
-key_order(const void *a, const void *b)
-{
-	const struct sort_key *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Below this many members the plain comparison of each pair is cheaper. */
-#define REPEATS_SORT_FROM 32
-
-bool
-jscan_repeats(const char *text, const struct jmember *members, size_t count)
-{
-	struct sort_key *keys;
-	bool found = false;
-	size_t i, k;
-
-	if (count < REPEATS_SORT_FROM) {
-		for (i = 1; i < count; i++)
-			for (k = 0; k < i; k++)
-				if (members[k].key.len == members[i].key.len &&
-				    memcmp(text + members[k].key.off,
-				    text + members[i].key.off,
-				    members[i].key.len) == 0)
-					return true;
-		return false;
-	}
-	if ((keys = malloc(count * sizeof(*keys))) == NULL)
-		return true;
-	for (i = 0; i < count; i++) {
-		keys[i].p = text + members[i].key.off;
-		keys[i].len = members[i].key.len;
-	}
-	qsort(keys, count, sizeof(*keys), key_order);
-	for (i = 1; i < count && !found; i++)
-		found = key_order(&keys[i - 1], &keys[i]) == 0;
-	free(keys);
-	return found;
-}
-
 bool
 jscan_key_reads_as(const char *text, const struct jmember *m,
     const char *key)

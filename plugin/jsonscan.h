@@ -131,16 +131,6 @@ enum jscan_status jscan_frame(struct jscan *sc, const char *text,
     size_t len, size_t max_depth, char *reason, size_t reasonlen);
 
 /*
- * jscan_repeats(text, members, count):
- * True when two of members[0..count) have the same raw key bytes.  Takes
- * O(count log count) comparisons whatever the keys, so that no crafted
- * object can make the check quadratic.  An allocation failure answers
- * true (the caller then takes its careful path).
- */
-bool jscan_repeats(const char *text, const struct jmember *members,
-    size_t count);
-
-/*
  * jspan_is(text, s, name):
  * True when the bytes of span `s` of `text` are exactly C string `name`.
  */
