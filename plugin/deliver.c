@@ -418,6 +418,39 @@ deliver_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
 _Static_assert(FASTPATH_MAX_PARTS <= SINK_MAX_PARTS,
     "a fast path datagram must fit the sink's pieces");
 
+/* Event `ev` of a scanned line by the reference path, reduced if damaged. */
+static enum deliver_result
+deliver_slow(struct plugin *pl, const char *text, const struct jobject *ev,
+    const struct jmember *members, long index)
+{
+	if (ev->bad != 0)
+		return deliver_reduced(pl, text, ev, members, index);
+	return deliver_parsed_span(pl, text, ev, index);
+}
+
+/*
+ * The fast path sent event `ev`, its damaged bodies replaced (`reduced`
+ * names them): log it as deliver_reduced does, its auditID as written.
+ */
+static void
+log_fast_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
+    const struct jmember *members, long index, const char *reduced)
+{
+	const struct jmember *id = jscan_find(members + ev->first, ev->count,
+	    text, "auditID");
+	int len = 1;
+	const char *p = "-";
+
+	if (id != NULL && text[id->value.off] == '"' && id->value.len > 2) {
+		p = text + id->value.off + 1;
+		len = id->value.len - 2 > 64 ? 64 : (int)id->value.len - 2;
+	}
+	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.*s): damaged parts "
+	    "replaced (%s): %s", index, len, p, batch_bad_reason(ev->bad),
+	    reduced);
+	pl->stats.reduced++;
+}
+
 /* Event i of a scanned line: the fast path, else the reference path. */
 static enum deliver_result
 deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
@@ -428,8 +461,6 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 	struct fastpath_out out;
 	enum send_result sr;
 
-	if (ev->bad != 0)
-		return deliver_reduced(pl, b->text, ev, members, index);
 	switch (fastpath_shape(&pl->shape, b->text, ev, members, &out,
 	    &pl->stats.shape)) {
 	case FASTPATH_FILTERED:
@@ -437,50 +468,18 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 	case FASTPATH_NOMEM:
 		return transient(pl, "error: out of memory shaping an event");
 	case FASTPATH_FALLBACK:
-		return deliver_parsed_span(pl, b->text, ev, index);
+		return deliver_slow(pl, b->text, ev, members, index);
 	case FASTPATH_READY:
 		break;
 	}
 	sr = send_parts(pl, out.iov, out.nparts, out.len);
+	if (sr == SEND_OK && ev->bad != 0)
+		log_fast_reduced(pl, b->text, ev, members, index, out.reduced);
 	fastpath_out_free(&out);
 	/* Too big for the socket: the reference path sets it aside. */
 	if (sr == SEND_TOO_BIG)
-		return deliver_parsed_span(pl, b->text, ev, index);
+		return deliver_slow(pl, b->text, ev, members, index);
 	return sent(pl, sr, NULL, index);
-}
-
-/*
- * The events of a line that only a full parse reads right (see
- * batch_scan): parse it whole, as before the scanner existed.
- */
-static enum deliver_result
-deliver_parsed(struct plugin *pl, const char *line, size_t len, size_t start,
-    size_t *progress, size_t *count)
-{
-	enum deliver_result r = DELIVER_DONE;
-	char reason[256];
-	struct batch b;
-	size_t i;
-	int rc;
-
-	if ((rc = batch_parse(&b, line, len, reason, sizeof(reason))) == -ENOMEM)
-		return transient(pl, "error: out of memory parsing a batch");
-	if (rc == 0 && b.items == NULL &&
-	    event_check(b.root, reason, sizeof(reason)) != 0) {
-		batch_free(&b);
-		rc = -EINVAL;
-	}
-	if (rc != 0)
-		return reject_line(pl, line, len, reason);
-	*count = b.count;
-	for (i = start; i < b.count && r == DELIVER_DONE; i++) {
-		r = deliver_item(pl, batch_item(&b, i), b.items ? (long)i : -1,
-		    NULL);
-		if (r == DELIVER_DONE)
-			*progress = i + 1;
-	}
-	batch_free(&b);
-	return r;
 }
 
 /*
@@ -510,9 +509,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	*progress = start;
 	*count = 0;
 	rc = batch_scan(&b, &pl->scan, line, len, reason, sizeof(reason));
-	if (rc == -EAGAIN)
-		r = deliver_parsed(pl, line, len, start, progress, count);
-	else if (rc == -ENOMEM)
+	if (rc == -ENOMEM)
 		r = transient(pl, "error: out of memory scanning a batch");
 	else if (rc != 0 && b.framed)
 		r = reject_framed_line(pl, &pl->scan, b.text, reason);

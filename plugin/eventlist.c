@@ -29,39 +29,6 @@ skip_bom(const char **line, size_t *len)
 	}
 }
 
-/*
- * Deepest nesting of arrays and objects in the text, stopping once it
- * passes `limit`.  Runs before the parser so that a hostile line cannot
- * make any later recursive walk deep.
- */
-static size_t
-max_depth(const char *s, size_t n, size_t limit)
-{
-	size_t i, depth = 0, deepest = 0;
-	bool in_string = false;
-
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"') {
-			in_string = true;
-		} else if (c == '{' || c == '[') {
-			if (++depth > deepest && (deepest = depth) > limit)
-				return deepest;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return deepest;
-}
-
 static bool
 is_audit_api_version(const json_t *v)
 {
@@ -70,74 +37,10 @@ is_audit_api_version(const json_t *v)
 	    strlen(AUDIT_API_GROUP)) == 0);
 }
 
-static int
-parse_eventlist(struct batch *b, char *reason, size_t reasonlen)
-{
-	json_t *items = json_object_get(b->root, "items");
-
-	if (!is_audit_api_version(json_object_get(b->root, "apiVersion")))
-		return fail(reason, reasonlen,
-		    "EventList apiVersion is not audit.k8s.io/*");
-	if (!json_is_array(items))
-		return fail(reason, reasonlen, "EventList has no items array");
-	if (json_array_size(items) == 0)
-		return fail(reason, reasonlen, "EventList has no items");
-	b->items = items;
-	b->count = json_array_size(items);
-	return 0;
-}
-
-static int
-classify(struct batch *b, char *reason, size_t reasonlen)
-{
-	const char *kind;
-
-	if (json_is_array(b->root)) {
-		if ((b->count = json_array_size(b->root)) == 0)
-			return fail(reason, reasonlen, "empty array of events");
-		b->items = b->root;
-		return 0;
-	}
-	if (!json_is_object(b->root))
-		return fail(reason, reasonlen,
-		    "not an EventList, Event or array of events");
-	kind = json_string_value(json_object_get(b->root, "kind"));
-	if (kind != NULL && strcmp(kind, "EventList") == 0)
-		return parse_eventlist(b, reason, reasonlen);
-	/* A single Event: checked like any item, by the caller. */
-	b->items = NULL;
-	b->count = 1;
-	return 0;
-}
-
-int
-batch_parse(struct batch *b, const char *line, size_t len, char *reason,
-    size_t reasonlen)
-{
-	json_error_t err;
-	int rc;
-
-	memset(b, 0, sizeof(*b));
-	skip_bom(&line, &len);
-	if (max_depth(line, len, EVENTLIST_MAX_DEPTH) > EVENTLIST_MAX_DEPTH)
-		return fail(reason, reasonlen, "JSON nested deeper than %d levels",
-		    EVENTLIST_MAX_DEPTH);
-	b->root = json_loadb(line, len, JSON_ALLOW_NUL, &err);
-	if (b->root == NULL) {
-		if (json_error_code(&err) == json_error_out_of_memory)
-			return -ENOMEM;
-		return fail(reason, reasonlen, "invalid JSON at byte %d: %s",
-		    err.position, err.text);
-	}
-	if ((rc = classify(b, reason, reasonlen)) != 0)
-		batch_free(b);
-	return rc;
-}
-
 /*
- * The value of the root's last member `name` (jansson keeps the last of
- * repeated keys), decoded; NULL when absent.  -ENOMEM in *rc on failure,
- * -EINVAL when the value is damaged (jscan_frame).
+ * The value of the root's member `name` as jansson reads it: keys
+ * unescaped, the last of repeated keys kept; NULL when absent.  -ENOMEM in
+ * *rc on failure, -EINVAL when the value is damaged (jscan_frame).
  */
 static json_t *
 root_value(const struct jscan *sc, const char *text, const char *name,
@@ -148,7 +51,7 @@ root_value(const struct jscan *sc, const char *text, const char *name,
 	size_t i;
 
 	for (i = 0; i < sc->nroot; i++) {
-		if (jscan_key_is(text, &sc->root[i], name))
+		if (jscan_key_reads_as(text, &sc->root[i], name))
 			m = &sc->root[i];
 	}
 	if (m == NULL)
@@ -164,7 +67,7 @@ root_value(const struct jscan *sc, const char *text, const char *name,
 	return v;
 }
 
-/* batch_parse's reading of an EventList, from the scan. */
+/* An EventList, read from the scan as jansson's tree would read it. */
 static int
 scan_eventlist(struct span_batch *b, const struct jscan *sc, char *reason,
     size_t reasonlen)
@@ -192,20 +95,6 @@ scan_eventlist(struct span_batch *b, const struct jscan *sc, char *reason,
 	return 0;
 }
 
-/* Keys that make the scan's idea of `items` differ from jansson's. */
-static bool
-items_ambiguous(const struct jscan *sc, const char *text)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < sc->nroot; i++) {
-		if (sc->root[i].key_escaped)
-			return true;
-		n += jscan_key_is(text, &sc->root[i], "items");
-	}
-	return n > 1;
-}
-
 static int
 scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
     size_t reasonlen)
@@ -219,8 +108,6 @@ scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
 			return fail(reason, reasonlen, "empty array of events");
 		return 0;
 	}
-	if (items_ambiguous(sc, b->text))
-		return -EAGAIN;
 	kind = root_value(sc, b->text, "kind", &rc);
 	if (rc == -EINVAL)
 		return fail(reason, reasonlen, "invalid JSON in the root's kind");
@@ -325,13 +212,19 @@ batch_bad_reason(unsigned bad)
 
 _Static_assert(EVENTLIST_MAX_DEPTH == 64, "batch_bad_reason names 64");
 
+int
+batch_marker(char *buf, size_t cap, size_t len, unsigned bad)
+{
+	return snprintf(buf, cap, "[DROPPED %zu bytes: %s]", len,
+	    batch_bad_reason(bad));
+}
+
 static json_t *
 marker(size_t len, unsigned bad)
 {
-	char buf[96];
+	char buf[BATCH_MARKER_MAX];
 
-	snprintf(buf, sizeof(buf), "[DROPPED %zu bytes: %s]", len,
-	    batch_bad_reason(bad));
+	batch_marker(buf, sizeof(buf), len, bad);
 	return json_string(buf);
 }
 
@@ -424,19 +317,6 @@ batch_reduce(const char *text, const struct jobject *ev,
 	}
 	*out = obj;
 	return 0;
-}
-
-json_t *
-batch_item(const struct batch *b, size_t i)
-{
-	return b->items ? json_array_get(b->items, i) : b->root;
-}
-
-void
-batch_free(struct batch *b)
-{
-	json_decref(b->root);
-	memset(b, 0, sizeof(*b));
 }
 
 /* Members every audit.k8s.io/v1 Event carries, all strings. */

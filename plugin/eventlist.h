@@ -23,27 +23,6 @@
  */
 #define EVENTLIST_MAX_DEPTH 64
 
-struct batch {
-	json_t *root;		/* the parsed line (owned) */
-	json_t *items;		/* the array of events, or NULL for one Event */
-	size_t count;		/* number of items */
-};
-
-/*
- * batch_parse(b, line, len, reason, reasonlen):
- * Parse `len` bytes of `line` into *b.  Returns 0, -EINVAL when the line is
- * not an EventList, Event or array of events (a one-line reason is written
- * to `reason`), or -ENOMEM.  On error *b holds nothing to free.
- */
-int batch_parse(struct batch *b, const char *line, size_t len, char *reason,
-    size_t reasonlen);
-
-/* batch_item(b, i): item i (< b->count), borrowed from b. */
-json_t *batch_item(const struct batch *b, size_t i);
-
-/* batch_free(b): release what batch_parse made. */
-void batch_free(struct batch *b);
-
 /*
  * A line validated by jsonscan and classified from its bytes: the events
  * stay spans of the line; nothing is parsed into jansson yet.
@@ -61,18 +40,24 @@ struct span_batch {
 /*
  * batch_scan(b, sc, line, len, reason, reasonlen):
  * Frame `len` bytes of `line` with scanner `sc` (jscan_init'ed, reused
- * across lines; jscan_frame) and classify the line with batch_parse's rules
- * and reasons, reading only the root's kind and apiVersion.  Returns 0 (*b
- * refers to sc and line, which the caller keeps; an event whose jobject has
- * `bad` set must go through batch_reduce), -EINVAL with a one-line reason
- * ("invalid JSON ..." when the line does not frame or its root kind or
- * apiVersion is damaged, the classification reasons), -ENOMEM, or -EAGAIN
- * when the root object has escaped or repeated `items` keys: only
- * batch_parse reads such a line as it always did.  When the line does not
+ * across lines; jscan_frame) and classify it, reading only the root's kind
+ * and apiVersion: a root array holds events (none: "empty array of
+ * events"); a root object whose kind is "EventList" holds the events of
+ * its `items` array (apiVersion, if any, under audit.k8s.io/, else
+ * "EventList apiVersion is not audit.k8s.io/..."; "EventList has no items
+ * array", "EventList has no items"); any other root object is one Event.
+ * Keys are read as jansson reads them: unescaped, the last of repeated
+ * keys kept, so the events are exactly those json_loadb's tree would give
+ * (jsonscan.h), with no need for it.  Returns 0 (*b refers to sc and line,
+ * which the caller keeps; an event whose jobject has `bad` set must go
+ * through batch_reduce), -EINVAL with a one-line reason ("invalid JSON
+ * ..." when the line does not frame or its root kind or apiVersion is
+ * damaged, else the reasons above), or -ENOMEM.  When the line does not
  * frame but is, up to where it breaks, an audit EventList or an array,
- * b->salvaged (else 0) counts the events before the break that are whole;
- * b->count is then that number and batch_span_item gives them, so that a
- * truncated or corrupted batch still delivers what it holds intact.
+ * b->salvaged (else 0) counts the events before the break that are whole
+ * (of the last `items` array begun before it); b->count is then that
+ * number and batch_span_item gives them, so that a truncated or corrupted
+ * batch still delivers what it holds intact.
  */
 int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
     size_t len, char *reason, size_t reasonlen);
@@ -106,6 +91,17 @@ int batch_reduce(const char *text, const struct jobject *ev,
  * A short text for enum jbad bits, as the marker and logs name them.
  */
 const char *batch_bad_reason(unsigned bad);
+
+/* Room for batch_marker's text and its NUL, whatever len and bad. */
+#define BATCH_MARKER_MAX 80
+
+/*
+ * batch_marker(buf, cap, len, bad):
+ * Write to buf (cap bytes) the marker batch_reduce puts in place of a
+ * damaged value of `len` bytes whose damage is `bad`: plain printable ASCII,
+ * a JSON string's value as it is.  Returns snprintf's count.
+ */
+int batch_marker(char *buf, size_t cap, size_t len, unsigned bad);
 
 /* The apiVersion of audit objects starts with this group. */
 #define AUDIT_API_GROUP "audit.k8s.io/"

@@ -49,30 +49,135 @@ sendable_as_is(const char *text, const struct jobject *ev,
 }
 
 /*
- * Put what shaping reads of each body into *bodies, an object made when
- * there is any (else NULL); *redact tells whether redaction may change any
- * of it.
+ * What becomes of the event's members in the datagram: fitting drops the
+ * unknown ones (all at once) and at most the two bodies; reduction
+ * replaces the damaged bodies' values by markers (out->marker[k]).
+ */
+struct plan {
+	bool unknown;		/* members outside the audit Event go */
+	size_t skip[2], nskip;	/* bodies dropped to fit */
+	size_t rep[2], nrep;	/* damaged bodies, replaced */
+	const char *marker[2];	/* their markers' JSON text (in out) */
+};
+
+enum fate { KEEP, SKIP, REPLACE };
+
+static enum fate
+fate_of(const struct plan *p, const char *text, const struct jmember *m,
+    size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < p->nskip; k++)
+		if (p->skip[k] == i)
+			return SKIP;
+	if (p->unknown && !fit_audit_member(text + m[i].key.off, m[i].key.len))
+		return SKIP;
+	for (k = 0; k < p->nrep; k++)
+		if (p->rep[k] == i)
+			return REPLACE;
+	return KEEP;
+}
+
+/* Append `name` to out->dropped, as fit's record_drop appends it. */
+static void
+note_drop(struct fastpath_out *out, const char *name)
+{
+	size_t n = strlen(out->dropped), at = n ? n - 1 : 0;
+
+	/* `,"dropped":"a"`, then `,"dropped":"a,b"`. */
+	snprintf(out->dropped + at, sizeof(out->dropped) - at, "%s%s\"",
+	    n ? "," : ",\"dropped\":\"", name);
+}
+
+/*
+ * An event whose damage lies in its bodies' values alone: plan their
+ * replacement by batch_reduce's markers, named in k8s.dropped as
+ * batch_reduce names them.  false when damage lies anywhere else, which
+ * only the reference path reduces.
+ */
+static bool
+plan_reduction(const char *text, const struct jobject *ev,
+    const struct jmember *m, struct plan *p, struct fastpath_out *out)
+{
+	char name[32], mark[BATCH_MARKER_MAX];
+
+	for (size_t i = 0; i < ev->count; i++) {
+		if (m[i].bad == 0)
+			continue;
+		if ((m[i].bad & JBAD_KEY) || !is_body(text, &m[i]) ||
+		    p->nrep == 2)
+			return false;
+		batch_marker(mark, sizeof(mark), m[i].value.len, m[i].bad);
+		snprintf(out->marker[p->nrep], sizeof(out->marker[0]),
+		    "\"%s\"", mark);
+		snprintf(name, sizeof(name), "%.*s:invalid", (int)m[i].key.len,
+		    text + m[i].key.off);
+		note_drop(out, name);
+		snprintf(out->reduced + strlen(out->reduced),
+		    sizeof(out->reduced) - strlen(out->reduced), "%s%s",
+		    p->nrep ? "," : "", name);
+		p->marker[p->nrep] = out->marker[p->nrep];
+		p->rep[p->nrep++] = i;
+	}
+	return true;
+}
+
+/*
+ * A replaced body as the reference shapes it: its marker, a string, which
+ * derive does not read but redaction may replace (a Secret's body is
+ * redacted whatever it is).
+ */
+static int
+load_marker(const struct plan *plan, size_t i, struct pruned *p)
+{
+	size_t k, len;
+
+	for (k = 0; plan->rep[k] != i; k++)
+		;
+	len = strlen(plan->marker[k]);
+	p->body = json_stringn_nocheck(plan->marker[k] + 1, len - 2);
+	p->redact = true;
+	return p->body == NULL ? -ENOMEM : 0;
+}
+
+/* What shaping reads of body i: a pruned body, or a replaced one's marker. */
+static int
+load_body(const struct head *h, const char *text, const struct jmember *m,
+    size_t i, const struct plan *plan, struct pruned *p)
+{
+	if (fate_of(plan, text, m, i) == REPLACE)
+		return load_marker(plan, i, p);
+	switch (prune_body(h, text, m[i].value, p)) {
+	case PRUNE_OK:
+		return 0;
+	case PRUNE_REFERENCE:
+		return -EAGAIN;
+	case PRUNE_NOMEM:
+	default:
+		return -ENOMEM;
+	}
+}
+
+/*
+ * Put what shaping reads of each body the datagram keeps into *bodies, an
+ * object made when there is any (else NULL); *redact tells whether
+ * redaction may change any of it.
  */
 static int
 load_bodies(const struct head *h, const char *text, const struct jmember *m,
-    size_t count, json_t **bodies, bool *redact)
+    size_t count, const struct plan *plan, json_t **bodies, bool *redact)
 {
 	struct pruned p;
 	size_t i;
+	int rc;
 
 	*redact = false;
 	for (i = 0; i < count; i++) {
-		if (!is_body(text, &m[i]))
+		if (!is_body(text, &m[i]) || fate_of(plan, text, m, i) == SKIP)
 			continue;
-		switch (prune_body(h, text, m[i].value, &p)) {
-		case PRUNE_OK:
-			break;
-		case PRUNE_REFERENCE:
-			return -EAGAIN;
-		case PRUNE_NOMEM:
-		default:
-			return -ENOMEM;
-		}
+		if ((rc = load_body(h, text, m, i, plan, &p)) != 0)
+			return rc;
 		*redact |= p.redact;
 		if (p.body == NULL)
 			continue;
@@ -103,77 +208,149 @@ redaction_check(const struct shape_config *cfg, const struct head *h,
 	return n == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
 }
 
-/* The members fitting leaves out: at most the two bodies. */
-struct skips {
-	size_t at[2];
-	size_t n;
-};
-
-static bool
-skipped(const struct skips *s, size_t i)
-{
-	for (size_t k = 0; k < s->n; k++)
-		if (s->at[k] == i)
-			return true;
-	return false;
-}
-
 /*
- * The fields analysisd's decoder makes of the event's kept members, as
- * fit_measure counts them, from the scan's counts.
+ * The fields analysisd's decoder makes of the event's members in the
+ * datagram, as fit_measure counts them, from the scan's counts (a marker
+ * is one string).
  */
 static size_t
 fields_of(const char *text, const struct jmember *m, size_t count,
-    const struct skips *skip)
+    const struct plan *plan)
 {
 	size_t i, fields = 0;
 
 	for (i = 0; i < count; i++) {
-		if (skipped(skip, i) || (text[m[i].value.off] != '{' &&
-		    fit_static_field(text + m[i].key.off, m[i].key.len)))
-			continue;
-		fields += m[i].fields;
+		switch (fate_of(plan, text, m, i)) {
+		case SKIP:
+			break;
+		case REPLACE:
+			fields++;
+			break;
+		case KEEP:
+			if (text[m[i].value.off] != '{' &&
+			    fit_static_field(text + m[i].key.off, m[i].key.len))
+				break;
+			fields += m[i].fields;
+			break;
+		}
 	}
 	return fields;
 }
 
-/* At most two members are skipped: everything fits FASTPATH_MAX_PARTS. */
-static void
+/* false when out has no room left (see FASTPATH_MAX_PARTS). */
+static bool
 add_part(struct fastpath_out *out, const char *p, size_t len)
 {
 	if (out->nparts == FASTPATH_MAX_PARTS)
-		abort();
+		return false;
 	out->iov[out->nparts].iov_base = (void *)p;
 	out->iov[out->nparts].iov_len = len;
 	out->nparts++;
 	out->len += len;
+	return true;
 }
 
 /*
- * The event's bytes without the skipped members, as runs of kept members.  The text is compact: the byte before a key's opening
- * quote is the ',' (or the '{') before that member.
+ * The bytes text[start, end) of kept members, the first of them after the
+ * event's '{' or ',' (`opening`): the datagram's "{" stands for a ','.
  */
-static void
-add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
-    const struct jmember *m, const struct skips *skip)
+static bool
+add_run(struct fastpath_out *out, const char *text, size_t start, size_t end,
+    bool opening)
 {
-	size_t i = 0, start, end;
-
-	while (i < ev->count) {
-		for (; i < ev->count && skipped(skip, i); i++)
-			;
-		if (i == ev->count)
-			break;
-		start = m[i].key.off - 2;	/* its '{' or ',' */
-		if (out->nparts == 0 && i > 0) {
-			add_part(out, "{", 1);
-			start++;
-		}
-		for (; i < ev->count && !skipped(skip, i); i++)
-			;
-		end = m[i - 1].value.off + m[i - 1].value.len;
-		add_part(out, text + start, end - start);
+	if (start == end)
+		return true;
+	if (opening && out->nparts == 0 && text[start] == ',') {
+		if (!add_part(out, "{", 1))
+			return false;
+		start++;
 	}
+	return add_part(out, text + start, end - start);
+}
+
+/*
+ * The event's members as the plan leaves them, as runs of the text between
+ * the markers.  The text is compact: the byte before a key's opening quote
+ * is the ',' (or the '{') before that member.  false when there are more
+ * pieces than out holds.
+ */
+static bool
+add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
+    const struct jmember *m, const struct plan *plan)
+{
+	size_t i, start = 0, end = 0, k = 0;
+	bool open = false, opening = false;
+	enum fate f;
+
+	for (i = 0; i < ev->count; i++) {
+		if ((f = fate_of(plan, text, m, i)) == SKIP) {
+			if (open && !add_run(out, text, start, end, opening))
+				return false;
+			open = false;
+			continue;
+		}
+		if (!open) {
+			start = m[i].key.off - 2;	/* its '{' or ',' */
+			opening = true;
+			open = true;
+		}
+		end = m[i].value.off + m[i].value.len;
+		if (f == KEEP)
+			continue;
+		/* The run stops before the value: the marker stands in. */
+		if (!add_run(out, text, start, m[i].value.off, opening))
+			return false;
+		for (k = 0; plan->rep[k] != i; k++)
+			;
+		if (!add_part(out, out->marker[k], strlen(out->marker[k])))
+			return false;
+		start = end;
+		opening = false;
+	}
+	return !open || add_run(out, text, start, end, opening);
+}
+
+/*
+ * Real numbers in the validated JSON text `v` (those with a fraction or an
+ * exponent), counted as jscan_frame counts them.
+ */
+static size_t
+reals_in(const char *text, struct jspan v)
+{
+	const char *p = text + v.off, *end = p + v.len;
+	size_t n = 0;
+	bool real;
+
+	while (p < end) {
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			p++;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			for (real = false; p < end && (*p == '-' || *p == '+' ||
+			    *p == '.' || *p == 'e' || *p == 'E' ||
+			    (*p >= '0' && *p <= '9')); p++)
+				real |= *p == '.' || *p == 'e' || *p == 'E';
+			n += real;
+		} else {
+			p++;
+		}
+	}
+	return n;
+}
+
+/* The real numbers in the members the plan keeps. */
+static size_t
+kept_reals(const char *text, const struct jobject *ev,
+    const struct jmember *m, const struct plan *plan)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ev->count; i++)
+		if (fate_of(plan, text, m, i) == KEEP)
+			n += reals_in(text, m[i].value);
+	return n;
 }
 
 /*
@@ -184,36 +361,38 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 #define REAL_GROWTH (24 - 3)
 
 /*
- * Lay the datagram out in *out: the kept members, then `k8s` (its text in
- * out->k8s, with out->dropped when set).  -E2BIG when it does not fit
- * cfg's limits; -EAGAIN when it fits but the reference's text, with the
- * event's real numbers written back by jansson, might not.
+ * Lay the datagram out in *out: the members the plan keeps, then `k8s`
+ * (its text in out->k8s, with out->dropped when set).  -E2BIG when it does
+ * not fit cfg's limits; -EAGAIN when it fits but the reference's text,
+ * with the event's real numbers written back by jansson, might not, or
+ * when it takes more pieces than out holds.
  */
 static int
 lay_out(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *m,
-    const struct skips *skip, size_t k8s_fields, struct fastpath_out *out)
+    const struct plan *plan, size_t k8s_fields, struct fastpath_out *out)
 {
-	size_t dropped = strlen(out->dropped);
+	size_t dropped = strlen(out->dropped), room;
+	bool laid;
 
 	out->nparts = 0;
 	out->len = 0;
-	if (fields_of(text, m, ev->count, skip) + k8s_fields +
+	if (fields_of(text, m, ev->count, plan) + k8s_fields +
 	    (dropped > 0) > cfg->max_fields)
 		return -E2BIG;
-	add_kept(out, text, ev, m, skip);
-	if (out->nparts == 0)
-		add_part(out, K8S_ALONE, sizeof(K8S_ALONE) - 1);
-	else
-		add_part(out, K8S_NEXT, sizeof(K8S_NEXT) - 1);
-	add_part(out, out->k8s, out->k8s_len);
-	if (dropped > 0)
-		add_part(out, out->dropped + (k8s_fields == 0), dropped -
-		    (k8s_fields == 0));
-	add_part(out, "}}", 2);	/* k8s's, then the event's */
+	laid = add_kept(out, text, ev, m, plan) &&
+	    add_part(out, out->nparts ? K8S_NEXT : K8S_ALONE, out->nparts ?
+	    sizeof(K8S_NEXT) - 1 : sizeof(K8S_ALONE) - 1) &&
+	    add_part(out, out->k8s, out->k8s_len) &&
+	    (dropped == 0 || add_part(out, out->dropped + (k8s_fields == 0),
+	    dropped - (k8s_fields == 0))) &&
+	    add_part(out, "}}", 2);	/* k8s's, then the event's */
+	if (!laid)
+		return -EAGAIN;
 	if (out->len > cfg->max_bytes)
 		return -E2BIG;
-	if (ev->reals > (cfg->max_bytes - out->len) / REAL_GROWTH)
+	room = (cfg->max_bytes - out->len) / REAL_GROWTH;
+	if (ev->reals > room && kept_reals(text, ev, m, plan) > room)
 		return -EAGAIN;
 	return 0;
 }
@@ -254,6 +433,34 @@ has_unknown(const char *text, const struct jobject *ev,
 }
 
 /*
+ * Could fit_event's managedFields step change a body the plan keeps?
+ * Looked for by the name's rarer tail, or a \u escape that could spell it.
+ */
+static bool
+may_hold_managed(const char *text, const struct jobject *ev,
+    const struct jmember *m, const struct plan *plan)
+{
+	static const char *const managed[] = { "Fields", "\\u" };
+
+	for (size_t i = 0; i < ev->count; i++) {
+		if (is_body(text, &m[i]) && fate_of(plan, text, m, i) == KEEP &&
+		    needles_find(managed, 2, text + m[i].value.off,
+		    m[i].value.len))
+			return true;
+	}
+	return false;
+}
+
+static enum fastpath_status
+fitted(int rc, struct shape_stats *stats)
+{
+	if (rc != 0)
+		return FASTPATH_FALLBACK;
+	stats->trimmed++;
+	return FASTPATH_READY;
+}
+
+/*
  * fit_event's steps on the bytes: managedFields (only when the bodies have
  * none, so the step changes nothing), unknownMembers, sourceIPs and
  * userAgent (only when they change nothing), then responseObject, then
@@ -263,68 +470,83 @@ has_unknown(const char *text, const struct jobject *ev,
 static enum fastpath_status
 fit(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *m, size_t k8s_fields,
-    struct fastpath_out *out, struct shape_stats *stats)
+    struct plan *plan, struct fastpath_out *out, struct shape_stats *stats)
 {
 	static const char *const order[] = { "responseObject", "requestObject" };
-	/* The name by its rarer tail, or a \u escape that could spell it. */
-	static const char *const managed[] = { "Fields", "\\u" };
-	struct skips skip = { { 0, 0 }, 0 };
 	const struct jmember *x;
-	size_t n;
 	int rc;
 
-	if ((rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out)) != -E2BIG)
+	if ((rc = lay_out(cfg, text, ev, m, plan, k8s_fields, out)) != -E2BIG)
 		return rc == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
-	if (has_unknown(text, ev, m) || padded(text, ev, m))
+	if (may_hold_managed(text, ev, m, plan))
 		return FASTPATH_FALLBACK;
-	for (size_t i = 0; i < ev->count; i++) {
-		if (is_body(text, &m[i]) && needles_find(managed, 2,
-		    text + m[i].value.off, m[i].value.len))
-			return FASTPATH_FALLBACK;
+	if (has_unknown(text, ev, m)) {
+		plan->unknown = true;
+		note_drop(out, "unknownMembers");
+		rc = lay_out(cfg, text, ev, m, plan, k8s_fields, out);
+		if (rc != -E2BIG)
+			return fitted(rc, stats);
 	}
+	if (padded(text, ev, m))
+		return FASTPATH_FALLBACK;
 	for (size_t d = 0; d < 2; d++) {
 		if ((x = jscan_find(m, ev->count, text, order[d])) == NULL)
 			continue;
-		skip.at[skip.n++] = (size_t)(x - m);
-		n = strlen(out->dropped);
-		/* `,"dropped":"a"`, then `,"dropped":"a,b"`. */
-		snprintf(out->dropped + (n ? n - 1 : 0), sizeof(out->dropped) -
-		    (n ? n - 1 : 0), "%s%s\"", n ? "," : ",\"dropped\":\"",
-		    order[d]);
-		rc = lay_out(cfg, text, ev, m, &skip, k8s_fields, out);
-		if (rc == -EAGAIN)
-			return FASTPATH_FALLBACK;
-		if (rc == 0) {
-			stats->trimmed++;
-			return FASTPATH_READY;
-		}
+		plan->skip[plan->nskip++] = (size_t)(x - m);
+		note_drop(out, order[d]);
+		rc = lay_out(cfg, text, ev, m, plan, k8s_fields, out);
+		if (rc != -E2BIG)
+			return fitted(rc, stats);
 	}
 	return FASTPATH_FALLBACK;
 }
 
+/* Do the event's own members exceed a limit, `k8s` not counted yet? */
+static bool
+over_limits(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m,
+    const struct plan *plan)
+{
+	return ev->span.len > cfg->max_bytes ||
+	    fields_of(text, m, ev->count, plan) > cfg->max_fields;
+}
+
+/*
+ * Does a top-level key repeat?  jansson keeps a repeated key's last value,
+ * so the reference sends it once, measured once: the bytes would hold it
+ * twice.  Every key counts, unknown ones too: whether fitting drops them
+ * depends on the event's size as jansson reads it, without the repeats.
+ */
+static bool
+repeats(const char *text, const struct jobject *ev, const struct jmember *m)
+{
+	bool repeat;
+
+	/* Out of memory: the reference path, which needs no such test. */
+	return jspan_repeats(text, &m[0].key, sizeof(*m), ev->count,
+	    &repeat) != 0 || repeat;
+}
+
 /*
  * Will fit() hand the event over whatever `k8s` holds?  It does when the
- * event's own members already exceed a limit and fitting has more than
- * bodies to drop.  Asked first, so that a crafted event (200k members)
- * is not read twice, here and by the reference path.
+ * event's own members already exceed a limit, it has no unknown member to
+ * drop first, and its sourceIPs or userAgent is padded.  Asked first, so
+ * that such an event is not read twice, here and by the reference path.
  */
 static bool
 must_trim(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *m)
+    const struct jobject *ev, const struct jmember *m,
+    const struct plan *plan)
 {
-	struct skips none = { { 0, 0 }, 0 };
-
-	if (ev->span.len <= cfg->max_bytes &&
-	    fields_of(text, m, ev->count, &none) <= cfg->max_fields)
-		return false;
-	return has_unknown(text, ev, m) || padded(text, ev, m);
+	return over_limits(cfg, text, ev, m, plan) && padded(text, ev, m) &&
+	    !has_unknown(text, ev, m);
 }
 
 /* Derive, measure and lay out the datagram of a loaded event. */
 static enum fastpath_status
 finish(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *m, const struct head *h,
-    json_t *bodies, bool redact, struct fastpath_out *out,
+    json_t *bodies, bool redact, struct plan *plan, struct fastpath_out *out,
     struct shape_stats *stats)
 {
 	enum fastpath_status st;
@@ -344,9 +566,7 @@ finish(const struct shape_config *cfg, const char *text,
 	out->k8s_len = k8s.len;
 	st = redact ? redaction_check(cfg, h, bodies) : FASTPATH_READY;
 	if (st == FASTPATH_READY)
-		st = fit(cfg, text, ev, m, k8s.fields, out, stats);
-	if (st != FASTPATH_READY)
-		fastpath_out_free(out);
+		st = fit(cfg, text, ev, m, k8s.fields, plan, out, stats);
 	return st;
 }
 
@@ -356,25 +576,18 @@ status_of(int rc)
 	return rc == -ENOMEM ? FASTPATH_NOMEM : FASTPATH_FALLBACK;
 }
 
-enum fastpath_status
-fastpath_shape(const struct shape_config *cfg, const char *text,
-    const struct jobject *ev, const struct jmember *members,
+/* The head and bodies of a planned event, then its datagram. */
+static enum fastpath_status
+shape_planned(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m, struct plan *plan,
     struct fastpath_out *out, struct shape_stats *stats)
 {
-	const struct jmember *m;
 	enum fastpath_status st;
 	json_t *bodies = NULL;
 	bool redact = false;
 	struct head h;
 	int rc;
 
-	memset(out, 0, sizeof(*out));
-	/* An event without members has no member array at all. */
-	if (ev->count == 0)
-		return FASTPATH_FALLBACK;
-	m = members + ev->first;
-	if (!sendable_as_is(text, ev, m) || must_trim(cfg, text, ev, m))
-		return FASTPATH_FALLBACK;
 	if ((rc = head_from_text(text, m, ev->count, &h)) != 0)
 		return status_of(rc);
 	/* Credentials on an exec command line: requestURI changes. */
@@ -382,11 +595,39 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		head_free(&h);
 		return FASTPATH_FALLBACK;
 	}
-	rc = load_bodies(&h, text, m, ev->count, &bodies, &redact);
-	st = rc == 0 ? finish(cfg, text, ev, m, &h, bodies, redact, out,
+	rc = load_bodies(&h, text, m, ev->count, plan, &bodies, &redact);
+	st = rc == 0 ? finish(cfg, text, ev, m, &h, bodies, redact, plan, out,
 	    stats) : status_of(rc);
 	json_decref(bodies);
 	head_free(&h);
+	return st;
+}
+
+enum fastpath_status
+fastpath_shape(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *members,
+    struct fastpath_out *out, struct shape_stats *stats)
+{
+	struct plan plan = { false, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
+	const struct jmember *m;
+	enum fastpath_status st;
+
+	memset(out, 0, sizeof(*out));
+	/* An event without members has no member array at all. */
+	if (ev->count == 0)
+		return FASTPATH_FALLBACK;
+	m = members + ev->first;
+	if (!sendable_as_is(text, ev, m))
+		return FASTPATH_FALLBACK;
+	if ((ev->bad != 0 && !plan_reduction(text, ev, m, &plan, out)) ||
+	    must_trim(cfg, text, ev, m, &plan) ||
+	    repeats(text, ev, m)) {
+		fastpath_out_free(out);
+		return FASTPATH_FALLBACK;
+	}
+	st = shape_planned(cfg, text, ev, m, &plan, out, stats);
+	if (st != FASTPATH_READY)
+		fastpath_out_free(out);
 	return st;
 }
 

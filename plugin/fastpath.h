@@ -7,14 +7,17 @@
  * up to its closing brace, then `,"k8s":<k8s>}`, sent as an iovec.  Only
  * what shaping reads is parsed: of the head what head.h names, read from
  * the bytes, and of a body what prune_body says derive and redaction
- * read.  Whatever the fast path cannot prove it shapes exactly as
- * shape_event would (redaction changes something, the event does not fit
- * as it is and has a member outside the audit Event's schema or a padded
- * sourceIPs or userAgent to trim, real numbers that jansson may write
- * past a limit, whitespace, escaped, repeated or client-sent `k8s` keys
- * in any case, an event_check failure) is handed back to the caller, who
- * parses the event and calls shape_event: that reference path stays the
- * definition of the output.
+ * read.  Fitting drops members on the bytes too: the members outside
+ * the audit Event's schema, then the bodies.  An event whose damage
+ * (jscan_frame's `bad`) lies in its bodies alone has them replaced by
+ * batch_reduce's markers.  Whatever the fast path cannot prove it shapes
+ * exactly as shape_event would (redaction changes something, the event
+ * does not fit once those are dropped or has a padded sourceIPs or
+ * userAgent to trim, real numbers that jansson may write past a limit,
+ * whitespace, escaped, repeated or client-sent `k8s` keys in any case,
+ * damage outside the bodies, an event_check failure) is handed back to the
+ * caller, who parses (or reduces) the event and calls shape_event: that
+ * reference path stays the definition of the output.
  */
 #ifndef FASTPATH_H
 #define FASTPATH_H
@@ -22,14 +25,17 @@
 #include <stddef.h>
 #include <sys/uio.h>
 
+#include "eventlist.h"
 #include "jsonscan.h"
 #include "shape.h"
 
 /*
- * Pieces of a datagram: "{", up to three runs of members, `,"k8s":`, the
- * k8s object's members, `,"dropped":...`, "}}".
+ * Pieces of a datagram: "{", the runs of kept members (the 20 audit
+ * members at most, as unknown ones are dropped and no key repeats) and the
+ * two markers that split them, `,"k8s":`, the k8s object's members,
+ * `,"dropped":...`, "}}".
  */
-#define FASTPATH_MAX_PARTS 8
+#define FASTPATH_MAX_PARTS 32
 
 /* The datagram's JSON text, in pieces (the sink adds its header). */
 struct fastpath_out {
@@ -38,8 +44,12 @@ struct fastpath_out {
 	size_t len;		/* total bytes */
 	char *k8s;		/* owned: the k8s object's text, no '}' */
 	size_t k8s_len;
-	char dropped[48];	/* `,"dropped":"..."` when bodies were
-				 * dropped to fit, else "" */
+	char dropped[160];	/* `,"dropped":"..."` when members were
+				 * reduced or dropped to fit, else "" */
+	char marker[2][BATCH_MARKER_MAX + 2];	/* damaged bodies' values, as
+						 * JSON strings */
+	char reduced[64];	/* the damaged bodies, as k8s.dropped names
+				 * them ("requestObject:invalid"), or "" */
 };
 
 enum fastpath_status {
@@ -51,12 +61,15 @@ enum fastpath_status {
 
 /*
  * fastpath_shape(cfg, text, ev, members, out, stats):
- * Shape the event `ev` (a span of `text` from jscan_line, its members
+ * Shape the event `ev` (a span of `text` from jscan_frame, its members
  * members[ev->first .. ev->first + ev->count)).  On FASTPATH_READY *out
  * holds pieces pointing into `text` (kept alive by the caller) and into
  * itself, released with fastpath_out_free; the text is what shape_event
- * would produce, as a JSON value, and fits cfg's limits.  On any other status
- * *out holds nothing.  Adds to *stats as shape_event would.
+ * would produce, as a JSON value, and fits cfg's limits.  For an event
+ * with damage (ev->bad) that is what shape_event_reduced produces of
+ * batch_reduce's value, and out->reduced names the replaced members.  On
+ * any other status *out holds nothing.  Adds to *stats as shape_event
+ * would.
  */
 enum fastpath_status fastpath_shape(const struct shape_config *cfg,
     const char *text, const struct jobject *ev,

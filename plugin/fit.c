@@ -105,6 +105,8 @@ bool fit_static_field(const char *key, size_t len)
 }
 
 #define AUDIT_MEMBERS (sizeof audit_members / sizeof *audit_members)
+_Static_assert(AUDIT_MEMBERS == FIT_AUDIT_MEMBERS,
+    "fit.h counts the audit members");
 
 /* The index of `key` in audit_members, or AUDIT_MEMBERS. */
 static size_t audit_member(const char *key, size_t len)

@@ -105,6 +105,9 @@ bool fit_static_field(const char *key, size_t len);
  */
 bool fit_audit_member(const char *key, size_t len);
 
+/* How many distinct keys fit_audit_member takes. */
+#define FIT_AUDIT_MEMBERS 21
+
 /*
  * fit_value_fields(v):
  * The fields a member whose value is `v` adds below the top level: an

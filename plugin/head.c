@@ -292,21 +292,19 @@ member_of(const char *text, struct jspan key)
 
 /*
  * Find the members of members[] into at[] and check their types; -EAGAIN
- * when a key repeats, a type is wrong or a required member is absent.
+ * when one of their keys repeats, a type is wrong or a required member is
+ * absent.
  */
 static int
 find_members(const char *text, const struct jmember *m, size_t count,
     const struct jmember *at[M_COUNT])
 {
-	bool others = false;
 	enum member w;
 
 	memset(at, 0, M_COUNT * sizeof(*at));
 	for (size_t i = 0; i < count; i++) {
-		if ((w = member_of(text, m[i].key)) == M_COUNT) {
-			others = true;
+		if ((w = member_of(text, m[i].key)) == M_COUNT)
 			continue;
-		}
 		if (at[w] != NULL || (members[w].type != 0 &&
 		    text[m[i].value.off] != members[w].type))
 			return -EAGAIN;
@@ -315,10 +313,6 @@ find_members(const char *text, const struct jmember *m, size_t count,
 	for (int i = 0; i < M_COUNT; i++)
 		if (members[i].required && at[i] == NULL)
 			return -EAGAIN;
-	/* Another key is rare: only then are the keys compared, once, in
-	 * O(n log n) (a pairwise check made 200k keys take half a minute). */
-	if (others && jscan_repeats(text, m, count))
-		return -EAGAIN;
 	return 0;
 }
 

@@ -62,8 +62,9 @@ void head_from_json(const json_t *event, struct head *h);
  * Returns 0 when *h holds the values head_from_json would give for the
  * event json_loadb makes of the text and event_check accepts that event;
  * h->buf then owns the strings (head_free).  Returns -EAGAIN when the event
- * needs the reference path instead: event_check may refuse it, a key
- * repeats at the top level, or a key *h is read from holds escapes.
+ * needs the reference path instead: event_check may refuse it, a key *h
+ * is read from repeats at the top level or holds escapes (other keys are
+ * not compared: whoever sends the members' bytes does).
  * Returns -ENOMEM when memory runs out.  On an error *h holds nothing.
  */
 int head_from_text(const char *text, const struct jmember *members,

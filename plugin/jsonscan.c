@@ -102,21 +102,31 @@ hexval(unsigned char c)
 	return -1;
 }
 
-/* Four hex digits at x->pos; -1 when they are not. */
+/* Four hex digits at s[i..n), or -1. */
 static long
-hex4(struct scan *x)
+hex4_at(const unsigned char *s, size_t i, size_t n)
 {
 	long v = 0;
-	int i, h;
+	int k, h;
 
-	if (x->len - x->pos < 4)
+	if (n < 4 || i > n - 4)
 		return -1;
-	for (i = 0; i < 4; i++) {
-		if ((h = hexval(x->s[x->pos + (size_t)i])) < 0)
+	for (k = 0; k < 4; k++) {
+		if ((h = hexval(s[i + (size_t)k])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}
-	x->pos += 4;
+	return v;
+}
+
+/* Four hex digits at x->pos, moved past; -1 when they are not. */
+static long
+hex4(struct scan *x)
+{
+	long v = hex4_at(x->s, x->pos, x->len);
+
+	if (v >= 0)
+		x->pos += 4;
 	return v;
 }
 
@@ -380,10 +390,115 @@ literal(struct scan *x, const char *word)
 static bool value(struct scan *x, size_t depth, enum role role,
     size_t *fields);
 
-static bool
-is_items_key(const struct scan *x, size_t off, size_t len, bool escaped)
+/* Append code point `cp` to `out` as UTF-8; returns the bytes written. */
+static size_t
+utf8_put(unsigned char *out, long cp)
 {
-	return !escaped && len == 5 && memcmp(x->s + off, "items", 5) == 0;
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xC0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xE0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xF0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * The escape at s[*i] (its backslash) decoded into out[0..4); its length,
+ * or 0 for an escape jansson refuses.  *i moves past it.
+ */
+static size_t
+unescape_one(const unsigned char *s, size_t n, size_t *i, unsigned char *out)
+{
+	static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+	const char *c;
+	long hi, lo;
+
+	if (*i + 1 >= n)
+		return 0;
+	if (s[*i + 1] != 'u') {
+		if (s[*i + 1] == '\0' || (c = strchr(from, s[*i + 1])) == NULL)
+			return 0;
+		*i += 2;
+		out[0] = (unsigned char)to[c - from];
+		return 1;
+	}
+	if ((hi = hex4_at(s, *i + 2, n)) < 0 || (hi >= 0xDC00 && hi <= 0xDFFF))
+		return 0;
+	*i += 6;
+	if (hi < 0xD800 || hi > 0xDBFF)
+		return utf8_put(out, hi);
+	if (*i + 1 >= n || s[*i] != '\\' || s[*i + 1] != 'u' ||
+	    (lo = hex4_at(s, *i + 2, n)) < 0xDC00 || lo > 0xDFFF)
+		return 0;
+	*i += 6;
+	return utf8_put(out, 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00));
+}
+
+/*
+ * Do the `n` raw bytes of a key (between its quotes) read as `want`
+ * (wantlen bytes) once unescaped, as jansson reads keys?  Each step
+ * consumes a byte of `want` or ends the comparison, so the cost is bounded
+ * by wantlen whatever the key's length.
+ */
+static bool
+key_reads_as(const unsigned char *s, size_t n, const char *want,
+    size_t wantlen)
+{
+	unsigned char buf[4];
+	size_t i = 0, j = 0, k;
+
+	while (i < n) {
+		if (s[i] != '\\') {
+			if (j >= wantlen || (unsigned char)want[j] != s[i])
+				return false;
+			i++;
+			j++;
+			continue;
+		}
+		if ((k = unescape_one(s, n, &i, buf)) == 0 || k > wantlen - j ||
+		    memcmp(want + j, buf, k) != 0)
+			return false;
+		j += k;
+	}
+	return j == wantlen;
+}
+
+/* Is this (undamaged) key of the root `items`, as jansson reads it? */
+static bool
+is_items_key(const struct scan *x, const struct jmember *m)
+{
+	if (!m->key_escaped)
+		return jspan_is((const char *)x->s, m->key, "items");
+	return m->bad == 0 && key_reads_as(x->s + m->key.off, m->key.len,
+	    "items", 5);
+}
+
+/*
+ * At the value of a root `items` key: jansson keeps the last value of a
+ * repeated key, so this one supersedes the items of any earlier `items`
+ * array.  Only items are in sc->items and sc->members: both start afresh.
+ */
+static void
+start_items(struct scan *x)
+{
+	struct jscan *sc = x->sc;
+
+	sc->nitems = sc->nmembers = 0;
+	sc->has_items = x->pos < x->len && x->s[x->pos] == '[';
 }
 
 /* Record a member into the root list or the current item's list. */
@@ -442,8 +557,10 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 			return fail(x, JSCAN_INVALID, "expected ':'");
 		x->pos++;
 		skip_ws(x);
-		child = role == ROLE_ROOT && is_items_key(x, m.key.off,
-		    m.key.len, m.key_escaped) ? ROLE_ITEMS : ROLE_NONE;
+		child = role == ROLE_ROOT && is_items_key(x, &m) ? ROLE_ITEMS :
+		    ROLE_NONE;
+		if (child == ROLE_ITEMS)
+			start_items(x);
 		m.value.off = x->pos;
 		if (!value(x, depth + 1, child, &f))
 			return false;
@@ -645,7 +762,6 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 {
 	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
 	    0, 0, JSCAN_OK, reason, reasonlen, false, lenient, 0 };
-	const struct jmember *items;
 	size_t f, ws;
 
 	sc->nroot = sc->nitems = sc->nmembers = 0;
@@ -672,9 +788,6 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 		fail(&x, JSCAN_INVALID, "text after the JSON value");
 		return x.status;
 	}
-	items = jscan_find(sc->root, sc->nroot, text, "items");
-	sc->has_items = !sc->root_is_array && items != NULL &&
-	    text[items->value.off] == '[';
 	return JSCAN_OK;
 }
 
@@ -692,52 +805,14 @@ jscan_frame(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	return scan_line(sc, text, len, max_depth, reason, reasonlen, true);
 }
 
-struct sort_key {
-	const char *p;
-	size_t len;
-};
-
-static int
-key_order(const void *a, const void *b)
-{
-	const struct sort_key *x = a, *y = b;
-	size_t n = x->len < y->len ? x->len : y->len;
-	int c = memcmp(x->p, y->p, n);
-
-	return c != 0 ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-/* Below this many members the plain comparison of each pair is cheaper. */
-#define REPEATS_SORT_FROM 32
-
 bool
-jscan_repeats(const char *text, const struct jmember *members, size_t count)
+jscan_key_reads_as(const char *text, const struct jmember *m,
+    const char *key)
 {
-	struct sort_key *keys;
-	bool found = false;
-	size_t i, k;
-
-	if (count < REPEATS_SORT_FROM) {
-		for (i = 1; i < count; i++)
-			for (k = 0; k < i; k++)
-				if (members[k].key.len == members[i].key.len &&
-				    memcmp(text + members[k].key.off,
-				    text + members[i].key.off,
-				    members[i].key.len) == 0)
-					return true;
+	if ((m->bad & JBAD_KEY) != 0)
 		return false;
-	}
-	if ((keys = malloc(count * sizeof(*keys))) == NULL)
-		return true;
-	for (i = 0; i < count; i++) {
-		keys[i].p = text + members[i].key.off;
-		keys[i].len = members[i].key.len;
-	}
-	qsort(keys, count, sizeof(*keys), key_order);
-	for (i = 1; i < count && !found; i++)
-		found = key_order(&keys[i - 1], &keys[i]) == 0;
-	free(keys);
-	return found;
+	return key_reads_as((const unsigned char *)text + m->key.off,
+	    m->key.len, key, strlen(key));
 }
 
 const struct jmember *

@@ -10,7 +10,10 @@
  *
  * Events are the elements of a top-level array, the elements of the `items`
  * member of a top-level object, or the top-level object itself: the caller
- * decides from `kind` which reading applies.
+ * decides from `kind` which reading applies.  `items` is the member jansson
+ * keeps: keys are read unescaped (`"\u0069tems"` is `items`) and the last
+ * of repeated keys wins, so the elements of an earlier `items` array are
+ * not recorded.
  */
 #ifndef JSONSCAN_H
 #define JSONSCAN_H
@@ -66,7 +69,8 @@ struct jscan {
 	size_t nroot, root_cap;
 	struct jobject root_span;	/* the top-level value; for an object,
 					 * first/count index `root` */
-	bool has_items;		/* a top-level object had an `items` array */
+	bool has_items;		/* a top-level object's `items` (its last,
+				 * keys unescaped) is an array */
 	struct jobject *items;	/* array elements (see above) */
 	size_t nitems, items_cap;
 	struct jmember *members;	/* members of the object elements */
@@ -127,16 +131,6 @@ enum jscan_status jscan_frame(struct jscan *sc, const char *text,
     size_t len, size_t max_depth, char *reason, size_t reasonlen);
 
 /*
- * jscan_repeats(text, members, count):
- * True when two of members[0..count) have the same raw key bytes.  Takes
- * O(count log count) comparisons whatever the keys, so that no crafted
- * object can make the check quadratic.  An allocation failure answers
- * true (the caller then takes its careful path).
- */
-bool jscan_repeats(const char *text, const struct jmember *members,
-    size_t count);
-
-/*
  * jspan_is(text, s, name):
  * True when the bytes of span `s` of `text` are exactly C string `name`.
  */
@@ -157,6 +151,15 @@ jscan_key_is(const char *text, const struct jmember *m, const char *key)
 {
 	return !m->key_escaped && jspan_is(text, m->key, key);
 }
+
+/*
+ * jscan_key_reads_as(text, m, key):
+ * True when member `m` of `text` has key `key` as jansson reads keys, its
+ * escapes decoded (`"\u006bind"` reads as kind).  A damaged key (JBAD_KEY)
+ * reads as nothing.  Takes O(strlen(key)) steps whatever the key's length.
+ */
+bool jscan_key_reads_as(const char *text, const struct jmember *m,
+    const char *key);
 
 /*
  * jscan_find(members, count, text, key):

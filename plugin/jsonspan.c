@@ -4,6 +4,7 @@
  * Every loop still stops at the end of its span: a caller's mistake must
  * not turn into a read past the line.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -155,6 +156,136 @@ jspan_next_element(const char *text, struct jspan arr, size_t *pos,
 	*pos = skip_value(text, *pos, end, NULL);
 	out->len = *pos - out->off;
 	return true;
+}
+
+struct key_ref {
+	const char *p;
+	size_t len;
+};
+
+/* Any total order does: only equal neighbours matter. */
+static int
+key_order(const void *a, const void *b)
+{
+	const struct key_ref *x = a, *y = b;
+
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->p, y->p, x->len);
+}
+
+/* Key i of keys given as jspan_repeats takes them. */
+static const struct jspan *
+key_at(const struct jspan *keys, size_t stride, size_t i)
+{
+	return (const struct jspan *)(const void *)((const char *)keys +
+	    i * stride);
+}
+
+static bool
+same_key(const char *text, const struct jspan *a, const struct jspan *b)
+{
+	return a->len == b->len && memcmp(text + a->off, text + b->off,
+	    a->len) == 0;
+}
+
+/* Below this many members the plain comparison of each pair is cheaper. */
+#define REPEATS_HASH_FROM 32
+/* Probes per member a hash table may take before the keys are sorted. */
+#define REPEATS_PROBES 4
+
+static int
+repeats_pairwise(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
+{
+	for (size_t i = 1; i < count && !*repeat; i++)
+		for (size_t k = 0; k < i && !*repeat; k++)
+			*repeat = same_key(text, key_at(keys, stride, k),
+			    key_at(keys, stride, i));
+	return 0;
+}
+
+static int
+repeats_sorted(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
+{
+	struct key_ref *sorted;
+	size_t i;
+
+	if ((sorted = malloc(count * sizeof(*sorted))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < count; i++) {
+		sorted[i].p = text + key_at(keys, stride, i)->off;
+		sorted[i].len = key_at(keys, stride, i)->len;
+	}
+	qsort(sorted, count, sizeof(*sorted), key_order);
+	for (i = 1; i < count && !*repeat; i++)
+		*repeat = key_order(&sorted[i - 1], &sorted[i]) == 0;
+	free(sorted);
+	return 0;
+}
+
+/* FNV-1a: keys are short. */
+static uint64_t
+key_hash(const char *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Each key into an open-addressed table of member indexes: O(count) for
+ * keys as they come.  -EAGAIN when keys crowd into the same slots beyond
+ * REPEATS_PROBES per member (the hash is not secret: a client can choose
+ * colliding keys), so that sorting bounds the time.
+ */
+static int
+repeats_hashed(const char *text, const struct jspan *keys,
+    size_t stride, size_t count, bool *repeat)
+{
+	size_t size = 1, budget, i, at;
+	const struct jspan *k;
+	uint32_t *slot;		/* member index + 1; 0: free */
+	int rc = 0;
+
+	if (count >= UINT32_MAX / 4)
+		return -EAGAIN;
+	while (size < count * 2)
+		size *= 2;
+	budget = count * REPEATS_PROBES;
+	if ((slot = calloc(size, sizeof(*slot))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < count && rc == 0 && !*repeat; i++) {
+		k = key_at(keys, stride, i);
+		at = (size_t)key_hash(text + k->off, k->len) & (size - 1);
+		while (slot[at] != 0 && rc == 0 && !*repeat) {
+			*repeat = same_key(text, key_at(keys, stride,
+			    slot[at] - 1), k);
+			rc = budget-- == 0 ? -EAGAIN : 0;
+			at = (at + 1) & (size - 1);
+		}
+		slot[at] = (uint32_t)i + 1;
+	}
+	free(slot);
+	return rc;
+}
+
+int
+jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
+    size_t count, bool *repeat)
+{
+	int rc;
+
+	*repeat = false;
+	if (count < REPEATS_HASH_FROM)
+		return repeats_pairwise(text, keys, stride, count, repeat);
+	if ((rc = repeats_hashed(text, keys, stride, count, repeat)) != -EAGAIN)
+		return rc;
+	*repeat = false;
+	return repeats_sorted(text, keys, stride, count, repeat);
 }
 
 size_t

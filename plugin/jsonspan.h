@@ -45,6 +45,20 @@ bool jspan_next_element(const char *text, struct jspan arr, size_t *pos,
     struct jspan *out);
 
 /*
+ * jspan_repeats(text, keys, stride, count, repeat):
+ * Set *repeat to whether two of `count` keys (spans of `text`) hold the
+ * same bytes: the first key is *keys, each next one `stride` bytes after
+ * the last (the `key` of each element of an array of struct jspan_member
+ * or struct jmember).  An object can have any number of members: time
+ * O(count) (a hash table), O(count log count) for keys chosen to collide
+ * (they are sorted instead), never the pairwise test's O(count^2).
+ * Returns 0, or
+ * -ENOMEM when memory runs out (then *repeat is false and means nothing).
+ */
+int jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
+    size_t count, bool *repeat);
+
+/*
  * jspan_keys(text, value):
  * The number of object members, at every depth, that the validated JSON
  * text `value` writes, repeated keys included.  Comparing it with the

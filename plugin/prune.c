@@ -1,6 +1,8 @@
 /*
  * prune: the part of a request or response body that shaping reads.
  */
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,16 +12,57 @@
 #include "prune.h"
 #include "redact.h"
 
-/* More top-level members than real objects have: parse such a body whole
- * (the test for repeated keys below is quadratic). */
-#define MAX_MEMBERS 64
+/* Members of real objects fit here; more go to the heap. */
+#define INLINE_MEMBERS 64
 /* ConfigMap values up to this size are unescaped on the stack. */
 #define STACK_TEXT 4096
 
+/* A body's top-level members: any number, in m[0..n). */
 struct members {
-	struct jspan_member m[MAX_MEMBERS];
-	size_t n;
+	struct jspan_member small[INLINE_MEMBERS];
+	struct jspan_member *m;		/* small, or owned when bigger */
+	size_t n, cap;
 };
+
+static void
+members_init(struct members *ms)
+{
+	ms->m = ms->small;
+	ms->n = 0;
+	ms->cap = INLINE_MEMBERS;
+}
+
+static void
+members_free(struct members *ms)
+{
+	if (ms->m != ms->small)
+		free(ms->m);
+	members_init(ms);
+}
+
+/* Append `m`, doubling the array when full; -ENOMEM when it cannot. */
+static int
+members_push(struct members *ms, const struct jspan_member *m)
+{
+	struct jspan_member *grown;
+	size_t cap = ms->cap * 2;
+
+	if (ms->n == ms->cap) {
+		if (cap > SIZE_MAX / sizeof(*grown))
+			return -ENOMEM;
+		if (ms->m == ms->small) {
+			if ((grown = malloc(cap * sizeof(*grown))) == NULL)
+				return -ENOMEM;
+			memcpy(grown, ms->small, sizeof(ms->small));
+		} else if ((grown = realloc(ms->m, cap * sizeof(*grown))) ==
+		    NULL)
+			return -ENOMEM;
+		ms->m = grown;
+		ms->cap = cap;
+	}
+	ms->m[ms->n++] = *m;
+	return 0;
+}
 
 /* Object members of `v` at every depth, as parsed. */
 static size_t
@@ -58,33 +101,38 @@ load_checked(const char *text, struct jspan v, bool redact, json_t **out)
 	return PRUNE_OK;
 }
 
+enum listing {
+	LIST_OK,
+	LIST_WHOLE,	/* parse the body whole */
+	LIST_NOMEM
+};
+
 /*
- * The body's members; false when it must be parsed whole instead.  A kind
- * that is not a string is read by no one but redaction, which walks into
- * it like into any other member: such bodies are parsed whole.
+ * The body's members into *ms, or LIST_WHOLE when it must be parsed whole
+ * instead.  A kind that is not a string is read by no one but redaction,
+ * which walks into it like into any other member: such bodies are parsed
+ * whole.
  */
-static bool
+static enum listing
 list_members(const char *text, struct jspan body, struct members *ms)
 {
 	struct jspan_member m;
 	size_t pos = 0;
+	bool repeat;
 
-	ms->n = 0;
 	if (text[body.off] != '{')
-		return false;
+		return LIST_WHOLE;
 	while (jspan_next(text, body, &pos, &m)) {
-		if (m.key_escaped || ms->n == MAX_MEMBERS ||
+		if (m.key_escaped ||
 		    (jspan_is(text, m.key, "kind") && text[m.value.off] != '"'))
-			return false;
-		for (size_t i = 0; i < ms->n; i++) {
-			if (ms->m[i].key.len == m.key.len &&
-			    memcmp(text + ms->m[i].key.off, text + m.key.off,
-			    m.key.len) == 0)
-				return false;
-		}
-		ms->m[ms->n++] = m;
+			return LIST_WHOLE;
+		if (members_push(ms, &m) != 0)
+			return LIST_NOMEM;
 	}
-	return true;
+	if (jspan_repeats(text, &ms->m[0].key, sizeof(ms->m[0]),
+	    ms->n, &repeat) != 0)
+		return LIST_NOMEM;
+	return repeat ? LIST_WHOLE : LIST_OK;
 }
 
 /* Does the ConfigMap entry `e` of `section` hold no credential? */
@@ -168,6 +216,11 @@ may_change(const char *text, struct jspan v)
 	struct jspan_member e;
 	size_t pos = 0;
 
+	/* A number, true, false or null spells none of the names
+	 * redact_may_change looks for: spare it the search, which costs
+	 * more than the rest of a bare member. */
+	if (text[v.off] != '{' && text[v.off] != '[' && text[v.off] != '"')
+		return false;
 	/* Mostly nothing anywhere: then no need to look member by member. */
 	if (!redact_may_change(text + v.off, v.len))
 		return false;
@@ -259,11 +312,22 @@ prune_body(const struct head *h, const char *text, struct jspan body,
 
 	out->body = NULL;
 	out->redact = false;
-	if (!list_members(text, body, &ms))
+	members_init(&ms);
+	switch (list_members(text, body, &ms)) {
+	case LIST_OK:
+		break;
+	case LIST_WHOLE:
+		members_free(&ms);
 		return prune_whole(h, text, body, out);
+	case LIST_NOMEM:
+	default:
+		members_free(&ms);
+		return PRUNE_NOMEM;
+	}
 	if ((st = prune_members(h, text, &ms, out)) != PRUNE_OK) {
 		json_decref(out->body);
 		out->body = NULL;
 	}
+	members_free(&ms);
 	return st;
 }

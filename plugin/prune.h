@@ -42,11 +42,12 @@ enum prune_status {
  * redact_bodies may be given in place of the full one: derive computes the
  * same `k8s` object from it, and redaction changes nothing in it exactly
  * when it would change nothing in the full body.  Objects with escaped or
- * repeated keys, more than 64 members or a kind that is not a string are
- * parsed whole; other values are parsed whole when redaction may change
- * them, else left out (derive reads objects only).  Of an object's members
- * that redaction may change, all is parsed; of those only derive reads,
- * what derive_keep names.  On any other status *out holds nothing.
+ * repeated keys or a kind that is not a string are parsed whole; any
+ * number of members is listed, in time O(n) (O(n log n) at worst).  Other
+ * values are parsed whole when redaction may change them, else left out
+ * (derive reads objects only).  Of an object's members that redaction may
+ * change, all is parsed; of those only derive reads, what derive_keep
+ * names.  On any other status *out holds nothing.
  */
 enum prune_status prune_body(const struct head *h, const char *text,
     struct jspan body, struct pruned *out);

@@ -12,7 +12,7 @@
 #include <sys/uio.h>
 
 /* Most pieces sink_sendv puts after the header. */
-#define SINK_MAX_PARTS 8u
+#define SINK_MAX_PARTS 32u
 
 /* analysisd reads at most this many bytes of a datagram, header included. */
 #define SINK_MAX_DATAGRAM 65535u

@@ -11,16 +11,19 @@
  * reference's output, within max_bytes and max_fields, with no repeated key
  * the event did not already have, and counted in the statistics as the
  * reference counts it; FILTERED exactly when the reference filters.  A
- * FALLBACK is always allowed but counts nothing.  The line's classification
- * must also be batch_parse's, except that damage jscan_frame steps over
- * (invalid UTF-8, numbers jansson cannot hold, ...) stays in its event:
- * such a line batch_parse refuses is taken, every event not marked `bad`
- * loads as jansson would load it, and batch_reduce turns every marked one
- * into a value.  Then the property of issue 12: each event of the line is
- * put into an EventList between two copies of itself, one of its
- * top-level values replaced by a poison (below); that line must frame,
- * the two copies must come out unmarked and byte-equal, and the poisoned
- * one marked, reduced, the other members kept.  Any difference calls
+ * FALLBACK is always allowed but counts nothing.  The line's events must
+ * also be those of jansson's tree of the line (reference_events: repeated
+ * and escaped keys read as jansson reads them), except that damage
+ * jscan_frame steps over (invalid UTF-8, numbers jansson cannot hold, ...)
+ * stays in its event: such a line jansson refuses is taken, every event
+ * not marked `bad` loads as jansson would load it, and batch_reduce turns
+ * every marked one into a value.  Then the property of issue 12: each
+ * event of the line is put into an EventList between two copies of
+ * itself, one of its top-level values replaced by a poison (below), under
+ * a plain `items` key or one that is escaped or repeated after a decoy
+ * array; that line must frame, the two copies must come out unmarked and
+ * byte-equal, and the poisoned one marked, reduced, the other members
+ * kept.  Any difference calls
  * abort(), after a
  * description on stderr, so that libFuzzer keeps the input.  Known
  * differences are let through (see strict()).
@@ -122,7 +125,7 @@ config(struct shape_config *cfg, size_t c)
  * is set in the environment; both are decisions, not bugs:
  *  - a raw NUL byte after a number or literal: jansson 2.14 reads
  *    `{"":0<NUL>}` as JSON, jsonscan (like RFC 8259) does not, so
- *    batch_scan refuses lines batch_parse took;
+ *    batch_scan refuses lines jansson took;
  *  - events that jansson writes in other bytes than they came in (escapes
  *    such as `\u0061` or `\u0026` in a nested key or a value outside the
  *    bodies, numbers such as 1.0e5, repeated keys): the fast path counts
@@ -150,26 +153,51 @@ struct ref {
 	struct shape_stats stats;	/* what it counted */
 };
 
+/*
+ * The event `e` of a scanned line as the reference path takes it: its
+ * bytes parsed, or when damaged batch_reduce's value (*dropped then names
+ * what was replaced, else it is "").
+ */
+static json_t *
+reference_value(const char *text, const struct jobject *e,
+    const struct jmember *members, char *dropped, size_t droppedlen)
+{
+	json_t *ev = NULL;
+
+	dropped[0] = '\0';
+	if (e->bad != 0) {
+		if (batch_reduce(text, e, members, &ev, dropped,
+		    droppedlen) != 0)
+			abort();
+		return ev;
+	}
+	ev = json_loadb(text + e->span.off, e->span.len, SPAN_FLAGS, NULL);
+	if (ev == NULL) {
+		/* The line was scanned and valid: only memory fails. */
+		fprintf(stderr, "fuzz_fastpath: json_loadb failed on a scanned "
+		    "event: %.*s\n", (int)(e->span.len > 300 ? 300 :
+		    e->span.len), text + e->span.off);
+		abort();
+	}
+	return ev;
+}
+
 static void
 reference(size_t c, size_t i, const struct shape_config *cfg,
-    const char *span, size_t len, struct ref *r)
+    const char *text, const struct jobject *e, const struct jmember *members,
+    struct ref *r)
 {
-	char reason[256];
+	char reason[256], dropped[192];
 	json_error_t err;
 	json_t *ev;
 	size_t at;
 
 	memset(r, 0, sizeof(*r));
-	ev = json_loadb(span, len, SPAN_FLAGS, NULL);
-	if (ev == NULL) {
-		/* The line was scanned and valid: only memory fails. */
-		fprintf(stderr, "fuzz_fastpath: json_loadb failed on a scanned "
-		    "event: %.*s\n", (int)(len > 300 ? 300 : len), span);
-		abort();
-	}
+	ev = reference_value(text, e, members, dropped, sizeof(dropped));
 	if (event_check(ev, reason, sizeof(reason)) == 0) {
 		r->checked = true;
-		r->st = shape_event(cfg, ev, &r->text, &r->len, &r->stats);
+		r->st = shape_event_reduced(cfg, ev, dropped[0] ? dropped :
+		    NULL, &r->text, &r->len, &r->stats);
 		if (r->st == SHAPE_OK &&
 		    (r->out = json_loadb(r->text, r->len, JSON_ALLOW_NUL,
 		    &err)) == NULL) {
@@ -189,14 +217,23 @@ ref_free(struct ref *r)
 	free(r->text);
 }
 
-/* `v` without the bodies `dropped` names, and without k8s.dropped. */
+/*
+ * `v` without the bodies `dropped` names, without its unknown members when
+ * it names them, and without k8s.dropped.
+ */
 static json_t *
 undropped(const json_t *v, const char *dropped)
 {
-	json_t *copy = json_deep_copy(v);
+	json_t *copy = json_deep_copy(v), *x;
+	const char *key;
+	void *tmp;
 
 	if (copy == NULL)
 		abort();
+	if (strstr(dropped, "unknownMembers") != NULL)
+		json_object_foreach_safe(copy, tmp, key, x)
+			if (!fit_audit_member(key, strlen(key)))
+				json_object_del(copy, key);
 	if (strstr(dropped, "responseObject") != NULL)
 		json_object_del(copy, "responseObject");
 	if (strstr(dropped, "requestObject") != NULL)
@@ -205,7 +242,10 @@ undropped(const json_t *v, const char *dropped)
 	return copy;
 }
 
-/* Do `got` and `ref` differ only by which bodies were dropped to fit? */
+/*
+ * Do `got` and `ref` differ only by which members were dropped to fit (or
+ * replaced by a marker)?
+ */
 static bool
 dropped_else(const json_t *got, const json_t *ref)
 {
@@ -213,7 +253,7 @@ dropped_else(const json_t *got, const json_t *ref)
 	    json_object_get(got, "k8s"), "dropped"));
 	const char *b = json_string_value(json_object_get(
 	    json_object_get(ref, "k8s"), "dropped"));
-	char both[64];
+	char both[512];
 	json_t *x, *y;
 	bool same;
 
@@ -362,7 +402,7 @@ compare_event(const struct shape_config *cfg, size_t c, size_t i,
 	struct ref r;
 
 	current = cfg;
-	reference(c, i, cfg, text + ev->span.off, ev->span.len, &r);
+	reference(c, i, cfg, text, ev, members, &r);
 	*len = *fields = 0;
 	if (r.out != NULL) {
 		fit_measure(r.out, &m);
@@ -407,27 +447,72 @@ compare_event(const struct shape_config *cfg, size_t c, size_t i,
 	ref_free(&r);
 }
 
+/* The apiVersion of an audit object, or none. */
+static bool
+audit_api(const json_t *v)
+{
+	return v == NULL || (json_is_string(v) && strncmp(json_string_value(v),
+	    AUDIT_API_GROUP, strlen(AUDIT_API_GROUP)) == 0);
+}
+
 /*
- * batch_scan must classify the line as batch_parse does, and its event
- * spans must be batch_parse's items.
+ * The reference reading of a line, from jansson's tree of it: the elements
+ * of a root array, the items of a root object whose kind is "EventList"
+ * (apiVersion, if any, audit's; items a non-empty array), else the root
+ * object as one Event.  0 with *events (owned) and *single; -1 when
+ * jansson refuses the line or it holds no events.
+ */
+static int
+reference_events(const char *line, size_t len, json_t **events, bool *single)
+{
+	json_t *root, *items;
+	const char *kind;
+
+	if (len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+		line += 3;
+		len -= 3;
+	}
+	*single = false;
+	if ((root = json_loadb(line, len, JSON_ALLOW_NUL, NULL)) == NULL)
+		return -1;
+	if (json_is_array(root) && json_array_size(root) > 0) {
+		*events = root;
+		return 0;
+	}
+	kind = json_string_value(json_object_get(root, "kind"));
+	items = json_object_get(root, "items");
+	if (!json_is_object(root) || (kind != NULL && strcmp(kind,
+	    "EventList") == 0 && (!audit_api(json_object_get(root,
+	    "apiVersion")) || !json_is_array(items) ||
+	    json_array_size(items) == 0))) {
+		json_decref(root);
+		return -1;
+	}
+	if (kind != NULL && strcmp(kind, "EventList") == 0) {
+		*events = json_incref(items);
+	} else {
+		*single = true;
+		*events = json_pack("[O]", root);
+	}
+	json_decref(root);
+	return *events != NULL ? 0 : -1;
+}
+
+/*
+ * batch_scan must find the line's events where jansson's tree has them:
+ * the same number, each span's value the tree's.
  */
 static void
 compare_classification(int rc, const struct span_batch *sb, const char *line,
     size_t len, const char *reason)
 {
-	char why[256];
-	struct batch b;
-	int prc = batch_parse(&b, line, len, why, sizeof(why));
 	const struct jmember *members;
 	const struct jobject *ev;
-	json_t *item;
+	json_t *item, *events = NULL;
+	bool single;
+	int prc = reference_events(line, len, &events, &single);
 	size_t i;
 
-	if (rc == -EAGAIN) {
-		if (prc == 0)
-			batch_free(&b);
-		return;
-	}
 	/*
 	 * Known difference, not the fast path's: jansson 2.14 takes a raw
 	 * NUL byte right after a number or literal (`{"":0<NUL>}`) as the end
@@ -435,39 +520,41 @@ compare_classification(int rc, const struct span_batch *sb, const char *line,
 	 */
 	if (rc == -EINVAL && prc == 0 && memchr(line, '\0', len) != NULL &&
 	    !strict()) {
-		batch_free(&b);
+		json_decref(events);
 		return;
 	}
 	/* Damage inside events: the scan takes the line, marked. */
 	if (rc == 0 && prc != 0 && sb->sc->root_span.bad != 0)
 		return;
 	if ((rc == 0) != (prc == 0)) {
-		fprintf(stderr, "fuzz_fastpath: batch_scan %d (%s), batch_parse "
-		    "%d (%s)\n", rc, rc ? reason : "ok", prc, prc ? why : "ok");
+		fprintf(stderr, "fuzz_fastpath: batch_scan %d (%s), jansson's "
+		    "tree %s\n", rc, rc ? reason : "ok", prc ? "refuses the line"
+		    : "holds events");
 		abort();
 	}
 	if (rc != 0)
 		return;
-	if (sb->count != b.count || sb->single != (b.items == NULL)) {
+	if (sb->count != json_array_size(events) || sb->single != single) {
 		fprintf(stderr, "fuzz_fastpath: batch_scan finds %zu events%s, "
-		    "batch_parse %zu%s\n", sb->count, sb->single ? " (single)" :
-		    "", b.count, b.items ? "" : " (single)");
+		    "jansson %zu%s\n", sb->count, sb->single ? " (single)" :
+		    "", json_array_size(events), single ? " (single)" : "");
 		abort();
 	}
 	for (i = 0; i < sb->count; i++) {
 		ev = batch_span_item(sb, i, &members);
 		item = json_loadb(sb->text + ev->span.off, ev->span.len,
 		    SPAN_FLAGS, NULL);
-		if (item == NULL || !json_equal(item, batch_item(&b, i))) {
+		if (item == NULL || !json_equal(item, json_array_get(events,
+		    i))) {
 			fprintf(stderr, "fuzz_fastpath: event %zu's span is not "
-			    "batch_parse's item: %.*s\n", i,
+			    "jansson's: %.*s\n", i,
 			    (int)(ev->span.len > 300 ? 300 : ev->span.len),
 			    sb->text + ev->span.off);
 			abort();
 		}
 		json_decref(item);
 	}
-	batch_free(&b);
+	json_decref(events);
 }
 
 /*
@@ -538,23 +625,37 @@ check_reduced(const char *text, const struct jobject *ev,
 }
 
 /*
+ * How the poisoned line opens: its events under `items`, or under an
+ * escaped or repeated `items` key after a decoy array jansson drops.
+ */
+static const char *const heads[] = {
+	"{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+	"\"items\":[",
+	"{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+	"\"items\":[{\"decoy\":1e999},7],\"\\u0069tems\":[",
+	"{\"\\u006bind\":\"EventList\",\"items\":[1e999],\"apiVersion\":"
+	"\"audit.k8s.io/v1\",\"items\":[",
+};
+
+/*
  * The property: [E, E with member k poisoned, E] frames, the copies of E
  * come out unmarked and as they were, the poisoned one marked and reduced.
  */
 static void
 check_poisoned(const char *text, const struct jobject *ev,
-    const struct jmember *members, size_t k, size_t p)
+    const struct jmember *members, size_t k, size_t p, size_t h)
 {
-	static const char head[] = "{\"kind\":\"EventList\",\"apiVersion\":"
-	    "\"audit.k8s.io/v1\",\"items\":[";
 	static struct jscan sc;
+	const char *head = heads[h];
 	const struct jmember *m = members + ev->first, *pm;
 	const char *e = text + ev->span.off, *pv = poisons[p];
 	size_t el = ev->span.len, vo = m[k].value.off - ev->span.off;
-	size_t n = 0, cap = sizeof(head) + 3 * el + strlen(pv) + 8, i;
+	size_t n = 0, cap = strlen(head) + 3 * el + strlen(pv) + 8, i;
 	const struct jobject *it;
+	struct shape_config cfg;
 	struct span_batch b;
 	char reason[256], dropped[192];
+	size_t c, len, fields;
 	json_t *red;
 	char *line;
 
@@ -593,7 +694,27 @@ check_poisoned(const char *text, const struct jobject *ev,
 	if ((pm[it->first + k].bad & JBAD_KEY) == 0)
 		check_reduced(b.text, it, pm + it->first, k, p, red);
 	json_decref(red);
+	/* Shaped, the poisoned event is what deliver_reduced sends. */
+	for (c = 0; c < NCONFIGS; c++) {
+		config(&cfg, c);
+		compare_event(&cfg, c, 1, b.text, it, pm, &len, &fields);
+	}
 	free(line);
+}
+
+/* The index of the event's first body, or its count when it has none. */
+static size_t
+body_of(const char *text, const struct jobject *ev,
+    const struct jmember *members)
+{
+	const struct jmember *m = members + ev->first;
+	size_t i;
+
+	for (i = 0; i < ev->count; i++)
+		if (jscan_key_is(text, &m[i], "requestObject") ||
+		    jscan_key_is(text, &m[i], "responseObject"))
+			break;
+	return i;
 }
 
 int
@@ -606,7 +727,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct shape_config cfg;
 	const struct jobject *ev;
 	struct span_batch b;
-	size_t c, i, len, fields, len0, fields0;
+	size_t c, i, k, len, fields, len0, fields0;
 	char reason[256];
 	int rc;
 
@@ -623,19 +744,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	for (i = 0; i < b.count; i++) {
 		ev = batch_span_item(&b, i, &members);
-		if (ev->bad != 0) {
-			json_t *red;
-			char dropped[192];
-
-			if (batch_reduce(b.text, ev, members, &red, dropped,
-			    sizeof(dropped)) != 0)
-				abort();
-			json_decref(red);
-			continue;
-		}
-		if (ev->is_object && ev->count > 0)
+		if (ev->is_object && ev->count > 0 && ev->bad == 0) {
 			check_poisoned(b.text, ev, members, size % ev->count,
-			    (size / 7) % (sizeof(poisons) / sizeof(*poisons)));
+			    (size / 7) % (sizeof(poisons) / sizeof(*poisons)),
+			    (size / 3) % (sizeof(heads) / sizeof(*heads)));
+			/* A body, where a client's damage lands. */
+			if ((k = body_of(b.text, ev, members)) < ev->count)
+				check_poisoned(b.text, ev, members, k, (size /
+				    3) % (sizeof(poisons) / sizeof(*poisons)),
+				    (size / 5) % (sizeof(heads) / sizeof(*heads)));
+		}
 		len0 = fields0 = 0;
 		for (c = 0; c < NCONFIGS; c++) {
 			config(&cfg, c);
@@ -665,8 +783,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * The mutator.  Byte mutations mostly break the JSON, which the scanner
  * then refuses; two times in three the input is instead parsed, one of its
  * values changed as a client or a proxy might (a member renamed, removed,
- * repeated or re-typed, a subtree copied, a body grown past the limits, a
- * key escaped) and written back, compact or not.
+ * repeated or re-typed, a subtree copied, a body grown past the limits, an
+ * object widened to hundreds of members, a key escaped) and written back,
+ * compact or not.
  */
 static unsigned long long rng;
 
@@ -795,7 +914,7 @@ mutate_tree(json_t *root)
 	for (i = n ? pick(n) : 0; iter != NULL && i > 0; i--)
 		iter = json_object_iter_next(c, iter);
 	key = iter ? json_object_iter_key(iter) : NULL;
-	switch (key ? pick(6) : 0) {
+	switch (key ? pick(7) : 0) {
 	case 0:		/* a member added or replaced */
 		json_object_set_new(c, keys[pick(sizeof(keys) / sizeof(*keys))],
 		    random_value(all, nall));
@@ -811,6 +930,13 @@ mutate_tree(json_t *root)
 		json_object_del(c, key);
 		json_object_set_new(c, keys[pick(sizeof(keys) / sizeof(*keys))],
 		    v);
+		break;
+	case 5:		/* widened past the 64 members prune.c holds inline */
+		for (i = 64 + pick(200); i > 0; i--) {
+			snprintf(marked, sizeof(marked), "w%zu", i);
+			json_object_set_new(c, marked,
+			    json_integer((json_int_t)i));
+		}
 		break;
 	case 4:		/* repeated, or its key escaped */
 	default:
@@ -912,17 +1038,29 @@ write_seed(const char *dir, const char *text, size_t len)
 	return fclose(f);
 }
 
-/* One event, compact: alone and as an EventList of one. */
+/*
+ * One event, compact: alone, as an EventList of one, and as one whose
+ * items key is escaped and repeats a decoy array's (jansson keeps it).
+ */
 static int
 write_event(const char *dir, json_t *ev)
 {
+	static const char head[] = "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"audit.k8s.io/v1\",\"items\":[{}],\"\\u0069tems\":[";
 	json_t *list = json_pack("{s:s,s:s,s:[O]}", "kind", "EventList",
 	    "apiVersion", "audit.k8s.io/v1", "items", ev);
 	char *one = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
 	char *many = list ? json_dumps(list, JSON_COMPACT) : NULL;
-	int rc = one && many && write_seed(dir, one, strlen(one)) == 0 &&
-	    write_seed(dir, many, strlen(many)) == 0 ? 0 : -1;
+	char *repeated = one ? malloc(sizeof(head) + strlen(one) + 2) : NULL;
+	int rc = one && many && repeated && write_seed(dir, one,
+	    strlen(one)) == 0 && write_seed(dir, many, strlen(many)) == 0 ?
+	    0 : -1;
 
+	if (rc == 0) {
+		sprintf(repeated, "%s%s]}", head, one);
+		rc = write_seed(dir, repeated, strlen(repeated));
+	}
+	free(repeated);
 	free(one);
 	free(many);
 	json_decref(list);

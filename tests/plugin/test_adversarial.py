@@ -175,6 +175,72 @@ def section_1():
     t.eq(pl.close(), 0, "exits 0")
 
 
+# --- Finding 1, root keys: repeated or escaped `items`, escaped `kind` -------
+# The plugin reads such a root as jansson does (keys unescaped, the last of
+# repeated keys kept).  Before, such a line was parsed whole by jansson, and
+# one damaged item set all ten events aside.
+def section_1b():
+    pl = fresh()
+    head = b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},'
+    decoy = compact(binding(900)).encode()
+    # How the line opens; its ten events and "]}" follow.
+    roots = [
+        ("items repeated after a decoy array",
+         head + b'"items":[' + decoy + b'],"items":['),
+        ("items escaped", head + b'"\\u0069tems":['),
+        ("kind escaped, items escaped and repeated",
+         b'{"\\u006bind":"EventList","apiVersion":"audit.k8s.io/v1",'
+         b'"items":[' + decoy + b'],"it\\u0065ms":['),
+    ]
+    for root, opening in roots:
+        for name, poison in [("1e999", b"1e999"),
+                             ("invalid UTF-8", b'"ab\xff\xfecd"')]:
+            what = "%s, %s" % (root, name)
+            good = [binding(i) for i in range(9)]
+            parts = [compact(e).encode() for e in good[:4]]
+            parts.append(poisoned_bytes(binding(99), poison))
+            parts += [compact(e).encode() for e in good[4:]]
+            n = rx.count()
+            before = len(pl.rejects())
+            t.eq(pl.call(opening + b",".join(parts) + b"]}"), "OK",
+                 "%s: answered OK" % what)
+            t.ok(rx.wait_count(n + 10, 10), "%s: 10 of 10 delivered" % what,
+                 "got %d" % (rx.count() - n))
+            rx.settle()
+            got = [ev for _, ev in rx.events()[n:]]
+            t.eq([g.get("auditID") for g in got],
+                 [e["auditID"] for e in good[:4]] + ["bind-0099"] +
+                 [e["auditID"] for e in good[4:]],
+                 "%s: in order, only the events jansson keeps" % what)
+            red = [g for g in got if g.get("auditID") == "bind-0099"]
+            t.ok(red and "requestObject:invalid" in
+                 red[0].get("k8s", {}).get("dropped", "") and
+                 red[0].get("verb") == "create" and
+                 red[0].get("k8s", {}).get("role_ref_name") == "cluster-admin",
+                 "%s: the damaged one reduced, its who/what and derived "
+                 "fields kept" % what, red and red[0].get("k8s"))
+            t.eq(len(pl.rejects()), before, "%s: nothing set aside" % what)
+
+    # Linear in the number of root keys: 200k escaped keys and 200k repeated
+    # items keys (omprog's confirmTimeout, 10 s, is the correctness bound).
+    line = (head + b"".join(b'"\\u0078%d":%d,' % (i, i) for i in range(200000))
+            + b"".join(b'"%s":[],' % (b"\\u0069tems" if i % 2 else b"items")
+                       for i in range(200000))
+            + b'"items":[' + compact(binding(7)).encode() + b"]}")
+    n = rx.count()
+    start = time.time()
+    t.eq(pl.call(line, timeout=60), "OK",
+         "200k escaped and 200k repeated root keys: answered OK")
+    took = time.time() - start
+    t.ok(took < 10, "200k escaped and 200k repeated root keys: answered "
+         "within omprog's confirmTimeout", "%.1f s" % took)
+    t.diag("200k escaped and 200k repeated root keys (%d bytes): %.2f s"
+           % (len(line), took))
+    t.ok(rx.wait_count(n + 1, 5), "... and the last items array's event "
+         "delivered")
+    t.eq(pl.close(), 0, "exits 0")
+
+
 # --- Finding 2: scalar and null items --------------------------------------
 def section_2():
     pl = fresh()
@@ -400,7 +466,7 @@ def section_6():
     t.eq(pl.close(), 0, "exits 0")
 
 
-sections = [section_1, section_2, section_3, section_4, section_5,
+sections = [section_1, section_1b, section_2, section_3, section_4, section_5,
             section_5b, section_5c, section_6]
 for section in sections:
     try:

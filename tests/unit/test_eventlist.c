@@ -11,31 +11,41 @@
 	"\"auditID\":\"a\",\"stage\":\"ResponseComplete\",\"verb\":\"get\"," \
 	"\"requestURI\":\"/api\",\"level\":\"Metadata\",\"user\":{}}"
 
+/* An audit Event with auditID `id` (a string literal). */
+#define EVA(id) "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\"," \
+	"\"auditID\":\"" id "\",\"stage\":\"ResponseComplete\"," \
+	"\"verb\":\"create\",\"requestURI\":\"/apis\",\"level\":\"Request\"," \
+	"\"user\":{}}"
+/* The same with a requestObject holding `body` (raw JSON text). */
+#define EVB(id, body) "{\"kind\":\"Event\",\"apiVersion\":\"audit.k8s.io/v1\"," \
+	"\"auditID\":\"" id "\",\"stage\":\"ResponseComplete\"," \
+	"\"verb\":\"create\",\"requestURI\":\"/apis\",\"level\":\"Request\"," \
+	"\"requestObject\":{\"n\":" body "},\"user\":{}}"
+#define LIST "{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+
+/* The scanner every test reuses, as the plugin reuses its own. */
+static struct jscan scanner;
+
 static int
-parse(const char *text, struct batch *b, char *reason)
+scan(const char *text, struct span_batch *b, char *reason)
 {
-	return batch_parse(b, text, strlen(text), reason, 200);
+	return batch_scan(b, &scanner, text, strlen(text), reason, 200);
 }
 
 static void
 test_shapes(void)
 {
 	char reason[200];
-	struct batch b;
+	struct span_batch b;
 
-	ok(parse("{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
-	    "\"items\":[" EV "," EV "]}", &b, reason) == 0 && b.count == 2 &&
-	    b.items != NULL, "EventList: two items");
-	batch_free(&b);
-	ok(parse(EV, &b, reason) == 0 && b.count == 1 && b.items == NULL &&
-	    batch_item(&b, 0) == b.root, "single Event: one item, the root");
-	batch_free(&b);
-	ok(parse("[" EV "," EV "," EV "]", &b, reason) == 0 && b.count == 3,
-	    "array of events: three items");
-	batch_free(&b);
-	ok(parse("\xef\xbb\xbf" EV, &b, reason) == 0,
+	ok(scan(LIST "\"items\":[" EV "," EV "]}", &b, reason) == 0 &&
+	    b.count == 2 && !b.single, "EventList: two items");
+	ok(scan(EV, &b, reason) == 0 && b.count == 1 && b.single,
+	    "single Event: one item, the root");
+	ok(scan("[" EV "," EV "," EV "]", &b, reason) == 0 && b.count == 3 &&
+	    !b.single, "array of events: three items");
+	ok(scan("\xef\xbb\xbf" EV, &b, reason) == 0,
 	    "a leading byte-order mark is tolerated");
-	batch_free(&b);
 }
 
 static void
@@ -56,42 +66,216 @@ test_bad_lines(void)
 		{ "\"\\u00e9\"", "invalid JSON" },
 	};
 	char reason[200];
-	struct batch b;
+	struct span_batch b;
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
-		int rc = parse(cases[i].text, &b, reason);
+		int rc = scan(cases[i].text, &b, reason);
 
 		ok(rc == -EINVAL && strstr(reason, cases[i].why) != NULL,
 		    "rejected: '%s' (%s)", cases[i].text, reason);
 	}
 }
 
+/* Nesting past the limit stays inside the item that holds it. */
 static void
 test_depth(void)
 {
 	char text[2 * (EVENTLIST_MAX_DEPTH + 2) + 1];
 	char reason[200];
-	struct batch b;
+	struct span_batch b;
+	const struct jmember *m;
 	size_t d;
 
 	for (d = EVENTLIST_MAX_DEPTH; d <= EVENTLIST_MAX_DEPTH + 1; d++) {
 		memset(text, '[', d);
 		memset(text + d, ']', d);
 		text[2 * d] = '\0';
-		if (d == EVENTLIST_MAX_DEPTH) {
-			ok(parse(text, &b, reason) == 0, "depth %zu accepted", d);
-			batch_free(&b);
-		} else {
-			ok(parse(text, &b, reason) == -EINVAL &&
-			    strstr(reason, "nested deeper") != NULL,
-			    "depth %zu refused before parsing", d);
-		}
+		ok(scan(text, &b, reason) == 0 && b.count == 1 &&
+		    batch_span_item(&b, 0, &m)->bad == (d > EVENTLIST_MAX_DEPTH ?
+		    JBAD_DEEP : 0u), "depth %zu: taken, %s", d,
+		    d > EVENTLIST_MAX_DEPTH ? "its item marked too deep" :
+		    "unmarked");
 	}
-	ok(parse("[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
-	    "[[[[[[[[[[[[[[[[[[[[\\\"[[[\"]", &b, reason) == 0,
+	ok(scan("[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[\\\"[[[\"]", &b, reason) == 0 &&
+	    batch_span_item(&b, 0, &m)->bad == 0,
 	    "brackets inside strings do not count");
-	batch_free(&b);
+}
+
+/* jansson's events of `text`, or NULL when it refuses the line. */
+static json_t *
+jansson_events(const char *text)
+{
+	json_t *root = json_loads(text, JSON_ALLOW_NUL, NULL), *events;
+	const char *kind;
+
+	if (json_is_array(root))
+		return root;
+	kind = json_string_value(json_object_get(root, "kind"));
+	if (kind != NULL && strcmp(kind, "EventList") == 0)
+		events = json_incref(json_object_get(root, "items"));
+	else
+		events = root ? json_pack("[O]", root) : NULL;
+	json_decref(root);
+	return events;
+}
+
+/*
+ * The auditIDs of the line's events, comma-separated, as batch_reduce
+ * makes them (an event with damage marked "!"); "" when there are none.
+ * False when an event's value differs from jansson's (when jansson reads
+ * the line) or an undamaged event's span is not its jansson value.
+ */
+static bool
+event_ids(const char *text, const struct span_batch *b, char *ids,
+    size_t cap)
+{
+	json_t *want = jansson_events(text), *v, *span;
+	const struct jmember *m;
+	const struct jobject *ev;
+	char dropped[192];
+	bool same = want == NULL || json_array_size(want) == b->count;
+	const char *id;
+	size_t i, n = 0;
+
+	ids[0] = '\0';
+	for (i = 0; i < b->count && same; i++) {
+		ev = batch_span_item(b, i, &m);
+		if (batch_reduce(b->text, ev, m, &v, dropped,
+		    sizeof(dropped)) != 0)
+			return false;
+		if (want != NULL)
+			same = json_equal(v, json_array_get(want, i));
+		if (ev->bad == 0) {
+			span = json_loadb(b->text + ev->span.off, ev->span.len,
+			    JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			same = same && json_equal(v, span);
+			json_decref(span);
+		}
+		id = json_string_value(json_object_get(v, "auditID"));
+		n += (size_t)snprintf(ids + n, cap - n, "%s%s%s", i ? "," : "",
+		    id ? id : "?", ev->bad ? "!" : "");
+		json_decref(v);
+		if (n >= cap)
+			same = false;
+	}
+	json_decref(want);
+	return same;
+}
+
+/*
+ * The root's own keys read as jansson reads them: unescaped, the last of
+ * repeated keys kept.  Before, such a line went to a whole-line jansson
+ * parse, where one damaged item cost every event of the line.
+ */
+static void
+test_root_keys(void)
+{
+	static const struct {
+		const char *what, *text;
+		int rc;
+		const char *ids;	/* rc 0: the events; else the reason */
+	} rows[] = {
+		{ "items repeated: the last array wins",
+		  LIST "\"items\":[" EVA("f1") "," EVA("f2") "," EVA("f3") ","
+		  EVA("f4") "," EVA("f5") "," EVA("f6") "," EVA("f7") ","
+		  EVA("f8") "," EVA("f9") "],\"items\":[" EVA("s1") ","
+		  EVA("s2") "]}", 0, "s1,s2" },
+		{ "items repeated, a damaged item in the winning array",
+		  LIST "\"items\":[" EVA("f1") "],\"items\":[" EVA("s1") ","
+		  EVB("s2", "1e999") "," EVA("s3") "]}", 0, "s1,s2!,s3" },
+		{ "items repeated, the damage in the array left behind",
+		  LIST "\"items\":[" EVB("f1", "\"\\ud800\"") "],\"items\":["
+		  EVA("s1") "]}", 0, "s1" },
+		{ "items escaped",
+		  LIST "\"\\u0069tems\":[" EVA("e1") "," EVB("e2", "1e999")
+		  "]}", 0, "e1,e2!" },
+		{ "items escaped in every letter",
+		  LIST "\"\\u0069\\u0074\\u0065\\u006D\\u0073\":[" EVA("e1")
+		  "]}", 0, "e1" },
+		{ "items, then items escaped: the escaped one is last",
+		  LIST "\"items\":[" EVA("f1") "],\"\\u0069tems\":[" EVA("s1")
+		  "]}", 0, "s1" },
+		{ "items escaped, then items",
+		  LIST "\"\\u0069tems\":[" EVA("f1") "],\"items\":[" EVA("s1")
+		  "]}", 0, "s1" },
+		{ "items repeated, the last not an array",
+		  LIST "\"items\":[" EVA("f1") "],\"items\":5}", -EINVAL,
+		  "no items array" },
+		{ "items repeated, the last an empty array",
+		  LIST "\"items\":[" EVA("f1") "],\"items\":[]}", -EINVAL,
+		  "no items" },
+		{ "items repeated, the first not an array",
+		  LIST "\"items\":{\"a\":[1]},\"items\":[" EVA("s1") "]}", 0,
+		  "s1" },
+		{ "items after kind and apiVersion repeated",
+		  "{\"items\":[" EVA("s1") "],\"kind\":\"Event\",\"kind\":"
+		  "\"EventList\",\"apiVersion\":\"v1\",\"apiVersion\":"
+		  "\"audit.k8s.io/v1\"}", 0, "s1" },
+		{ "not items: a key with \\u0000 (jansson has no such key)",
+		  LIST "\"items\\u0000\":[" EVA("f1") "]}", -EINVAL,
+		  "no items array" },
+		{ "not items: another letter escaped",
+		  LIST "\"\\u0049tems\":[" EVA("f1") "]}", -EINVAL,
+		  "no items array" },
+		{ "kind repeated: EventList last",
+		  "{\"kind\":\"Event\",\"kind\":\"EventList\",\"apiVersion\":"
+		  "\"audit.k8s.io/v1\",\"items\":[" EVA("s1") "]}", 0, "s1" },
+		{ "kind repeated: Event last, the root is the event",
+		  "{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+		  "\"auditID\":\"root\",\"stage\":\"ResponseComplete\","
+		  "\"verb\":\"get\",\"requestURI\":\"/\",\"level\":\"Metadata\","
+		  "\"user\":{},\"items\":[" EVA("s1") "],\"kind\":\"Event\"}", 0,
+		  "root" },
+		{ "kind escaped",
+		  "{\"\\u006bind\":\"EventList\",\"apiVersion\":"
+		  "\"audit.k8s.io/v1\",\"items\":[" EVA("s1") "," EVA("s2")
+		  "]}", 0, "s1,s2" },
+		{ "kind escaped after kind",
+		  "{\"kind\":\"EventList\",\"apiVersion\":\"audit.k8s.io/v1\","
+		  "\"auditID\":\"root\",\"items\":[" EVA("s1") "],"
+		  "\"\\u006bind\":\"Ev\\u0065nt\"}", 0, "root" },
+		{ "kind's value escaped",
+		  "{\"kind\":\"Event\\u004cist\",\"items\":[" EVA("s1") "]}", 0,
+		  "s1" },
+		{ "kind repeated, the last damaged",
+		  "{\"kind\":\"EventList\",\"kind\":\"\xff\",\"items\":["
+		  EVA("s1") "]}", -EINVAL, "invalid JSON in the root's kind" },
+		{ "kind repeated, the first damaged",
+		  "{\"kind\":\"\xff\",\"kind\":\"EventList\",\"items\":["
+		  EVA("s1") "]}", 0, "s1" },
+		{ "apiVersion repeated: foreign last",
+		  LIST "\"apiVersion\":\"v1\",\"items\":[" EVA("s1") "]}",
+		  -EINVAL, "apiVersion" },
+		{ "apiVersion escaped: foreign",
+		  LIST "\"\\u0061piVersion\":\"v1\",\"items\":[" EVA("s1")
+		  "]}", -EINVAL, "apiVersion" },
+		{ "apiVersion repeated: audit last",
+		  "{\"kind\":\"EventList\",\"apiVersion\":\"v1\",\"apiVersion\":"
+		  "\"audit.k8s.io/v1\",\"items\":[" EVA("s1") "]}", 0, "s1" },
+		{ "a single Event with escaped keys",
+		  "{\"\\u0061uditID\":\"root\",\"stage\":\"ResponseComplete\","
+		  "\"verb\":\"get\",\"requestURI\":\"/\",\"level\":\"Metadata\","
+		  "\"user\":{},\"\\u0069tems\":[1]}", 0, "root" },
+	};
+	char reason[200], ids[200];
+	struct span_batch b;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		reason[0] = '\0';
+		rc = scan(rows[i].text, &b, reason);
+		if (rows[i].rc != 0) {
+			ok(rc == rows[i].rc && strstr(reason, rows[i].ids) != NULL,
+			    "%s: refused (%s)", rows[i].what, rc ? reason : "taken");
+			continue;
+		}
+		ok(rc == 0 && event_ids(rows[i].text, &b, ids, sizeof(ids)) &&
+		    strcmp(ids, rows[i].ids) == 0, "%s: events %s (%s)",
+		    rows[i].what, rows[i].ids, rc ? reason : ids);
+	}
 }
 
 static void
@@ -192,10 +376,13 @@ test_reduce(void)
 int
 main(void)
 {
+	jscan_init(&scanner);
 	test_shapes();
 	test_bad_lines();
 	test_depth();
+	test_root_keys();
 	test_items();
 	test_reduce();
+	jscan_free(&scanner);
 	return tap_done();
 }

@@ -55,6 +55,32 @@ reference(const struct shape_config *cfg, const char *text, size_t len)
 	return v;
 }
 
+/*
+ * The reference for a damaged event: batch_reduce's value, shaped by
+ * shape_event_reduced as deliver_reduced does; NULL if not sent.
+ */
+static json_t *
+reduced_reference(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *members)
+{
+	struct shape_stats st = { 0, 0, 0 };
+	char reason[64], dropped[192], *out;
+	json_t *item, *v = NULL;
+	size_t n;
+
+	if (batch_reduce(text, ev, members, &item, dropped,
+	    sizeof(dropped)) != 0)
+		return NULL;
+	if (event_check(item, reason, sizeof(reason)) == 0 &&
+	    shape_event_reduced(cfg, item, dropped[0] ? dropped : NULL, &out,
+	    &n, &st) == SHAPE_OK) {
+		v = json_loadb(out, n, JSON_ALLOW_NUL, NULL);
+		free(out);
+	}
+	json_decref(item);
+	return v;
+}
+
 /* The fast path's datagram text, checked against the reference. */
 static bool
 check_ready(const struct shape_config *cfg, const struct fastpath_out *o,
@@ -119,7 +145,8 @@ compare_line(const struct shape_config *cfg, const char *line, size_t len,
 	}
 	for (i = 0; i < b.count; i++) {
 		ev = batch_span_item(&b, i, &members);
-		ref = reference(cfg, b.text + ev->span.off, ev->span.len);
+		ref = ev->bad ? reduced_reference(cfg, b.text, ev, members) :
+		    reference(cfg, b.text + ev->span.off, ev->span.len);
 		t->events++;
 		switch (fastpath_shape(cfg, b.text, ev, members, &out, &st)) {
 		case FASTPATH_READY:
@@ -288,6 +315,10 @@ static const struct {
 	    "\"exec\"}}", true },
 	{ "duplicate top-level key", "{" BASE ",\"requestURI\":\"/x\","
 	    "\"requestURI\":\"/y\"}", false },
+	{ "an unknown member repeated", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"x\":1,\"x\":2}", false },
+	{ "v1beta1 metadata repeated", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"metadata\":{},\"metadata\":{\"a\":1}}", false },
 	{ "duplicate body", "{" BASE ",\"requestURI\":\"/x\",\"requestObject\":"
 	    "{\"a\":1},\"requestObject\":{\"b\":2}}", false },
 	{ "numbers and unicode", "{" BASE ",\"requestURI\":\"/x\u00e9\","
@@ -357,9 +388,22 @@ test_big(const struct shape_config *cfg)
 		  "\"blob\":\"", "\"}", "", false },
 		{ "a big annotation: the reference path",
 		  "\"annotations\":{\"a\":\"", "\"}", "", false },
-		{ "an unknown member and a big request: the reference path",
+		{ "an unknown member and a big request: both go",
 		  "\"extra\":1,\"requestObject\":{\"blob\":\"", "\"}", "",
-		  false },
+		  true },
+		{ "a big unknown member goes, the request stays",
+		  "\"requestObject\":{\"kind\":\"Pod\"},\"extra\":\"", "\"",
+		  "", true },
+		{ "a repeated unknown member: the reference path",
+		  "\"x\":1,\"requestObject\":{\"kind\":\"Pod\"},\"zz\":\"",
+		  "\",\"x\":2", "", false },
+		{ "audit members repeated among unknown ones: the reference path",
+		  "\"metadata\":{},\"zz\":\"", "\",\"metadata\":{\"a\":1}",
+		  "", false },
+		{ "unknown members between the audit ones go",
+		  "\"x1\":\"", "\",\"stageTimestamp\":\"2024-01-01T00:00:00Z\",\"x2\":1,\"userAgent\":"
+		  "\"k\",\"x3\":2.5,\"requestObject\":{\"a\":\"", "\"},\"x4\":"
+		  "null", true },
 	};
 	static const char head[] = "{" BASE ",\"requestURI\":\"/x\","
 	    "\"objectRef\":{\"resource\":\"widgets\"},";
@@ -384,6 +428,71 @@ test_big(const struct shape_config *cfg)
 		free(line);
 	}
 	free(blob);
+}
+
+/*
+ * Issue 12, finding 8: a body of any number of top-level members.  A pod
+ * whose spec (hostPID, a docker.sock hostPath) comes first or last among
+ * `members` numbers; for `secret` a Secret with a planted value among them;
+ * for `repeat` the last member named like the third.  Both ways give the
+ * same datagram, and the fast path takes the pod unless redaction has
+ * something to do.
+ */
+static void
+test_many_members(const struct shape_config *cfg)
+{
+	static const struct {
+		size_t members;
+		bool spec_last, secret, repeat, fast;
+	} many[] = {
+		{ 100, false, false, false, true },
+		{ 100000, false, false, false, true },
+		{ 100000, true, false, false, true },
+		{ 100000, false, true, false, false },
+		{ 100, false, false, true, true },
+		{ 100000, true, false, true, true },
+		{ 100000, false, true, true, false },
+	};
+	static const char spec[] = "\"spec\":{\"hostPID\":true,\"volumes\":[{"
+	    "\"name\":\"d\",\"hostPath\":{\"path\":\"/var/run/docker.sock\"}}],"
+	    "\"containers\":[{\"name\":\"c\",\"image\":\"i\"}]}";
+
+	for (size_t i = 0; i < sizeof(many) / sizeof(*many); i++) {
+		size_t n = many[i].members, cap = 512 + n * 32, len;
+		char *line = malloc(cap), name[128];
+		struct totals t = { 0, 0, 0, 0, 0 };
+		bool same = false;
+
+		snprintf(name, sizeof(name), "%zu body members, the spec %s%s%s",
+		    n, many[i].spec_last ? "last" : "first", many[i].secret ?
+		    ", a Secret" : "", many[i].repeat ? ", a repeated key" : "");
+		if (line == NULL)
+			goto done;
+		len = (size_t)snprintf(line, cap, "{" BASE ",\"requestURI\":"
+		    "\"/x\",\"objectRef\":{\"resource\":\"pods\"},"
+		    "\"requestObject\":{\"kind\":\"Pod\"%s%s", many[i].spec_last ?
+		    "" : ",", many[i].spec_last ? "" : spec);
+		for (size_t k = 2; k < n && len < cap; k++) {
+			if (many[i].secret && k == 5)
+				len += (size_t)snprintf(line + len, cap - len,
+				    ",\"m5\":{\"kind\":\"Secret\",\"data\":{\"k\":"
+				    "\"" PLANTED "\"}}");
+			else
+				len += (size_t)snprintf(line + len, cap - len,
+				    ",\"m%zu\":%zu", many[i].repeat && k == n - 1 ?
+				    3 : k, k);
+		}
+		if (len < cap)
+			len += (size_t)snprintf(line + len, cap - len, "%s%s}}",
+			    many[i].spec_last ? "," : "", many[i].spec_last ?
+			    spec : "");
+		if (len < cap)
+			same = compare_line(cfg, line, len, &t, name);
+done:
+		ok(same && t.events == 1 && t.fast == (many[i].fast ? 1u : 0u),
+		    "%s (%s)", name, t.fast ? "fast" : "reference");
+		free(line);
+	}
 }
 
 /*
@@ -433,6 +542,135 @@ test_padding(const struct shape_config *cfg)
 		    pads[i].agent, t.fast ? "fast" : "reference");
 		free(line);
 	}
+}
+
+/*
+ * Issue 12, finding 8: thousands of top-level members no audit Event has.
+ * fit_event drops them all before anything else; the fast path drops them
+ * on the bytes, wherever they stand among the audit members and whatever
+ * numbers they hold.  `n` members of each kind below, appended, or one
+ * after each audit member.
+ */
+static void
+test_unknown_members(const struct shape_config *cfg)
+{
+	static const struct {
+		const char *name, *value;	/* after the number */
+		bool between;
+	} kinds[] = {
+		{ "integers", "", false },
+		{ "reals", ".5", false },
+		{ "objects", "e0]}", false },
+		{ "integers between the audit members", "", true },
+	};
+	static const char *const audit[] = {
+		"{\"kind\":\"Event\"", ",\"apiVersion\":\"audit.k8s.io/v1\"",
+		",\"level\":\"Request\"", ",\"auditID\":\"u1\"",
+		",\"stage\":\"ResponseComplete\"", ",\"verb\":\"create\"",
+		",\"requestURI\":\"/apis/rbac.authorization.k8s.io/v1/"
+		"clusterrolebindings\"", ",\"user\":{\"username\":\"mallory\"}",
+		",\"objectRef\":{\"resource\":\"clusterrolebindings\","
+		"\"apiGroup\":\"rbac.authorization.k8s.io\"}",
+		",\"requestObject\":{\"kind\":\"ClusterRoleBinding\","
+		"\"roleRef\":{\"kind\":\"ClusterRole\",\"name\":"
+		"\"cluster-admin\"},\"subjects\":[{\"kind\":\"User\","
+		"\"name\":\"mallory\"}]}",
+	};
+	size_t n = 5000, na = sizeof(audit) / sizeof(*audit);
+	struct totals t;
+	char *line, *p;
+	bool same;
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++) {
+		if ((line = malloc(n * 64 + 4096)) == NULL)
+			return;
+		p = line;
+		for (size_t a = 0, k = 0; a < na; a++) {
+			p += sprintf(p, "%s", audit[a]);
+			for (; k < (kinds[i].between ? (a + 1) * n / na : n);
+			    k++)
+				p += sprintf(p, ",\"k%zu\":%s%zu%s", k,
+				    kinds[i].value[0] == 'e' ? "{\"a\":[" : "",
+				    k, kinds[i].value);
+		}
+		strcpy(p, "}");
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, kinds[i].name);
+		ok(same && t.fast == 1, "%zu unknown members, %s: fast path = "
+		    "reference (%s)", n, kinds[i].name, t.fast ? "fast" :
+		    "reference");
+		free(line);
+	}
+}
+
+/*
+ * Issue 12, finding 1: damage in a body costs that body only.  The fast
+ * path replaces a damaged body as batch_reduce does and must match what
+ * deliver_reduced sends; damage elsewhere is the reference path's.  `%s`
+ * becomes 70,000 bytes of 'x' (an event too big as it is).
+ */
+static void
+test_damaged(const struct shape_config *cfg)
+{
+	static const struct {
+		const char *name, *before, *after;	/* around the blob */
+		bool blob, fast;
+	} damages[] = {
+		{ "a number jansson cannot hold in the request",
+		  "\"requestObject\":{\"n\":1e999}", "", false, true },
+		{ "a lone surrogate in the response, deep in",
+		  "\"responseObject\":{\"a\":[{\"s\":\"\\ud800\"}]},"
+		  "\"requestObject\":{\"kind\":\"Pod\",\"spec\":{"
+		  "\"hostPID\":true}}", "", false, true },
+		{ "both bodies damaged", "\"requestObject\":{\"s\":\"\xff\"},"
+		  "\"responseObject\":[1e999]", "", false, true },
+		{ "a damaged request and a big response",
+		  "\"requestObject\":{\"n\":123456789012345678901234567890},"
+		  "\"responseObject\":{\"blob\":\"", "\"}", true, true },
+		{ "a damaged request and a big unknown member",
+		  "\"requestObject\":{\"n\":-1e400},\"zz\":\"", "\"", true, true },
+		{ "a damaged request too big to keep",
+		  "\"requestObject\":{\"blob\":\"", "\\udc00\"}", true, true },
+		{ "a damaged key inside the request",
+		  "\"requestObject\":{\"\\ud800\":1}", "", false, true },
+		{ "a damaged annotation: the reference path",
+		  "\"annotations\":{\"a\":\"\\ud800\"}", "", false, false },
+		{ "a damaged unknown member: the reference path",
+		  "\"zz\":1e999", "", false, false },
+		{ "a damaged top-level key: the reference path",
+		  "\"\\ud800\":1", "", false, false },
+	};
+	static const char head[] = "{\"kind\":\"EventList\",\"apiVersion\":"
+	    "\"audit.k8s.io/v1\",\"items\":[{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"pods\"},";
+	size_t n = 70000;
+	char *blob = malloc(n + 1), *line;
+	struct totals t;
+	bool same;
+
+	if (blob == NULL)
+		return;
+	memset(blob, 'x', n);
+	blob[n] = '\0';
+	for (size_t i = 0; i < sizeof(damages) / sizeof(*damages); i++) {
+		if (asprintf(&line, "%s%s%s%s}]}", head, damages[i].before,
+		    damages[i].blob ? blob : "", damages[i].after) < 0)
+			break;
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, damages[i].name);
+		ok(same && t.events == 1 && t.fast == (damages[i].fast ? 1u : 0u),
+		    "%s: fast path = reduced reference (%s)", damages[i].name,
+		    t.fast ? "fast" : "reference");
+		free(line);
+	}
+	free(blob);
+	/* A Secret's body is redacted whatever it holds, a marker too. */
+	line = "{" BASE ",\"requestURI\":\"/api/v1/secrets\",\"objectRef\":"
+	    "{\"resource\":\"secrets\"},\"responseObject\":{\"s\":\"\xff\"}}";
+	memset(&t, 0, sizeof(t));
+	same = compare_line(cfg, line, strlen(line), &t, "damaged Secret");
+	ok(same && t.events == 1, "a damaged Secret body: fast path = reduced "
+	    "reference (%s)", t.fast ? "fast" : "reference");
 }
 
 /*
@@ -569,6 +807,9 @@ main(void)
 	test_rule_events(&cfg);
 	test_cases(&cfg);
 	test_big(&cfg);
+	test_unknown_members(&cfg);
+	test_damaged(&cfg);
+	test_many_members(&cfg);
 	test_padding(&cfg);
 	test_exact_limits();
 	test_reals();

@@ -625,7 +625,8 @@ static const struct head_case {
 	{ "level repeated", EV(",\"level\":\"None\""), -EAGAIN, NULL, NULL },
 	{ "user repeated", EV(",\"user\":{\"username\":\"v\"}"), -EAGAIN, NULL,
 	  NULL },
-	{ "an unread member repeated", EV(",\"x\":1,\"x\":2"), -EAGAIN, NULL,
+	/* Keys the head does not read are compared by the fast path. */
+	{ "an unread member repeated", EV(",\"x\":1,\"x\":2"), 0, NULL,
 	  NULL },
 
 	/* Escaped keys in the objects the head is read from. */

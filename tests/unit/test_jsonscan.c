@@ -9,6 +9,7 @@
 #include "corpus.h"
 #include "fit.h"
 #include "jsonscan.h"
+#include "jsonspan.h"
 #include "tap.h"
 
 /* Every member span of item `it` parses to the value jansson has. */
@@ -309,7 +310,17 @@ test_frame(void)
 	jscan_free(&sc);
 }
 
-/* jscan_repeats: pairs found at any count, none invented. */
+/* jspan_repeats over the scanner's members, as the fast path asks it. */
+static bool
+repeats(const char *text, const struct jmember *m, size_t count)
+{
+	bool repeat = true;
+
+	return jspan_repeats(text, &m[0].key, sizeof(*m), count, &repeat) ==
+	    0 && repeat;
+}
+
+/* Repeated top-level keys: pairs found at any count, none invented. */
 static void
 test_repeats(void)
 {
@@ -324,15 +335,15 @@ test_repeats(void)
 		    i);
 	len += (size_t)sprintf(text + len, "}");
 	ok(jscan_line(&sc, text, len, 64, reason, sizeof(reason)) == JSCAN_OK &&
-	    !jscan_repeats(text, sc.root, sc.nroot), "50k distinct keys: "
+	    !repeats(text, sc.root, sc.nroot), "50k distinct keys: "
 	    "no repeat");
 	text[len - 1] = ',';
 	len += (size_t)sprintf(text + len, "\"k123\":2}");
 	ok(jscan_line(&sc, text, len, 64, reason, sizeof(reason)) == JSCAN_OK &&
-	    jscan_repeats(text, sc.root, sc.nroot), "50k keys, one repeated "
+	    repeats(text, sc.root, sc.nroot), "50k keys, one repeated "
 	    "at the end: found");
-	ok(jscan_repeats(text, sc.root, 3) == false &&
-	    jscan_repeats(text, sc.root + 123, 2) == false,
+	ok(repeats(text, sc.root, 3) == false &&
+	    repeats(text, sc.root + 123, 2) == false,
 	    "few keys: the pairwise check");
 	jscan_free(&sc);
 	free(text);
@@ -363,6 +374,102 @@ test_reals(void)
 	jscan_free(&sc);
 }
 
+/*
+ * The root's `items` is the member jansson keeps: keys unescaped, the last
+ * of repeated keys.  Only its elements are items, with their members.
+ */
+static void
+test_items_key(void)
+{
+	static const struct {
+		const char *text;
+		bool has_items;
+		size_t nitems, nmembers;	/* what is recorded */
+	} rows[] = {
+		{ "{\"items\":[{\"a\":1},{\"b\":2}],\"items\":[{\"c\":3,\"d\":4}]}",
+		  true, 1, 2 },
+		{ "{\"\\u0069tems\":[{\"a\":1},{\"b\":2}]}", true, 2, 2 },
+		{ "{\"items\":[{\"a\":1}],\"\\u0069t\\u0065ms\":[7,8,9]}", true, 3,
+		  0 },
+		{ "{\"items\":[{\"a\":1}],\"items\":5}", false, 0, 0 },
+		{ "{\"items\":[{\"a\":1}],\"items\":{\"x\":[{\"y\":1}]}}", false, 0,
+		  0 },
+		{ "{\"items\":[{\"a\":1}],\"other\":[{\"b\":1}]}", true, 1, 1 },
+		{ "{\"item\\u0073\\u0000\":[{\"a\":1}]}", false, 0, 0 },
+		{ "{\"Items\":[{\"a\":1}]}", false, 0, 0 },
+	};
+	static const struct {
+		const char *key;	/* raw, between the quotes */
+		const char *reads;
+		bool same;
+	} keys[] = {
+		{ "kind", "kind", true },
+		{ "\\u006bind", "kind", true },
+		{ "\\u006Bin\\u0064", "kind", true },
+		{ "kin", "kind", false },
+		{ "kinds", "kind", false },
+		{ "\\u006bin", "kind", false },
+		{ "\\/a\\\\b\\\"c\\n", "/a\\b\"c\n", true },
+		{ "\\u00e9t\\u00E9", "\xc3\xa9t\xc3\xa9", true },
+		{ "\\ud83d\\ude00", "\xf0\x9f\x98\x80", true },
+		{ "\\ud83d", "\xf0\x9f\x98\x80", false },	/* damaged */
+		{ "k\\u0000", "k", false },	/* damaged: \u0000 */
+	};
+	char line[256], reason[128];
+	struct jscan sc;
+	size_t i;
+	bool good;
+
+	jscan_init(&sc);
+	for (i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
+		good = jscan_frame(&sc, rows[i].text, strlen(rows[i].text), 64,
+		    reason, sizeof(reason)) == JSCAN_OK &&
+		    sc.has_items == rows[i].has_items &&
+		    sc.nitems == rows[i].nitems &&
+		    sc.nmembers == rows[i].nmembers;
+		ok(good, "items of %s: %zu items, %zu members", rows[i].text,
+		    sc.nitems, sc.nmembers);
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		snprintf(line, sizeof(line), "{\"%s\":1}", keys[i].key);
+		good = jscan_frame(&sc, line, strlen(line), 64, reason,
+		    sizeof(reason)) == JSCAN_OK && sc.nroot == 1 &&
+		    jscan_key_reads_as(line, &sc.root[0], keys[i].reads) ==
+		    keys[i].same;
+		ok(good, "key %s %s %s", keys[i].key, keys[i].same ? "reads as" :
+		    "is not", keys[i].reads);
+	}
+	jscan_free(&sc);
+}
+
+/*
+ * 200k repeated `items` keys, each holding one item: each array is
+ * recorded and then let go, so the arrays stay small.
+ */
+static void
+test_items_repeated_many(void)
+{
+	size_t n = 200000, i, len = 0;
+	char *text = malloc(n * 32 + 16), reason[128];
+	struct jscan sc;
+	bool good;
+
+	jscan_init(&sc);
+	len += (size_t)sprintf(text, "{");
+	for (i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "%s\"%s\":[{\"a\":%zu}]",
+		    i ? "," : "", i % 2 ? "\\u0069tems" : "items", i);
+	len += (size_t)sprintf(text + len, "}");
+	good = jscan_frame(&sc, text, len, 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && sc.nitems == 1 && sc.nmembers == 1 &&
+	    sc.nroot == n && sc.items_cap <= 16 &&
+	    strncmp(text + sc.members[0].value.off, "199999", 6) == 0;
+	ok(good, "200k repeated items keys: the last array's item only (%zu "
+	    "items, %zu held)", sc.nitems, sc.items_cap);
+	jscan_free(&sc);
+	free(text);
+}
+
 int
 main(void)
 {
@@ -380,6 +487,8 @@ main(void)
 	test_frame();
 	test_repeats();
 	test_reals();
+	test_items_key();
+	test_items_repeated_many();
 	json_decref(events);
 	return tap_done();
 }

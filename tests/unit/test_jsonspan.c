@@ -630,6 +630,142 @@ test_keys(void)
 	jscan_free(&sc);
 }
 
+/* ---- jspan_repeats ------------------------------------------------------- */
+
+/*
+ * An object of `n` members "k0", "k1"... (for `prefix`, "k", "kk", "kkk"...:
+ * each a prefix of the next), with member `at` (when not 0) named like
+ * member `as`: jspan_repeats says what jansson's member count says, below
+ * and above the count where it starts hashing.
+ */
+static void
+test_repeats(void)
+{
+	static const struct {
+		size_t n, at, as;
+		bool prefix;
+	} cases[] = {
+		{ 0, 0, 0, false }, { 1, 0, 0, false }, { 2, 1, 0, false },
+		{ 2, 0, 0, false }, { 31, 30, 0, false }, { 31, 0, 0, true },
+		{ 32, 0, 0, false }, { 32, 31, 0, false }, { 33, 17, 16, false },
+		{ 64, 0, 0, true }, { 64, 63, 1, true }, { 1000, 0, 0, false },
+		{ 1000, 999, 0, false }, { 1000, 500, 499, false },
+		{ 1000, 70, 999, false },
+	};
+	char reason[128];
+	struct jscan sc;
+
+	jscan_init(&sc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		size_t n = cases[i].n, cap = 16 + n * (n + 16), len = 1, count = 0,
+		    pos = 0;
+		char *text = malloc(cap);
+		struct jspan_member *m = malloc((n + 1) * sizeof(*m));
+		bool repeat = false, want = false;
+		json_t *parsed = NULL;
+		int rc = -1;
+
+		if (text == NULL || m == NULL)
+			goto next;
+		text[0] = '{';
+		for (size_t k = 0; k < n; k++) {
+			size_t name = k == cases[i].at && k != 0 ? cases[i].as : k;
+
+			text[len++] = k == 0 ? ' ' : ',';
+			if (cases[i].prefix) {
+				text[len++] = '"';
+				memset(text + len, 'k', name + 1);
+				len += name + 1;
+				len += (size_t)snprintf(text + len, cap - len, "\":%zu", k);
+			} else {
+				len += (size_t)snprintf(text + len, cap - len,
+				    "\"k%zu\":%zu", name, k);
+			}
+		}
+		memcpy(text + len, "}", 2);
+		len++;
+		if (jscan_line(&sc, text, len, MAX_DEPTH, reason,
+		    sizeof(reason)) != JSCAN_OK ||
+		    (parsed = json_loadb(text, len, 0, NULL)) == NULL)
+			goto next;
+		while (count <= n && jspan_next(text, sc.root_span.span, &pos,
+		    &m[count]))
+			count++;
+		want = json_object_size(parsed) != n;
+		if (count == n)
+			rc = jspan_repeats(text, &m[0].key, sizeof(*m), count,
+			    &repeat);
+next:
+		ok(rc == 0 && repeat == want, "jspan_repeats: %zu members%s, "
+		    "member %zu named as member %zu: %s", n, cases[i].prefix ?
+		    " each a prefix of the next" : "", cases[i].at, cases[i].as,
+		    want ? "repeat" : "none");
+		json_decref(parsed);
+		free(m);
+		free(text);
+	}
+	jscan_free(&sc);
+}
+
+/* FNV-1a, the hash jsonspan.c files keys by. */
+static uint64_t
+fnv1a(const char *p, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * Keys a client chose to fall into one slot of jspan_repeats's table (200
+ * members: 512 slots) take it past its probe budget to sorting, which
+ * still finds a repeat, or none.
+ */
+#define COLLIDING 200
+static void
+test_repeats_colliding(void)
+{
+	static char keys[COLLIDING][24], text[COLLIDING * 32];
+	static struct jspan_member m[COLLIDING];
+	size_t found = 0, count, pos, len;
+	char reason[128];
+	struct jscan sc;
+
+	for (unsigned long c = 0; found < COLLIDING && c < 100000000; c++) {
+		int k = snprintf(keys[found], sizeof(keys[found]), "c%lu", c);
+
+		if ((fnv1a(keys[found], (size_t)k) & 511) == 0)
+			found++;
+	}
+	jscan_init(&sc);
+	for (int last_is_first = 0; last_is_first < 2; last_is_first++) {
+		bool repeat = !last_is_first;
+		int rc = -1;
+
+		len = 0;
+		for (size_t i = 0; i < COLLIDING; i++)
+			len += (size_t)snprintf(text + len, sizeof(text) - len,
+			    "%c\"%s\":0", i ? ',' : '{', last_is_first &&
+			    i == COLLIDING - 1 ? keys[0] : keys[i]);
+		len += (size_t)snprintf(text + len, sizeof(text) - len, "}");
+		count = pos = 0;
+		if (jscan_line(&sc, text, len, MAX_DEPTH, reason,
+		    sizeof(reason)) == JSCAN_OK)
+			while (count < COLLIDING && jspan_next(text,
+			    sc.root_span.span, &pos, &m[count]))
+				count++;
+		if (found == COLLIDING && count == COLLIDING)
+			rc = jspan_repeats(text, &m[0].key, sizeof(*m), count,
+			    &repeat);
+		ok(rc == 0 && repeat == (last_is_first == 1), "jspan_repeats: "
+		    "%d keys in one slot, %s", COLLIDING, last_is_first ?
+		    "the last repeating the first" : "none repeated");
+	}
+	jscan_free(&sc);
+}
+
 /* ---- jspan_string -------------------------------------------------------- */
 
 /*
@@ -898,6 +1034,8 @@ main(void)
 	test_next_not_object();
 	test_next_escape_positions();
 	test_keys();
+	test_repeats();
+	test_repeats_colliding();
 	test_string_table();
 	test_string_corpus(events);
 	test_load_corpus(events, JSON_COMPACT, "compact");

@@ -5,7 +5,8 @@
  *   members, members that hold one of redaction's needles, the members the
  *   request's or the body's kind hints name, ConfigMap data stood in for by
  *   an empty object when it holds no credential; repeated keys that
- *   redaction would read send the event to the reference path; arrays,
+ *   redaction would read send the event to the reference path (also in
+ *   bodies of 100,000 members, which are pruned like small ones); arrays,
  *   strings and unusual objects are parsed whole or not at all.
  * - For every corpus event (and rule test event), compact and indented:
  *   derive_k8s gives the same `k8s` object with the partial bodies as with
@@ -624,30 +625,87 @@ test_case(const struct prune_case *c)
 }
 
 /*
- * Bodies with more top-level members than prune.c lists one by one are
- * parsed whole; up to that many they are pruned as usual.
+ * A pod's body of `members` top-level members: kind, a spec with hostPID
+ * (derive reads both), then "m2", "m3"... holding numbers, but for
+ * `secret` "m5" an embedded Secret (redaction reads it) and at index
+ * `repeat` (when not 0) "m2" again.  Malloc'd; NULL when memory runs out.
+ */
+static char *
+many_body(size_t members, bool secret, size_t repeat)
+{
+	size_t cap = 64 + members * 32, n;
+	char *body = malloc(cap);
+
+	if (body == NULL)
+		return NULL;
+	n = (size_t)snprintf(body, cap, "{\"kind\":\"Pod\",\"spec\":{"
+	    "\"hostPID\":true,\"containers\":[{\"name\":\"c\"}]}");
+	for (size_t i = 2; i < members && n < cap; i++) {
+		if (secret && i == 5)
+			n += (size_t)snprintf(body + n, cap - n, ",\"m5\":{"
+			    "\"kind\":\"Secret\",\"data\":{\"k\":\"dg==\"}}");
+		else
+			n += (size_t)snprintf(body + n, cap - n, ",\"m%zu\":%zu",
+			    i == repeat ? 2 : i, i);
+	}
+	if (n + 2 > cap) {
+		free(body);
+		return NULL;
+	}
+	memcpy(body + n, "}", 2);
+	return body;
+}
+
+/*
+ * Bodies of any number of top-level members are pruned member by member:
+ * derive's members and the one redaction reads are kept, the others left
+ * out.  A repeated key, early or as the very last member, still has the
+ * body parsed whole: by jansson when nothing in it is for redaction, on the
+ * reference path when something is.
  */
 static void
 test_many_members(void)
 {
-	char body[4096], name[64];
-	size_t n = 0;
+	static const struct {
+		size_t members;
+		bool secret;
+		size_t repeat;
+		enum prune_status status;
+		int redact;
+		enum shape shape;
+		const char *kept;
+	} many[] = {
+		{ 64, false, 0, PRUNE_OK, 0, PARTIAL, "kind spec" },
+		{ 65, false, 0, PRUNE_OK, 0, PARTIAL, "kind spec" },
+		{ 100000, false, 0, PRUNE_OK, 0, PARTIAL, "kind spec" },
+		{ 65, true, 0, PRUNE_OK, 1, PARTIAL, "kind spec m5" },
+		{ 100000, true, 0, PRUNE_OK, 1, PARTIAL, "kind spec m5" },
+		{ 100, false, 70, PRUNE_OK, 0, WHOLE, NULL },
+		{ 100000, false, 99999, PRUNE_OK, 0, WHOLE, NULL },
+		{ 100, true, 70, PRUNE_REFERENCE, -1, WHOLE, NULL },
+		{ 100000, true, 99999, PRUNE_REFERENCE, -1, WHOLE, NULL },
+	};
+	char name[128];
+	size_t n;
 
-	for (size_t members = 64; members <= 65; members++) {
-		struct prune_case c = { name, "pods", body, PRUNE_OK, 0,
-		    members <= 64 ? PARTIAL : WHOLE, "kind spec", "", "m2" };
+	for (size_t i = 0; i < sizeof(many) / sizeof(*many); i++) {
+		char *body = many_body(many[i].members, many[i].secret,
+		    many[i].repeat);
+		struct prune_case c = { name, "pods", body, many[i].status,
+		    many[i].redact, many[i].shape, many[i].kept, "", "m2 m3" };
 
-		n = (size_t)snprintf(body, sizeof(body), "{\"kind\":\"Pod\","
-		    "\"spec\":{\"containers\":[]}");
-		for (size_t i = 2; i < members && n < sizeof(body); i++)
-			n += (size_t)snprintf(body + n, sizeof(body) - n,
-			    ",\"m%zu\":{\"v\":%zu}", i, i);
-		if (n + 2 > sizeof(body))
-			return;
-		memcpy(body + n, "}", 2);
-		snprintf(name, sizeof(name), "%zu top-level members: %s",
-		    members, members <= 64 ? "pruned" : "parsed whole");
+		n = (size_t)snprintf(name, sizeof(name), "%zu top-level "
+		    "members%s", many[i].members, many[i].secret ?
+		    ", one for redaction" : "");
+		if (many[i].repeat != 0 && n < sizeof(name))
+			snprintf(name + n, sizeof(name) - n, ", key repeated "
+			    "at member %zu", many[i].repeat);
+		if (body == NULL) {
+			ok(false, "%s: out of memory", name);
+			continue;
+		}
 		test_case(&c);
+		free(body);
 	}
 }
 
