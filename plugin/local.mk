@@ -2,32 +2,38 @@
 # link the same objects the program runs.
 noinst_LIBRARIES += libcore.a
 libcore_a_SOURCES = \
-	plugin/confine.c plugin/confine.h \
-	plugin/deliver.c plugin/deliver.h \
-	plugin/eventlist.c plugin/eventlist.h \
-	plugin/fsutil.c plugin/fsutil.h \
-	plugin/log.c plugin/log.h \
-	plugin/omprog.c plugin/omprog.h \
-	plugin/options.c plugin/options.h \
-	plugin/pace.c plugin/pace.h \
 	plugin/plugin.c plugin/plugin.h \
-	plugin/reject.c plugin/reject.h \
-	plugin/sink.c plugin/sink.h \
-	plugin/spool.c plugin/spool.h \
-	plugin/stats.c plugin/stats.h \
-	plugin/jsonscan.c plugin/jsonscan.h \
-	plugin/landlock.c plugin/landlock.h \
-	plugin/lockdown.c plugin/lockdown.h \
-	plugin/privdrop.c plugin/privdrop.h \
-	plugin/probe.c plugin/probe.h \
-	plugin/sysfilter.c plugin/sysfilter.h \
-	plugin/jsonspan.c plugin/jsonspan.h plugin/swar.h \
-	plugin/prune.c plugin/prune.h \
-	plugin/needles.c plugin/needles.h \
-	plugin/jsonout.c plugin/jsonout.h \
-	plugin/fastpath.c plugin/fastpath.h \
-	plugin/head.c plugin/head.h \
-	plugin/shape.h plugin/keyfile.h
+	plugin/options.c plugin/options.h \
+	plugin/log.c plugin/log.h \
+	plugin/stats.c plugin/stats.h
+# The layers a line goes through, each in its folder: omprog's lines and
+# their events (frame), JSON read as byte spans (json), the event shaped
+# for Wazuh (shape, with derive and redact below: shape_local.mk), sent
+# exactly once or set aside (deliver) to analysisd's socket (sink); and
+# the process's confinement (confine).
+libcore_a_SOURCES += \
+	plugin/frame/omprog.c plugin/frame/omprog.h \
+	plugin/frame/eventlist.c plugin/frame/eventlist.h \
+	plugin/json/jsonscan.c plugin/json/jsonscan.h \
+	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \
+	plugin/json/jsonout.c plugin/json/jsonout.h \
+	plugin/json/needles.c plugin/json/needles.h \
+	plugin/shape/head.c plugin/shape/head.h \
+	plugin/shape/fastpath.c plugin/shape/fastpath.h \
+	plugin/shape/prune.c plugin/shape/prune.h \
+	plugin/shape/shape.h \
+	plugin/deliver/deliver.c plugin/deliver/deliver.h \
+	plugin/deliver/spool.c plugin/deliver/spool.h \
+	plugin/deliver/reject.c plugin/deliver/reject.h \
+	plugin/deliver/pace.c plugin/deliver/pace.h \
+	plugin/deliver/fsutil.c plugin/deliver/fsutil.h \
+	plugin/sink/sink.c plugin/sink/sink.h \
+	plugin/confine/confine.c plugin/confine/confine.h \
+	plugin/confine/landlock.c plugin/confine/landlock.h \
+	plugin/confine/lockdown.c plugin/confine/lockdown.h \
+	plugin/confine/privdrop.c plugin/confine/privdrop.h \
+	plugin/confine/probe.c plugin/confine/probe.h \
+	plugin/confine/sysfilter.c plugin/confine/sysfilter.h
 
 include plugin/shape_local.mk
 

@@ -1,21 +1,21 @@
 # Shaping (issue 4): rule-ready fields, redaction, fitting.
 # Included from plugin/local.mk: shaping's modules go into libcore.a.
 libcore_a_SOURCES += \
-	plugin/shape.c \
-	plugin/keyfile.c \
-	plugin/cred.c plugin/cred.h \
-	plugin/fingerprint.c plugin/fingerprint.h \
-	plugin/k8sobj.c plugin/k8sobj.h \
-	plugin/derive.c plugin/derive.h \
-	plugin/derive_pod.c plugin/derive_pod.h \
-	plugin/derive_rbac.c plugin/derive_rbac.h \
-	plugin/derive_exec.c plugin/derive_exec.h \
-	plugin/derive_service.c plugin/derive_service.h \
-	plugin/derive_configmap.c plugin/derive_configmap.h \
-	plugin/redact.c plugin/redact.h \
-	plugin/redact_text.c plugin/redact_text.h \
-	plugin/redact_exec.c plugin/redact_exec.h \
-	plugin/fit.c plugin/fit.h
+	plugin/shape/shape.c \
+	plugin/redact/keyfile.c \
+	plugin/redact/cred.c plugin/redact/cred.h \
+	plugin/redact/fingerprint.c plugin/redact/fingerprint.h \
+	plugin/shape/k8sobj.c plugin/shape/k8sobj.h \
+	plugin/derive/derive.c plugin/derive/derive.h \
+	plugin/derive/derive_pod.c plugin/derive/derive_pod.h \
+	plugin/derive/derive_rbac.c plugin/derive/derive_rbac.h \
+	plugin/derive/derive_exec.c plugin/derive/derive_exec.h \
+	plugin/derive/derive_service.c plugin/derive/derive_service.h \
+	plugin/derive/derive_configmap.c plugin/derive/derive_configmap.h \
+	plugin/redact/redact.c plugin/redact/redact.h \
+	plugin/redact/redact_text.c plugin/redact/redact_text.h \
+	plugin/redact/redact_exec.c plugin/redact/redact_exec.h \
+	plugin/shape/fit.c plugin/shape/fit.h
 
 shape_test_incs = tests/unit/tap.h tests/unit/corpus.h
 

@@ -5,7 +5,7 @@
  * The input is one omprog line.  When batch_scan takes it, every event it
  * finds is shaped both ways under each configuration below: by
  * fastpath_shape from its bytes, and by the reference path (json_loadb of
- * the event's span, event_check, shape_event), as plugin/deliver.c does.
+ * the event's span, event_check, shape_event), as plugin/deliver/deliver.c does.
  * Whenever the fast path answers (READY or FILTERED) its answer must be
  * the reference's: a READY text is valid JSON equal (json_equal) to the
  * reference's output, within max_bytes and max_fields, with no repeated key

@@ -24,17 +24,21 @@ trap 'rm -rf "$work"' EXIT INT TERM
 failed=0
 
 p=$top/plugin
-shape_src="$p/cred.c $p/fingerprint.c $p/k8sobj.c $p/derive.c $p/derive_pod.c
-  $p/derive_rbac.c $p/derive_exec.c $p/derive_service.c $p/derive_configmap.c
-  $p/redact.c $p/redact_text.c $p/redact_exec.c $p/fit.c $p/shape.c $p/needles.c $p/jsonout.c
-  $p/jsonspan.c $p/jsonscan.c $p/head.c"
-fast_src="$shape_src $p/fastpath.c $p/prune.c $p/eventlist.c"
+incs=
+for d in "$p" "$p"/*/; do incs="$incs -I${d%/}"; done
+shape_src="$p/redact/cred.c $p/redact/fingerprint.c $p/shape/k8sobj.c
+  $p/derive/derive.c $p/derive/derive_pod.c $p/derive/derive_rbac.c
+  $p/derive/derive_exec.c $p/derive/derive_service.c
+  $p/derive/derive_configmap.c $p/redact/redact.c $p/redact/redact_text.c
+  $p/redact/redact_exec.c $p/shape/fit.c $p/shape/shape.c $p/json/needles.c
+  $p/json/jsonout.c $p/json/jsonspan.c $p/json/jsonscan.c $p/shape/head.c"
+fast_src="$shape_src $p/shape/fastpath.c $p/shape/prune.c $p/frame/eventlist.c"
 
 # build NAME SOURCES: tests/fuzz/NAME.c with SOURCES into $work/NAME/fuzz.
 build() {
 	mkdir "$work/$1"
 	# shellcheck disable=SC2046,SC2086
-	"$CLANG" -g -O1 -std=c11 -D_GNU_SOURCE -I"$p" \
+	"$CLANG" -g -O1 -std=c11 -D_GNU_SOURCE $incs \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    $(pkg-config --cflags jansson libcrypto) "$top/tests/fuzz/$1.c" $2 \
 	    $(pkg-config --libs jansson libcrypto) -o "$work/$1/fuzz" \

@@ -1,7 +1,7 @@
 """Bad input is set aside with a reason, answered OK, and never blocks the
 queue; one bad item of a batch is set aside alone.  What is set aside is
 the parsed line (redacted) when it parses, else only its length and HMAC
-(see plugin/reject.h)."""
+(see plugin/deliver/reject.h)."""
 import base64
 import json
 

@@ -437,7 +437,7 @@ static void helpers(void)
  * The fast path skips parsing a body's spec or template unless
  * derive_pod_may_read says derive_pod may find a pod spec there; that
  * check reads the text with its own copy of derive_pod's member list.  Each
- * name derive_pod counts (pod_members in plugin/derive_pod.c) must make it
+ * name derive_pod counts (pod_members in plugin/derive/derive_pod.c) must make it
  * say true where derive_pod looks, or a pod spec written with only that
  * member would go underived on the fast path.
  */

@@ -1,4 +1,4 @@
-/* Unit tests of plugin/eventlist.c: what a line holds, which items are
+/* Unit tests of plugin/frame/eventlist.c: what a line holds, which items are
  * audit events. */
 #include <errno.h>
 #include <stdlib.h>

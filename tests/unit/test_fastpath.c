@@ -1,5 +1,5 @@
 /*
- * Unit tests of plugin/fastpath.c: for every corpus event, every rule test
+ * Unit tests of plugin/shape/fastpath.c: for every corpus event, every rule test
  * event and synthetic edge cases, the fast path's datagram (when it takes
  * one) is the same JSON value as the reference path's (shape_event on the
  * parsed event), within the same limits, and no planted secret survives.

@@ -1,5 +1,5 @@
 /*
- * Unit tests of plugin/head.c: head_from_text reads from an event's bytes
+ * Unit tests of plugin/shape/head.c: head_from_text reads from an event's bytes
  * the head that head_from_json reads from the event's jansson tree.
  * - Every object of every corpus document and rule test event (as written,
  *   and the corpus events rendered compact): where event_check refuses the

@@ -1,4 +1,4 @@
-/* Unit tests of plugin/jsonscan.c, checked against jansson: the same lines
+/* Unit tests of plugin/json/jsonscan.c, checked against jansson: the same lines
  * are valid, and every span holds the value jansson finds there. */
 #include <stdint.h>
 #include <stdlib.h>

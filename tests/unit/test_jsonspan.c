@@ -1,5 +1,5 @@
 /*
- * Unit tests of plugin/jsonspan.c, checked against jansson on text that
+ * Unit tests of plugin/json/jsonspan.c, checked against jansson on text that
  * jscan_line validated:
  * - jspan_next lists the members of an object exactly: the keys in the
  *   order the text writes them and value spans that hold jansson's values,

@@ -1,4 +1,4 @@
-/* Unit tests of plugin/landlock.c: each check runs in a child that builds
+/* Unit tests of plugin/confine/landlock.c: each check runs in a child that builds
  * and enforces a ruleset, then tries one action. */
 #include <errno.h>
 #include <fcntl.h>

@@ -29,7 +29,7 @@ struct set {
 	size_t count;
 };
 
-/* Copies of the lists in plugin/redact.c and plugin/derive_pod.c. */
+/* Copies of the lists in plugin/redact/redact.c and plugin/derive/derive_pod.c. */
 static const char *const redact_needles[] = {
 	"Secret", "Token", "ConfigMap", "/token-secret.value",
 	"/last-applied-configuration", "\\u",

@@ -1,4 +1,4 @@
-/* Unit tests of plugin/pace.c: the token bucket and the back-off on
+/* Unit tests of plugin/deliver/pace.c: the token bucket and the back-off on
  * analysisd's state file. */
 #include <stdio.h>
 #include <stdlib.h>

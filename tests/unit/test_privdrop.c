@@ -1,4 +1,4 @@
-/* Unit tests of plugin/privdrop.c; the drop itself runs in a child. */
+/* Unit tests of plugin/confine/privdrop.c; the drop itself runs in a child. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>

@@ -1,5 +1,5 @@
 /*
- * Unit tests of plugin/prune.c: prune_body parses what shaping reads of a
+ * Unit tests of plugin/shape/prune.c: prune_body parses what shaping reads of a
  * body and nothing it may need is lost.
  * - A table of bodies shows which members the partial body holds: derive's
  *   members, members that hold one of redaction's needles, the members the

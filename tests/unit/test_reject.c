@@ -1,4 +1,4 @@
-/* Unit tests of plugin/reject.c on real files in a temporary directory:
+/* Unit tests of plugin/deliver/reject.c on real files in a temporary directory:
  * any JSON value, hashed input, the size budget, rotation by rename, and a
  * full disk (RLIMIT_FSIZE) that cuts a write short. */
 #include <errno.h>

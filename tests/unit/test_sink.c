@@ -1,4 +1,4 @@
-/* Unit tests of plugin/sink.c against real Unix datagram sockets: the
+/* Unit tests of plugin/sink/sink.c against real Unix datagram sockets: the
  * header, and what each socket state means to the caller. */
 #include <errno.h>
 #include <stdio.h>

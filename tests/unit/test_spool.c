@@ -1,4 +1,4 @@
-/* Unit tests of plugin/spool.c: entries survive a reopen, in order, with
+/* Unit tests of plugin/deliver/spool.c: entries survive a reopen, in order, with
  * their progress; completed lines are remembered. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,4 +1,4 @@
-/* Unit tests of plugin/sysfilter.c: each check runs in a child that loads
+/* Unit tests of plugin/confine/sysfilter.c: each check runs in a child that loads
  * the filter, then makes one system call. */
 #include <errno.h>
 #include <signal.h>
