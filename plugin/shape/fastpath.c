@@ -54,7 +54,9 @@ sendable_as_is(const char *text, const struct jobject *ev,
  * replaces the damaged bodies' values by markers (out->marker[k]).
  */
 struct plan {
-	bool unknown;		/* members outside the audit Event go */
+	unsigned char *unknown;	/* owned, one byte per member: non-zero for
+				 * the members outside the audit Event, which
+				 * go; NULL while none goes */
 	size_t skip[2], nskip;	/* bodies dropped to fit */
 	size_t rep[2], nrep;	/* damaged bodies, replaced */
 	const char *marker[2];	/* their markers' JSON text (in out) */
@@ -63,15 +65,14 @@ struct plan {
 enum fate { KEEP, SKIP, REPLACE };
 
 static enum fate
-fate_of(const struct plan *p, const char *text, const struct jmember *m,
-    size_t i)
+fate_of(const struct plan *p, size_t i)
 {
 	size_t k;
 
 	for (k = 0; k < p->nskip; k++)
 		if (p->skip[k] == i)
 			return SKIP;
-	if (p->unknown && !fit_audit_member(text + m[i].key.off, m[i].key.len))
+	if (p->unknown != NULL && p->unknown[i])
 		return SKIP;
 	for (k = 0; k < p->nrep; k++)
 		if (p->rep[k] == i)
@@ -146,7 +147,7 @@ static int
 load_body(const struct head *h, const char *text, const struct jmember *m,
     size_t i, const struct plan *plan, struct pruned *p)
 {
-	if (fate_of(plan, text, m, i) == REPLACE)
+	if (fate_of(plan, i) == REPLACE)
 		return load_marker(plan, i, p);
 	switch (prune_body(h, text, m[i].value, p)) {
 	case PRUNE_OK:
@@ -174,7 +175,7 @@ load_bodies(const struct head *h, const char *text, const struct jmember *m,
 
 	*redact = false;
 	for (i = 0; i < count; i++) {
-		if (!is_body(text, &m[i]) || fate_of(plan, text, m, i) == SKIP)
+		if (!is_body(text, &m[i]) || fate_of(plan, i) == SKIP)
 			continue;
 		if ((rc = load_body(h, text, m, i, plan, &p)) != 0)
 			return rc;
@@ -209,18 +210,19 @@ redaction_check(const struct shape_config *cfg, const struct head *h,
 }
 
 /*
- * The fields analysisd's decoder makes of the event's members in the
- * datagram, as fit_measure counts them, from the scan's counts (a marker
- * is one string).
+ * Do the fields analysisd's decoder makes of the event's members in the
+ * datagram, as fit_measure counts them from the scan's counts (a marker is
+ * one string), exceed `limit`?  Counting stops there: a crafted event's
+ * 200,000 members are not all looked at.
  */
-static size_t
-fields_of(const char *text, const struct jmember *m, size_t count,
-    const struct plan *plan)
+static bool
+fields_over(const char *text, const struct jmember *m, size_t count,
+    const struct plan *plan, size_t limit)
 {
 	size_t i, fields = 0;
 
-	for (i = 0; i < count; i++) {
-		switch (fate_of(plan, text, m, i)) {
+	for (i = 0; i < count && fields <= limit; i++) {
+		switch (fate_of(plan, i)) {
 		case SKIP:
 			break;
 		case REPLACE:
@@ -234,7 +236,7 @@ fields_of(const char *text, const struct jmember *m, size_t count,
 			break;
 		}
 	}
-	return fields;
+	return fields > limit;
 }
 
 /* false when out has no room left (see FASTPATH_MAX_PARTS). */
@@ -283,7 +285,7 @@ add_kept(struct fastpath_out *out, const char *text, const struct jobject *ev,
 	enum fate f;
 
 	for (i = 0; i < ev->count; i++) {
-		if ((f = fate_of(plan, text, m, i)) == SKIP) {
+		if ((f = fate_of(plan, i)) == SKIP) {
 			if (open && !add_run(out, text, start, end, opening))
 				return false;
 			open = false;
@@ -348,7 +350,7 @@ kept_reals(const char *text, const struct jobject *ev,
 	size_t n = 0;
 
 	for (size_t i = 0; i < ev->count; i++)
-		if (fate_of(plan, text, m, i) == KEEP)
+		if (fate_of(plan, i) == KEEP)
 			n += reals_in(text, m[i].value);
 	return n;
 }
@@ -377,8 +379,9 @@ lay_out(const struct shape_config *cfg, const char *text,
 
 	out->nparts = 0;
 	out->len = 0;
-	if (fields_of(text, m, ev->count, plan) + k8s_fields +
-	    (dropped > 0) > cfg->max_fields)
+	if (k8s_fields + (dropped > 0) > cfg->max_fields ||
+	    fields_over(text, m, ev->count, plan, cfg->max_fields - k8s_fields -
+	    (dropped > 0)))
 		return -E2BIG;
 	laid = add_kept(out, text, ev, m, plan) &&
 	    add_part(out, out->nparts ? K8S_NEXT : K8S_ALONE, out->nparts ?
@@ -443,12 +446,28 @@ may_hold_managed(const char *text, const struct jobject *ev,
 	static const char *const managed[] = { "Fields", "\\u" };
 
 	for (size_t i = 0; i < ev->count; i++) {
-		if (is_body(text, &m[i]) && fate_of(plan, text, m, i) == KEEP &&
+		if (is_body(text, &m[i]) && fate_of(plan, i) == KEEP &&
 		    needles_find(managed, 2, text + m[i].value.off,
 		    m[i].value.len))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Plan to drop every member outside the audit Event, each looked up once:
+ * a crafted event has 200,000 of them, and each layout walks them all.
+ */
+static int
+mark_unknown(const char *text, const struct jobject *ev,
+    const struct jmember *m, struct plan *plan)
+{
+	if ((plan->unknown = malloc(ev->count)) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < ev->count; i++)
+		plan->unknown[i] = !fit_audit_member(text + m[i].key.off,
+		    m[i].key.len);
+	return 0;
 }
 
 static enum fastpath_status
@@ -481,7 +500,8 @@ fit(const struct shape_config *cfg, const char *text,
 	if (may_hold_managed(text, ev, m, plan))
 		return FASTPATH_FALLBACK;
 	if (has_unknown(text, ev, m)) {
-		plan->unknown = true;
+		if (mark_unknown(text, ev, m, plan) != 0)
+			return FASTPATH_NOMEM;
 		note_drop(out, "unknownMembers");
 		rc = lay_out(cfg, text, ev, m, plan, k8s_fields, out);
 		if (rc != -E2BIG)
@@ -508,7 +528,7 @@ over_limits(const struct shape_config *cfg, const char *text,
     const struct plan *plan)
 {
 	return ev->span.len > cfg->max_bytes ||
-	    fields_of(text, m, ev->count, plan) > cfg->max_fields;
+	    fields_over(text, m, ev->count, plan, cfg->max_fields);
 }
 
 /*
@@ -608,7 +628,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *members,
     struct fastpath_out *out, struct shape_stats *stats)
 {
-	struct plan plan = { false, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
+	struct plan plan = { NULL, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
 	const struct jmember *m;
 	enum fastpath_status st;
 
@@ -626,6 +646,7 @@ fastpath_shape(const struct shape_config *cfg, const char *text,
 		return FASTPATH_FALLBACK;
 	}
 	st = shape_planned(cfg, text, ev, m, &plan, out, stats);
+	free(plan.unknown);
 	if (st != FASTPATH_READY)
 		fastpath_out_free(out);
 	return st;
