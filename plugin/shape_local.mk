@@ -2,7 +2,7 @@
 # Included from plugin/local.mk: shaping's modules go into libcore.a.
 libcore_a_SOURCES += \
 	plugin/shape/shape.c \
-	plugin/redact/keyfile.c \
+	plugin/redact/keyfile.c plugin/redact/keyfile.h \
 	plugin/redact/cred.c plugin/redact/cred.h \
 	plugin/redact/fingerprint.c plugin/redact/fingerprint.h \
 	plugin/shape/k8sobj.c plugin/shape/k8sobj.h \
