@@ -387,6 +387,16 @@ deliver_parsed_span(struct plugin *pl, const char *text,
 	return r;
 }
 
+/* One line per reduced event: which one, why, and what was replaced. */
+static void
+log_reduced(struct plugin *pl, long index, const char *id, int idlen,
+    unsigned bad, const char *replaced)
+{
+	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.*s): damaged parts "
+	    "replaced (%s): %s", index, idlen, id, batch_bad_reason(bad),
+	    replaced);
+}
+
 /*
  * Event `ev` of a scanned line holds damage (ev->bad): deliver what can be
  * kept of it, the damaged members replaced and named in k8s.dropped.  Only
@@ -404,9 +414,8 @@ deliver_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
 	if (batch_reduce(text, ev, members, &item, dropped,
 	    sizeof(dropped)) != 0)
 		return transient(pl, "error: out of memory reducing an event");
-	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.64s): damaged "
-	    "parts replaced (%s): %s", index, audit_id(item),
-	    batch_bad_reason(ev->bad), dropped[0] ? dropped : "the whole item");
+	log_reduced(pl, index, audit_id(item), 64, ev->bad, dropped[0] ?
+	    dropped : "the whole item");
 	r = deliver_item(pl, item, index, dropped[0] ? dropped : NULL);
 	if (r == DELIVER_DONE && dropped[0] && json_is_object(item) &&
 	    json_object_get(item, "k8s") != NULL)
@@ -430,7 +439,8 @@ deliver_slow(struct plugin *pl, const char *text, const struct jobject *ev,
 
 /*
  * The fast path sent event `ev`, its damaged bodies replaced (`reduced`
- * names them): log it as deliver_reduced does, its auditID as written.
+ * names them): log and count it as deliver_reduced does, its auditID as
+ * written.
  */
 static void
 log_fast_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
@@ -445,9 +455,7 @@ log_fast_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
 		p = text + id->value.off + 1;
 		len = id->value.len - 2 > 64 ? 64 : (int)id->value.len - 2;
 	}
-	log_msg(&pl->log, LOG_NOTICE, "item %ld (auditID %.*s): damaged parts "
-	    "replaced (%s): %s", index, len, p, batch_bad_reason(ev->bad),
-	    reduced);
+	log_reduced(pl, index, p, len, ev->bad, reduced);
 	pl->stats.reduced++;
 }
 
