@@ -7,17 +7,7 @@
 
 #include "derive.h"
 #include "derive_exec.h"
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "jsonscan.h"
 
 int query_unescape(const char *s, size_t len, char *out, size_t *outlen)
 {
@@ -34,8 +24,9 @@ int query_unescape(const char *s, size_t len, char *out, size_t *outlen)
 			out[n++] = s[i];
 			continue;
 		}
-		if (len - i < 3 || (hi = hex_value(s[i + 1])) < 0 ||
-		    (lo = hex_value(s[i + 2])) < 0)
+		if (len - i < 3 ||
+		    (hi = jscan_hex_digit((unsigned char)s[i + 1])) < 0 ||
+		    (lo = jscan_hex_digit((unsigned char)s[i + 2])) < 0)
 			return -EINVAL;
 		out[n++] = (char)(hi << 4 | lo);
 		i += 2;

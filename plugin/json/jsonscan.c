@@ -90,18 +90,6 @@ grow(void **arr, size_t *cap, size_t need, size_t size)
 	return true;
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Four hex digits at s[i..n), or -1. */
 static long
 hex4_at(const unsigned char *s, size_t i, size_t n)
@@ -112,7 +100,7 @@ hex4_at(const unsigned char *s, size_t i, size_t n)
 	if (n < 4 || i > n - 4)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		if ((h = hexval(s[i + (size_t)k])) < 0)
+		if ((h = jscan_hex_digit(s[i + (size_t)k])) < 0)
 			return -1;
 		v = v * 16 + h;
 	}

@@ -143,6 +143,22 @@ jspan_is(const char *text, struct jspan s, const char *name)
 }
 
 /*
+ * jscan_hex_digit(c):
+ * The value of hexadecimal digit `c` (either case), or -1 when it is none.
+ */
+static inline int
+jscan_hex_digit(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
  * jscan_key_is(text, m, key):
  * True when member `m` of `text` has the unescaped key `key`.
  */
