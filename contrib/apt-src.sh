@@ -73,8 +73,14 @@ twins() {
 update() {
 	say "fetching source indexes into $c (deb-src twins of the machine's entries)"
 	rm -f "$c/updated"
-	apt_priv apt-get update -qq >"$c/update.log" 2>&1 || { cat "$c/update.log" >&2; die "apt-get update (private lists in $c) failed"; }
-	touch "$c/updated"
+	if apt_priv apt-get update -qq >"$c/update.log" 2>&1; then
+		touch "$c/updated"
+		return 0
+	fi
+	# A repository that serves no sources (or is down) must not stop the
+	# others: go on; the next run tries again.
+	sed 's/^/  /' "$c/update.log" >&2
+	say "apt-get update with the private lists in $c reported errors (above): going on"
 }
 
 # versions NAME [UPSTREAM]
