@@ -79,3 +79,7 @@ TESTS += tests/unit/test_landlock tests/unit/test_sysfilter \
 tests_unit_test_landlock_LDADD = $(CORE_LIBS)
 tests_unit_test_sysfilter_LDADD = $(CORE_LIBS)
 tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
+
+# The setup tool on a stand-in manager tree: links, markers, status (issues 20, 21).
+TESTS += tests/setup/test_setup.py
+EXTRA_DIST += tests/setup/test_setup.py
