@@ -16,8 +16,15 @@ configurations, alternating round by round so that noise hits both alike:
            assisted action queue (a 200 is answered from memory)
 
 Reported per configuration (median round): events/s from the first POST to
-the last event at the stand-in, POST latency p50/p99, and fsync+fdatasync
-calls of rsyslogd per batch (a separate, untimed pass under strace -c -f).
+the last event at the stand-in, POST latency p50/p99, the CPU seconds per
+100k events of rsyslogd and of the plugin (user+system, /proc, over the
+timed posts), and fsync+fdatasync calls of rsyslogd per batch (a separate,
+untimed pass under strace -c -f).
+
+Run as root, the plugin is given --allow-root (as the e2e tests do): it
+would otherwise drop to a user that cannot reach the stand-in's socket in
+this root-only temp dir.  A configuration where no event arrives stops the
+bench with an error instead of reporting a figure.
 
     python3 bench/e2e.py --builddir _build [--batches 200] [--rounds 3]
 """
@@ -130,6 +137,42 @@ class Client:
         self.conn.close()
 
 
+def plugin_args():
+    """PLUGIN_ARGS for the drop-in: no pacing, no stats; stay root if root."""
+    return ("PLUGIN_ARGS=--stats-interval 0 --max-eps 0" +
+            (" --allow-root" if os.geteuid() == 0 else ""))
+
+
+def cpu_seconds(pid):
+    """user+system CPU seconds of pid (all its threads), from /proc."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid):
+    """PIDs of pid's children (of every thread: omprog forks from a worker)."""
+    out = []
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
+                out += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cpu_sample(rs_pid):
+    """(rsyslogd's CPU s, its children's (the plugin's) CPU s) now."""
+    kids = 0.0
+    for c in children(rs_pid):
+        try:
+            kids += cpu_seconds(c)
+        except OSError:
+            pass
+    return cpu_seconds(rs_pid), kids
+
+
 def pct(values, p):
     v = sorted(values)
     return v[min(len(v) - 1, int(round(p / 100.0 * (len(v) - 1))))]
@@ -163,8 +206,7 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
     counter = Counter(sock)
     counter.start()
     rs = env["e2e"].Rsyslog(wd, so, env["plugin"], sock, certs,
-                            settings=["PLUGIN_ARGS=--stats-interval 0 "
-                                      "--max-eps 0",
+                            settings=[plugin_args(),
                                       "QUEUE_SYNC=" +
                                       ("on" if name == "sync" else "off")])
     if name == "memory":
@@ -175,11 +217,14 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
         for b in bodies[:5]:            # warm-up: TLS, plugin start
             cl.post(b)
         counter.expect(5 * per_batch)
-        counter.reached.wait(120)
+        if not counter.reached.wait(120):
+            raise SystemExit("%s: warm-up: only %d of %d events arrived" %
+                             (name, counter.n, 5 * per_batch))
         counter.quiet()
         base = counter.n
         counter.expect(base + len(bodies) * per_batch)
         lat = []
+        cpu0 = cpu_sample(rs.proc.pid)
         t0 = time.perf_counter()
         for b in bodies:
             s = time.perf_counter()
@@ -190,7 +235,11 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
             raise SystemExit("%s: only %d of %d events arrived" %
                              (name, counter.n - base, len(bodies) * per_batch))
         total = counter.when - t0
+        cpu1 = cpu_sample(rs.proc.pid)
+        per100k = 1e5 / (len(bodies) * per_batch)
         res = {"eps": len(bodies) * per_batch / total,
+               "cpu_rsyslogd": (cpu1[0] - cpu0[0]) * per100k,
+               "cpu_plugin": (cpu1[1] - cpu0[1]) * per100k,
                "post_s": posted, "p50": pct(lat, 50) * 1000,
                "p99": pct(lat, 99) * 1000}
         if strace and shutil.which("strace"):
@@ -249,15 +298,18 @@ def main():
                                             per_batch, strace=(r == 0)))
     mb = sum(len(b) for b in bodies) / len(bodies) / 1e6
     print("| %d batches x %d events (%.2f MB each), %d rounds | events/s | "
-          "POST p50 | POST p99 | fsync+fdatasync per batch |" %
+          "POST p50 | POST p99 | CPU s per 100k events: rsyslogd + plugin | "
+          "fsync+fdatasync per batch |" %
           (args.batches, args.per, mb, args.rounds))
-    print("|---|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|")
     for name in names:
         rs = sorted(results[name], key=lambda x: x["eps"])
         med = rs[len(rs) // 2]
         fs = results[name][0].get("fsyncs")
-        print("| %s | %.0f | %.1f ms | %.1f ms | %s |" %
+        print("| %s | %.0f | %.1f ms | %.1f ms | %.2f + %.2f = %.2f | %s |" %
               (name, med["eps"], med["p50"], med["p99"],
+               med["cpu_rsyslogd"], med["cpu_plugin"],
+               med["cpu_rsyslogd"] + med["cpu_plugin"],
                "n/a (no strace)" if fs is None else "%.1f" % fs))
     print(json.dumps(results))
 
@@ -268,13 +320,17 @@ def measure_per_batch(env, so, certs, body):
     counter = Counter(sock)
     counter.start()
     rs = env["e2e"].Rsyslog(wd, so, env["plugin"], sock, certs,
-                            settings=["PLUGIN_ARGS=--stats-interval 0 "
-                                      "--max-eps 0"])
+                            settings=[plugin_args()])
     rs.start()
     cl = Client(rs.port, certs)
     try:
         cl.post(body)
         counter.quiet(1.0)
+        if counter.n == 0:
+            log = os.path.join(rs.log_dir, "plugin.log")
+            tail = open(log).read()[-2000:] if os.path.exists(log) else ""
+            raise SystemExit("no event of a batch reached the stand-in; "
+                             "the plugin's log ends:\n" + tail)
         return counter.n
     finally:
         cl.close()
