@@ -6,8 +6,10 @@ reconnecting as soon as the receiver drops it, all stopping by themselves):
   - IDLE TCP connections that send one byte of a ClientHello and nothing
     more, from an address outside the allow-list (ALLOW_FROM),
   - IDLE such connections from an allowed address,
-  - IDLE such connections spread over SPREAD allowed addresses (fewer
-    from each than the per-source cap),
+  - IDLE such connections spread over 23 allowed addresses (fewer from
+    each than the per-source cap),
+  - IDLE connections that send a real ClientHello and then stall, spread
+    over 23 other allowed addresses,
   - SLOW connections that complete mutual TLS with a valid client
     certificate and then send request headers at 1 byte/s, from another
     allowed address,
@@ -39,7 +41,8 @@ OUTSIDE = "127.0.0.2"   # not in ALLOW_FROM
 IDLE_SRC = "127.0.0.3"  # allowed, sends nothing
 SLOW_SRC = "127.0.0.4"  # allowed, authenticated, 1 byte/s
 SPREAD = ["127.0.1.%d" % i for i in range(1, 24)]   # allowed, 10 each
-ALLOW = "127.0.0.1,%s,%s,127.0.1.0/24" % (IDLE_SRC, SLOW_SRC)
+HELLO = ["127.0.2.%d" % i for i in range(1, 24)]    # allowed, 10 each
+ALLOW = "127.0.0.1,%s,%s,127.0.1.0/24,127.0.2.0/24" % (IDLE_SRC, SLOW_SRC)
 PROBES_AT = (1.5, 5.0, 11.0)   # seconds into the attack
 SLACK = 1.0         # a probe may take this much longer than the baseline
 ATTACK_MAX = 40.0   # the attackers stop by themselves after this anyway
@@ -152,6 +155,20 @@ class SlowHeaders(threading.Thread):
             stop.wait(0.5)
 
 
+def client_hello():
+    """The bytes of a real TLS ClientHello (what a client sends first)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_side=False)
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
 def timed_post(events, timeout):
     body = os.path.join(wd.path, "body-%s.json" % events[0]["auditID"])
     with open(body, "wb") as f:
@@ -190,9 +207,11 @@ def main():
     outside = IdleFlood([OUTSIDE], rs.port, IDLE, first=b"\x16")
     idle = IdleFlood([IDLE_SRC], rs.port, IDLE)
     spread = IdleFlood(SPREAD, rs.port, 10 * len(SPREAD))
+    hello = IdleFlood(HELLO, rs.port, 10 * len(HELLO), first=client_hello())
     slow = [SlowHeaders(SLOW_SRC, rs.port, certs) for _ in range(SLOW)]
+    floods = [outside, idle, spread, hello] + slow
     start = time.monotonic()
-    for th in [outside, idle, spread] + slow:
+    for th in floods:
         th.start()
     probes = []
     for n, at in enumerate(PROBES_AT):
@@ -205,7 +224,7 @@ def main():
         t.diag("probe at +%.1f s: %.3f s, curl exit %d, status %d" %
                (at, dt, rc, status))
     stop.set()
-    for th in [outside, idle, spread] + slow:
+    for th in floods:
         th.join(10)
     t.diag("outside the allow-list: %d opened, %d dropped by the receiver, "
            "longest lived %.2f s" % (outside.opened, outside.closed_by_peer,
@@ -214,6 +233,9 @@ def main():
            (idle.opened, idle.closed_by_peer))
     t.diag("idle, %d allowed hosts: %d opened, %d dropped by the receiver" %
            (len(SPREAD), spread.opened, spread.closed_by_peer))
+    t.diag("ClientHello then nothing, %d allowed hosts: %d opened, %d "
+           "dropped by the receiver" %
+           (len(HELLO), hello.opened, hello.closed_by_peer))
     t.diag("slow, authenticated: %d handshakes, %d header bytes sent" %
            (sum(s.handshakes for s in slow), sum(s.bytes_sent for s in slow)))
     t.ok(outside.closed_by_peer >= IDLE and
