@@ -56,14 +56,15 @@ stop = threading.Event()
 
 class IdleFlood(threading.Thread):
     """Keeps `n` TCP connections from the addresses `srcs` (in turn) open,
-    sending nothing; each one the receiver closes is opened again (at most
-    every 0.5 s)."""
+    sending `first` (maybe nothing) and then nothing more; each one the
+    receiver closes is opened again (at most every 0.5 s)."""
 
     def __init__(self, srcs, port, n, first=b""):
         super().__init__(daemon=True)
         self.srcs, self.port, self.n, self.first = srcs, port, n, first
         self.opened = self.closed_by_peer = 0
         self.lifetimes = []     # seconds a dropped connection had lived
+        self.last = 0.0         # when dropped ones were last reopened
 
     def connect(self, sel):
         s = socket.socket()
@@ -100,7 +101,7 @@ class IdleFlood(threading.Thread):
                     sel.unregister(key.fileobj)
                     key.fileobj.close()
                     due += 1
-            if due and time.monotonic() - getattr(self, "last", 0) >= 0.5:
+            if due and time.monotonic() - self.last >= 0.5:
                 self.last = time.monotonic()
                 for _ in range(due):
                     self.connect(sel)
