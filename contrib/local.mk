@@ -1,6 +1,7 @@
 # contrib: imhttp build, certificates, Kubernetes side, quick start (issue 3).
 
 EXTRA_DIST += contrib/imhttp/build-imhttp.sh contrib/imhttp/imhttp-k8s.patch \
+	contrib/imhttp/civetweb-k8s.patch \
 	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/quickstart.sh \
 	contrib/kubernetes/audit-policy.yaml contrib/kubernetes/webhook-kubeconfig.yaml \
 	contrib/kubernetes/kube-apiserver-flags.txt \

@@ -1,6 +1,8 @@
 #!/bin/sh
 # build-imhttp.sh: build rsyslog's imhttp input module, with our patch
-# (imhttp-k8s.patch) and civetweb compiled in, for the rsyslogd installed here.
+# (imhttp-k8s.patch) and civetweb compiled in (with civetweb-k8s.patch: a
+# per-source connection cap and a TLS handshake timeout), for the rsyslogd
+# installed here.
 #
 #   contrib/imhttp/build-imhttp.sh [options]
 #
@@ -48,6 +50,7 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 patchfile=$here/imhttp-k8s.patch
+cwpatch=$here/civetweb-k8s.patch
 outdir=
 install=no
 use_apt=yes
@@ -89,8 +92,8 @@ for d in /usr/lib/*/rsyslog /usr/lib64/rsyslog /usr/lib/rsyslog; do
 done
 
 # The cache key: what the build depends on (this script from its build
-# section on, the patch), not how the sources are fetched.
-key=$( (sed -n '/^# --- build dependencies/,$p' "$0"; cat "$patchfile") | sha256sum | cut -c1-12)
+# section on, the two patches), not how the sources are fetched.
+key=$( (sed -n '/^# --- build dependencies/,$p' "$0"; cat "$patchfile" "$cwpatch") | sha256sum | cut -c1-12)
 work=$cache/rsyslog-$rs_ver-$key
 so=$work/imhttp.so
 
@@ -170,11 +173,15 @@ cd contrib/imhttp
 if [ ! -f imhttp.c.orig ]; then cp imhttp.c imhttp.c.orig; fi
 cp imhttp.c.orig imhttp.c
 patch -s -p3 < "$patchfile" || die "$patchfile does not apply to rsyslog $rs_ver"
+# civetweb's source is patched as a copy here; its .inl files are found
+# through -I.
+cp "$cw_src/src/civetweb.c" civetweb.c
+patch -s -p2 < "$cwpatch" || die "$cwpatch does not apply to civetweb"
 rm -f civetweb.lo imhttp.la
 say "compiling civetweb and imhttp"
 ../../libtool --quiet --tag=CC --mode=compile ${CC:-gcc} -O2 -g -fPIC \
 	-DNDEBUG -DNO_SSL_DL -DOPENSSL_API_3_0 -DNO_CGI -DNO_FILES -DUSE_IPV6 \
-	-I"$cw_src/include" -c "$cw_src/src/civetweb.c" -o civetweb.lo > "$work/build.log" 2>&1 ||
+	-I"$cw_src/include" -I"$cw_src/src" -c civetweb.c -o civetweb.lo > "$work/build.log" 2>&1 ||
 	die "civetweb did not compile, see $work/build.log"
 make -s CIVETWEB_LIBS="civetweb.lo -lssl -lcrypto -ldl -lpthread" \
 	CPPFLAGS="-I$cw_src/include" >> "$work/build.log" 2>&1 ||

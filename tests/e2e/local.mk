@@ -3,6 +3,8 @@
 # contrib/imhttp/build-imhttp.sh; when the source packages cannot be had it
 # reports SKIP with the reason (with CI=true it fails instead).
 # test_durable.py (issue 13): kill -9 of analysisd and of rsyslogd, disk full.
-TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py
+# test_receiver_flood.py (issue 21): idle and slow peers must not delay a POST.
+TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py \
+	tests/e2e/test_receiver_flood.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
-	tests/e2e/standin.py
+	tests/e2e/standin.py tests/e2e/test_receiver_flood.py
