@@ -363,6 +363,26 @@ kept_reals(const char *text, const struct jobject *ev,
 #define REAL_GROWTH (24 - 3)
 
 /*
+ * Could jansson write the members the plan keeps shorter than their text?
+ * It writes `\/` as `/` and a `\u` escape as its character (3,000 `\u0026`
+ * in a requestURI are 18 kB of text, 3 kB written); other escapes it
+ * writes as they came.  Then an event too long as text may fit as the
+ * reference writes it.
+ */
+static bool
+may_shrink(const char *text, const struct jobject *ev,
+    const struct jmember *m, const struct plan *plan)
+{
+	static const char *const escapes[] = { "\\u", "\\/" };
+
+	for (size_t i = 0; i < ev->count; i++)
+		if (fate_of(plan, i) == KEEP && needles_find(escapes, 2,
+		    text + m[i].value.off, m[i].value.len))
+			return true;
+	return false;
+}
+
+/*
  * Lay the datagram out in *out: the members the plan keeps, then `k8s`
  * (its text in out->k8s, with out->dropped when set).  -E2BIG when it does
  * not fit cfg's limits; -EAGAIN when it fits but the reference's text,
@@ -392,8 +412,9 @@ lay_out(const struct shape_config *cfg, const char *text,
 	    add_part(out, "}}", 2);	/* k8s's, then the event's */
 	if (!laid)
 		return -EAGAIN;
+	/* The reference measures what jansson writes, escapes decoded. */
 	if (out->len > cfg->max_bytes)
-		return -E2BIG;
+		return may_shrink(text, ev, m, plan) ? -EAGAIN : -E2BIG;
 	room = (cfg->max_bytes - out->len) / REAL_GROWTH;
 	if (ev->reals > room && kept_reals(text, ev, m, plan) > room)
 		return -EAGAIN;
@@ -401,18 +422,30 @@ lay_out(const struct shape_config *cfg, const char *text,
 }
 
 /*
- * Could fit_event's sourceIPs or userAgent step change the event?  Any
- * client can pad both; trimming them is the reference path's work.  A
- * string's text is never shorter than its value.
+ * Could one of fit_event's steps before the bodies change the event:
+ * sourceIPs, userAgent, longArrays or requestURI?  Any client can pad
+ * them; trimming them is the reference path's work.  A string's text is
+ * never shorter than its value, nor an array's text than what jansson
+ * writes of it, real numbers aside.
  */
 static bool
 padded(const char *text, const struct jobject *ev, const struct jmember *m)
 {
 	const struct jmember *x;
 	struct jspan e;
-	size_t pos = 0, n = 0;
+	size_t pos = 0, n = 0, i;
 
+	for (i = 0; i < ev->count; i++) {
+		x = &m[i];
+		if (text[x->value.off] == '{' && !is_body(text, x) &&
+		    (x->value.len > FIT_LONG_ARRAY || x->value.len +
+		    REAL_GROWTH * reals_in(text, x->value) > FIT_LONG_ARRAY))
+			return true;	/* may hold an array to cut */
+	}
 	x = jscan_find(m, ev->count, text, "userAgent");
+	if (x != NULL && x->value.len > FIT_LONG_STRING + 2)
+		return true;
+	x = jscan_find(m, ev->count, text, "requestURI");
 	if (x != NULL && x->value.len > FIT_LONG_STRING + 2)
 		return true;
 	x = jscan_find(m, ev->count, text, "sourceIPs");
