@@ -184,7 +184,8 @@ int fit_dump(const json_t *v, size_t max_bytes, char **out, size_t *outlen)
 	 * own error is what says the text is whole.
 	 */
 	if (sink_write("", 0, &k) != 0 ||
-	    json_dump_callback(v, sink_write, &k, JSON_COMPACT) != 0 ||
+	    json_dump_callback(v, sink_write, &k, JSON_COMPACT |
+	    JSON_ENCODE_ANY) != 0 ||
 	    k.err != 0) {
 		free(k.buf);
 		return k.err ? k.err : -ENOMEM;
@@ -475,11 +476,18 @@ static long text_length(const json_t *v, size_t max)
 	return (long)len;
 }
 
+/* The head's budget: the brackets, kept groups and marker take the rest. */
+#define HEAD_BYTES (FIT_LONG_ARRAY - 128)
+_Static_assert(HEAD_BYTES > 0 && 2 + sizeof "\"system:masters\"," +
+    sizeof "\"[DROPPED 18446744073709551615 entries]\"" <= 128,
+    "a cut array fits FIT_LONG_ARRAY");
+
 /*
  * Array `a` cut to its head: the first entries whose text, a comma each,
- * takes at most FIT_LONG_ARRAY bytes, then the later entries kept_groups
- * names (each once), then "[DROPPED <n> entries]".  NULL when memory runs
- * out.  Each entry past the head is looked at once, and measured never.
+ * takes at most HEAD_BYTES, then the later entries kept_groups names (each
+ * once), then "[DROPPED <n> entries]".  NULL when memory runs out.  Each
+ * entry past the head is looked at once, and measured never.  The cut
+ * array's text is at most FIT_LONG_ARRAY bytes: it is never cut again.
  */
 static json_t *array_head(const json_t *a)
 {
@@ -495,10 +503,10 @@ static json_t *array_head(const json_t *a)
 		v = json_array_get(a, i);
 		k = kept_group(v);
 		if (in_head) {
-			len = text_length(v, FIT_LONG_ARRAY - used);
+			len = text_length(v, HEAD_BYTES - used);
 			if (len < 0)
 				goto nomem;
-			in_head = (size_t)len + 1 <= FIT_LONG_ARRAY - used;
+			in_head = (size_t)len + 1 <= HEAD_BYTES - used;
 			used += in_head ? (size_t)len + 1 : 0;
 		}
 		if (!in_head && (k == KEPT_GROUPS || seen[k])) {
