@@ -5,7 +5,7 @@
  * field past its decoder's limit, and cannot parse JSON nested deeper than
  * cJSON's limit.  fit measures an event as analysisd would see it and, when
  * it does not fit, drops whole parts in a fixed order (FIT_DROP_ORDER),
- * never cutting bytes inside a value.
+ * never cutting bytes inside a value but a padded requestURI's.
  */
 #ifndef FIT_H
 #define FIT_H
