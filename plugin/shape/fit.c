@@ -688,6 +688,70 @@ static int drop_user_extra(json_t *event, struct undo *u)
 }
 
 /*
+ * What the last step keeps of the metadata objects: the scalars that say
+ * who (user, impersonatedUser), on what (objectRef), with what result
+ * (responseStatus) and, in v1beta1, which event (metadata).
+ */
+static const struct {
+	const char *member;
+	const char *const *keep;
+} core[] = {
+	{ "user", (const char *const[]){ "username", "uid", NULL } },
+	{ "impersonatedUser", (const char *const[]){ "username", "uid",
+	    NULL } },
+	{ "objectRef", (const char *const[]){ "resource", "namespace", "name",
+	    "uid", "apiGroup", "apiVersion", "resourceVersion", "subresource",
+	    NULL } },
+	{ "responseStatus", (const char *const[]){ "status", "message",
+	    "reason", "code", NULL } },
+	{ "metadata", (const char *const[]){ "name", "creationTimestamp",
+	    NULL } },
+};
+
+/* Object `obj` reduced to its scalar members named in `keep`; NULL: nomem. */
+static json_t *core_of(const json_t *obj, const char *const *keep)
+{
+	json_t *out = json_object(), *v;
+
+	for (; out != NULL && *keep != NULL; keep++) {
+		v = json_object_get(obj, *keep);
+		if (v != NULL && !json_is_object(v) && !json_is_array(v) &&
+		    json_object_set(out, *keep, v) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/*
+ * The last resort, for metadata padded in ways no earlier step shortens
+ * (thousands of members in objectRef, arrays nested in responseStatus):
+ * each metadata object keeps only its core scalars, which every earlier
+ * step has bounded, so that the event's who/what/when is still sent.
+ */
+static int drop_to_core(json_t *event, struct undo *u)
+{
+	json_t *obj, *kept;
+	int total = 0;
+
+	for (size_t i = 0; i < sizeof core / sizeof *core; i++) {
+		obj = json_object_get(event, core[i].member);
+		if (!json_is_object(obj))
+			continue;
+		if ((kept = core_of(obj, core[i].keep)) == NULL)
+			return -ENOMEM;
+		if (json_object_size(kept) == json_object_size(obj)) {
+			json_decref(kept);	/* nothing else to drop */
+			continue;
+		}
+		total = add_result(total, undo_set(u, event, core[i].member, 0,
+		    kept));
+	}
+	return total;
+}
+
+/*
  * bytes_only: the step cannot lower the field count (it shortens values), so
  * it is skipped while the event has too many fields and only used when the
  * text is too long.
@@ -709,6 +773,7 @@ static const struct {
 	{ "longStrings", drop_long_strings, true },
 	{ "annotations", drop_annotations, false },
 	{ "userExtra", drop_user_extra, false },
+	{ "metadataCore", drop_to_core, false },
 };
 
 /* ---- fitting ------------------------------------------------------------ */

@@ -54,6 +54,10 @@
  *                      `k8s`) becomes "[DROPPED <n> bytes]"
  * 11 annotations       the whole annotations object
  * 12 userExtra         user.extra and impersonatedUser.extra
+ * 13 metadataCore      user, impersonatedUser, objectRef, responseStatus
+ *                      (and v1beta1's metadata) keep only their core
+ *                      scalars (username, uid; resource, namespace, name,
+ *                      ...; status, message, reason, code)
  * Steps are tried in this order and each is applied only while the event
  * does not fit; steps 3-6, 9 and 10 shorten values without removing fields,
  * so they are passed over while the problem is the field count (or depth)
@@ -67,7 +71,8 @@
 #define FIT_DROP_ORDER \
 	"managedFields,unknownMembers,sourceIPs,userAgent,longArrays," \
 	"requestURI,responseObject," \
-	"requestObject,annotationValues,longStrings,annotations,userExtra"
+	"requestObject,annotationValues,longStrings,annotations,userExtra," \
+	"metadataCore"
 
 struct fit_limits {
 	size_t max_bytes;	/* longest JSON text */

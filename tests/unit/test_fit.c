@@ -521,6 +521,36 @@ static void test_long_uri(void)
 	free(uri);
 }
 
+/*
+ * Issue 21: metadata padded in ways no other step shortens (members by the
+ * thousand in objectRef, arrays nested in responseStatus) still leaves the
+ * event's who/what/when: the metadata objects keep their core scalars.
+ */
+static void test_metadata_core(void)
+{
+	struct fit_limits lim = { 65529, 256 };
+	json_t *e = event_with(big_string_obj(100), NULL), *ref;
+	char key[32];
+
+	ref = json_pack("{s:s,s:s,s:s}", "resource", "pods", "namespace", "d",
+	    "name", "x");
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof key, "pad%d", i);
+		json_object_set_new(ref, key, json_integer(i));
+	}
+	json_object_set_new(e, "objectRef", ref);
+	json_object_set_new(e, "user", json_pack("{s:s,s:{s:[i]}}", "username",
+	    "u", "x", "y", 1));
+	check_fits("2,000 members in objectRef", e, &lim,
+	    "requestObject,annotations,metadataCore");
+	ref = json_object_get(e, "objectRef");
+	ok(json_object_size(ref) == 3 && strcmp(json_string_value(
+	    json_object_get(ref, "resource")), "pods") == 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(e, "user"),
+	    "username")), "u") == 0, "objectRef and user keep their core");
+	json_decref(e);
+}
+
 int main(void)
 {
 	test_counts();
@@ -530,5 +560,6 @@ int main(void)
 	test_unknown();
 	test_long_arrays();
 	test_long_uri();
+	test_metadata_core();
 	return tap_done();
 }
