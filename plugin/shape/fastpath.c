@@ -363,23 +363,32 @@ kept_reals(const char *text, const struct jobject *ev,
 #define REAL_GROWTH (24 - 3)
 
 /*
- * Could jansson write the members the plan keeps shorter than their text?
- * It writes `\/` as `/` and a `\u` escape as its character (3,000 `\u0026`
- * in a requestURI are 18 kB of text, 3 kB written); other escapes it
- * writes as they came.  Then an event too long as text may fit as the
- * reference writes it.
+ * At most how many bytes shorter than their text jansson writes the
+ * members the plan keeps: it writes `\/` as `/` (1 byte less) and a `\u`
+ * escape as its character (at most 5 less: `\u0026` is `&`); it writes
+ * every other escape as it came.  3,000 `\u0026` in a requestURI are 18 kB
+ * of text and 3 kB written: an event too long as text may fit as the
+ * reference writes it.  The text is valid JSON: a backslash is always in a
+ * string, and starts an escape.
  */
-static bool
-may_shrink(const char *text, const struct jobject *ev,
+static size_t
+shrink_bound(const char *text, const struct jobject *ev,
     const struct jmember *m, const struct plan *plan)
 {
-	static const char *const escapes[] = { "\\u", "\\/" };
+	const char *p, *end;
+	size_t n = 0;
 
-	for (size_t i = 0; i < ev->count; i++)
-		if (fate_of(plan, i) == KEEP && needles_find(escapes, 2,
-		    text + m[i].value.off, m[i].value.len))
-			return true;
-	return false;
+	for (size_t i = 0; i < ev->count; i++) {
+		if (fate_of(plan, i) != KEEP)
+			continue;
+		p = text + m[i].value.off;
+		end = p + m[i].value.len;
+		while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+			n += p[1] == 'u' ? 5 : p[1] == '/';
+			p += 2;
+		}
+	}
+	return n;
 }
 
 /*
@@ -412,9 +421,13 @@ lay_out(const struct shape_config *cfg, const char *text,
 	    add_part(out, "}}", 2);	/* k8s's, then the event's */
 	if (!laid)
 		return -EAGAIN;
-	/* The reference measures what jansson writes, escapes decoded. */
+	/*
+	 * The reference measures what jansson writes, escapes decoded: too
+	 * long for it too, or maybe not (its work then).
+	 */
 	if (out->len > cfg->max_bytes)
-		return may_shrink(text, ev, m, plan) ? -EAGAIN : -E2BIG;
+		return out->len - cfg->max_bytes > shrink_bound(text, ev, m,
+		    plan) ? -E2BIG : -EAGAIN;
 	room = (cfg->max_bytes - out->len) / REAL_GROWTH;
 	if (ev->reals > room && kept_reals(text, ev, m, plan) > room)
 		return -EAGAIN;
@@ -437,7 +450,9 @@ padded(const char *text, const struct jobject *ev, const struct jmember *m)
 
 	for (i = 0; i < ev->count; i++) {
 		x = &m[i];
+		/* Annotations hold strings only (event_check). */
 		if (text[x->value.off] == '{' && !is_body(text, x) &&
+		    !jscan_key_is(text, x, "annotations") &&
 		    (x->value.len > FIT_LONG_ARRAY || x->value.len +
 		    REAL_GROWTH * reals_in(text, x->value) > FIT_LONG_ARRAY))
 			return true;	/* may hold an array to cut */
