@@ -674,9 +674,49 @@ static int drop_long_strings(json_t *event, struct undo *u)
 	return drop_long_in(event, u, 0);
 }
 
+/* Annotations the apiserver writes about the decision: kept first. */
+static bool known_annotation(const char *key)
+{
+	return strncmp(key, "authorization.k8s.io/", 21) == 0 ||
+	    strncmp(key, "pod-security.kubernetes.io/", 27) == 0;
+}
+
+/*
+ * Annotations beyond FIT_ANNOTATIONS_HEAD members (a webhook's or a crafted
+ * line's padding) cut to that many: the apiserver's authorization and Pod
+ * Security ones first, then the others in order; k8s.annotations_dropped
+ * counts the rest.  Fewer stay whole here (metadataCore trims them last).
+ */
 static int drop_annotations(json_t *event, struct undo *u)
 {
-	return undo_remove(u, event, "annotations");
+	json_t *a = json_object_get(event, "annotations");
+	json_t *k8s = json_object_get(event, "k8s"), *head, *v;
+	size_t n = json_object_size(a), kept = 0;
+	const char *key;
+	int rc;
+
+	if (!json_is_object(a) || n <= FIT_ANNOTATIONS_HEAD)
+		return 0;
+	if ((head = json_object()) == NULL)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach(a, key, v) {
+			if (kept == FIT_ANNOTATIONS_HEAD)
+				break;
+			if (known_annotation(key) != (pass == 0))
+				continue;
+			if (json_object_set(head, key, v) != 0) {
+				json_decref(head);
+				return -ENOMEM;
+			}
+			kept++;
+		}
+	}
+	rc = undo_set(u, event, "annotations", 0, head);
+	if (rc < 0 || !json_is_object(k8s))
+		return rc;
+	return add_result(rc, undo_set(u, k8s, "annotations_dropped", 0,
+	    json_integer((json_int_t)(n - kept))));
 }
 
 static int drop_user_extra(json_t *event, struct undo *u)
@@ -690,7 +730,8 @@ static int drop_user_extra(json_t *event, struct undo *u)
 /*
  * What the last step keeps of the metadata objects: the scalars that say
  * who (user, impersonatedUser), on what (objectRef), with what result
- * (responseStatus) and, in v1beta1, which event (metadata).
+ * (responseStatus, the authorization annotations) and, in v1beta1, which
+ * event (metadata).
  */
 static const struct {
 	const char *member;
@@ -705,6 +746,9 @@ static const struct {
 	{ "responseStatus", (const char *const[]){ "status", "message",
 	    "reason", "code", NULL } },
 	{ "metadata", (const char *const[]){ "name", "creationTimestamp",
+	    NULL } },
+	{ "annotations", (const char *const[]){
+	    "authorization.k8s.io/decision", "authorization.k8s.io/reason",
 	    NULL } },
 };
 

@@ -21,6 +21,8 @@
 #define FIT_LONG_ANNOTATION 256
 /* Other strings longer than this are dropped in step 7 (userAgent in 3). */
 #define FIT_LONG_STRING 1024
+/* Annotations keep this many members in step 11. */
+#define FIT_ANNOTATIONS_HEAD 16
 /* Arrays outside the bodies longer than this are cut in step 5. */
 #define FIT_LONG_ARRAY 1024
 /* A requestURI shortened in step 6 keeps at most this much of its path. */
@@ -52,12 +54,16 @@
  *                      "[DROPPED <n> bytes]"
  * 10 longStrings       any other string > FIT_LONG_STRING bytes (outside
  *                      `k8s`) becomes "[DROPPED <n> bytes]"
- * 11 annotations       the whole annotations object
+ * 11 annotations       annotations beyond FIT_ANNOTATIONS_HEAD members are
+ *                      cut to that many, authorization.k8s.io/ and
+ *                      pod-security.kubernetes.io/ ones first;
+ *                      k8s.annotations_dropped counts the others
  * 12 userExtra         user.extra and impersonatedUser.extra
- * 13 metadataCore      user, impersonatedUser, objectRef, responseStatus
- *                      (and v1beta1's metadata) keep only their core
- *                      scalars (username, uid; resource, namespace, name,
- *                      ...; status, message, reason, code)
+ * 13 metadataCore      user, impersonatedUser, objectRef, responseStatus,
+ *                      annotations (and v1beta1's metadata) keep only
+ *                      their core scalars (username, uid; resource,
+ *                      namespace, name, ...; status, message, reason,
+ *                      code; the authorization decision and reason)
  * Steps are tried in this order and each is applied only while the event
  * does not fit; steps 3-6, 9 and 10 shorten values without removing fields,
  * so they are passed over while the problem is the field count (or depth)

@@ -176,6 +176,13 @@ static void test_drops(void)
 	}
 	json_object_set_new(ann, "long", big_string_obj(300));
 	check_fits("5,000 annotations", e, &lim, "annotations");
+	ann = json_object_get(e, "annotations");
+	ok(json_object_size(ann) == FIT_ANNOTATIONS_HEAD &&
+	    json_object_get(ann, "authorization.k8s.io/decision") != NULL &&
+	    json_integer_value(json_object_get(json_object_get(e, "k8s"),
+	    "annotations_dropped")) == 5002 - FIT_ANNOTATIONS_HEAD,
+	    "annotations cut to a head, the decision first, the rest counted "
+	    "(issue 21)");
 	json_decref(e);
 
 	/* Long annotation values: they go first, short ones stay. */
@@ -542,7 +549,7 @@ static void test_metadata_core(void)
 	json_object_set_new(e, "user", json_pack("{s:s,s:{s:[i]}}", "username",
 	    "u", "x", "y", 1));
 	check_fits("2,000 members in objectRef", e, &lim,
-	    "requestObject,annotations,metadataCore");
+	    "requestObject,metadataCore");
 	ref = json_object_get(e, "objectRef");
 	ok(json_object_size(ref) == 3 && strcmp(json_string_value(
 	    json_object_get(ref, "resource")), "pods") == 0 &&
