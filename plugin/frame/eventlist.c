@@ -259,7 +259,9 @@ nameable(const char *key, size_t len)
 
 /*
  * How deep damaged metadata is taken apart: user.extra.<key>[i] is three
- * levels down; deeper damage costs the whole value at this depth.
+ * levels down; deeper damage costs the whole value at this depth.  Each
+ * level scans only the damaged values of the one above: every byte is
+ * scanned at most REDUCE_DEPTH + 1 times.
  */
 #define REDUCE_DEPTH 4
 /* Room for the path a marker is named by ("user.extra.<key>[12]"). */
@@ -371,8 +373,8 @@ reduce_array(const char *text, const struct jscan *sc, int depth,
  * undamaged; else an object or array (one of the event's metadata, at most
  * REDUCE_DEPTH levels down) with only its damaged parts replaced, so that
  * a bad byte in user.extra costs that value and not the event's `user`;
- * else the marker, named in `dropped`.  Bodies and damage by nesting are
- * replaced whole: their bulk is what the marker saves.
+ * else the marker, named in `dropped`.  Bodies are replaced whole: their
+ * bulk is what the marker saves.
  */
 static int
 reduce_value(const char *text, struct jspan v, unsigned bad, int depth,
@@ -387,7 +389,7 @@ reduce_value(const char *text, struct jspan v, unsigned bad, int depth,
 		*out = jspan_load(text, v);
 		return *out ? 0 : -ENOMEM;
 	}
-	if (depth >= REDUCE_DEPTH || (bad & JBAD_DEEP) ||
+	if (depth >= REDUCE_DEPTH ||
 	    (text[v.off] != '{' && text[v.off] != '[') ||
 	    (depth == 0 && (strcmp(path, "requestObject") == 0 ||
 	    strcmp(path, "responseObject") == 0))) {
@@ -396,10 +398,14 @@ reduce_value(const char *text, struct jspan v, unsigned bad, int depth,
 		*out = marker(v.len, bad);
 		return *out ? 0 : -ENOMEM;
 	}
-	/* The value frames: a scan of it alone finds its damaged parts. */
+	/*
+	 * The value frames: a scan of it alone finds its damaged parts.  It
+	 * lies `depth` + 2 levels down in its line at most (root, items, the
+	 * event): nesting is bounded as the line's is.
+	 */
 	jscan_init(&sc);
-	if (jscan_frame(&sc, text + v.off, v.len, EVENTLIST_MAX_DEPTH, why,
-	    sizeof(why)) != JSCAN_OK)
+	if (jscan_frame(&sc, text + v.off, v.len, EVENTLIST_MAX_DEPTH - 2 -
+	    (size_t)depth, why, sizeof(why)) != JSCAN_OK)
 		rc = -ENOMEM;
 	else if (sc.root_is_array)
 		rc = reduce_array(text + v.off, &sc, depth + 1, path, out,

@@ -597,16 +597,16 @@ key_of(const char *text, const struct jmember *m, size_t i, size_t k,
 }
 
 /*
- * Does batch_reduce replace poison p of member `key` whole?  A body, a
- * scalar and nesting past the limit, yes; other objects and arrays (the
- * metadata) keep their undamaged parts.
+ * Does batch_reduce replace poison p of member `key` whole?  A body or a
+ * scalar, yes; other objects and arrays (the metadata) keep their
+ * undamaged parts, nesting past the limit included.
  */
 static bool
 replaced_whole(const json_t *key, size_t p)
 {
 	const char *pv = poisons[p], *name = json_string_value(key);
 
-	return (pv[0] != '{' && pv[0] != '[') || strncmp(pv, "[[[[", 4) == 0 ||
+	return (pv[0] != '{' && pv[0] != '[') ||
 	    (name != NULL && (strcmp(name, "requestObject") == 0 ||
 	    strcmp(name, "responseObject") == 0));
 }

@@ -439,6 +439,28 @@ test_reduce_metadata(void)
 		    json_string_value(at) ? json_string_value(at) : "(none)");
 		json_decref(v);
 	}
+	/* Nesting past the limit in the user: the nested value alone goes. */
+	{
+		char deep[400], *p = deep;
+
+		p += sprintf(p, "{\"kind\":\"EventList\",\"items\":[{"
+		    "\"auditID\":\"a\",\"stage\":\"s\",\"verb\":\"get\","
+		    "\"requestURI\":\"/\",\"level\":\"l\",\"user\":{"
+		    "\"username\":\"u\",\"deep\":");
+		memset(p, '[', 70);
+		memset(p + 70, ']', 70);
+		strcpy(p + 140, "}}]}");
+		ok(batch_scan(&b, &sc, deep, strlen(deep), reason,
+		    sizeof(reason)) == 0 && (ev = batch_span_item(&b, 0, &m)) !=
+		    NULL && ev->bad == JBAD_DEEP && batch_reduce(b.text, ev, m,
+		    &v, dropped, sizeof(dropped)) == 0 && strcmp(dropped,
+		    "user.deep[0][0][0]:invalid") == 0 && event_check(v, reason,
+		    sizeof(reason)) == 0 && strcmp(json_string_value(
+		    json_object_get(json_object_get(v, "user"), "username")),
+		    "u") == 0, "nesting past 64 in the user costs the nested "
+		    "value: %s", dropped);
+		json_decref(v);
+	}
 	/* A body stays replaced whole: its bulk is what the marker saves. */
 	snprintf(line, sizeof(line), "{\"auditID\":\"a\",\"requestObject\":"
 	    "{\"a\":{\"b\":\"\xff\"}}}");
