@@ -257,33 +257,167 @@ nameable(const char *key, size_t len)
 	return true;
 }
 
-/* Set member `m` (not damaged in its key) of `obj`, reduced if need be. */
+/*
+ * How deep damaged metadata is taken apart: user.extra.<key>[i] is three
+ * levels down; deeper damage costs the whole value at this depth.  Each
+ * level scans only the damaged values of the one above: every byte is
+ * scanned at most REDUCE_DEPTH + 1 times.
+ */
+#define REDUCE_DEPTH 4
+/* Room for the path a marker is named by ("user.extra.<key>[12]"). */
+#define REDUCE_PATH 96
+
+static int reduce_value(const char *text, struct jspan v, unsigned bad,
+    int depth, const char *path, json_t **out, char *dropped,
+    size_t droppedlen);
+
+/* The path of a member (".key") or element ("[i]") below `path`. */
+static void
+sub_path(char *buf, const char *path, const char *key, size_t keylen,
+    long index)
+{
+	if (index >= 0)
+		snprintf(buf, REDUCE_PATH, "%s[%ld]", path, index);
+	else if (nameable(key, keylen))
+		snprintf(buf, REDUCE_PATH, "%s.%.*s", path, (int)keylen, key);
+	else
+		snprintf(buf, REDUCE_PATH, "%s.member", path);
+}
+
+/* The unescaped key of member `m`: in small, or malloc'ed (*key). */
 static int
-reduce_member(json_t *obj, const char *text, const struct jmember *m,
-    char *dropped, size_t droppedlen)
+member_key(const char *text, const struct jmember *m, char *small,
+    size_t smallcap, char **key, size_t *len)
 {
 	struct jspan quoted = { m->key.off - 1, m->key.len + 2 };
-	char small[128], *key = small;
-	json_t *v;
-	size_t n;
-	int rc = 0;
 
-	if (m->key.len >= sizeof(small) && (key = malloc(m->key.len + 1)) ==
-	    NULL)
+	*key = small;
+	if (m->key.len >= smallcap && (*key = malloc(m->key.len + 1)) == NULL)
 		return -ENOMEM;
-	n = jspan_string(text, quoted, key);
-	key[n] = '\0';
-	if (m->bad != 0) {
-		v = marker(m->value.len, m->bad);
-		name_dropped(dropped, droppedlen, nameable(key, n) ? key :
-		    "member", nameable(key, n) ? n : 6, ":invalid");
-	} else {
-		v = jspan_load(text, m->value);
-	}
-	if (v == NULL || json_object_setn_new(obj, key, n, v) != 0)
+	*len = jspan_string(text, quoted, *key);
+	(*key)[*len] = '\0';
+	return 0;
+}
+
+/* Member `m` (undamaged key) into `obj`, reduced below `path` if need be. */
+static int
+reduce_into(json_t *obj, const char *text, const struct jmember *m,
+    int depth, const char *path, char *dropped, size_t droppedlen)
+{
+	char small[128], sub[REDUCE_PATH], *key;
+	json_t *v = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = member_key(text, m, small, sizeof(small), &key, &n)) != 0)
+		return rc;
+	if (path != NULL)
+		sub_path(sub, path, key, n, -1);
+	else
+		snprintf(sub, sizeof(sub), "%.*s", nameable(key, n) ? (int)n :
+		    6, nameable(key, n) ? key : "member");
+	rc = reduce_value(text, m->value, m->bad, depth, sub, &v, dropped,
+	    droppedlen);
+	if (rc == 0 && json_object_setn_new(obj, key, n, v) != 0)
 		rc = -ENOMEM;
 	if (key != small)
 		free(key);
+	return rc;
+}
+
+/* The members of damaged object `o` (scanned in *sc), each reduced. */
+static int
+reduce_object(const char *text, const struct jscan *sc, int depth,
+    const char *path, json_t **out, char *dropped, size_t droppedlen)
+{
+	char sub[REDUCE_PATH];
+
+	if ((*out = json_object()) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < sc->nroot; i++) {
+		if (sc->root[i].bad & JBAD_KEY) {
+			sub_path(sub, path, "key", 3, -1);
+			name_dropped(dropped, droppedlen, sub, strlen(sub),
+			    ":invalid");
+			continue;
+		}
+		if (reduce_into(*out, text, &sc->root[i], depth, path,
+		    dropped, droppedlen) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* The elements of damaged array (scanned in *sc), each reduced. */
+static int
+reduce_array(const char *text, const struct jscan *sc, int depth,
+    const char *path, json_t **out, char *dropped, size_t droppedlen)
+{
+	char sub[REDUCE_PATH];
+	json_t *v;
+
+	if ((*out = json_array()) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < sc->nitems; i++) {
+		sub_path(sub, path, NULL, 0, (long)i);
+		if (reduce_value(text, sc->items[i].span, sc->items[i].bad,
+		    depth, sub, &v, dropped, droppedlen) != 0 ||
+		    json_array_append_new(*out, v) != 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Value `v` of `text`, damaged as `bad` says, at `path`: as it is when
+ * undamaged; else an object or array (one of the event's metadata, at most
+ * REDUCE_DEPTH levels down) with only its damaged parts replaced, so that
+ * a bad byte in user.extra costs that value and not the event's `user`;
+ * else the marker, named in `dropped`.  Bodies are replaced whole: their
+ * bulk is what the marker saves.
+ */
+static int
+reduce_value(const char *text, struct jspan v, unsigned bad, int depth,
+    const char *path, json_t **out, char *dropped, size_t droppedlen)
+{
+	char why[64];
+	struct jscan sc;
+	int rc;
+
+	*out = NULL;
+	if (bad == 0) {
+		*out = jspan_load(text, v);
+		return *out ? 0 : -ENOMEM;
+	}
+	if (depth >= REDUCE_DEPTH ||
+	    (text[v.off] != '{' && text[v.off] != '[') ||
+	    (depth == 0 && (strcmp(path, "requestObject") == 0 ||
+	    strcmp(path, "responseObject") == 0))) {
+		name_dropped(dropped, droppedlen, path, strlen(path),
+		    ":invalid");
+		*out = marker(v.len, bad);
+		return *out ? 0 : -ENOMEM;
+	}
+	/*
+	 * The value frames: a scan of it alone finds its damaged parts.  It
+	 * lies `depth` + 2 levels down in its line at most (root, items, the
+	 * event): nesting is bounded as the line's is.
+	 */
+	jscan_init(&sc);
+	if (jscan_frame(&sc, text + v.off, v.len, EVENTLIST_MAX_DEPTH - 2 -
+	    (size_t)depth, why, sizeof(why)) != JSCAN_OK)
+		rc = -ENOMEM;
+	else if (sc.root_is_array)
+		rc = reduce_array(text + v.off, &sc, depth + 1, path, out,
+		    dropped, droppedlen);
+	else
+		rc = reduce_object(text + v.off, &sc, depth + 1, path, out,
+		    dropped, droppedlen);
+	jscan_free(&sc);
+	if (rc != 0) {
+		json_decref(*out);
+		*out = NULL;
+	}
 	return rc;
 }
 
@@ -310,7 +444,8 @@ batch_reduce(const char *text, const struct jobject *ev,
 			name_dropped(dropped, droppedlen, "key", 3, ":invalid");
 			continue;
 		}
-		if (reduce_member(obj, text, &m[i], dropped, droppedlen) != 0) {
+		if (reduce_into(obj, text, &m[i], 0, NULL, dropped,
+		    droppedlen) != 0) {
 			json_decref(obj);
 			return -ENOMEM;
 		}

@@ -12,8 +12,9 @@
  * (jscan_frame's `bad`) lies in its bodies alone has them replaced by
  * batch_reduce's markers.  Whatever the fast path cannot prove it shapes
  * exactly as shape_event would (redaction changes something, the event
- * does not fit once those are dropped or has a padded sourceIPs or
- * userAgent to trim, real numbers that jansson may write past a limit,
+ * does not fit once those are dropped or has a padded sourceIPs,
+ * userAgent, metadata array or requestURI to trim, or holds escapes that
+ * jansson writes shorter so that it might fit as the reference writes it, real numbers that jansson may write past a limit,
  * whitespace, escaped, repeated or client-sent `k8s` keys in any case,
  * damage outside the bodies, an event_check failure) is handed back to the
  * caller, who parses (or reduces) the event and calls shape_event: that

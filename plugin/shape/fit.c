@@ -184,7 +184,8 @@ int fit_dump(const json_t *v, size_t max_bytes, char **out, size_t *outlen)
 	 * own error is what says the text is whole.
 	 */
 	if (sink_write("", 0, &k) != 0 ||
-	    json_dump_callback(v, sink_write, &k, JSON_COMPACT) != 0 ||
+	    json_dump_callback(v, sink_write, &k, JSON_COMPACT |
+	    JSON_ENCODE_ANY) != 0 ||
 	    k.err != 0) {
 		free(k.buf);
 		return k.err ? k.err : -ENOMEM;
@@ -440,6 +441,167 @@ static int drop_user_agent(json_t *event, struct undo *u)
 	    dropped_marker(json_string_length(ua)));
 }
 
+/*
+ * Groups a rule looks for (impersonatedUser.groups holding system:masters):
+ * a cut array keeps them wherever they were, so that padding in front of
+ * one does not push it out of the head.
+ */
+static const char *const kept_groups[] = { "system:masters" };
+#define KEPT_GROUPS (sizeof kept_groups / sizeof *kept_groups)
+
+/* The index of `v` in kept_groups, or KEPT_GROUPS. */
+static size_t kept_group(const json_t *v)
+{
+	size_t k;
+
+	for (k = 0; k < KEPT_GROUPS; k++)
+		if (json_is_string(v) &&
+		    strcmp(json_string_value(v), kept_groups[k]) == 0)
+			break;
+	return k;
+}
+
+/* The compact text length of `v`: max + 1 when longer, <0 on error. */
+static long text_length(const json_t *v, size_t max)
+{
+	char *text;
+	size_t len;
+	int rc = fit_dump(v, max, &text, &len);
+
+	if (rc == -E2BIG)
+		return (long)max + 1;
+	if (rc != 0)
+		return rc;
+	free(text);
+	return (long)len;
+}
+
+/* The head's budget: the brackets, kept groups and marker take the rest. */
+#define HEAD_BYTES (FIT_LONG_ARRAY - 128)
+_Static_assert(HEAD_BYTES > 0 && 2 + sizeof "\"system:masters\"," +
+    sizeof "\"[DROPPED 18446744073709551615 entries]\"" <= 128,
+    "a cut array fits FIT_LONG_ARRAY");
+
+/*
+ * Array `a` cut to its head: the first entries whose text, a comma each,
+ * takes at most HEAD_BYTES, then the later entries kept_groups names (each
+ * once), then "[DROPPED <n> entries]".  NULL when memory runs out.  Each
+ * entry past the head is looked at once, and measured never.  The cut
+ * array's text is at most FIT_LONG_ARRAY bytes: it is never cut again.
+ */
+static json_t *array_head(const json_t *a)
+{
+	size_t n = json_array_size(a), i, k, used = 0, gone = 0;
+	bool seen[KEPT_GROUPS] = { false }, in_head = true;
+	json_t *head = json_array(), *v;
+	char buf[64];
+	long len;
+
+	if (head == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		v = json_array_get(a, i);
+		k = kept_group(v);
+		if (in_head) {
+			len = text_length(v, HEAD_BYTES - used);
+			if (len < 0)
+				goto nomem;
+			in_head = (size_t)len + 1 <= HEAD_BYTES - used;
+			used += in_head ? (size_t)len + 1 : 0;
+		}
+		if (!in_head && (k == KEPT_GROUPS || seen[k])) {
+			gone++;
+			continue;
+		}
+		if (k < KEPT_GROUPS)
+			seen[k] = true;
+		if (json_array_append(head, v) != 0)
+			goto nomem;
+	}
+	snprintf(buf, sizeof buf, "[DROPPED %zu entries]", gone);
+	if (json_array_append_new(head, json_string(buf)) == 0)
+		return head;
+nomem:
+	json_decref(head);
+	return NULL;
+}
+
+/*
+ * Cut the arrays longer than FIT_LONG_ARRAY among the members of `obj`
+ * and of the objects in it (an array not cut holds no longer one).  At the
+ * top level (depth 0) only objects are entered, and neither the bodies,
+ * which go whole later, nor `k8s`.
+ */
+static int cut_arrays_in(json_t *obj, int depth, struct undo *u)
+{
+	const char *key;
+	json_t *child;
+	int total = 0;
+	long len;
+
+	if (depth > FIT_MAX_DEPTH * 2)
+		return 0;
+	json_object_foreach(obj, key, child) {
+		if (depth == 0 && (strcmp(key, "k8s") == 0 ||
+		    strcmp(key, "requestObject") == 0 ||
+		    strcmp(key, "responseObject") == 0))
+			continue;
+		if (json_is_object(child)) {
+			total = add_result(total, cut_arrays_in(child,
+			    depth + 1, u));
+			continue;
+		}
+		if (depth == 0 || !json_is_array(child))
+			continue;
+		if ((len = text_length(child, FIT_LONG_ARRAY)) < 0)
+			return (int)len;
+		if ((size_t)len > FIT_LONG_ARRAY)
+			total = add_result(total, undo_set(u, obj, key, 0,
+			    array_head(child)));
+	}
+	return total;
+}
+
+/*
+ * Arrays in the event's metadata (impersonatedUser.groups from
+ * Impersonate-Group headers, user.extra values from Impersonate-Extra-*,
+ * directory groups, responseStatus.details.causes) cut to their head.
+ * sourceIPs, a top-level array, has its own step.
+ */
+static int drop_long_arrays(json_t *event, struct undo *u)
+{
+	return cut_arrays_in(event, 0, u);
+}
+
+/*
+ * A requestURI longer than FIT_LONG_STRING keeps its path (up to its '?'
+ * and FIT_URI_KEEP bytes, cut at a character boundary) and ends in
+ * "[DROPPED <n> bytes]": a padded query string costs itself, not a body.
+ */
+static int drop_request_uri(json_t *event, struct undo *u)
+{
+	json_t *uri = json_object_get(event, "requestURI");
+	const char *s = json_string_value(uri), *q;
+	size_t len = json_string_length(uri), keep;
+	char *buf;
+	int rc;
+
+	if (!json_is_string(uri) || len <= FIT_LONG_STRING)
+		return 0;
+	q = memchr(s, '?', FIT_URI_KEEP);
+	keep = q ? (size_t)(q - s) + 1 : FIT_URI_KEEP;
+	while (keep > 0 && ((unsigned char)s[keep] & 0xc0) == 0x80)
+		keep--;		/* not inside a UTF-8 character */
+	if ((buf = malloc(keep + 64)) == NULL)
+		return -ENOMEM;
+	memcpy(buf, s, keep);
+	rc = snprintf(buf + keep, 64, "[DROPPED %zu bytes]", len - keep);
+	rc = undo_set(u, event, "requestURI", 0, json_stringn(buf,
+	    keep + (size_t)rc));
+	free(buf);
+	return rc;
+}
+
 static int drop_response(json_t *event, struct undo *u)
 {
 	return undo_remove(u, event, "responseObject");
@@ -512,9 +674,49 @@ static int drop_long_strings(json_t *event, struct undo *u)
 	return drop_long_in(event, u, 0);
 }
 
+/* Annotations the apiserver writes about the decision: kept first. */
+static bool known_annotation(const char *key)
+{
+	return strncmp(key, "authorization.k8s.io/", 21) == 0 ||
+	    strncmp(key, "pod-security.kubernetes.io/", 27) == 0;
+}
+
+/*
+ * Annotations beyond FIT_ANNOTATIONS_HEAD members (a webhook's or a crafted
+ * line's padding) cut to that many: the apiserver's authorization and Pod
+ * Security ones first, then the others in order; k8s.annotations_dropped
+ * counts the rest.  Fewer stay whole here (metadataCore trims them last).
+ */
 static int drop_annotations(json_t *event, struct undo *u)
 {
-	return undo_remove(u, event, "annotations");
+	json_t *a = json_object_get(event, "annotations");
+	json_t *k8s = json_object_get(event, "k8s"), *head, *v;
+	size_t n = json_object_size(a), kept = 0;
+	const char *key;
+	int rc;
+
+	if (!json_is_object(a) || n <= FIT_ANNOTATIONS_HEAD)
+		return 0;
+	if ((head = json_object()) == NULL)
+		return -ENOMEM;
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach(a, key, v) {
+			if (kept == FIT_ANNOTATIONS_HEAD)
+				break;
+			if (known_annotation(key) != (pass == 0))
+				continue;
+			if (json_object_set(head, key, v) != 0) {
+				json_decref(head);
+				return -ENOMEM;
+			}
+			kept++;
+		}
+	}
+	rc = undo_set(u, event, "annotations", 0, head);
+	if (rc < 0 || !json_is_object(k8s))
+		return rc;
+	return add_result(rc, undo_set(u, k8s, "annotations_dropped", 0,
+	    json_integer((json_int_t)(n - kept))));
 }
 
 static int drop_user_extra(json_t *event, struct undo *u)
@@ -523,6 +725,74 @@ static int drop_user_extra(json_t *event, struct undo *u)
 
 	return add_result(total, undo_remove(u,
 	    json_object_get(event, "impersonatedUser"), "extra"));
+}
+
+/*
+ * What the last step keeps of the metadata objects: the scalars that say
+ * who (user, impersonatedUser), on what (objectRef), with what result
+ * (responseStatus, the authorization annotations) and, in v1beta1, which
+ * event (metadata).
+ */
+static const struct {
+	const char *member;
+	const char *const *keep;
+} core[] = {
+	{ "user", (const char *const[]){ "username", "uid", NULL } },
+	{ "impersonatedUser", (const char *const[]){ "username", "uid",
+	    NULL } },
+	{ "objectRef", (const char *const[]){ "resource", "namespace", "name",
+	    "uid", "apiGroup", "apiVersion", "resourceVersion", "subresource",
+	    NULL } },
+	{ "responseStatus", (const char *const[]){ "status", "message",
+	    "reason", "code", NULL } },
+	{ "metadata", (const char *const[]){ "name", "creationTimestamp",
+	    NULL } },
+	{ "annotations", (const char *const[]){
+	    "authorization.k8s.io/decision", "authorization.k8s.io/reason",
+	    NULL } },
+};
+
+/* Object `obj` reduced to its scalar members named in `keep`; NULL: nomem. */
+static json_t *core_of(const json_t *obj, const char *const *keep)
+{
+	json_t *out = json_object(), *v;
+
+	for (; out != NULL && *keep != NULL; keep++) {
+		v = json_object_get(obj, *keep);
+		if (v != NULL && !json_is_object(v) && !json_is_array(v) &&
+		    json_object_set(out, *keep, v) != 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
+	return out;
+}
+
+/*
+ * The last resort, for metadata padded in ways no earlier step shortens
+ * (thousands of members in objectRef, arrays nested in responseStatus):
+ * each metadata object keeps only its core scalars, which every earlier
+ * step has bounded, so that the event's who/what/when is still sent.
+ */
+static int drop_to_core(json_t *event, struct undo *u)
+{
+	json_t *obj, *kept;
+	int total = 0;
+
+	for (size_t i = 0; i < sizeof core / sizeof *core; i++) {
+		obj = json_object_get(event, core[i].member);
+		if (!json_is_object(obj))
+			continue;
+		if ((kept = core_of(obj, core[i].keep)) == NULL)
+			return -ENOMEM;
+		if (json_object_size(kept) == json_object_size(obj)) {
+			json_decref(kept);	/* nothing else to drop */
+			continue;
+		}
+		total = add_result(total, undo_set(u, event, core[i].member, 0,
+		    kept));
+	}
+	return total;
 }
 
 /*
@@ -539,12 +809,15 @@ static const struct {
 	{ "unknownMembers", drop_unknown, false },
 	{ "sourceIPs", drop_source_ips, true },
 	{ "userAgent", drop_user_agent, true },
+	{ "longArrays", drop_long_arrays, true },
+	{ "requestURI", drop_request_uri, true },
 	{ "responseObject", drop_response, false },
 	{ "requestObject", drop_request, false },
 	{ "annotationValues", drop_annotation_values, true },
 	{ "longStrings", drop_long_strings, true },
 	{ "annotations", drop_annotations, false },
 	{ "userExtra", drop_user_extra, false },
+	{ "metadataCore", drop_to_core, false },
 };
 
 /* ---- fitting ------------------------------------------------------------ */

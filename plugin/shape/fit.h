@@ -5,7 +5,7 @@
  * field past its decoder's limit, and cannot parse JSON nested deeper than
  * cJSON's limit.  fit measures an event as analysisd would see it and, when
  * it does not fit, drops whole parts in a fixed order (FIT_DROP_ORDER),
- * never cutting bytes inside a value.
+ * never cutting bytes inside a value but a padded requestURI's.
  */
 #ifndef FIT_H
 #define FIT_H
@@ -21,6 +21,12 @@
 #define FIT_LONG_ANNOTATION 256
 /* Other strings longer than this are dropped in step 7 (userAgent in 3). */
 #define FIT_LONG_STRING 1024
+/* Annotations keep this many members in step 11. */
+#define FIT_ANNOTATIONS_HEAD 16
+/* Arrays outside the bodies longer than this are cut in step 5. */
+#define FIT_LONG_ARRAY 1024
+/* A requestURI shortened in step 6 keeps at most this much of its path. */
+#define FIT_URI_KEEP 960
 /* sourceIPs keeps its first and its last few entries in step 2. */
 #define FIT_SOURCE_IPS_FIRST 1
 #define FIT_SOURCE_IPS_LAST 4
@@ -35,27 +41,44 @@
  *                      entries; k8s.source_ips_dropped counts the others
  *  4 userAgent         a userAgent > FIT_LONG_STRING bytes becomes
  *                      "[DROPPED <n> bytes]"
- *  5 responseObject
- *  6 requestObject
- *  7 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *  5 longArrays        an array below a top-level member other than the
+ *                      bodies whose text is > FIT_LONG_ARRAY bytes keeps
+ *                      its head (FIT_LONG_ARRAY bytes, plus any
+ *                      system:masters) and ends in "[DROPPED <n> entries]"
+ *  6 requestURI        a requestURI > FIT_LONG_STRING bytes keeps its path
+ *                      (FIT_URI_KEEP bytes at most) and ends in
  *                      "[DROPPED <n> bytes]"
- *  8 longStrings       any other string > FIT_LONG_STRING bytes (outside
+ *  7 responseObject
+ *  8 requestObject
+ *  9 annotationValues  annotation values > FIT_LONG_ANNOTATION bytes become
+ *                      "[DROPPED <n> bytes]"
+ * 10 longStrings       any other string > FIT_LONG_STRING bytes (outside
  *                      `k8s`) becomes "[DROPPED <n> bytes]"
- *  9 annotations       the whole annotations object
- * 10 userExtra         user.extra and impersonatedUser.extra
+ * 11 annotations       annotations beyond FIT_ANNOTATIONS_HEAD members are
+ *                      cut to that many, authorization.k8s.io/ and
+ *                      pod-security.kubernetes.io/ ones first;
+ *                      k8s.annotations_dropped counts the others
+ * 12 userExtra         user.extra and impersonatedUser.extra
+ * 13 metadataCore      user, impersonatedUser, objectRef, responseStatus,
+ *                      annotations (and v1beta1's metadata) keep only
+ *                      their core scalars (username, uid; resource,
+ *                      namespace, name, ...; status, message, reason,
+ *                      code; the authorization decision and reason)
  * Steps are tried in this order and each is applied only while the event
- * does not fit; steps 3, 4, 7 and 8 shorten values without removing fields,
+ * does not fit; steps 3-6, 9 and 10 shorten values without removing fields,
  * so they are passed over while the problem is the field count (or depth)
  * and used once the problem is the text length.  Step 2 comes early because
  * no apiserver writes such members: only a crafted line has them, and they
- * must not push out the event's who/what/when.  Steps 3 and 4 come before
- * the bodies because any client can pad them (X-Forwarded-For, User-Agent)
- * to push out what it asked for; the last source IP, the one the apiserver
+ * must not push out the event's who/what/when.  Steps 3 to 6 come before
+ * the bodies because any client can pad them (X-Forwarded-For, User-Agent,
+ * Impersonate-Group, a query string) to push out what it asked for; the last source IP, the one the apiserver
  * saw, always stays.
  */
 #define FIT_DROP_ORDER \
-	"managedFields,unknownMembers,sourceIPs,userAgent,responseObject," \
-	"requestObject,annotationValues,longStrings,annotations,userExtra"
+	"managedFields,unknownMembers,sourceIPs,userAgent,longArrays," \
+	"requestURI,responseObject," \
+	"requestObject,annotationValues,longStrings,annotations,userExtra," \
+	"metadataCore"
 
 struct fit_limits {
 	size_t max_bytes;	/* longest JSON text */

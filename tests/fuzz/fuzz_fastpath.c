@@ -596,12 +596,27 @@ key_of(const char *text, const struct jmember *m, size_t i, size_t k,
 	return v;
 }
 
+/*
+ * Does batch_reduce replace poison p of member `key` whole?  A body or a
+ * scalar, yes; other objects and arrays (the metadata) keep their
+ * undamaged parts, nesting past the limit included.
+ */
+static bool
+replaced_whole(const json_t *key, size_t p)
+{
+	const char *pv = poisons[p], *name = json_string_value(key);
+
+	return (pv[0] != '{' && pv[0] != '[') ||
+	    (name != NULL && (strcmp(name, "requestObject") == 0 ||
+	    strcmp(name, "responseObject") == 0));
+}
+
 /* The reduced event keeps every member but member k as jansson reads it. */
 static void
 check_reduced(const char *text, const struct jobject *ev,
     const struct jmember *m, size_t k, size_t p, const json_t *red)
 {
-	json_t *want = NULL, *other;
+	json_t *want = NULL, *other, *got;
 	bool last = true;
 	char *key;
 	size_t i;
@@ -615,9 +630,12 @@ check_reduced(const char *text, const struct jobject *ev,
 			last = false;
 		json_decref(other);
 	}
-	if (last && !json_is_string(json_object_get(red,
-	    json_string_value(want))))
+	got = json_object_get(red, json_string_value(want));
+	if (last && replaced_whole(want, p) && !json_is_string(got))
 		poison_fail("the poisoned member is no marker", k, p);
+	if (last && !replaced_whole(want, p) && json_typeof(got) !=
+	    (poisons[p][0] == '{' ? JSON_OBJECT : JSON_ARRAY))
+		poison_fail("the poisoned metadata lost its type", k, p);
 	json_decref(want);
 	if ((key = json_dumps(red, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
 		poison_fail("the reduced event does not serialize", k, p);

@@ -138,10 +138,35 @@ def section_1():
          "single poisoned Event: OK")
     t.ok(rx.wait_count(n + 1, 10), "single poisoned Event: delivered")
 
-    # Damage in the who (user) leaves no usable audit metadata: that item alone
-    # is set aside, its siblings go through.
+    # Damage inside the who (user.username) costs that value alone (issue
+    # 21): the event goes out with a marker in its place.
     text = compact(binding(50)).encode().replace(
         b'"username":"', b'"username":"\xff', 1)
+    before = len(pl.rejects())
+    n = rx.count()
+    t.eq(pl.call(eventlist_bytes([text])), "OK", "damaged username: OK")
+    t.ok(rx.wait_count(n + 1, 10), "damaged username: delivered")
+    got = rx.events()[n:]
+    t.ok(got and got[0][1]["user"]["username"].startswith("[DROPPED ") and
+         got[0][1]["k8s"].get("dropped") == "user.username:invalid",
+         "damaged username: a marker, named", got and got[0][1]["user"])
+    t.eq(len(pl.rejects()), before, "damaged username: nothing set aside")
+
+    # Nesting past 64 levels in the user costs the nested value alone.
+    text = compact(binding(50)).encode().replace(
+        b'"username":"', b'"deep":' + b"[" * 70 + b"]" * 70 + b',"username":"', 1)
+    n = rx.count()
+    t.eq(pl.call(eventlist_bytes([text])), "OK", "deep user: OK")
+    t.ok(rx.wait_count(n + 1, 10), "deep user: delivered")
+    got = rx.events()[n:]
+    t.ok(got and got[0][1]["user"]["username"] == base["user"]["username"] and
+         got[0][1]["k8s"].get("dropped", "").startswith("user.deep"),
+         "deep user: the username kept, the nesting named",
+         got and got[0][1]["k8s"].get("dropped"))
+
+    # A damaged key where `user` stood leaves no usable audit metadata:
+    # that item alone is set aside, its siblings go through.
+    text = compact(binding(50)).encode().replace(b'"user":{', b'"us\xffer":{', 1)
     before = len(pl.rejects())
     n = rx.count()
     t.eq(pl.call(eventlist_bytes([compact(binding(1)).encode(), text,

@@ -60,8 +60,12 @@ for i, (name, line, why) in enumerate(cases):
                                             "line over --max-line"),
                  "%s: only input the plugin does not parse is hashed" % name)
         elif name == "nesting too deep, nothing else":
-            t.ok(json.loads(e["input"])["a"].startswith("[DROPPED "),
-                 "%s: the deep member replaced by a marker" % name)
+            # Taken apart down to where the marker stands (issue 21).
+            a = json.loads(e["input"])["a"]
+            while isinstance(a, list) and len(a) == 1:
+                a = a[0]
+            t.ok(isinstance(a, str) and a.startswith("[DROPPED "),
+                 "%s: the deep part replaced by a marker" % name, a)
         else:
             t.eq(json.loads(reject_input(e)), parsed,
                  "%s: the parsed line kept whole" % name)

@@ -373,6 +373,107 @@ test_reduce(void)
 	jscan_free(&sc);
 }
 
+/*
+ * Issue 21: damage inside the metadata (user.extra, objectRef, an
+ * annotation, responseStatus, a group) costs only the damaged value, not
+ * the member holding it: the event still passes event_check.
+ */
+static void
+test_reduce_metadata(void)
+{
+	static const struct {
+		const char *member;	/* the damaged member's JSON */
+		const char *dropped;	/* what batch_reduce names */
+		const char *path[4];	/* where the marker is */
+	} cases[] = {
+		{ "\"user\":{\"username\":\"u\",\"extra\":{\"scopes\":"
+		  "[\"ok\",\"\xff\"]}}", "user.extra.scopes[1]:invalid",
+		  { "user", "extra", "scopes", NULL } },
+		{ "\"user\":{\"username\":\"u\",\"extra\":{\"n\":[1e999]}}",
+		  "user.extra.n[0]:invalid", { "user", "extra", "n", NULL } },
+		{ "\"objectRef\":{\"resource\":\"pods\",\"name\":\"\\ud800\"}",
+		  "objectRef.name:invalid", { "objectRef", "name", NULL } },
+		{ "\"annotations\":{\"authorization.k8s.io/decision\":\"allow\","
+		  "\"x\":\"\xc3\"}", "annotations.x:invalid",
+		  { "annotations", "x", NULL } },
+		{ "\"responseStatus\":{\"code\":1e999,\"status\":\"Failure\"}",
+		  "responseStatus.code:invalid", { "responseStatus", "code",
+		  NULL } },
+		{ "\"responseStatus\":{\"code\":403,\"\\ud800\":1}",
+		  "responseStatus.key:invalid", { NULL } },
+		{ "\"sourceIPs\":[\"10.0.0.1\",\"\\udc00\"]",
+		  "sourceIPs[1]:invalid", { "sourceIPs", NULL } },
+	};
+	char line[512], reason[256], dropped[192];
+	const struct jmember *m;
+	const struct jobject *ev;
+	struct span_batch b;
+	struct jscan sc;
+	json_t *v, *at;
+
+	jscan_init(&sc);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(line, sizeof(line), "{\"kind\":\"Event\",\"apiVersion\":"
+		    "\"audit.k8s.io/v1\",\"level\":\"Metadata\",\"auditID\":\"a\","
+		    "\"stage\":\"ResponseComplete\",\"verb\":\"get\","
+		    "\"requestURI\":\"/\",%s%s}", cases[i].member,
+		    strncmp(cases[i].member, "\"user\"", 6) == 0 ? "" :
+		    ",\"user\":{\"username\":\"u\"}");
+		v = NULL;
+		ev = batch_scan(&b, &sc, line, strlen(line), reason,
+		    sizeof(reason)) == 0 ? batch_span_item(&b, 0, &m) : NULL;
+		ok(ev != NULL && ev->bad != 0 && batch_reduce(b.text, ev, m, &v,
+		    dropped, sizeof(dropped)) == 0 && strcmp(dropped,
+		    cases[i].dropped) == 0 && event_check(v, reason,
+		    sizeof(reason)) == 0, "%s: still an audit event, %s named "
+		    "(%s)", cases[i].dropped, cases[i].dropped, ev ? dropped :
+		    reason);
+		at = v;
+		for (size_t k = 0; k < 4 && cases[i].path[k]; k++)
+			at = json_object_get(at, cases[i].path[k]);
+		if (json_is_array(at))
+			at = json_array_get(at, json_array_size(at) - 1);
+		ok(cases[i].path[0] == NULL || strncmp(json_string_value(at) ?
+		    json_string_value(at) : "", "[DROPPED ", 9) == 0,
+		    "%s: the damaged value is a marker: %s", cases[i].dropped,
+		    json_string_value(at) ? json_string_value(at) : "(none)");
+		json_decref(v);
+	}
+	/* Nesting past the limit in the user: the nested value alone goes. */
+	{
+		char deep[400], *p = deep;
+
+		p += sprintf(p, "{\"kind\":\"EventList\",\"items\":[{"
+		    "\"auditID\":\"a\",\"stage\":\"s\",\"verb\":\"get\","
+		    "\"requestURI\":\"/\",\"level\":\"l\",\"user\":{"
+		    "\"username\":\"u\",\"deep\":");
+		memset(p, '[', 70);
+		memset(p + 70, ']', 70);
+		strcpy(p + 140, "}}]}");
+		ok(batch_scan(&b, &sc, deep, strlen(deep), reason,
+		    sizeof(reason)) == 0 && (ev = batch_span_item(&b, 0, &m)) !=
+		    NULL && ev->bad == JBAD_DEEP && batch_reduce(b.text, ev, m,
+		    &v, dropped, sizeof(dropped)) == 0 && strcmp(dropped,
+		    "user.deep[0][0][0]:invalid") == 0 && event_check(v, reason,
+		    sizeof(reason)) == 0 && strcmp(json_string_value(
+		    json_object_get(json_object_get(v, "user"), "username")),
+		    "u") == 0, "nesting past 64 in the user costs the nested "
+		    "value: %s", dropped);
+		json_decref(v);
+	}
+	/* A body stays replaced whole: its bulk is what the marker saves. */
+	snprintf(line, sizeof(line), "{\"auditID\":\"a\",\"requestObject\":"
+	    "{\"a\":{\"b\":\"\xff\"}}}");
+	ok(batch_scan(&b, &sc, line, strlen(line), reason, sizeof(reason)) ==
+	    0 && (ev = batch_span_item(&b, 0, &m)) != NULL &&
+	    batch_reduce(b.text, ev, m, &v, dropped, sizeof(dropped)) == 0 &&
+	    strcmp(dropped, "requestObject:invalid") == 0 &&
+	    json_is_string(json_object_get(v, "requestObject")),
+	    "a damaged body is one marker: %s", dropped);
+	json_decref(v);
+	jscan_free(&sc);
+}
+
 int
 main(void)
 {
@@ -383,6 +484,7 @@ main(void)
 	test_root_keys();
 	test_items();
 	test_reduce();
+	test_reduce_metadata();
 	jscan_free(&scanner);
 	return tap_done();
 }

@@ -797,6 +797,76 @@ test_reals(void)
 	}
 }
 
+/*
+ * Issue 21: the fast path measured escaped bytes where the reference
+ * measures what jansson writes, escapes decoded: 3,000 `\u0026` in a
+ * requestURI are 18 kB of text and 3 kB written, so the fast path dropped
+ * a request the reference kept.  Both paths now drop the same members
+ * (the fast path hands such an event over), and a padded query string
+ * costs itself before any body (fit's requestURI step).
+ */
+static void
+test_escapes(const struct shape_config *cfg)
+{
+	static const struct {
+		size_t escapes, plain, body;	/* \u0026s, 'q's, body bytes */
+		bool request_kept;		/* by the reference */
+		const char *dropped;		/* k8s.dropped, NULL: none */
+		bool fast;			/* the fast path sends it */
+	} uris[] = {
+		{ 3000, 0, 50000, true, NULL, false },
+		{ 3000, 0, 63000, true, "requestURI", false },
+		{ 500, 0, 63500, true, NULL, false },
+		{ 0, 70000, 20000, true, "requestURI", false },
+		{ 0, 1200, 64500, true, "requestURI", false },
+		/* Too long by more than any escape can save: still fast. */
+		{ 10, 0, 70000, false, "requestObject", true },
+		{ 0, 900, 70000, false, "requestObject", true },
+	};
+	struct totals t;
+	json_t *ref;
+	char *line, *p;
+	bool same;
+
+	for (size_t i = 0; i < sizeof(uris) / sizeof(*uris); i++) {
+		line = malloc(uris[i].escapes * 6 + uris[i].plain +
+		    uris[i].body + 1024);
+		if (line == NULL)
+			return;
+		p = line + sprintf(line, "{\"kind\":\"Event\",\"apiVersion\":"
+		    "\"audit.k8s.io/v1\",\"level\":\"Request\",\"auditID\":"
+		    "\"a\",\"stage\":\"ResponseComplete\",\"verb\":\"create\","
+		    "\"requestURI\":\"/api/v1/namespaces/d/widgets?q=");
+		for (size_t k = 0; k < uris[i].escapes; k++)
+			p += sprintf(p, "\\u0026");
+		memset(p, 'q', uris[i].plain);
+		p += uris[i].plain;
+		p += sprintf(p, "\",\"user\":{\"username\":\"u\"},"
+		    "\"objectRef\":{\"resource\":\"widgets\"},"
+		    "\"requestObject\":{\"blob\":\"");
+		memset(p, 'x', uris[i].body);
+		p += uris[i].body;
+		strcpy(p, "\"}}");
+		memset(&t, 0, sizeof(t));
+		same = compare_line(cfg, line, strlen(line), &t, "escapes");
+		ref = reference(cfg, line, strlen(line));
+		ok(same && ref != NULL && (t.fast == 1) == uris[i].fast &&
+		    (json_object_get(ref, "requestObject") != NULL) ==
+		    uris[i].request_kept && (uris[i].dropped == NULL ?
+		    json_object_get(json_object_get(ref, "k8s"), "dropped") ==
+		    NULL : strcmp(uris[i].dropped, json_string_value(
+		    json_object_get(json_object_get(ref, "k8s"), "dropped")) ?
+		    json_string_value(json_object_get(json_object_get(ref,
+		    "k8s"), "dropped")) : "") == 0),
+		    "%zu \\u0026 and %zu bytes of query, %zu-byte request: both "
+		    "paths agree (%s), the request %s", uris[i].escapes,
+		    uris[i].plain, uris[i].body, t.fast ? "fast" : "reference",
+		    uris[i].request_kept ? "kept" : "dropped");
+		json_decref(ref);
+		free(line);
+	}
+}
+
 int
 main(void)
 {
@@ -811,6 +881,7 @@ main(void)
 	test_damaged(&cfg);
 	test_many_members(&cfg);
 	test_padding(&cfg);
+	test_escapes(&cfg);
 	test_exact_limits();
 	test_reals();
 	/* Tight limits: the fast path must hand over what does not fit. */

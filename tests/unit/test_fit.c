@@ -176,6 +176,13 @@ static void test_drops(void)
 	}
 	json_object_set_new(ann, "long", big_string_obj(300));
 	check_fits("5,000 annotations", e, &lim, "annotations");
+	ann = json_object_get(e, "annotations");
+	ok(json_object_size(ann) == FIT_ANNOTATIONS_HEAD &&
+	    json_object_get(ann, "authorization.k8s.io/decision") != NULL &&
+	    json_integer_value(json_object_get(json_object_get(e, "k8s"),
+	    "annotations_dropped")) == 5002 - FIT_ANNOTATIONS_HEAD,
+	    "annotations cut to a head, the decision first, the rest counted "
+	    "(issue 21)");
 	json_decref(e);
 
 	/* Long annotation values: they go first, short ones stay. */
@@ -368,6 +375,189 @@ static void test_unknown(void)
 	    "fit_audit_member: exact names only");
 }
 
+/* An array of `n` strings "<prefix><i>", then `last` (if any). */
+static json_t *strings(const char *prefix, size_t n, const char *last)
+{
+	json_t *a = json_array();
+	char buf[64];
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(buf, sizeof buf, "%s%zu", prefix, i);
+		json_array_append_new(a, json_string(buf));
+	}
+	if (last)
+		json_array_append_new(a, json_string(last));
+	return a;
+}
+
+/* The last entry of array `a`, a string, or "". */
+static const char *last_of(const json_t *a)
+{
+	const char *s = json_string_value(json_array_get(a,
+	    json_array_size(a) - 1));
+
+	return s ? s : "";
+}
+
+/*
+ * Issue 21: padded arrays in the metadata (Impersonate-Group headers,
+ * directory groups, responseStatus.details.causes, Impersonate-Extra-*)
+ * are cut to a bounded head with a count before any body goes; the event
+ * is delivered, not set aside.
+ */
+static void test_long_arrays(void)
+{
+	struct fit_limits lim = { 65529, 256 };
+	json_t *e, *a, *causes;
+	char count[64];
+	const char *d;
+
+	/* 1,200 Impersonate-Group headers, system:masters last. */
+	e = event_with(big_string_obj(20000), NULL);
+	json_object_set_new(e, "impersonatedUser", json_pack("{s:s,s:o}",
+	    "username", "bob", "groups", strings(
+	    "padding-group-to-push-the-request-out-of-the-datagram-", 1200,
+	    "system:masters")));
+	check_fits("80 kB of impersonatedUser.groups", e, &lim, "longArrays");
+	a = json_object_get(json_object_get(e, "impersonatedUser"), "groups");
+	snprintf(count, sizeof count, "[DROPPED %zu entries]",
+	    1200 - (json_array_size(a) - 2));
+	ok(json_array_size(a) < 30 && strcmp(last_of(a), count) == 0 &&
+	    strcmp(json_string_value(
+	    json_array_get(a, json_array_size(a) - 2)), "system:masters") == 0,
+	    "the groups keep their head, system:masters and a count (%zu: %s)",
+	    json_array_size(a), last_of(a));
+	ok(json_object_get(e, "requestObject") != NULL,
+	    "the request stays: the padding paid for itself");
+	json_decref(e);
+
+	/* 80 kB of directory groups and a request that needs the room. */
+	e = event_with(big_string_obj(65500), NULL);
+	json_object_set_new(json_object_get(e, "k8s"), "x", json_true());
+	json_object_set_new(e, "user", json_pack("{s:s,s:o}", "username",
+	    "alice", "groups", strings("cn=some-directory-group,ou=groups,"
+	    "dc=example,dc=com-", 1500, NULL)));
+	check_fits("80 kB of user.groups and a 65.5 kB request", e, &lim,
+	    "longArrays,requestObject");
+	a = json_object_get(json_object_get(e, "user"), "groups");
+	ok(strncmp(last_of(a), "[DROPPED ", 9) == 0 &&
+	    json_string_value(json_object_get(json_object_get(e, "user"),
+	    "username")) != NULL, "user.groups cut, username kept: %s",
+	    last_of(a));
+	json_decref(e);
+
+	/* 90 kB of responseStatus.details.causes. */
+	e = event_with(NULL, NULL);
+	causes = json_array();
+	for (int i = 0; i < 1500; i++)
+		json_array_append_new(causes, json_pack("{s:s,s:s,s:s}",
+		    "reason", "FieldValueInvalid", "message",
+		    "Invalid value: padding padding padding", "field",
+		    "spec.containers[0].env"));
+	json_object_set_new(e, "responseStatus", json_pack("{s:i,s:{s:o}}",
+	    "code", 422, "details", "causes", causes));
+	check_fits("90 kB of responseStatus.details.causes", e, &lim,
+	    "longArrays");
+	a = json_object_get(json_object_get(json_object_get(e,
+	    "responseStatus"), "details"), "causes");
+	ok(json_is_object(json_array_get(a, 0)) &&
+	    strncmp(last_of(a), "[DROPPED ", 9) == 0 && json_integer_value(
+	    json_object_get(json_object_get(e, "responseStatus"), "code")) ==
+	    422, "causes cut to their head, the code kept: %s", last_of(a));
+	json_decref(e);
+
+	/* Impersonate-Extra-*: each user.extra value is an array. */
+	e = event_with(NULL, NULL);
+	json_object_set_new(e, "user", json_pack("{s:s,s:{s:o,s:[s]}}",
+	    "username", "u", "extra", "scopes", strings("scope-", 12000, NULL),
+	    "short", "kept"));
+	check_fits("a 110 kB user.extra value", e, &lim, "longArrays");
+	d = json_string_value(json_array_get(json_object_get(json_object_get(
+	    json_object_get(e, "user"), "extra"), "short"), 0));
+	ok(d && strcmp(d, "kept") == 0, "a short extra value stays whole");
+	json_decref(e);
+
+	/* Short arrays are not cut, even when the event does not fit. */
+	e = event_with(big_string_obj(70000), NULL);
+	json_object_set_new(e, "user", json_pack("{s:s,s:o}", "username", "u",
+	    "groups", strings("g", 50, NULL)));
+	check_fits("50 short groups and a 70 kB request", e, &lim,
+	    "requestObject");
+	ok(json_array_size(json_object_get(json_object_get(e, "user"),
+	    "groups")) == 50, "the short array is whole");
+	json_decref(e);
+}
+
+/*
+ * Issue 21: a padded query string costs itself before a body: the URI
+ * keeps its path and ends in a marker.
+ */
+static void test_long_uri(void)
+{
+	struct fit_limits lim = { 65529, 256 };
+	const char *path = "/api/v1/namespaces/default/pods?";
+	json_t *e = event_with(big_string_obj(20000), NULL);
+	char *uri = malloc(70001);
+	const char *got;
+
+	memset(uri, 'a', 70000);
+	memcpy(uri, path, strlen(path));
+	uri[70000] = '\0';
+	json_object_set_new(e, "requestURI", json_string(uri));
+	check_fits("a 70 kB query string and a 20 kB request", e, &lim,
+	    "requestURI");
+	got = json_string_value(json_object_get(e, "requestURI"));
+	ok(got && strncmp(got, path, strlen(path)) == 0 &&
+	    strcmp(got + strlen(path), "[DROPPED 69968 bytes]") == 0,
+	    "the URI keeps its path: %.80s", got ? got : "(none)");
+	ok(json_object_get(e, "requestObject") != NULL, "the request stays");
+	json_decref(e);
+
+	/* A path with no '?', cut inside a UTF-8 character: not split. */
+	e = event_with(NULL, NULL);
+	memset(uri, 'b', 70000);
+	memcpy(uri + FIT_URI_KEEP - 1, "\xc3\xa9", 2);
+	json_object_set_new(e, "requestURI", json_string(uri));
+	check_fits("a 70 kB path", e, &lim, "requestURI");
+	got = json_string_value(json_object_get(e, "requestURI"));
+	ok(got && strlen(got) <= FIT_LONG_STRING &&
+	    strncmp(got + FIT_URI_KEEP - 1, "[DROPPED ", 9) == 0,
+	    "the path is cut before the character: %s", got ? got +
+	    FIT_URI_KEEP - 4 : "(none)");
+	json_decref(e);
+	free(uri);
+}
+
+/*
+ * Issue 21: metadata padded in ways no other step shortens (members by the
+ * thousand in objectRef, arrays nested in responseStatus) still leaves the
+ * event's who/what/when: the metadata objects keep their core scalars.
+ */
+static void test_metadata_core(void)
+{
+	struct fit_limits lim = { 65529, 256 };
+	json_t *e = event_with(big_string_obj(100), NULL), *ref;
+	char key[32];
+
+	ref = json_pack("{s:s,s:s,s:s}", "resource", "pods", "namespace", "d",
+	    "name", "x");
+	for (int i = 0; i < 2000; i++) {
+		snprintf(key, sizeof key, "pad%d", i);
+		json_object_set_new(ref, key, json_integer(i));
+	}
+	json_object_set_new(e, "objectRef", ref);
+	json_object_set_new(e, "user", json_pack("{s:s,s:{s:[i]}}", "username",
+	    "u", "x", "y", 1));
+	check_fits("2,000 members in objectRef", e, &lim,
+	    "requestObject,metadataCore");
+	ref = json_object_get(e, "objectRef");
+	ok(json_object_size(ref) == 3 && strcmp(json_string_value(
+	    json_object_get(ref, "resource")), "pods") == 0 &&
+	    strcmp(json_string_value(json_object_get(json_object_get(e, "user"),
+	    "username")), "u") == 0, "objectRef and user keep their core");
+	json_decref(e);
+}
+
 int main(void)
 {
 	test_counts();
@@ -375,5 +565,8 @@ int main(void)
 	test_drops();
 	test_padding();
 	test_unknown();
+	test_long_arrays();
+	test_long_uri();
+	test_metadata_core();
 	return tap_done();
 }
