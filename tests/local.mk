@@ -27,6 +27,9 @@ EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 # Adversarial events through the real plugin (issue 12).
 TESTS += tests/plugin/test_adversarial_shape.py
 EXTRA_DIST += tests/plugin/test_adversarial_shape.py
+# Files opened as root before the privilege drop (issue 21).
+TESTS += tests/plugin/test_files.py
+EXTRA_DIST += tests/plugin/test_files.py
 
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +19,31 @@
 static int
 open_file(struct reject *r)
 {
-	int rc;
+	int fd = fsutil_open_file(r->dirfd, r->name, O_WRONLY | O_APPEND |
+	    O_CREAT, 0640, &r->created);
 
-	if ((rc = fsutil_mkparent(r->path, 0750)) != 0)
-		return rc;
-	r->fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0640);
-	return r->fd == -1 ? -errno : 0;
+	r->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 
 int
-reject_open(struct reject *r, const char *path, unsigned long long max_bytes)
+reject_open(struct reject *r, const char *path, unsigned long long max_bytes,
+    uid_t user)
 {
+	char dir[PATH_MAX];
+	bool made;
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	r->fd = -1;
+	r->dirfd = -1;
 	r->max_bytes = max_bytes;
+	if ((rc = fsutil_split(path, dir, sizeof(dir), &r->name)) != 0)
+		return rc;
+	if ((rc = fsutil_open_dir(dir, 0750, user, &made)) < 0)
+		return rc;
+	r->dirfd = rc;
 	return open_file(r);
 }
 
@@ -47,9 +57,13 @@ reject_set_key(struct reject *r, const unsigned char *key, size_t keylen)
 void
 reject_close(struct reject *r)
 {
+	(void)reject_sync(r);
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
+	if (r->dirfd != -1)
+		close(r->dirfd);
+	r->dirfd = -1;
 	EVP_MD_CTX_free(r->mac);
 	r->mac = NULL;
 }
@@ -80,19 +94,22 @@ before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Reopen when the path no longer names the open file (rotated by rename,
- * or removed): entries then go to the file the admin sees.  A stat per
- * entry is cheap next to the fdatasync every entry pays.
+ * Reopen when the name no longer names the open file (rotated by rename,
+ * or removed): entries then go to the file the admin sees.  What was
+ * written to the old file is made durable first.
  */
 static int
 follow_rotation(struct reject *r)
 {
 	struct stat ps, fs;
+	int rc;
 
-	if (r->fd != -1 && stat(r->path, &ps) == 0 &&
-	    fstat(r->fd, &fs) == 0 && ps.st_dev == fs.st_dev &&
-	    ps.st_ino == fs.st_ino)
+	if (r->fd != -1 && fstatat(r->dirfd, r->name, &ps,
+	    AT_SYMLINK_NOFOLLOW) == 0 && fstat(r->fd, &fs) == 0 &&
+	    ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino)
 		return 0;
+	if ((rc = reject_sync(r)) != 0)
+		return rc;
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
@@ -114,9 +131,9 @@ failed(struct reject *r, int rc)
 }
 
 /*
- * Append the entry made of `parts` with one writev(2), then flush it to
- * disk.  A short write is cut back off the file, so that no reader ever
- * finds half an entry and the next entry starts on its own line.
+ * Append the entry made of `parts` with one writev(2); reject_sync makes
+ * it durable.  A short write is cut back off the file, so that no reader
+ * ever finds half an entry and the next entry starts on its own line.
  */
 static int
 commit(struct reject *r, const struct iovec *parts, int nparts)
@@ -147,10 +164,26 @@ commit(struct reject *r, const struct iovec *parts, int nparts)
 			rc = -errno;
 		return failed(r, rc);
 	}
-	if (fdatasync(r->fd) == -1)
-		return failed(r, -errno);
+	r->dirty = true;
 	r->backoff_s = 0;
 	return 0;
+}
+
+int
+reject_sync(struct reject *r)
+{
+	if (!r->dirty)
+		return 0;
+	if (r->fd == -1 || fdatasync(r->fd) == -1)
+		return failed(r, r->fd == -1 ? -EBADF : -errno);
+	r->dirty = false;
+	return 0;
+}
+
+bool
+reject_dirty(const struct reject *r)
+{
+	return r->dirty;
 }
 
 /*

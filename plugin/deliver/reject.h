@@ -10,9 +10,16 @@
  * holds its length and its HMAC-SHA256 under the redaction key, enough to
  * tell which line it was (recompute the HMAC over a suspect copy, e.g. from
  * the apiserver's own audit log) and nothing an attacker can plant.  "item"
- * is the index inside its batch for a single event of a batch.  Each entry
- * is flushed to disk before the caller answers rsyslog, because an
- * answered line is gone from rsyslog's queue.
+ * is the index inside its batch for a single event of a batch.  Entries
+ * are written at once but made durable together by reject_sync, which the
+ * caller runs before it answers rsyslog (an answered line is gone from
+ * rsyslog's queue): one fdatasync per line, however many of its events are
+ * set aside.
+ *
+ * The file is opened as root, before the privilege drop: never through a
+ * symbolic link, only in a directory owned by root or the plugin's user
+ * that group and others cannot write, and only as a regular file with a
+ * single link (fsutil_open_file).
  *
  * Entries never interleave or stay half-written: a short write is cut back
  * off the file.  Past --reject-max-bytes (per file) entries are only
@@ -41,12 +48,15 @@
 
 struct reject {
 	const char *path;	/* not owned */
+	const char *name;	/* its last component, inside path */
+	int dirfd;		/* the directory holding it, or -1 */
 	int fd;			/* open for appending, or -1 */
+	bool created;		/* fd is a file this process made */
+	bool dirty;		/* written since the last reject_sync */
 	unsigned long long max_bytes;	/* budget per file; 0: none */
 	unsigned long long unwritten;	/* entries counted, not written */
 	const unsigned char *key;	/* HMAC key (not owned), see */
 	size_t keylen;			/* reject_set_key */
-	struct timespec next_check;	/* next look for a rotation */
 	struct timespec retry_at;	/* no write before this */
 	unsigned backoff_s;		/* current back-off, 0 after success */
 	int last_err;			/* negative errno of the failed write */
@@ -57,13 +67,17 @@ struct reject {
 };
 
 /*
- * reject_open(r, path, max_bytes):
+ * reject_open(r, path, max_bytes, user):
  * Open (create, mode 0640) `path` for appending, creating its directory
  * (mode 0750) when missing; entries past `max_bytes` bytes of file (0: no
- * budget) are only counted.  Returns 0 or a negative errno.
+ * budget) are only counted.  `user` may own the directory besides root and
+ * the effective user.  r->created tells whether the file is new.  Returns
+ * 0, -EPERM for a directory of another owner or writable by group or
+ * others, -ELOOP for a symbolic link, -EINVAL for anything but a regular
+ * file with one link, or another negative errno.
  */
 int reject_open(struct reject *r, const char *path,
-    unsigned long long max_bytes);
+    unsigned long long max_bytes, uid_t user);
 
 /*
  * reject_set_key(r, key, keylen):
@@ -74,16 +88,27 @@ int reject_open(struct reject *r, const char *path,
 void reject_set_key(struct reject *r, const unsigned char *key,
     size_t keylen);
 
-/* reject_close(r): close the file. */
+/*
+ * reject_sync(r):
+ * Make every entry written since the last call durable (one fdatasync).
+ * Returns 0 or a negative errno: then those entries may be lost, and the
+ * input they stand for must be treated as not handled.
+ */
+int reject_sync(struct reject *r);
+
+/* reject_dirty(r): whether entries wait for reject_sync. */
+bool reject_dirty(const struct reject *r);
+
+/* reject_close(r): sync (best effort) and close the file. */
 void reject_close(struct reject *r);
 
 /*
  * reject_json(r, reason, value, item):
  * Set aside `value` (any JSON value, not consumed; the caller has redacted
  * it) with `reason`; item is the index inside a batch or -1 for a whole
- * line.  Returns 0 once the entry is on disk or counted past the budget,
- * or a negative errno (the caller must then treat the input as not
- * handled: transient).
+ * line.  Returns 0 once the entry is written (durable after reject_sync)
+ * or counted past the budget, or a negative errno (the caller must then
+ * treat the input as not handled: transient).
  */
 int reject_json(struct reject *r, const char *reason, const json_t *value,
     long item);
