@@ -28,8 +28,8 @@ EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 TESTS += tests/plugin/test_adversarial_shape.py
 EXTRA_DIST += tests/plugin/test_adversarial_shape.py
 # Files opened as root before the privilege drop (issue 21).
-TESTS += tests/plugin/test_files.py
-EXTRA_DIST += tests/plugin/test_files.py
+TESTS += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
+EXTRA_DIST += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
 
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath
