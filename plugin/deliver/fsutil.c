@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int
-fsutil_mkdirs(const char *dir, mode_t mode)
+/* Create `dir` and its missing parents with `mode`: 0 (also when it
+ * exists) or a negative errno. */
+static int
+mkdirs(const char *dir, mode_t mode)
 {
 	char path[PATH_MAX];
 	size_t i, n = strlen(dir);
@@ -27,23 +29,6 @@ fsutil_mkdirs(const char *dir, mode_t mode)
 		path[i] = dir[i];
 	}
 	return 0;
-}
-
-int
-fsutil_mkparent(const char *path, mode_t mode)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL || slash == path)
-		return 0;
-	n = (size_t)(slash - path);
-	if (n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return fsutil_mkdirs(dir, mode);
 }
 
 int
@@ -193,7 +178,7 @@ fsutil_open_dir(const char *path, mode_t mode, uid_t user, bool *created)
 		return rc;
 	/* The parents are the admin's layout (/var/run may be a link);
 	 * only the directory itself must not be one. */
-	if ((rc = fsutil_mkdirs(parent, mode)) != 0)
+	if ((rc = mkdirs(parent, mode)) != 0)
 		return rc;
 	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (pfd == -1)

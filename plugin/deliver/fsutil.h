@@ -9,19 +9,6 @@
 #include <sys/types.h>
 
 /*
- * fsutil_mkdirs(dir, mode):
- * Create `dir` and its missing parents with `mode`.  Returns 0 (also when it
- * exists) or a negative errno.
- */
-int fsutil_mkdirs(const char *dir, mode_t mode);
-
-/*
- * fsutil_mkparent(path, mode):
- * Create the directory that holds `path`, as fsutil_mkdirs.
- */
-int fsutil_mkparent(const char *path, mode_t mode);
-
-/*
  * fsutil_write_all(fd, bytes, n):
  * Write all `n` bytes, retrying short writes and EINTR.  Returns 0 or a
  * negative errno.

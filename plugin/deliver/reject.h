@@ -27,9 +27,9 @@
  * write the file is not tried again for a growing back-off (1 s to 60 s);
  * meanwhile every entry fails at once with the same error, so each line is
  * answered once and quickly.  The file may be rotated by rename (logrotate's
- * default create mode, no copytruncate): before a write, at most once a
- * second, the path is compared with the open file (st_dev/st_ino) and
- * reopened when it names another file or none.
+ * default create mode, no copytruncate): before each write the name is
+ * compared with the open file (st_dev/st_ino) and reopened, after a sync of
+ * the old one, when it names another file or none.
  */
 #ifndef REJECT_H
 #define REJECT_H
