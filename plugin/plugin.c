@@ -74,10 +74,12 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	uid_t user;
 	int rc;
 
+	fds_close_inherited();
 	memset(pl, 0, sizeof(*pl));
 	pl->opts = *opts;
 	pl->log.target = opts->log;
 	pl->reject.fd = -1;
+	pl->reject.dirfd = -1;
 	pl->spool.dirfd = -1;
 	jscan_init(&pl->scan);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
@@ -85,7 +87,6 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
 	    opts->max_line)) != 0)
 		return fail(pl, "set up", "stdin", rc);
-	fds_close_inherited();
 	user = lockdown_user(opts);
 	if ((rc = reject_open(&pl->reject, opts->reject_file,
 	    opts->reject_max_bytes, user)) != 0)
