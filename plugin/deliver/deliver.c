@@ -226,6 +226,10 @@ redact_for_reject(struct plugin *pl, json_t *value)
 	return rc;
 }
 
+/* Items of one line logged one by one when set aside; then a count (the
+ * reject file has each): a line of 20,000 `1` must not flood the log. */
+#define SET_ASIDE_LOGGED 10
+
 /*
  * Set `value` aside for good, redacted; index -1: it is the whole line.
  * Any JSON value is taken (a scalar item too), so nothing a client sends
@@ -239,7 +243,7 @@ set_aside(struct plugin *pl, const char *reason, json_t *item, long index)
 	if (index < 0)
 		log_msg(&pl->log, LOG_WARNING, "line (auditID %.64s) set aside: "
 		    "%s", audit_id(item), reason);
-	else
+	else if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
 		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID %.64s) of a "
 		    "batch set aside: %s", index, audit_id(item), reason);
 	if ((rc = redact_for_reject(pl, item)) != 0)
@@ -539,6 +543,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 
 	*progress = start;
 	*count = 0;
+	pl->line_set_aside = 0;
 	rc = batch_scan(&b, &pl->scan, line, len, reason, sizeof(reason));
 	if (rc == -ENOMEM)
 		r = transient(pl, "error: out of memory scanning a batch");
@@ -565,6 +570,10 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 			r = DELIVER_EOF;
 	}
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
+	if (pl->line_set_aside > SET_ASIDE_LOGGED)
+		log_msg(&pl->log, LOG_WARNING, "%zu more items of the batch set "
+		    "aside (each in %s)", pl->line_set_aside - SET_ASIDE_LOGGED,
+		    pl->opts.reject_file);
 	return sync_rejects(pl, r, progress, durable);
 }
 

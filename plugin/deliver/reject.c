@@ -15,6 +15,8 @@
 
 /* Back-off after a failed write: doubles from 1 s up to this. */
 #define REJECT_BACKOFF_MAX_S 60
+/* Entries held before they are written (reject_sync writes them anyway). */
+#define REJECT_BATCH_BYTES (256u << 10)
 
 static int
 open_file(struct reject *r)
@@ -66,6 +68,11 @@ reject_close(struct reject *r)
 	r->dirfd = -1;
 	EVP_MD_CTX_free(r->mac);
 	r->mac = NULL;
+	free(r->buf);
+	r->buf = NULL;
+	r->buflen = 0;
+	free(r->reason_json);
+	r->reason_json = NULL;
 }
 
 unsigned long long
@@ -131,52 +138,122 @@ failed(struct reject *r, int rc)
 }
 
 /*
- * Append the entry made of `parts` with one writev(2); reject_sync makes
- * it durable.  A short write is cut back off the file, so that no reader
- * ever finds half an entry and the next entry starts on its own line.
+ * Write `parts` (`n` bytes in all) at the end of the file, whole or not at
+ * all: a short write is cut back off the file, so that no reader ever finds
+ * half an entry and the next entry starts on its own line.
+ */
+static int
+append(struct reject *r, const struct iovec *parts, int nparts, size_t n)
+{
+	ssize_t w = writev(r->fd, parts, nparts);
+	int rc;
+
+	if (w >= 0 && (size_t)w == n) {
+		r->size += n;
+		return 0;
+	}
+	rc = w < 0 ? -errno : -ENOSPC;
+	if (w > 0 && ftruncate(r->fd, (off_t)r->size) == -1)
+		rc = -errno;
+	return rc;
+}
+
+/*
+ * Write the entries held in r->buf.  When that fails they are gone:
+ * r->lost makes the next reject_sync fail, so that the caller handles
+ * their input again.
+ */
+static int
+flush(struct reject *r)
+{
+	struct iovec all = { r->buf, r->buflen };
+	int rc;
+
+	if (r->buflen == 0)
+		return 0;
+	rc = append(r, &all, 1, r->buflen);
+	r->buflen = 0;
+	if (rc != 0) {
+		r->lost = true;
+		return failed(r, rc);
+	}
+	return 0;
+}
+
+/* Before the first entry of a batch: the file the path names, its size. */
+static int
+start_batch(struct reject *r)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = follow_rotation(r)) != 0)
+		return rc;
+	if (fstat(r->fd, &st) == -1)
+		return -errno;
+	r->size = (unsigned long long)st.st_size;
+	return 0;
+}
+
+/*
+ * Add the entry made of `parts` to the batch that reject_sync writes and
+ * makes durable: entries cost a copy each, the system calls are paid once
+ * per batch (or per REJECT_BATCH_BYTES).  An entry larger than that is
+ * written at once, after the batch.
  */
 static int
 commit(struct reject *r, const struct iovec *parts, int nparts)
 {
 	struct timespec t = mono_now();
-	struct stat st;
 	size_t n = 0;
-	ssize_t w;
+	char *grown;
 	int rc, i;
 
 	if (r->backoff_s > 0 && before(&t, &r->retry_at))
 		return r->last_err;
-	if ((rc = follow_rotation(r)) != 0)
-		return failed(r, rc);
 	for (i = 0; i < nparts; i++)
 		n += parts[i].iov_len;
-	if (fstat(r->fd, &st) == -1)
-		return failed(r, -errno);
-	if (r->max_bytes > 0 && (unsigned long long)st.st_size + n >
-	    r->max_bytes) {
+	if (r->buflen == 0 && !r->dirty && (rc = start_batch(r)) != 0)
+		return failed(r, rc);
+	if (r->max_bytes > 0 && r->size + r->buflen + n > r->max_bytes) {
 		r->unwritten++;
 		return 0;
 	}
-	w = writev(r->fd, parts, nparts);
-	if (w < 0 || (size_t)w != n) {
-		rc = w < 0 ? -errno : -ENOSPC;
-		if (w > 0 && ftruncate(r->fd, st.st_size) == -1)
-			rc = -errno;
-		return failed(r, rc);
-	}
 	r->dirty = true;
-	r->backoff_s = 0;
+	if (r->buflen + n > REJECT_BATCH_BYTES && (rc = flush(r)) != 0)
+		return rc;
+	if (n >= REJECT_BATCH_BYTES)
+		return (rc = append(r, parts, nparts, n)) == 0 ? 0 :
+		    failed(r, rc);
+	if (r->buf == NULL) {
+		if ((grown = malloc(REJECT_BATCH_BYTES)) == NULL)
+			return -ENOMEM;
+		r->buf = grown;
+	}
+	for (i = 0; i < nparts; i++) {
+		memcpy(r->buf + r->buflen, parts[i].iov_base, parts[i].iov_len);
+		r->buflen += parts[i].iov_len;
+	}
 	return 0;
 }
 
 int
 reject_sync(struct reject *r)
 {
+	int rc;
+
 	if (!r->dirty)
 		return 0;
-	if (r->fd == -1 || fdatasync(r->fd) == -1)
-		return failed(r, r->fd == -1 ? -EBADF : -errno);
+	if (r->fd == -1)
+		return failed(r, -EBADF);
+	if ((rc = flush(r)) != 0 || r->lost) {
+		r->lost = false;
+		return rc != 0 ? rc : r->last_err;
+	}
+	if (fdatasync(r->fd) == -1)
+		return failed(r, -errno);
 	r->dirty = false;
+	r->backoff_s = 0;
 	return 0;
 }
 
@@ -207,31 +284,42 @@ quote(const char *s, size_t n, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* `{"time":...,"reason":...[,"item":N]` into *out (caller frees). */
+/*
+ * `{"time":...,"reason":...[,"item":N]` into *out (caller frees).  The
+ * time is formatted once a second and the last reason quoted once: a
+ * batch sets aside thousands of items with the same ones.
+ */
 static int
-entry_head(const char *reason, long item, char **out)
+entry_head(struct reject *r, const char *reason, long item, char **out)
 {
-	char stamp[32], *q;
-	struct tm tm;
 	time_t now = time(NULL);
+	struct tm tm;
 	size_t cap;
+	char *q;
 	int rc;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if ((rc = quote(reason, strlen(reason), &q)) != 0)
-		return rc;
-	cap = strlen(q) + 96;
-	if ((*out = malloc(cap)) == NULL) {
-		free(q);
-		return -ENOMEM;
+	if (now != r->stamp_time || r->stamp[0] == '\0') {
+		gmtime_r(&now, &tm);
+		strftime(r->stamp, sizeof(r->stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		r->stamp_time = now;
 	}
+	if (r->reason_json == NULL ||
+	    strncmp(r->reason, reason, sizeof(r->reason)) != 0) {
+		if ((rc = quote(reason, strlen(reason), &q)) != 0)
+			return rc;
+		free(r->reason_json);
+		r->reason_json = q;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	}
+	cap = strlen(r->reason_json) + 96;
+	if ((*out = malloc(cap)) == NULL)
+		return -ENOMEM;
 	if (item >= 0)
 		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s,\"item\":%ld",
-		    stamp, q, item);
+		    r->stamp, r->reason_json, item);
 	else
-		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s", stamp, q);
-	free(q);
+		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s", r->stamp,
+		    r->reason_json);
 	return 0;
 }
 
@@ -248,7 +336,7 @@ reject_json(struct reject *r, const char *reason, const json_t *value,
 	rc = quote(text, strlen(text), &input);
 	free(text);
 	if (rc == 0)
-		rc = entry_head(reason, item, &head);
+		rc = entry_head(r, reason, item, &head);
 	if (rc == 0) {
 		parts[0] = (struct iovec){ head, strlen(head) };
 		parts[1] = (struct iovec){ (void *)",\"input\":", 9 };
@@ -283,7 +371,7 @@ commit_hashed(struct reject *r, const char *reason, long item,
 	}
 	memcpy(tail + n, "\"}\n", 3);
 	n += 3;
-	if ((rc = entry_head(reason, item, &head)) != 0)
+	if ((rc = entry_head(r, reason, item, &head)) != 0)
 		return rc;
 	parts[0] = (struct iovec){ head, strlen(head) };
 	parts[1] = (struct iovec){ tail, n };

@@ -11,10 +11,10 @@
  * tell which line it was (recompute the HMAC over a suspect copy, e.g. from
  * the apiserver's own audit log) and nothing an attacker can plant.  "item"
  * is the index inside its batch for a single event of a batch.  Entries
- * are written at once but made durable together by reject_sync, which the
- * caller runs before it answers rsyslog (an answered line is gone from
- * rsyslog's queue): one fdatasync per line, however many of its events are
- * set aside.
+ * are collected and written (one write per 256 KiB) and made durable
+ * together by reject_sync, which the caller runs before it answers rsyslog
+ * (an answered line is gone from rsyslog's queue): one write and one
+ * fdatasync per line, however many of its events are set aside.
  *
  * The file is opened as root, before the privilege drop: never through a
  * symbolic link, only in a directory owned by root or the plugin's user
@@ -22,14 +22,14 @@
  * single link (fsutil_open_file).
  *
  * Entries never interleave or stay half-written: a short write is cut back
- * off the file.  Past --reject-max-bytes (per file) entries are only
+ * off the file (with every entry of its batch: reject_sync then fails).  Past --reject-max-bytes (per file) entries are only
  * counted (reject_unwritten) until the file is rotated.  After a failed
  * write the file is not tried again for a growing back-off (1 s to 60 s);
  * meanwhile every entry fails at once with the same error, so each line is
  * answered once and quickly.  The file may be rotated by rename (logrotate's
- * default create mode, no copytruncate): before each write the name is
- * compared with the open file (st_dev/st_ino) and reopened, after a sync of
- * the old one, when it names another file or none.
+ * default create mode, no copytruncate): before the first entry after a
+ * sync the name is compared with the open file (st_dev/st_ino) and
+ * reopened when it names another file or none.
  */
 #ifndef REJECT_H
 #define REJECT_H
@@ -52,7 +52,15 @@ struct reject {
 	int dirfd;		/* the directory holding it, or -1 */
 	int fd;			/* open for appending, or -1 */
 	bool created;		/* fd is a file this process made */
-	bool dirty;		/* written since the last reject_sync */
+	bool dirty;		/* entries since the last reject_sync */
+	bool lost;		/* some of them could not be written */
+	char *buf;		/* entries not written yet (the batch) */
+	size_t buflen;
+	unsigned long long size;	/* of the file, as written */
+	time_t stamp_time;		/* entry_head's caches: the time */
+	char stamp[32];			/* formatted, */
+	char reason[160];		/* the last reason (its first bytes) */
+	char *reason_json;		/* quoted, or NULL */
 	unsigned long long max_bytes;	/* budget per file; 0: none */
 	unsigned long long unwritten;	/* entries counted, not written */
 	const unsigned char *key;	/* HMAC key (not owned), see */
@@ -90,9 +98,10 @@ void reject_set_key(struct reject *r, const unsigned char *key,
 
 /*
  * reject_sync(r):
- * Make every entry written since the last call durable (one fdatasync).
- * Returns 0 or a negative errno: then those entries may be lost, and the
- * input they stand for must be treated as not handled.
+ * Write every entry since the last call and make them durable (one write
+ * and one fdatasync).  Returns 0 or a negative errno: then those entries
+ * may be lost, and the input they stand for must be treated as not
+ * handled.
  */
 int reject_sync(struct reject *r);
 
@@ -106,8 +115,8 @@ void reject_close(struct reject *r);
  * reject_json(r, reason, value, item):
  * Set aside `value` (any JSON value, not consumed; the caller has redacted
  * it) with `reason`; item is the index inside a batch or -1 for a whole
- * line.  Returns 0 once the entry is written (durable after reject_sync)
- * or counted past the budget, or a negative errno (the caller must then
+ * line.  Returns 0 once the entry is taken (written and durable after
+ * reject_sync) or counted past the budget, or a negative errno (the caller must then
  * treat the input as not handled: transient).
  */
 int reject_json(struct reject *r, const char *reason, const json_t *value,

@@ -106,14 +106,16 @@ test_budget(const char *path)
 	for (i = 0; i < 20; i++)
 		if (reject_hashed(&r, "budget", "x", 1, -1) != 0)
 			break;
-	ok(i == 20, "every entry past the budget still succeeds");
+	ok(i == 20 && reject_sync(&r) == 0,
+	    "every entry past the budget still succeeds");
 	ok(size_of(path) > 0 && size_of(path) <= 1000, "the file stays within "
 	    "its budget (%lld)", (long long)size_of(path));
 	ok(reject_unwritten(&r) > 0 && reject_unwritten(&r) == 0,
 	    "entries past it are counted, the count read once");
 	/* A rotation starts a new budget. */
 	ok(rename(path, "rotated") == 0, "rotate by rename");
-	ok(reject_hashed(&r, "after", "y", 1, -1) == 0 && size_of(path) > 0,
+	ok(reject_hashed(&r, "after", "y", 1, -1) == 0 &&
+	    reject_sync(&r) == 0 && size_of(path) > 0,
 	    "after rotation by rename, entries go to a new file at the path");
 	reject_close(&r);
 	unlink(path);
@@ -131,15 +133,19 @@ test_full_disk(const char *path)
 
 	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
 	reject_set_key(&r, key, sizeof(key));
-	ok(reject_hashed(&r, "first", "a", 1, -1) == 0, "a first entry");
+	ok(reject_hashed(&r, "first", "a", 1, -1) == 0 &&
+	    reject_sync(&r) == 0, "a first entry");
 	before = size_of(path);
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	lim = old;
 	lim.rlim_cur = (rlim_t)before + 40;
 	setrlimit(RLIMIT_FSIZE, &lim);
-	rc = reject_hashed(&r, "second", "b", 1, -1);
-	ok(rc < 0, "a write cut short fails (%d)", rc);
+	ok(reject_hashed(&r, "second", "b", 1, -1) == 0 &&
+	    reject_hashed(&r, "second", "b", 1, -1) == 0,
+	    "two entries taken (written at the sync)");
+	rc = reject_sync(&r);
+	ok(rc < 0, "a write cut short fails at the sync (%d)", rc);
 	ok(size_of(path) == before, "and is cut back off the file");
 	ok(reject_hashed(&r, "third", "c", 1, -1) == rc,
 	    "during the back-off the same error, at once");
@@ -232,9 +238,10 @@ test_sync(const char *path)
 	ok(!reject_dirty(&r), "nothing to sync at first");
 	for (i = 0; i < 100 && rc == 0; i++)
 		rc = reject_hashed(&r, "batch", "x", 1, (long)i);
-	ok(rc == 0 && reject_dirty(&r) && size_of(path) > 100 * 90,
-	    "100 entries written, waiting for one sync");
-	ok(reject_sync(&r) == 0 && !reject_dirty(&r), "one sync for them all");
+	ok(rc == 0 && reject_dirty(&r) && size_of(path) == 0,
+	    "100 entries taken, waiting for one sync");
+	ok(reject_sync(&r) == 0 && !reject_dirty(&r) &&
+	    size_of(path) > 100 * 90, "one write and sync for them all");
 	ok(reject_sync(&r) == 0, "a second sync has nothing to do");
 	reject_close(&r);
 	unlink(path);
