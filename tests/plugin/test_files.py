@@ -208,7 +208,22 @@ t.ok("refusing to open spool" in pl.stderr_text() and "not writable by "
 rx.stop()
 wd.cleanup()
 
-# 6. Descriptors inherited from the parent do not survive into the
+# 6. The key file a symbolic link to a root-only file (its bytes would be
+#    the key, known to whoever chose the file): refused.
+wd = Workdir()
+target = os.path.join(wd.path, "known")
+with open(target, "wb") as f:
+    f.write(b"k" * 64)
+os.chmod(target, 0o600)
+os.symlink(target, os.path.join(wd.path, "hmac.key"))
+pl, first = start(wd)
+t.ok(first != "OK", "symlinked key file: not started", first)
+t.ok(stop(pl) not in (0, None) and "cannot load key file" in
+     pl.stderr_text(), "symlinked key file: exits non-zero, says why",
+     pl.stderr_text()[-300:])
+wd.cleanup()
+
+# 7. Descriptors inherited from the parent do not survive into the
 #    confined process.
 wd = Workdir()
 inherited = os.open(decoy(wd), os.O_RDONLY)
