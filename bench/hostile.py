@@ -4,8 +4,9 @@
 Each worst case of issue 12 grows one dimension of a real event (a cluster
 role binding from the corpus) at two sizes, 4x apart: top-level members,
 keys of a body, nesting depth (past the 64 levels the plugin builds),
-string escapes, numbers jansson cannot hold, damaged events in a batch, and
-a line of control characters.  The plugin reads each line as omprog hands
+string escapes, numbers jansson cannot hold, damaged events in a batch,
+a line of control characters; and (issue 21) a batch of items that are
+not events, each set aside.  The plugin reads each line as omprog hands
 it over (line, then wait for the answer); the median of the runs gives MB/s
 of input, compared with the corpus mix's MB/s (mkbatches.py).  Linear cost
 means MB/s that does not fall as the size grows, and within 2x of the mix.
@@ -71,6 +72,12 @@ def cases(ev):
                         b'"items":[' + b",".join(items) + b"]}"))
     for n in (2 << 20, 8 << 20):
         out.append(("control characters", n, b"\x01" * n))
+    # Items that are not events, each set aside on its own (issue 21): the
+    # reject file is synced once per line, not once per item.
+    for n in (5000, 20000):
+        out.append(("set-aside items [1,...]", n,
+                    b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
+                    b'"items":[' + b",".join([b"1"] * n) + b"]}"))
     return out
 
 

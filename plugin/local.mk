@@ -29,6 +29,7 @@ libcore_a_SOURCES += \
 	plugin/deliver/fsutil.c plugin/deliver/fsutil.h \
 	plugin/sink/sink.c plugin/sink/sink.h \
 	plugin/confine/confine.c plugin/confine/confine.h \
+	plugin/confine/fds.c plugin/confine/fds.h \
 	plugin/confine/landlock.c plugin/confine/landlock.h \
 	plugin/confine/lockdown.c plugin/confine/lockdown.h \
 	plugin/confine/privdrop.c plugin/confine/privdrop.h \

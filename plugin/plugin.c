@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "fds.h"
 #include "keyfile.h"
 
 /* How often to retry the spool while rsyslog sends nothing. */
@@ -42,16 +43,43 @@ fail(struct plugin *pl, const char *what, const char *path, int rc)
 	return rc;
 }
 
+/*
+ * The reject file and the spool are opened as root: say exactly what the
+ * admin must fix.  Not repaired in place: whoever could write there may
+ * have planted anything already.  rsyslog keeps the lines meanwhile.
+ */
+static int
+fail_file(struct plugin *pl, const char *what, const char *path, int rc)
+{
+	const char *why = NULL;
+
+	if (rc == -EPERM)
+		why = "its directory must be owned by root or the plugin's user "
+		    "and not writable by group or others";
+	else if (rc == -ELOOP || rc == -ENOTDIR)
+		why = "a symbolic link is never followed";
+	else if (rc == -EINVAL)
+		why = "it must be a regular file with a single link";
+	if (why == NULL)
+		return fail(pl, what, path, rc);
+	log_msg(&pl->log, LOG_ERR, "refusing to %s %s: %s (%s); nothing is "
+	    "answered until it is fixed", what, path, why, strerror(-rc));
+	return rc;
+}
+
 int
 plugin_open(struct plugin *pl, const struct options *opts)
 {
 	struct timespec t = now();
+	uid_t user;
 	int rc;
 
+	fds_close_inherited();
 	memset(pl, 0, sizeof(*pl));
 	pl->opts = *opts;
 	pl->log.target = opts->log;
 	pl->reject.fd = -1;
+	pl->reject.dirfd = -1;
 	pl->spool.dirfd = -1;
 	jscan_init(&pl->scan);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
@@ -59,15 +87,18 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
 	    opts->max_line)) != 0)
 		return fail(pl, "set up", "stdin", rc);
+	user = lockdown_user(opts);
 	if ((rc = reject_open(&pl->reject, opts->reject_file,
-	    opts->reject_max_bytes)) != 0)
-		return fail(pl, "open reject file", opts->reject_file, rc);
-	if ((rc = spool_open(&pl->spool, opts->spool_dir, opts->max_line)) != 0)
-		return fail(pl, "open spool", opts->spool_dir, rc);
+	    opts->reject_max_bytes, user)) != 0)
+		return fail_file(pl, "open reject file", opts->reject_file, rc);
+	if ((rc = spool_open(&pl->spool, opts->spool_dir, opts->max_line,
+	    user)) != 0)
+		return fail_file(pl, "open spool", opts->spool_dir, rc);
 	if ((rc = keyfile_load(opts->key_file, pl->shape.key,
 	    sizeof(pl->shape.key))) != 0)
 		return fail(pl, "load key file", opts->key_file, rc);
 	reject_set_key(&pl->reject, pl->shape.key, sizeof(pl->shape.key));
+	spool_set_key(&pl->spool, pl->shape.key, sizeof(pl->shape.key));
 	pl->shape.cluster = opts->cluster;
 	pl->shape.stages = opts->stages;
 	pl->shape.max_fields = opts->max_fields;
@@ -82,7 +113,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
 	return lockdown_apply(&pl->lockdown, &pl->opts, &pl->log,
-	    pl->spool.dirfd, pl->reject.fd);
+	    pl->spool.created ? pl->spool.dirfd : -1,
+	    pl->reject.created ? pl->reject.fd : -1);
 }
 
 void
@@ -209,6 +241,8 @@ reject_too_long(struct plugin *pl)
 		rc = tl.rc;
 	if (rc == 0)
 		rc = end;
+	if (rc == 0)
+		rc = reject_sync(&pl->reject);
 	if (rc != 0) {
 		snprintf(pl->error, sizeof(pl->error), "error: cannot set aside "
 		    "an overlong line: %s", strerror(-rc));

@@ -53,6 +53,7 @@ struct plugin {
 	struct timespec next_reject_note;	/* earliest next log line about
 						 * reject entries not written */
 	unsigned long long reject_unnoted;	/* ... and how many since */
+	size_t line_set_aside;		/* items of the current line set aside */
 	char error[512];		/* answer for the last transient failure */
 };
 

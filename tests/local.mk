@@ -30,6 +30,9 @@ EXTRA_DIST += tests/plugin/test_adversarial_shape.py
 # Padded and damaged metadata through the real plugin (issue 21).
 TESTS += tests/plugin/test_padding_damage.py
 EXTRA_DIST += tests/plugin/test_padding_damage.py
+# Files opened as root before the privilege drop (issue 21).
+TESTS += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
+EXTRA_DIST += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
 
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath

@@ -44,15 +44,16 @@ drop_privileges(struct lockdown *ld, const struct options *o,
 	rc = privdrop_plan(pd, o->user, o->allow_root);
 	if (rc == -EPERM) {
 		log_msg(lg, LOG_ERR, "refusing to run as root: --user names "
-		    "root; give another user or --allow-root");
+		    "root or a user whose primary group is root; give another "
+		    "user or --allow-root");
 		return rc;
 	}
 	if (rc != 0)
 		return fail(lg, "find user", o->user != NULL ? o->user :
 		    PRIVDROP_DEFAULT_USER " or nobody", rc);
-	if ((rc = privdrop_hand_over_dir(pd, spool_dirfd)) != 0)
+	if ((rc = privdrop_hand_over(pd, spool_dirfd)) != 0)
 		return fail(lg, "give to the user the spool", o->spool_dir, rc);
-	if ((rc = privdrop_hand_over_file(pd, reject_fd)) != 0)
+	if ((rc = privdrop_hand_over(pd, reject_fd)) != 0)
 		return fail(lg, "give to the user the reject file",
 		    o->reject_file, rc);
 	if ((rc = privdrop_apply(pd)) != 0)
@@ -136,6 +137,16 @@ report_confinement(const struct lockdown *ld, const struct log *lg,
 	if (missing > 0)
 		log_msg(lg, LOG_NOTICE, "%zu confined path(s) missing at start: "
 		    "unreachable until restart", missing);
+}
+
+uid_t
+lockdown_user(const struct options *o)
+{
+	struct privdrop pd;
+
+	if (privdrop_plan(&pd, o->user, o->allow_root) != 0 || !pd.drop)
+		return geteuid();
+	return pd.uid;
 }
 
 int

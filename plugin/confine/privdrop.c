@@ -1,6 +1,5 @@
 #include "privdrop.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -108,7 +107,8 @@ privdrop_plan(struct privdrop *pd, const char *user, bool allow_root)
 		return 0;
 	if ((rc = plan_user(pd, user)) != 0)
 		return rc;
-	if (pd->uid == 0)
+	/* Group root owns files (and /etc/shadow-like ones read by group). */
+	if (pd->uid == 0 || pd->gid == 0)
 		return -EPERM;
 	plan_socket_group(pd);
 	pd->drop = true;
@@ -116,54 +116,41 @@ privdrop_plan(struct privdrop *pd, const char *user, bool allow_root)
 }
 
 int
-privdrop_hand_over_file(const struct privdrop *pd, int fd)
+privdrop_hand_over(const struct privdrop *pd, int fd)
 {
-	if (!pd->drop)
+	if (!pd->drop || fd < 0)
 		return 0;
 	return fchown(fd, pd->uid, pd->gid) == 0 ? 0 : -errno;
 }
 
-int
-privdrop_hand_over_dir(const struct privdrop *pd, int dirfd)
+/*
+ * Empty the capability bounding set (needs CAP_SETPCAP: before the IDs
+ * change) and the ambient set: nothing the process could ever execute
+ * gets a capability back.
+ */
+static int
+drop_capabilities(void)
 {
-	struct dirent *de;
-	DIR *dir;
-	int fd, rc = 0;
+	int cap;
 
-	if (!pd->drop)
-		return 0;
-	if (fchown(dirfd, pd->uid, pd->gid) != 0)
-		return -errno;
-	/* Entries a root run left behind must stay readable and removable. */
-	if ((fd = dup(dirfd)) == -1)
-		return -errno;
-	if ((dir = fdopendir(fd)) == NULL) {
-		rc = -errno;
-		close(fd);
-		return rc;
+	for (cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; cap++) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
+			return -errno;
 	}
-	rewinddir(dir);
-	while (rc == 0 && (errno = 0, de = readdir(dir)) != NULL) {
-		struct stat st;
-
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
-		    !S_ISREG(st.st_mode))
-			continue;
-		if (fchownat(dirfd, de->d_name, pd->uid, pd->gid,
-		    AT_SYMLINK_NOFOLLOW) != 0)
-			rc = -errno;
-	}
-	if (rc == 0 && errno != 0)
-		rc = -errno;
-	closedir(dir);
-	return rc;
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 &&
+	    errno != EINVAL)
+		return -errno;
+	return 0;
 }
 
 static int
 become(const struct privdrop *pd)
 {
 	uid_t r, e, s;
+	int rc;
 
+	if ((rc = drop_capabilities()) != 0)
+		return rc;
 	if (setgroups(pd->has_socket_group ? 1 : 0, &pd->socket_gid) != 0)
 		return -errno;
 	if (setresgid(pd->gid, pd->gid, pd->gid) != 0)

@@ -37,31 +37,27 @@ struct privdrop {
  * nothing either.  Otherwise look up `user` (NULL: PRIVDROP_DEFAULT_USER if
  * it exists, else "nobody") and the socket group, with NSS, which must
  * happen before confinement closes the files NSS reads.  Returns 0, -ENOENT
- * when the user does not exist, -EPERM when it is root (uid 0) itself and
- * `allow_root` is not set, or another negative errno.
+ * when the user does not exist, -EPERM when it is root (uid 0) itself or
+ * its primary group is root's (gid 0) and `allow_root` is not set, or
+ * another negative errno.
  */
 int privdrop_plan(struct privdrop *pd, const char *user, bool allow_root);
 
 /*
- * privdrop_hand_over_dir(pd, dirfd):
- * Give the open directory `dirfd` and the regular files directly inside it
- * to the planned user (its primary group), so that it can keep writing
- * there after the drop.  Does nothing when !pd->drop.  Symbolic links are
- * not followed.  Returns 0 or a negative errno.
+ * privdrop_hand_over(pd, fd):
+ * Give the open file or directory `fd` to the planned user (its primary
+ * group), so that it can keep writing there after the drop.  Only for
+ * what this process created: a file found in place may be anything an
+ * attacker arranged.  Does nothing when !pd->drop or fd < 0.  Returns 0 or
+ * a negative errno.
  */
-int privdrop_hand_over_dir(const struct privdrop *pd, int dirfd);
-
-/*
- * privdrop_hand_over_file(pd, fd):
- * Give the open file `fd` to the planned user.  Does nothing when
- * !pd->drop.  Returns 0 or a negative errno.
- */
-int privdrop_hand_over_file(const struct privdrop *pd, int fd);
+int privdrop_hand_over(const struct privdrop *pd, int fd);
 
 /*
  * privdrop_apply(pd):
- * Set PR_SET_NO_NEW_PRIVS (always, dropping or not), then when pd->drop set
- * the supplementary groups to the socket group alone (or none), the real,
+ * Set PR_SET_NO_NEW_PRIVS (always, dropping or not), then when pd->drop
+ * empty the capability bounding and ambient sets, set the supplementary
+ * groups to the socket group alone (or none), the real,
  * effective and saved group and user IDs to the planned ones, and check that
  * root cannot be regained.  Returns 0 or a negative errno; on error the
  * process must not go on.

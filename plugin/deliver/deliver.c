@@ -226,6 +226,10 @@ redact_for_reject(struct plugin *pl, json_t *value)
 	return rc;
 }
 
+/* Items of one line logged one by one when set aside; then a count (the
+ * reject file has each): a line of 20,000 `1` must not flood the log. */
+#define SET_ASIDE_LOGGED 10
+
 /*
  * Set `value` aside for good, redacted; index -1: it is the whole line.
  * Any JSON value is taken (a scalar item too), so nothing a client sends
@@ -239,7 +243,7 @@ set_aside(struct plugin *pl, const char *reason, json_t *item, long index)
 	if (index < 0)
 		log_msg(&pl->log, LOG_WARNING, "line (auditID %.64s) set aside: "
 		    "%s", audit_id(item), reason);
-	else
+	else if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
 		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID %.64s) of a "
 		    "batch set aside: %s", index, audit_id(item), reason);
 	if ((rc = redact_for_reject(pl, item)) != 0)
@@ -504,6 +508,29 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
  * the index of the first event not yet handled, *count as the line's
  * number of events.  The line is validated and split once, by jsonscan.
  */
+/*
+ * The line's reject entries are made durable together, before the line is
+ * answered or its progress kept (one fdatasync per line, not per entry).
+ * If that fails, progress goes back to `durable`, the first event whose
+ * entry may be lost: from there the line is handled again (events sent
+ * since then may reach analysisd twice, never zero times).
+ */
+static enum deliver_result
+sync_rejects(struct plugin *pl, enum deliver_result r, size_t *progress,
+    size_t durable)
+{
+	int rc;
+
+	if (!reject_dirty(&pl->reject) || (rc = reject_sync(&pl->reject)) == 0)
+		return r;
+	if (*progress > durable)
+		*progress = durable;
+	if (r != DELIVER_DONE)
+		return r;
+	return transient(pl, "error: cannot write reject file %s: %s",
+	    pl->opts.reject_file, strerror(-rc));
+}
+
 static enum deliver_result
 deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
     size_t *progress, size_t *count)
@@ -511,11 +538,12 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	enum deliver_result r = DELIVER_DONE;
 	char reason[256];
 	struct span_batch b;
-	size_t i;
+	size_t i, durable = start;
 	int rc;
 
 	*progress = start;
 	*count = 0;
+	pl->line_set_aside = 0;
 	rc = batch_scan(&b, &pl->scan, line, len, reason, sizeof(reason));
 	if (rc == -ENOMEM)
 		r = transient(pl, "error: out of memory scanning a batch");
@@ -530,6 +558,8 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	if (rc != 0 && b.salvaged > 0)
 		rc = 0;
 	for (i = start; rc == 0 && i < *count && r == DELIVER_DONE; i++) {
+		if (!reject_dirty(&pl->reject))
+			durable = i;
 		r = i < b.count ? deliver_span(pl, &b, i) :
 		    reject_salvaged(pl, line, len, reason, b.count);
 		if (r == DELIVER_DONE)
@@ -540,7 +570,11 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 			r = DELIVER_EOF;
 	}
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
-	return r;
+	if (pl->line_set_aside > SET_ASIDE_LOGGED)
+		log_msg(&pl->log, LOG_WARNING, "%zu more items of the batch set "
+		    "aside (each in %s)", pl->line_set_aside - SET_ASIDE_LOGGED,
+		    pl->opts.reject_file);
+	return sync_rejects(pl, r, progress, durable);
 }
 
 static void
@@ -736,17 +770,59 @@ deliver_spool(struct plugin *pl)
 #define SETTLE_MS 2000
 #define SETTLE_STEP_MS 20
 
+/* What deliver_load_unread's callback works with. */
+struct unread_load {
+	struct plugin *pl;
+	size_t refused;		/* datagrams set aside */
+	int reject_rc;		/* first error setting one aside */
+};
+
+/*
+ * A datagram of the unread file goes to analysisd again only when this
+ * plugin wrote it (its HMAC) for the configured location: the spool is a
+ * file, and a datagram is whatever analysisd is told, any location
+ * included.  Anything else is set aside (its HMAC only: it is not ours to
+ * store).
+ */
 static int
-hold_datagram(void *arg, const char *bytes, size_t len)
+hold_datagram(void *arg, const char *bytes, size_t len, bool authentic)
 {
-	return sink_hold(arg, bytes, len);
+	struct unread_load *ul = arg;
+	struct plugin *pl = ul->pl;
+	const char *why = NULL;
+	int rc;
+
+	if (!authentic)
+		why = "datagram of the spool's unread file without a valid HMAC "
+		    "(not written by this plugin)";
+	else if (len < pl->sink.header_len ||
+	    memcmp(bytes, pl->sink.header, pl->sink.header_len) != 0)
+		why = "datagram of the spool's unread file for another location";
+	if (why == NULL)
+		return sink_hold(&pl->sink, bytes, len);
+	if (ul->refused++ == 0)
+		log_msg(&pl->log, LOG_WARNING, "%s: set aside, not delivered",
+		    why);
+	rc = reject_hashed(&pl->reject, why, bytes, len, -1);
+	if (rc != 0 && ul->reject_rc == 0)
+		ul->reject_rc = rc;
+	return 0;
 }
 
 int
 deliver_load_unread(struct plugin *pl)
 {
-	int n = spool_load_unread(&pl->spool, hold_datagram, &pl->sink);
+	struct unread_load ul = { pl, 0, 0 };
+	int n = spool_load_unread(&pl->spool, hold_datagram, &ul);
 
+	if (ul.reject_rc == 0)
+		ul.reject_rc = reject_sync(&pl->reject);
+	if (ul.refused > 0)
+		log_msg(&pl->log, LOG_WARNING, "%zu datagram(s) of the spool's "
+		    "unread file in %s set aside, not delivered%s%s",
+		    ul.refused, pl->opts.spool_dir, ul.reject_rc ? ": cannot "
+		    "write the reject file: " : "", ul.reject_rc ?
+		    strerror(-ul.reject_rc) : "");
 	/* Not a reason to stop delivering: what was read is held, the rest
 	 * stays in the file (a later end of input replaces it). */
 	if (n < 0) {
@@ -755,12 +831,12 @@ deliver_load_unread(struct plugin *pl)
 		    strerror(-n), sink_held_count(&pl->sink));
 		return n == -ENOMEM ? n : 0;
 	}
-	if (n > 0) {
+	if (n > 0)
 		pl->unread_saved = true;
-		log_msg(&pl->log, LOG_NOTICE, "%d datagram(s) analysisd may not "
+	if (n > 0 && (size_t)n > ul.refused)
+		log_msg(&pl->log, LOG_NOTICE, "%zu datagram(s) analysisd may not "
 		    "have read before the last stop: sending them again first",
-		    n);
-	}
+		    (size_t)n - ul.refused);
 	return 0;
 }
 

@@ -9,8 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int
-fsutil_mkdirs(const char *dir, mode_t mode)
+/* Create `dir` and its missing parents with `mode`: 0 (also when it
+ * exists) or a negative errno. */
+static int
+mkdirs(const char *dir, mode_t mode)
 {
 	char path[PATH_MAX];
 	size_t i, n = strlen(dir);
@@ -27,23 +29,6 @@ fsutil_mkdirs(const char *dir, mode_t mode)
 		path[i] = dir[i];
 	}
 	return 0;
-}
-
-int
-fsutil_mkparent(const char *path, mode_t mode)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	size_t n;
-
-	if (slash == NULL || slash == path)
-		return 0;
-	n = (size_t)(slash - path);
-	if (n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n);
-	dir[n] = '\0';
-	return fsutil_mkdirs(dir, mode);
 }
 
 int
@@ -73,7 +58,11 @@ fsutil_replace(int dirfd, const char *name, const void *head,
 
 	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* A leftover of a crash, or a link planted in its place: gone. */
+	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
+		return -errno;
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
 	if (fd == -1)
 		return -errno;
 	rc = fsutil_write_all(fd, head, headlen);
@@ -102,8 +91,8 @@ fsutil_read(int dirfd, const char *name, size_t max, char **out,
 	size_t got = 0;
 	int fd, rc = 0;
 
-	if ((fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return -errno;
+	if ((fd = fsutil_open_file(dirfd, name, O_RDONLY, 0, NULL)) < 0)
+		return fd;
 	if (fstat(fd, &st) == -1 || st.st_size < 0) {
 		rc = -errno;
 		close(fd);
@@ -136,4 +125,113 @@ fsutil_read(int dirfd, const char *name, size_t max, char **out,
 	*out = buf;
 	*outlen = got;
 	return 0;
+}
+
+int
+fsutil_split(const char *path, char *dir, size_t dircap, const char **name)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		if (dircap < 2)
+			return -ENAMETOOLONG;
+		strcpy(dir, ".");
+		*name = path;
+		return 0;
+	}
+	if (slash[1] == '\0')
+		return -EINVAL;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= dircap)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	*name = slash + 1;
+	return 0;
+}
+
+/* Owned by root, us or `user`, and nobody else may add a name to it. */
+static int
+check_dir(int fd, uid_t user)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return -errno;
+	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != user)
+		return -EPERM;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		return -EPERM;
+	return 0;
+}
+
+int
+fsutil_open_dir(const char *path, mode_t mode, uid_t user, bool *created)
+{
+	char parent[PATH_MAX];
+	const char *name;
+	int pfd, fd, rc;
+
+	*created = false;
+	if ((rc = fsutil_split(path, parent, sizeof(parent), &name)) != 0)
+		return rc;
+	/* The parents are the admin's layout (/var/run may be a link);
+	 * only the directory itself must not be one. */
+	if ((rc = mkdirs(parent, mode)) != 0)
+		return rc;
+	pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (pfd == -1)
+		return -errno;
+	if (mkdirat(pfd, name, mode) == 0)
+		*created = true;
+	else if (errno != EEXIST) {
+		rc = -errno;
+		close(pfd);
+		return rc;
+	}
+	fd = openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	rc = fd == -1 ? -errno : 0;
+	close(pfd);
+	if (rc == 0 && (rc = check_dir(fd, user)) != 0)
+		close(fd);
+	return rc == 0 ? fd : rc;
+}
+
+int
+fsutil_open_file(int dirfd, const char *name, int flags, mode_t mode,
+    bool *created)
+{
+	int base = flags | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
+	struct stat st;
+	int fd, rc = 0;
+
+	if (created != NULL)
+		*created = false;
+	/* Tell a file we make from one we find: only the first may be
+	 * handed to another user. */
+	fd = -1;
+	if ((flags & O_CREAT) != 0) {
+		fd = openat(dirfd, name, base | O_EXCL, mode);
+		if (fd != -1 && created != NULL)
+			*created = true;
+		if (fd == -1 && errno != EEXIST)
+			return -errno;
+	}
+	if (fd == -1)
+		fd = openat(dirfd, name, base & ~O_CREAT, mode);
+	if (fd == -1)
+		/* A FIFO without a reader refuses a writer with ENXIO. */
+		return errno == ENXIO ? -EINVAL : -errno;
+	if (fstat(fd, &st) == -1)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
+		rc = -EINVAL;
+	else if (fcntl(fd, F_SETFL, flags & (O_APPEND)) == -1)
+		rc = -errno;
+	if (rc != 0) {
+		close(fd);
+		return rc;
+	}
+	return fd;
 }

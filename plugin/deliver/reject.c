@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +15,37 @@
 
 /* Back-off after a failed write: doubles from 1 s up to this. */
 #define REJECT_BACKOFF_MAX_S 60
+/* Entries held before they are written (reject_sync writes them anyway). */
+#define REJECT_BATCH_BYTES (256u << 10)
 
 static int
 open_file(struct reject *r)
 {
-	int rc;
+	int fd = fsutil_open_file(r->dirfd, r->name, O_WRONLY | O_APPEND |
+	    O_CREAT, 0640, &r->created);
 
-	if ((rc = fsutil_mkparent(r->path, 0750)) != 0)
-		return rc;
-	r->fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
-	    O_NOCTTY, 0640);
-	return r->fd == -1 ? -errno : 0;
+	r->fd = fd < 0 ? -1 : fd;
+	return fd < 0 ? fd : 0;
 }
 
 int
-reject_open(struct reject *r, const char *path, unsigned long long max_bytes)
+reject_open(struct reject *r, const char *path, unsigned long long max_bytes,
+    uid_t user)
 {
+	char dir[PATH_MAX];
+	bool made;
+	int rc;
+
 	memset(r, 0, sizeof(*r));
 	r->path = path;
 	r->fd = -1;
+	r->dirfd = -1;
 	r->max_bytes = max_bytes;
+	if ((rc = fsutil_split(path, dir, sizeof(dir), &r->name)) != 0)
+		return rc;
+	if ((rc = fsutil_open_dir(dir, 0750, user, &made)) < 0)
+		return rc;
+	r->dirfd = rc;
 	return open_file(r);
 }
 
@@ -47,11 +59,20 @@ reject_set_key(struct reject *r, const unsigned char *key, size_t keylen)
 void
 reject_close(struct reject *r)
 {
+	(void)reject_sync(r);
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
+	if (r->dirfd != -1)
+		close(r->dirfd);
+	r->dirfd = -1;
 	EVP_MD_CTX_free(r->mac);
 	r->mac = NULL;
+	free(r->buf);
+	r->buf = NULL;
+	r->buflen = 0;
+	free(r->reason_json);
+	r->reason_json = NULL;
 }
 
 unsigned long long
@@ -80,19 +101,22 @@ before(const struct timespec *a, const struct timespec *b)
 }
 
 /*
- * Reopen when the path no longer names the open file (rotated by rename,
- * or removed): entries then go to the file the admin sees.  A stat per
- * entry is cheap next to the fdatasync every entry pays.
+ * Reopen when the name no longer names the open file (rotated by rename,
+ * or removed): entries then go to the file the admin sees.  What was
+ * written to the old file is made durable first.
  */
 static int
 follow_rotation(struct reject *r)
 {
 	struct stat ps, fs;
+	int rc;
 
-	if (r->fd != -1 && stat(r->path, &ps) == 0 &&
-	    fstat(r->fd, &fs) == 0 && ps.st_dev == fs.st_dev &&
-	    ps.st_ino == fs.st_ino)
+	if (r->fd != -1 && fstatat(r->dirfd, r->name, &ps,
+	    AT_SYMLINK_NOFOLLOW) == 0 && fstat(r->fd, &fs) == 0 &&
+	    ps.st_dev == fs.st_dev && ps.st_ino == fs.st_ino)
 		return 0;
+	if ((rc = reject_sync(r)) != 0)
+		return rc;
 	if (r->fd != -1)
 		close(r->fd);
 	r->fd = -1;
@@ -114,43 +138,129 @@ failed(struct reject *r, int rc)
 }
 
 /*
- * Append the entry made of `parts` with one writev(2), then flush it to
- * disk.  A short write is cut back off the file, so that no reader ever
- * finds half an entry and the next entry starts on its own line.
+ * Write `parts` (`n` bytes in all) at the end of the file, whole or not at
+ * all: a short write is cut back off the file, so that no reader ever finds
+ * half an entry and the next entry starts on its own line.
+ */
+static int
+append(struct reject *r, const struct iovec *parts, int nparts, size_t n)
+{
+	ssize_t w = writev(r->fd, parts, nparts);
+	int rc;
+
+	if (w >= 0 && (size_t)w == n) {
+		r->size += n;
+		return 0;
+	}
+	rc = w < 0 ? -errno : -ENOSPC;
+	if (w > 0 && ftruncate(r->fd, (off_t)r->size) == -1)
+		rc = -errno;
+	return rc;
+}
+
+/*
+ * Write the entries held in r->buf.  When that fails they are gone:
+ * r->lost makes the next reject_sync fail, so that the caller handles
+ * their input again.
+ */
+static int
+flush(struct reject *r)
+{
+	struct iovec all = { r->buf, r->buflen };
+	int rc;
+
+	if (r->buflen == 0)
+		return 0;
+	rc = append(r, &all, 1, r->buflen);
+	r->buflen = 0;
+	if (rc != 0) {
+		r->lost = true;
+		return failed(r, rc);
+	}
+	return 0;
+}
+
+/* Before the first entry of a batch: the file the path names, its size. */
+static int
+start_batch(struct reject *r)
+{
+	struct stat st;
+	int rc;
+
+	if ((rc = follow_rotation(r)) != 0)
+		return rc;
+	if (fstat(r->fd, &st) == -1)
+		return -errno;
+	r->size = (unsigned long long)st.st_size;
+	return 0;
+}
+
+/*
+ * Add the entry made of `parts` to the batch that reject_sync writes and
+ * makes durable: entries cost a copy each, the system calls are paid once
+ * per batch (or per REJECT_BATCH_BYTES).  An entry larger than that is
+ * written at once, after the batch.
  */
 static int
 commit(struct reject *r, const struct iovec *parts, int nparts)
 {
 	struct timespec t = mono_now();
-	struct stat st;
 	size_t n = 0;
-	ssize_t w;
+	char *grown;
 	int rc, i;
 
 	if (r->backoff_s > 0 && before(&t, &r->retry_at))
 		return r->last_err;
-	if ((rc = follow_rotation(r)) != 0)
-		return failed(r, rc);
 	for (i = 0; i < nparts; i++)
 		n += parts[i].iov_len;
-	if (fstat(r->fd, &st) == -1)
-		return failed(r, -errno);
-	if (r->max_bytes > 0 && (unsigned long long)st.st_size + n >
-	    r->max_bytes) {
+	if (r->buflen == 0 && !r->dirty && (rc = start_batch(r)) != 0)
+		return failed(r, rc);
+	if (r->max_bytes > 0 && r->size + r->buflen + n > r->max_bytes) {
 		r->unwritten++;
 		return 0;
 	}
-	w = writev(r->fd, parts, nparts);
-	if (w < 0 || (size_t)w != n) {
-		rc = w < 0 ? -errno : -ENOSPC;
-		if (w > 0 && ftruncate(r->fd, st.st_size) == -1)
-			rc = -errno;
-		return failed(r, rc);
+	r->dirty = true;
+	if (r->buflen + n > REJECT_BATCH_BYTES && (rc = flush(r)) != 0)
+		return rc;
+	if (n >= REJECT_BATCH_BYTES)
+		return (rc = append(r, parts, nparts, n)) == 0 ? 0 :
+		    failed(r, rc);
+	if (r->buf == NULL) {
+		if ((grown = malloc(REJECT_BATCH_BYTES)) == NULL)
+			return -ENOMEM;
+		r->buf = grown;
+	}
+	for (i = 0; i < nparts; i++) {
+		memcpy(r->buf + r->buflen, parts[i].iov_base, parts[i].iov_len);
+		r->buflen += parts[i].iov_len;
+	}
+	return 0;
+}
+
+int
+reject_sync(struct reject *r)
+{
+	int rc;
+
+	if (!r->dirty)
+		return 0;
+	if (r->fd == -1)
+		return failed(r, -EBADF);
+	if ((rc = flush(r)) != 0 || r->lost) {
+		r->lost = false;
+		return rc != 0 ? rc : r->last_err;
 	}
 	if (fdatasync(r->fd) == -1)
 		return failed(r, -errno);
+	r->dirty = false;
 	r->backoff_s = 0;
 	return 0;
+}
+
+bool
+reject_dirty(const struct reject *r)
+{
+	return r->dirty;
 }
 
 /*
@@ -174,31 +284,42 @@ quote(const char *s, size_t n, char **out)
 	return *out ? 0 : -ENOMEM;
 }
 
-/* `{"time":...,"reason":...[,"item":N]` into *out (caller frees). */
+/*
+ * `{"time":...,"reason":...[,"item":N]` into *out (caller frees).  The
+ * time is formatted once a second and the last reason quoted once: a
+ * batch sets aside thousands of items with the same ones.
+ */
 static int
-entry_head(const char *reason, long item, char **out)
+entry_head(struct reject *r, const char *reason, long item, char **out)
 {
-	char stamp[32], *q;
-	struct tm tm;
 	time_t now = time(NULL);
+	struct tm tm;
 	size_t cap;
+	char *q;
 	int rc;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if ((rc = quote(reason, strlen(reason), &q)) != 0)
-		return rc;
-	cap = strlen(q) + 96;
-	if ((*out = malloc(cap)) == NULL) {
-		free(q);
-		return -ENOMEM;
+	if (now != r->stamp_time || r->stamp[0] == '\0') {
+		gmtime_r(&now, &tm);
+		strftime(r->stamp, sizeof(r->stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		r->stamp_time = now;
 	}
+	if (r->reason_json == NULL ||
+	    strncmp(r->reason, reason, sizeof(r->reason)) != 0) {
+		if ((rc = quote(reason, strlen(reason), &q)) != 0)
+			return rc;
+		free(r->reason_json);
+		r->reason_json = q;
+		snprintf(r->reason, sizeof(r->reason), "%s", reason);
+	}
+	cap = strlen(r->reason_json) + 96;
+	if ((*out = malloc(cap)) == NULL)
+		return -ENOMEM;
 	if (item >= 0)
 		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s,\"item\":%ld",
-		    stamp, q, item);
+		    r->stamp, r->reason_json, item);
 	else
-		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s", stamp, q);
-	free(q);
+		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s", r->stamp,
+		    r->reason_json);
 	return 0;
 }
 
@@ -215,7 +336,7 @@ reject_json(struct reject *r, const char *reason, const json_t *value,
 	rc = quote(text, strlen(text), &input);
 	free(text);
 	if (rc == 0)
-		rc = entry_head(reason, item, &head);
+		rc = entry_head(r, reason, item, &head);
 	if (rc == 0) {
 		parts[0] = (struct iovec){ head, strlen(head) };
 		parts[1] = (struct iovec){ (void *)",\"input\":", 9 };
@@ -250,7 +371,7 @@ commit_hashed(struct reject *r, const char *reason, long item,
 	}
 	memcpy(tail + n, "\"}\n", 3);
 	n += 3;
-	if ((rc = entry_head(reason, item, &head)) != 0)
+	if ((rc = entry_head(r, reason, item, &head)) != 0)
 		return rc;
 	parts[0] = (struct iovec){ head, strlen(head) };
 	parts[1] = (struct iovec){ tail, n };

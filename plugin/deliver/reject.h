@@ -10,18 +10,25 @@
  * holds its length and its HMAC-SHA256 under the redaction key, enough to
  * tell which line it was (recompute the HMAC over a suspect copy, e.g. from
  * the apiserver's own audit log) and nothing an attacker can plant.  "item"
- * is the index inside its batch for a single event of a batch.  Each entry
- * is flushed to disk before the caller answers rsyslog, because an
- * answered line is gone from rsyslog's queue.
+ * is the index inside its batch for a single event of a batch.  Entries
+ * are collected and written (one write per 256 KiB) and made durable
+ * together by reject_sync, which the caller runs before it answers rsyslog
+ * (an answered line is gone from rsyslog's queue): one write and one
+ * fdatasync per line, however many of its events are set aside.
+ *
+ * The file is opened as root, before the privilege drop: never through a
+ * symbolic link, only in a directory owned by root or the plugin's user
+ * that group and others cannot write, and only as a regular file with a
+ * single link (fsutil_open_file).
  *
  * Entries never interleave or stay half-written: a short write is cut back
- * off the file.  Past --reject-max-bytes (per file) entries are only
+ * off the file (with every entry of its batch: reject_sync then fails).  Past --reject-max-bytes (per file) entries are only
  * counted (reject_unwritten) until the file is rotated.  After a failed
  * write the file is not tried again for a growing back-off (1 s to 60 s);
  * meanwhile every entry fails at once with the same error, so each line is
  * answered once and quickly.  The file may be rotated by rename (logrotate's
- * default create mode, no copytruncate): before a write, at most once a
- * second, the path is compared with the open file (st_dev/st_ino) and
+ * default create mode, no copytruncate): before the first entry after a
+ * sync the name is compared with the open file (st_dev/st_ino) and
  * reopened when it names another file or none.
  */
 #ifndef REJECT_H
@@ -41,12 +48,23 @@
 
 struct reject {
 	const char *path;	/* not owned */
+	const char *name;	/* its last component, inside path */
+	int dirfd;		/* the directory holding it, or -1 */
 	int fd;			/* open for appending, or -1 */
+	bool created;		/* fd is a file this process made */
+	bool dirty;		/* entries since the last reject_sync */
+	bool lost;		/* some of them could not be written */
+	char *buf;		/* entries not written yet (the batch) */
+	size_t buflen;
+	unsigned long long size;	/* of the file, as written */
+	time_t stamp_time;		/* entry_head's caches: the time */
+	char stamp[32];			/* formatted, */
+	char reason[160];		/* the last reason (its first bytes) */
+	char *reason_json;		/* quoted, or NULL */
 	unsigned long long max_bytes;	/* budget per file; 0: none */
 	unsigned long long unwritten;	/* entries counted, not written */
 	const unsigned char *key;	/* HMAC key (not owned), see */
 	size_t keylen;			/* reject_set_key */
-	struct timespec next_check;	/* next look for a rotation */
 	struct timespec retry_at;	/* no write before this */
 	unsigned backoff_s;		/* current back-off, 0 after success */
 	int last_err;			/* negative errno of the failed write */
@@ -57,13 +75,17 @@ struct reject {
 };
 
 /*
- * reject_open(r, path, max_bytes):
+ * reject_open(r, path, max_bytes, user):
  * Open (create, mode 0640) `path` for appending, creating its directory
  * (mode 0750) when missing; entries past `max_bytes` bytes of file (0: no
- * budget) are only counted.  Returns 0 or a negative errno.
+ * budget) are only counted.  `user` may own the directory besides root and
+ * the effective user.  r->created tells whether the file is new.  Returns
+ * 0, -EPERM for a directory of another owner or writable by group or
+ * others, -ELOOP for a symbolic link, -EINVAL for anything but a regular
+ * file with one link, or another negative errno.
  */
 int reject_open(struct reject *r, const char *path,
-    unsigned long long max_bytes);
+    unsigned long long max_bytes, uid_t user);
 
 /*
  * reject_set_key(r, key, keylen):
@@ -74,16 +96,28 @@ int reject_open(struct reject *r, const char *path,
 void reject_set_key(struct reject *r, const unsigned char *key,
     size_t keylen);
 
-/* reject_close(r): close the file. */
+/*
+ * reject_sync(r):
+ * Write every entry since the last call and make them durable (one write
+ * and one fdatasync).  Returns 0 or a negative errno: then those entries
+ * may be lost, and the input they stand for must be treated as not
+ * handled.
+ */
+int reject_sync(struct reject *r);
+
+/* reject_dirty(r): whether entries wait for reject_sync. */
+bool reject_dirty(const struct reject *r);
+
+/* reject_close(r): sync (best effort) and close the file. */
 void reject_close(struct reject *r);
 
 /*
  * reject_json(r, reason, value, item):
  * Set aside `value` (any JSON value, not consumed; the caller has redacted
  * it) with `reason`; item is the index inside a batch or -1 for a whole
- * line.  Returns 0 once the entry is on disk or counted past the budget,
- * or a negative errno (the caller must then treat the input as not
- * handled: transient).
+ * line.  Returns 0 once the entry is taken (written and durable after
+ * reject_sync) or counted past the budget, or a negative errno (the caller must then
+ * treat the input as not handled: transient).
  */
 int reject_json(struct reject *r, const char *reason, const json_t *value,
     long item);

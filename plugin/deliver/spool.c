@@ -107,8 +107,8 @@ read_entry_header(struct spool *sp, const char *name, struct spool_entry *e)
 	ssize_t n;
 	int fd, rc;
 
-	if ((fd = openat(sp->dirfd, name, O_RDONLY | O_CLOEXEC)) == -1)
-		return -errno;
+	if ((fd = fsutil_open_file(sp->dirfd, name, O_RDONLY, 0, NULL)) < 0)
+		return fd;
 	n = read(fd, buf, sizeof(buf) - 1);
 	rc = n < 0 || fstat(fd, &st) == -1 ? -errno : 0;
 	close(fd);
@@ -198,7 +198,9 @@ load_recent(struct spool *sp)
 	int rc;
 
 	rc = fsutil_read(sp->dirfd, RECENT_FILE, 1 << 20, &text, &len);
-	if (rc == -ENOENT)
+	/* Missing, or not a file we wrote (a link, a FIFO): start afresh;
+	 * save_recent replaces it.  At worst a line comes twice. */
+	if (rc == -ENOENT || rc == -ELOOP || rc == -EINVAL)
 		return 0;
 	if (rc != 0)
 		return rc;
@@ -232,18 +234,16 @@ save_recent(struct spool *sp)
 }
 
 int
-spool_open(struct spool *sp, const char *dir, size_t max_line)
+spool_open(struct spool *sp, const char *dir, size_t max_line, uid_t user)
 {
 	int rc;
 
 	memset(sp, 0, sizeof(*sp));
 	sp->max_line = max_line;
 	sp->dirfd = -1;
-	if ((rc = fsutil_mkdirs(dir, 0700)) != 0)
+	if ((rc = fsutil_open_dir(dir, 0700, user, &sp->created)) < 0)
 		return rc;
-	sp->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (sp->dirfd == -1)
-		return -errno;
+	sp->dirfd = rc;
 	/*
 	 * After rsyslogd dies, the process it started may still be saving
 	 * (it waits up to 2 s for analysisd to read what it sent) when the
@@ -399,13 +399,57 @@ spool_recent_events(const struct spool *sp,
 	return false;
 }
 
+void
+spool_set_key(struct spool *sp, const unsigned char *key, size_t keylen)
+{
+	sp->key = key;
+	sp->keylen = keylen;
+}
+
 #define UNREAD_FILE "unread"
-#define UNREAD_MAGIC "wka-unread 1 "
+#define UNREAD_MAGIC_V1 "wka-unread 1 "
+#define UNREAD_MAGIC "wka-unread 2 "
+/* What the MAC of a datagram covers first: the same key also makes
+ * redaction fingerprints and reject HMACs of input anyone chooses, none of
+ * which may pass for a record's MAC. */
+#define UNREAD_MAC_DOMAIN "wka-unread datagram\n"
+#define UNREAD_MAC_HEX (2 * SPOOL_DIGEST_LEN)
+
+/* HMAC-SHA256 of a datagram, in hex; 0 or -EINVAL without a key. */
+static int
+unread_mac(const struct spool *sp, const void *bytes, size_t len,
+    char hex[UNREAD_MAC_HEX + 1])
+{
+	unsigned char mac[SPOOL_DIGEST_LEN];
+	size_t n = sizeof(mac);
+	EVP_MD_CTX *c;
+	EVP_PKEY *pkey;
+	int ok;
+
+	if (sp->key == NULL)
+		return -EINVAL;
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return -ENOMEM;
+	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, sp->key,
+	    sp->keylen);
+	ok = pkey != NULL &&
+	    EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, pkey) == 1 &&
+	    EVP_DigestSignUpdate(c, UNREAD_MAC_DOMAIN,
+	    strlen(UNREAD_MAC_DOMAIN)) == 1 &&
+	    EVP_DigestSignUpdate(c, bytes, len) == 1 &&
+	    EVP_DigestSignFinal(c, mac, &n) == 1 && n == sizeof(mac);
+	EVP_PKEY_free(pkey);
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return -EIO;
+	to_hex(mac, hex);
+	return 0;
+}
 
 int
 spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
 {
-	char head[48], *body, *w;
+	char head[48], mac[UNREAD_MAC_HEX + 1], *body, *w;
 	size_t i, size = 0;
 	int rc;
 
@@ -415,52 +459,82 @@ spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
 		return fsync(sp->dirfd) == -1 ? -errno : 0;
 	}
 	for (i = 0; i < n; i++)
-		size += 32 + dgrams[i].iov_len;
+		size += 32 + UNREAD_MAC_HEX + dgrams[i].iov_len;
 	if (size > SPOOL_UNREAD_MAX)
 		return -EFBIG;
 	if ((body = malloc(size)) == NULL)
 		return -ENOMEM;
 	w = body;
-	for (i = 0; i < n; i++) {
-		w += snprintf(w, 32, "%zu\n", dgrams[i].iov_len);
+	for (i = 0, rc = 0; i < n && rc == 0; i++) {
+		if ((rc = unread_mac(sp, dgrams[i].iov_base, dgrams[i].iov_len,
+		    mac)) != 0)
+			break;
+		w += snprintf(w, 32 + UNREAD_MAC_HEX, "%zu %s\n",
+		    dgrams[i].iov_len, mac);
 		memcpy(w, dgrams[i].iov_base, dgrams[i].iov_len);
 		w += dgrams[i].iov_len;
 	}
 	snprintf(head, sizeof(head), UNREAD_MAGIC "%zu\n", n);
-	rc = fsutil_replace(sp->dirfd, UNREAD_FILE, head, strlen(head), body,
-	    (size_t)(w - body));
+	if (rc == 0)
+		rc = fsutil_replace(sp->dirfd, UNREAD_FILE, head, strlen(head),
+		    body, (size_t)(w - body));
 	free(body);
 	return rc;
 }
 
-/* One "<length>\n" + bytes record at *at of text[0..len): its bytes. */
+/*
+ * One record at *at of text[0..len): "<length>\n" + bytes (version 1) or
+ * "<length> <MAC hex>\n" + bytes (version 2, *mac points at the hex).
+ * Returns its bytes, or NULL when damaged.
+ */
 static const char *
-unread_record(const char *text, size_t len, size_t *at, size_t *dlen)
+unread_record(const char *text, size_t len, size_t *at, size_t *dlen,
+    bool v2, const char **mac)
 {
-	const char *nl = memchr(text + *at, '\n', len - *at);
+	const char *nl = memchr(text + *at, '\n', len - *at), *end_len;
 	unsigned long long v;
 	char *end;
 
 	if (nl == NULL || nl == text + *at)
 		return NULL;
+	end_len = v2 ? nl - UNREAD_MAC_HEX - 1 : nl;
+	if (end_len <= text + *at || (v2 && *end_len != ' '))
+		return NULL;
 	errno = 0;
 	v = strtoull(text + *at, &end, 10);
-	if (errno != 0 || end != nl || v == 0 ||
+	if (errno != 0 || end != end_len || v == 0 ||
 	    v > (unsigned long long)(len - (size_t)(nl + 1 - text)))
 		return NULL;
+	*mac = v2 ? end_len + 1 : NULL;
 	*dlen = (size_t)v;
 	*at = (size_t)(nl + 1 - text) + *dlen;
 	return nl + 1;
 }
 
+/* Whether `mac` (UNREAD_MAC_HEX hex digits, or NULL) is the datagram's. */
+static bool
+authentic(const struct spool *sp, const char *bytes, size_t len,
+    const char *mac)
+{
+	char want[UNREAD_MAC_HEX + 1];
+	unsigned char diff = 0;
+	size_t i;
+
+	if (mac == NULL || unread_mac(sp, bytes, len, want) != 0)
+		return false;
+	for (i = 0; i < UNREAD_MAC_HEX; i++)
+		diff |= (unsigned char)(want[i] ^ mac[i]);
+	return diff == 0;
+}
+
 int
-spool_load_unread(struct spool *sp,
-    int (*keep)(void *arg, const char *bytes, size_t len), void *arg)
+spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg)
 {
 	unsigned long long want;
-	const char *d, *nl;
+	const char *d, *nl, *mac;
 	char *text;
-	size_t len, at, dlen, got = 0;
+	size_t len, at, dlen, magic = strlen(UNREAD_MAGIC), got = 0;
+	bool v2;
 	int rc;
 
 	rc = fsutil_read(sp->dirfd, UNREAD_FILE, SPOOL_UNREAD_MAX, &text, &len);
@@ -469,16 +543,19 @@ spool_load_unread(struct spool *sp,
 	if (rc != 0)
 		return rc;
 	nl = memchr(text, '\n', len);
-	if (nl == NULL || strncmp(text, UNREAD_MAGIC, strlen(UNREAD_MAGIC)) ||
-	    sscanf(text + strlen(UNREAD_MAGIC), "%llu", &want) != 1) {
+	v2 = len >= magic && strncmp(text, UNREAD_MAGIC, magic) == 0;
+	if (nl == NULL || (!v2 && (len < magic ||
+	    strncmp(text, UNREAD_MAGIC_V1, magic) != 0)) ||
+	    sscanf(text + magic, "%llu", &want) != 1) {
 		free(text);
 		return -EBADMSG;
 	}
 	at = (size_t)(nl + 1 - text);
 	while (at < len && rc >= 0) {
-		if ((d = unread_record(text, len, &at, &dlen)) == NULL)
+		if ((d = unread_record(text, len, &at, &dlen, v2, &mac)) == NULL)
 			rc = -EBADMSG;
-		else if ((rc = keep(arg, d, dlen)) >= 0)
+		else if ((rc = keep(arg, d, dlen, authentic(sp, d, dlen,
+		    mac))) >= 0)
 			got++;
 	}
 	free(text);

@@ -11,15 +11,26 @@
  * Layout of the directory (mode 0700):
  *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
  *   delivered                  "<sha256 hex> <events> <bytes>\n" per recent line
- *   unread                     "wka-unread 1 <count>\n", then per datagram
- *                              "<length>\n" + the datagram: those sent that
- *                              analysisd may not have read when input ended
+ *   unread                     "wka-unread 2 <count>\n", then per datagram
+ *                              "<length> <HMAC hex>\n" + the datagram: those
+ *                              sent that analysisd may not have read when
+ *                              input ended
+ *
+ * The directory is opened as root, before the privilege drop: never through
+ * a symbolic link, only when owned by root or the plugin's user and not
+ * writable by group or others; each file in it only when it is a regular
+ * file with a single link (fsutil_open_file), so a FIFO, a link or a device
+ * planted there is skipped or refused, never followed or waited on.  A
+ * datagram of `unread` is sent again only with a valid HMAC-SHA256 under
+ * the plugin's key (spool_set_key): a datagram goes straight to analysisd,
+ * so the file must not let anyone who could write it speak for the plugin.
  */
 #ifndef SPOOL_H
 #define SPOOL_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <sys/uio.h>
 
 #define SPOOL_DIGEST_LEN 32
@@ -42,6 +53,9 @@ struct spool_recent {
 
 struct spool {
 	int dirfd;
+	bool created;		/* this process made the directory */
+	const unsigned char *key;	/* HMAC key of unread (not owned) */
+	size_t keylen;
 	size_t max_line;
 	unsigned long long next_seq;
 	struct spool_entry *entries;	/* oldest first */
@@ -58,14 +72,28 @@ void spool_digest(const char *line, size_t len,
     unsigned char digest[SPOOL_DIGEST_LEN]);
 
 /*
- * spool_open(sp, dir, max_line):
- * Create `dir` (0700) when missing, wait for an exclusive lock on it (held
- * until spool_close: a process still saving there finishes first), and
- * read its entries and recent list.
- * An entry whose header cannot be read is skipped and left in place for an
- * admin to look at.  Returns 0 or a negative errno.
+ * spool_open(sp, dir, max_line, user):
+ * Create `dir` (0700) when missing (sp->created then), wait for an
+ * exclusive lock on it (held until spool_close: a process still saving
+ * there finishes first), and read its entries and recent list.  `user` may
+ * own the directory besides root and the effective user.
+ * An entry whose header cannot be read (or that is not a regular file with
+ * one link) is skipped and left in place for an admin to look at; a
+ * recent list that is not such a file is ignored (and later replaced).  Returns
+ * 0, -EPERM for a directory of another owner or writable by group or
+ * others, -ELOOP or -ENOTDIR for a symbolic link, or a negative errno.
  */
-int spool_open(struct spool *sp, const char *dir, size_t max_line);
+int spool_open(struct spool *sp, const char *dir, size_t max_line,
+    uid_t user);
+
+/*
+ * spool_set_key(sp, key, keylen):
+ * The key (not copied: it must outlive sp) of the HMAC of unread's
+ * datagrams.  Until it is set, spool_save_unread fails with -EINVAL and
+ * no datagram read back is authentic.
+ */
+void spool_set_key(struct spool *sp, const unsigned char *key,
+    size_t keylen);
 
 /* spool_close(sp): release memory and the directory. */
 void spool_close(struct spool *sp);
@@ -128,15 +156,20 @@ bool spool_recent_events(const struct spool *sp,
  */
 int spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n);
 
+/* What spool_load_unread passes each datagram to. */
+typedef int spool_unread_fn(void *arg, const char *bytes, size_t len,
+    bool authentic);
+
 /*
  * spool_load_unread(sp, keep, arg):
  * Pass each datagram of the unread file, oldest first, to keep(arg, bytes,
- * len) (bytes not retained); the file stays until spool_save_unread(sp,
- * NULL, 0).  Returns the number passed (0 without a file), -EBADMSG for a
- * damaged file (left in place), another negative errno, or the first
- * negative value keep returned.
+ * len, authentic) (bytes not retained); `authentic` is true only when its
+ * HMAC is valid under the key (false for every datagram of a version 1
+ * file, which had none).  The file stays until spool_save_unread(sp, NULL,
+ * 0).  Returns the number passed (0 without a file), -EBADMSG for a damaged
+ * file (left in place), another negative errno, or the first negative
+ * value keep returned.
  */
-int spool_load_unread(struct spool *sp,
-    int (*keep)(void *arg, const char *bytes, size_t len), void *arg);
+int spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg);
 
 #endif /* !SPOOL_H */

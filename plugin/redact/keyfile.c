@@ -121,7 +121,8 @@ static int read_key(const char *path, unsigned char *key, size_t keylen)
 
 	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer
 	 * forever, before rsyslog ever got its OK; S_ISREG refuses it. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY |
+	    O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) != 0) {
@@ -129,8 +130,11 @@ static int read_key(const char *path, unsigned char *key, size_t keylen)
 		close(fd);
 		return rc;
 	}
-	/* A key others can read (or write) is no longer a local secret. */
-	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+	/* A key others can read (or write) is no longer a local secret; read
+	 * as root, a link (symbolic or hard) or another owner's file may be
+	 * a file the dropped user chose. */
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0 ||
+	    st.st_nlink != 1 || st.st_uid != geteuid()) {
 		close(fd);
 		return -EINVAL;
 	}

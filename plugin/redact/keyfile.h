@@ -12,7 +12,8 @@
  * does not exist, create it (mode 0600, parent directories 0700) with fresh
  * random bytes from the system's CSPRNG.  Returns 0, or a negative errno:
  * -EINVAL when the file is shorter than `keylen`, readable by group/others,
- * or not a regular file (a FIFO or device is refused without blocking).
+ * not owned by the effective user, or not a regular file with one link (a
+ * FIFO or device is refused without blocking), -ELOOP for a symbolic link.
  */
 int keyfile_load(const char *path, unsigned char *key, size_t keylen);
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -78,11 +79,16 @@ test_apply(void)
 			_exit(5);
 		if (getgid() != pd.gid || getegid() != pd.gid)
 			_exit(6);
+		/* The bounding set is empty: CAP_CHOWN (0), CAP_SYS_ADMIN. */
+		if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) != 0 ||
+		    prctl(PR_CAPBSET_READ, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+			_exit(7);
 		_exit(0);
 	}
 	waitpid(pid, &status, 0);
 	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	    "dropped to nobody for good, no-new-privs, groups %s (exit %d)",
+	    "dropped to nobody for good, no-new-privs, no capability in the "
+	    "bounding set, groups %s (exit %d)",
 	    pd.has_socket_group ? pd.socket_group : "none",
 	    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
@@ -108,13 +114,13 @@ test_hand_over(void)
 	if (symlink(outside, l) != 0)
 		diag("symlink: %s", strerror(errno));
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
-	ok(privdrop_hand_over_dir(&pd, dfd) == 0, "hand over the spool");
-	ok(owner(dir) == pd.uid && owner(f) == pd.uid,
-	    "directory and its files are the user's");
-	ok(owner(outside) == 0 && owner(l) == 0,
-	    "a symbolic link is neither followed nor changed");
+	ok(privdrop_hand_over(&pd, dfd) == 0, "hand over the spool");
+	ok(owner(dir) == pd.uid, "the directory is the user's");
+	ok(owner(f) == 0 && owner(outside) == 0 && owner(l) == 0,
+	    "what it holds is not changed (a file found is never handed "
+	    "over), a symbolic link not followed");
 	fd = open(outside, O_WRONLY);
-	ok(privdrop_hand_over_file(&pd, fd) == 0 && owner(outside) == pd.uid,
+	ok(privdrop_hand_over(&pd, fd) == 0 && owner(outside) == pd.uid,
 	    "hand over the reject file");
 	close(fd);
 	close(dfd);

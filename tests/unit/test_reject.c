@@ -1,7 +1,10 @@
 /* Unit tests of plugin/deliver/reject.c on real files in a temporary directory:
- * any JSON value, hashed input, the size budget, rotation by rename, and a
- * full disk (RLIMIT_FSIZE) that cuts a write short. */
+ * any JSON value, hashed input, the size budget, rotation by rename, a
+ * full disk (RLIMIT_FSIZE) that cuts a write short, one sync per batch of
+ * entries, and what may be planted at its path (links, a FIFO, a directory
+ * others can write). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +65,7 @@ test_values(const char *path)
 		"1", "null", "\"x\"", "[true,{}]", "{\"a\":\"\\u00e9\"}",
 	};
 
-	ok(reject_open(&r, path, 0) == 0, "open");
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
 	reject_set_key(&r, key, sizeof(key));
 	for (i = 0; i < sizeof(values) / sizeof(*values); i++) {
 		v = json_loads(values[i], JSON_DECODE_ANY, NULL);
@@ -98,19 +101,21 @@ test_budget(const char *path)
 	struct reject r;
 	unsigned i;
 
-	ok(reject_open(&r, path, 1000) == 0, "open with a 1000-byte budget");
+	ok(reject_open(&r, path, 1000, getuid()) == 0, "open with a 1000-byte budget");
 	reject_set_key(&r, key, sizeof(key));
 	for (i = 0; i < 20; i++)
 		if (reject_hashed(&r, "budget", "x", 1, -1) != 0)
 			break;
-	ok(i == 20, "every entry past the budget still succeeds");
+	ok(i == 20 && reject_sync(&r) == 0,
+	    "every entry past the budget still succeeds");
 	ok(size_of(path) > 0 && size_of(path) <= 1000, "the file stays within "
 	    "its budget (%lld)", (long long)size_of(path));
 	ok(reject_unwritten(&r) > 0 && reject_unwritten(&r) == 0,
 	    "entries past it are counted, the count read once");
 	/* A rotation starts a new budget. */
 	ok(rename(path, "rotated") == 0, "rotate by rename");
-	ok(reject_hashed(&r, "after", "y", 1, -1) == 0 && size_of(path) > 0,
+	ok(reject_hashed(&r, "after", "y", 1, -1) == 0 &&
+	    reject_sync(&r) == 0 && size_of(path) > 0,
 	    "after rotation by rename, entries go to a new file at the path");
 	reject_close(&r);
 	unlink(path);
@@ -126,17 +131,21 @@ test_full_disk(const char *path)
 	off_t before;
 	int rc;
 
-	ok(reject_open(&r, path, 0) == 0, "open");
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
 	reject_set_key(&r, key, sizeof(key));
-	ok(reject_hashed(&r, "first", "a", 1, -1) == 0, "a first entry");
+	ok(reject_hashed(&r, "first", "a", 1, -1) == 0 &&
+	    reject_sync(&r) == 0, "a first entry");
 	before = size_of(path);
 	signal(SIGXFSZ, SIG_IGN);
 	getrlimit(RLIMIT_FSIZE, &old);
 	lim = old;
 	lim.rlim_cur = (rlim_t)before + 40;
 	setrlimit(RLIMIT_FSIZE, &lim);
-	rc = reject_hashed(&r, "second", "b", 1, -1);
-	ok(rc < 0, "a write cut short fails (%d)", rc);
+	ok(reject_hashed(&r, "second", "b", 1, -1) == 0 &&
+	    reject_hashed(&r, "second", "b", 1, -1) == 0,
+	    "two entries taken (written at the sync)");
+	rc = reject_sync(&r);
+	ok(rc < 0, "a write cut short fails at the sync (%d)", rc);
 	ok(size_of(path) == before, "and is cut back off the file");
 	ok(reject_hashed(&r, "third", "c", 1, -1) == rc,
 	    "during the back-off the same error, at once");
@@ -145,6 +154,95 @@ test_full_disk(const char *path)
 	ok(all != NULL && json_array_size(all) == 1,
 	    "the file holds whole entries only");
 	json_decref(all);
+	reject_close(&r);
+	unlink(path);
+}
+
+/* The file `p` holds exactly `want`, and is still root's (or ours). */
+static int
+untouched(const char *p, const char *want)
+{
+	char buf[64] = "";
+	struct stat st;
+	FILE *f = fopen(p, "r");
+
+	if (f == NULL)
+		return 0;
+	(void)!fgets(buf, sizeof(buf), f);
+	fclose(f);
+	return stat(p, &st) == 0 && st.st_uid == getuid() &&
+	    strcmp(buf, want) == 0;
+}
+
+static void
+test_planted(void)
+{
+	struct reject r;
+	FILE *f;
+	int rc = 0;
+
+	ok(mkdir("p", 0750) == 0, "a directory for planted files");
+	f = fopen("decoy", "w");
+	fputs("root only\n", f);
+	fclose(f);
+	chmod("decoy", 0600);
+	/* Unblocks the test if an open of the FIFO below ever waits. */
+	alarm(10);
+	ok(symlink("../decoy", "p/sym.jsonl") == 0 &&
+	    reject_open(&r, "p/sym.jsonl", 0, getuid()) == -ELOOP,
+	    "a symbolic link at the path is refused (-ELOOP)");
+	reject_close(&r);
+	ok(link("decoy", "p/hard.jsonl") == 0 &&
+	    reject_open(&r, "p/hard.jsonl", 0, getuid()) == -EINVAL,
+	    "a hard link at the path is refused (-EINVAL)");
+	reject_close(&r);
+	ok(untouched("decoy", "root only\n"), "the decoy is untouched");
+	ok(mkfifo("p/fifo.jsonl", 0600) == 0 &&
+	    reject_open(&r, "p/fifo.jsonl", 0, getuid()) == -EINVAL,
+	    "a FIFO at the path is refused at once (-EINVAL)");
+	reject_close(&r);
+	alarm(0);
+	ok(reject_open(&r, "p/new.jsonl", 0, getuid()) == 0 && r.created,
+	    "a new file: created");
+	reject_close(&r);
+	ok(reject_open(&r, "p/new.jsonl", 0, getuid()) == 0 && !r.created,
+	    "found again: not created (never handed over)");
+	reject_close(&r);
+	rc = symlink("p", "dirlink") == 0 ?
+	    reject_open(&r, "dirlink/new.jsonl", 0, getuid()) : 0;
+	ok(rc == -ELOOP || rc == -ENOTDIR,
+	    "a symbolic link as its directory is refused (%d)", rc);
+	reject_close(&r);
+	chmod("p", 0777);
+	ok(reject_open(&r, "p/new.jsonl", 0, getuid()) == -EPERM,
+	    "in a directory others can write: refused (-EPERM)");
+	reject_close(&r);
+	unlink("dirlink");
+	unlink("p/sym.jsonl");
+	unlink("p/hard.jsonl");
+	unlink("p/fifo.jsonl");
+	unlink("p/new.jsonl");
+	unlink("decoy");
+	rmdir("p");
+}
+
+static void
+test_sync(const char *path)
+{
+	struct reject r;
+	unsigned i;
+	int rc = 0;
+
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
+	reject_set_key(&r, key, sizeof(key));
+	ok(!reject_dirty(&r), "nothing to sync at first");
+	for (i = 0; i < 100 && rc == 0; i++)
+		rc = reject_hashed(&r, "batch", "x", 1, (long)i);
+	ok(rc == 0 && reject_dirty(&r) && size_of(path) == 0,
+	    "100 entries taken, waiting for one sync");
+	ok(reject_sync(&r) == 0 && !reject_dirty(&r) &&
+	    size_of(path) > 100 * 90, "one write and sync for them all");
+	ok(reject_sync(&r) == 0, "a second sync has nothing to do");
 	reject_close(&r);
 	unlink(path);
 }
@@ -159,6 +257,8 @@ main(void)
 	test_values("r/rejected.jsonl");
 	test_budget("r/rejected.jsonl");
 	test_full_disk("r/rejected.jsonl");
+	test_sync("r/rejected.jsonl");
+	test_planted();
 	rmdir("r");
 	if (chdir("/") == 0)
 		rmdir(dir);

@@ -346,6 +346,16 @@ static void test_keyfile(void)
 	fclose(f);
 	chmod(path, 0600);
 	ok(keyfile_load(path, k2, sizeof k2) == -EINVAL, "a short key is refused");
+	/* Planted where root reads it: the target is not taken as the key. */
+	snprintf(path, sizeof path, "%s/a/b/hmac.key", dir);
+	chmod(path, 0600);
+	snprintf(cmd, sizeof cmd, "%s/link.key", dir);
+	ok(symlink(path, cmd) == 0 &&
+	    keyfile_load(cmd, k2, sizeof k2) == -ELOOP,
+	    "a symbolic link is refused");
+	snprintf(cmd, sizeof cmd, "%s/hard.key", dir);
+	ok(link(path, cmd) == 0 && keyfile_load(cmd, k2, sizeof k2) == -EINVAL,
+	    "a hard link is refused");
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		diag("could not remove %s", dir);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,16 +20,17 @@ digest_of(const char *s, unsigned char d[SPOOL_DIGEST_LEN])
 }
 
 struct got {
-	size_t n, total;
+	size_t n, total, authentic;
 	char last[64];
 };
 
 static int
-keep(void *arg, const char *bytes, size_t len)
+keep(void *arg, const char *bytes, size_t len, bool authentic)
 {
 	struct got *g = arg;
 
 	g->n++;
+	g->authentic += authentic;
 	g->total += len;
 	snprintf(g->last, sizeof(g->last), "%.*s", (int)len, bytes);
 	return 0;
@@ -42,9 +44,10 @@ main(void)
 		{ "1:k8s:{\"b\":22}", 14 },
 		{ "1:k8s:{\"c\":\"x\ny\"}", 17 },
 	};
-	struct got got = { 0, 0, "" };
+	struct got got = { 0, 0, 0, "" };
+	static const unsigned char key[32] = { 7 };
 	struct pollfd pfd;
-	char path[128], c;
+	char path[128], fifo[160], c;
 	int fds[2];
 	pid_t pid = -1;
 	FILE *f;
@@ -63,14 +66,14 @@ main(void)
 	digest_of("line two\nwith a newline inside", d2);
 	ok(memcmp(d1, d2, SPOOL_DIGEST_LEN) != 0, "digests differ");
 
-	ok(spool_open(&sp, sub, 1024) == 0 && sp.count == 0,
+	ok(spool_open(&sp, sub, 1024, getuid()) == 0 && sp.count == 0,
 	    "a missing spool directory is created, empty");
 	ok(spool_add(&sp, "line one", 8, d1, 0) == 0, "first entry saved");
 	ok(spool_add(&sp, "line two\nwith a newline inside", 30, d2, 7) == 0,
 	    "second entry saved");
 	spool_close(&sp);
 
-	ok(spool_open(&sp, sub, 1024) == 0 && sp.count == 2, "reopened: two "
+	ok(spool_open(&sp, sub, 1024, getuid()) == 0 && sp.count == 2, "reopened: two "
 	    "entries");
 	ok(spool_find(&sp, d1) == 0 && spool_find(&sp, d2) == 1,
 	    "found by digest, oldest first");
@@ -87,7 +90,7 @@ main(void)
 	ok(!spool_recent_events(&sp, d1, &events), "pending line not recent");
 	spool_close(&sp);
 
-	ok(spool_open(&sp, sub, 1024) == 0 && sp.count == 1 &&
+	ok(spool_open(&sp, sub, 1024, getuid()) == 0 && sp.count == 1 &&
 	    sp.entries[0].delivered == 3, "reopened: updated progress kept");
 	ok(spool_recent_events(&sp, d2, &events) && events == 9,
 	    "recent lines survive a reopen");
@@ -97,46 +100,105 @@ main(void)
 	    "new entries sort after old ones");
 	spool_close(&sp);
 
-	ok(spool_open(&sp, sub, 4) == 0, "reopen with a smaller max line");
+	ok(spool_open(&sp, sub, 4, getuid()) == 0, "reopen with a smaller max line");
 	ok(spool_load(&sp, 1, &line, &len) == -EFBIG, "an entry above max_line "
 	    "is refused, not read");
 
 	/* The datagrams analysisd may not have read, kept across a restart. */
 	ok(spool_load_unread(&sp, keep, &got) == 0 && got.n == 0,
 	    "no unread file: nothing");
+	ok(spool_save_unread(&sp, dg, 3) == -EINVAL, "no key: nothing saved");
+	spool_set_key(&sp, key, sizeof(key));
 	ok(spool_save_unread(&sp, dg, 3) == 0, "3 unread datagrams saved");
 	spool_close(&sp);
-	ok(spool_open(&sp, sub, 4) == 0 &&
+	ok(spool_open(&sp, sub, 4, getuid()) == 0 &&
+	    (spool_set_key(&sp, key, sizeof(key)), 1) &&
 	    spool_load_unread(&sp, keep, &got) == 3 && got.n == 3 &&
+	    got.authentic == 3 &&
 	    strcmp(got.last, "1:k8s:{\"c\":\"x\ny\"}") == 0 &&
 	    got.total == dg[0].iov_len + dg[1].iov_len + dg[2].iov_len,
 	    "reopened: the 3, in order, bytes intact (newline inside)");
 	ok(spool_load_unread(&sp, keep, &got) == 3, "the file stays until "
 	    "replaced");
+	got.n = got.authentic = 0;
+	spool_set_key(&sp, (const unsigned char *)"another key", 11);
+	ok(spool_load_unread(&sp, keep, &got) == 3 && got.authentic == 0,
+	    "under another key: none authentic");
+	spool_set_key(&sp, key, sizeof(key));
 	ok(spool_save_unread(&sp, NULL, 0) == 0 &&
 	    spool_load_unread(&sp, keep, &got) == 0, "removed: nothing");
 	ok(spool_save_unread(&sp, NULL, 0) == 0, "removing it twice is fine");
 	spool_close(&sp);
 
 	snprintf(path, sizeof(path), "%s/unread", sub);
+	/* Written by someone else: lengths right, MACs wrong or absent. */
+	f = fopen(path, "w");
+	fputs("wka-unread 2 1\n13 "
+	    "0000000000000000000000000000000000000000000000000000000000000000\n"
+	    "1:sshd:forged", f);
+	fclose(f);
+	got.n = got.authentic = 0;
+	ok(spool_open(&sp, sub, 4, getuid()) == 0 &&
+	    (spool_set_key(&sp, key, sizeof(key)), 1) &&
+	    spool_load_unread(&sp, keep, &got) == 1 && got.authentic == 0,
+	    "a forged MAC: passed as not authentic");
+	spool_close(&sp);
+	f = fopen(path, "w");
+	fputs("wka-unread 1 1\n13\n1:sshd:forged", f);
+	fclose(f);
+	got.n = got.authentic = 0;
+	ok(spool_open(&sp, sub, 4, getuid()) == 0 &&
+	    (spool_set_key(&sp, key, sizeof(key)), 1) &&
+	    spool_load_unread(&sp, keep, &got) == 1 && got.authentic == 0,
+	    "a version 1 file (no MAC): not authentic");
+	spool_close(&sp);
+	/* Planted where root reads at start: no wait, no follow. */
+	alarm(10);
+	unlink(path);
+	ok(mkfifo(path, 0600) == 0 && spool_open(&sp, sub, 4, getuid()) == 0 &&
+	    spool_load_unread(&sp, keep, &got) == -EINVAL,
+	    "a FIFO as the unread file: refused at once");
+	spool_close(&sp);
+	snprintf(fifo, sizeof(fifo), "%s/delivered", sub);
+	rename(fifo, path);
+	ok(mkfifo(fifo, 0600) == 0 && spool_open(&sp, sub, 4, getuid()) == 0,
+	    "a FIFO as the delivered file: ignored");
+	spool_close(&sp);
+	unlink(fifo);
+	rename(path, fifo);
+	snprintf(fifo, sizeof(fifo), "%s/0000000000000099.line", sub);
+	ok(mkfifo(fifo, 0600) == 0 && spool_open(&sp, sub, 4, getuid()) == 0 &&
+	    sp.count == 2, "a FIFO as an entry: skipped");
+	spool_close(&sp);
+	unlink(fifo);
+	alarm(0);
+	snprintf(fifo, sizeof(fifo), "%s/link", dir);
+	ok(symlink(sub, fifo) == 0 && spool_open(&sp, fifo, 4, getuid()) < 0,
+	    "a symbolic link as the directory: refused");
+	unlink(fifo);
+	chmod(sub, 0777);
+	ok(spool_open(&sp, sub, 4, getuid()) == -EPERM,
+	    "a directory others can write: refused (-EPERM)");
+	chmod(sub, 0700);
+
 	f = fopen(path, "w");
 	fputs("wka-unread 1 2\n5\nabcde3\nab", f);
 	fclose(f);
-	ok(spool_open(&sp, sub, 4) == 0 &&
+	ok(spool_open(&sp, sub, 4, getuid()) == 0 &&
 	    spool_load_unread(&sp, keep, &got) == -EBADMSG,
 	    "a cut unread file: -EBADMSG");
 	ok(access(path, F_OK) == 0, "... and left in place");
 	spool_close(&sp);
 
 	/* One owner at a time: a second process waits for the first. */
-	ok(spool_open(&sp, sub, 4) == 0, "opened (locked)");
+	ok(spool_open(&sp, sub, 4, getuid()) == 0, "opened (locked)");
 	if (pipe(fds) == 0 && (pid = fork()) == 0) {
 		struct spool other;
 		char answer;
 
 		/* what exec does to the parent's O_CLOEXEC descriptor */
 		close(sp.dirfd);
-		answer = spool_open(&other, sub, 4) == 0 ? 'y' : 'n';
+		answer = spool_open(&other, sub, 4, getuid()) == 0 ? 'y' : 'n';
 
 		(void)!write(fds[1], &answer, 1);
 		_exit(0);
