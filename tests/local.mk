@@ -83,3 +83,7 @@ tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
 # Stop signals: the line held is spooled, exit 0 (issue 20).
 TESTS += tests/plugin/test_stop.py
 EXTRA_DIST += tests/plugin/test_stop.py
+
+# The system logger's hand-over to the service, across restarts (issue 20).
+TESTS += tests/logger/test_handover.py
+EXTRA_DIST += tests/logger/test_handover.py
