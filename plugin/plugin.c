@@ -72,6 +72,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 		return fail(pl, "load key file", opts->key_file, rc);
 	reject_set_key(&pl->reject, pl->shape.key, sizeof(pl->shape.key));
 	pl->shape.cluster = opts->cluster;
+	pl->shape.source = opts->source;
 	pl->shape.stages = opts->stages;
 	pl->shape.max_fields = opts->max_fields;
 	pl->shape.max_bytes = SINK_MAX_DATAGRAM - pl->sink.header_len;

@@ -87,3 +87,7 @@ EXTRA_DIST += tests/plugin/test_stop.py
 # The system logger's hand-over to the service, across restarts (issue 20).
 TESTS += tests/logger/test_handover.py
 EXTRA_DIST += tests/logger/test_handover.py
+
+# k8s.source: the channel of every event, both paths (issue 21, class 7).
+TESTS += tests/plugin/test_source.py
+EXTRA_DIST += tests/plugin/test_source.py
