@@ -554,8 +554,8 @@ spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg)
 	while (at < len && rc >= 0) {
 		if ((d = unread_record(text, len, &at, &dlen, v2, &mac)) == NULL)
 			rc = -EBADMSG;
-		else if ((rc = keep(arg, d, dlen, authentic(sp, d, dlen,
-		    mac))) >= 0)
+		else if ((rc = keep(arg, d, dlen, !v2 || authentic(sp, d,
+		    dlen, mac))) >= 0)
 			got++;
 	}
 	free(text);

@@ -163,9 +163,13 @@ typedef int spool_unread_fn(void *arg, const char *bytes, size_t len,
 /*
  * spool_load_unread(sp, keep, arg):
  * Pass each datagram of the unread file, oldest first, to keep(arg, bytes,
- * len, authentic) (bytes not retained); `authentic` is true only when its
- * HMAC is valid under the key (false for every datagram of a version 1
- * file, which had none).  The file stays until spool_save_unread(sp, NULL,
+ * len, authentic) (bytes not retained); `authentic` is true when its
+ * HMAC is valid under the key, and for every datagram of a version 1 file:
+ * an older plugin wrote those before the MAC existed, and refusing them
+ * would lose what analysisd had not read at an upgrade; they are trusted
+ * as the directory is (spool_open refused one writable by others, so only
+ * root or the plugin's own user wrote them; the caller still checks the
+ * location).  The file stays until spool_save_unread(sp, NULL,
  * 0).  Returns the number passed (0 without a file), -EBADMSG for a damaged
  * file (left in place), another negative errno, or the first negative
  * value keep returned.

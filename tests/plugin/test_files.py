@@ -158,11 +158,11 @@ for name in ("unread", "delivered", "0000000000000001.line"):
 #    a wrong one): set aside, never delivered; a spool anyone can write is
 #    refused outright.
 FORGED = b"1:sshd:Accepted password for root from 203.0.113.9 port 22 ssh2"
-for label, text in (
-        ("version 1 file, no MAC", b"wka-unread 1 1\n%d\n%s" %
-         (len(FORGED), FORGED)),
+for label, text, why in (
+        ("version 1 file, another location", b"wka-unread 1 1\n%d\n%s" %
+         (len(FORGED), FORGED), "for another location"),
         ("wrong MAC", b"wka-unread 2 1\n%d %s\n%s" %
-         (len(FORGED), b"0" * 64, FORGED))):
+         (len(FORGED), b"0" * 64, FORGED), "without a valid HMAC")):
     wd = Workdir()
     rx = Receiver(wd.socket)
     spool = os.path.join(wd.path, "spool")
@@ -183,9 +183,32 @@ for label, text in (
     rej = pl.rejects()
     t.ok(any("unread" in e.get("reason", "") for e in rej),
          "%s: set aside in the reject file" % label, rej[:2])
-    t.ok("without a valid HMAC" in pl.stderr_text(), "%s: logged" % label)
+    t.ok(why in pl.stderr_text(), "%s: logged" % label)
     rx.stop()
     wd.cleanup()
+
+# An upgrade: the unread file an older plugin wrote (version 1, no MAC) in
+# a private spool is delivered, once, not set aside.
+OURS = b'1:k8s:{"kind":"Event","auditID":"written-by-0.1"}'
+wd = Workdir()
+rx = Receiver(wd.socket)
+spool = os.path.join(wd.path, "spool")
+os.mkdir(spool, 0o700)
+with open(os.path.join(spool, "unread"), "wb") as f:
+    f.write(b"wka-unread 1 1\n%d\n%s" % (len(OURS), OURS))
+pl, first = start(wd)
+t.eq(first, "OK", "version 1 unread of our location: started")
+t.eq(pl.call(compact(eventlist([e for _, e in corpus_events()][:1]))), "OK",
+     "version 1 unread: a real line OK")
+rx.settle()
+with rx.lock:
+    grams = list(rx.datagrams)
+t.eq(sum(1 for g in grams if g == OURS), 1,
+     "version 1 unread of our location: delivered once (an upgrade loses "
+     "nothing)")
+stop(pl)
+rx.stop()
+wd.cleanup()
 
 wd = Workdir()
 rx = Receiver(wd.socket)
