@@ -297,8 +297,10 @@ prune_whole(const struct head *h, const char *text, struct jspan body,
 {
 	out->redact = redact_hint_of(h) != REDACT_HINT_NONE ||
 	    redact_may_change(text + body.off, body.len);
-	/* derive reads objects only. */
-	if (!out->redact && text[body.off] != '{')
+	/* derive reads objects, and patches that may write a pod spec. */
+	if (!out->redact && text[body.off] != '{' &&
+	    !(text[body.off] == '[' &&
+	    derive_reads_patch(text + body.off, body.len)))
 		return PRUNE_OK;
 	return load_checked(text, body, out->redact, &out->body);
 }

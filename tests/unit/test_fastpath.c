@@ -337,6 +337,18 @@ static const struct {
 	{ "an unknown member, fitting as it is", "{" BASE ",\"requestURI\":"
 	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"extra\":1}",
 	  true },
+	/* Issue 21, class 2: what a JSON patch writes is derived on both. */
+	{ "JSON patch of a Deployment's pod template", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"deployments\"},"
+	    "\"requestObject\":[{\"op\":\"add\",\"path\":\"/spec/template/"
+	    "spec/hostPID\",\"value\":true},{\"op\":\"add\",\"path\":"
+	    "\"/spec/template/spec/containers/0/securityContext\",\"value\":"
+	    "{\"privileged\":true}}]}", true },
+	{ "decoy beside a Deployment's pod template", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"deployments\"},"
+	    "\"requestObject\":{\"spec\":{\"hostNetwork\":false,\"template\":"
+	    "{\"spec\":{\"hostPID\":true,\"volumes\":[{\"hostPath\":{\"path\":"
+	    "\"/\"}}]}}}}}", true },
 	{ "role with wildcard", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
 	    "{\"resource\":\"clusterroles\"},\"requestObject\":{\"kind\":"
 	    "\"ClusterRole\",\"rules\":[{\"verbs\":[\"*\"],\"resources\":[\"*\"]"

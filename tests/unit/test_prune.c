@@ -464,8 +464,13 @@ static const struct prune_case {
 	{ "JSON patch of a ConfigMap: whole", "configmaps",
 	  "[{\"op\":\"add\",\"path\":\"/data/a\",\"value\":\"b\"}]",
 	  PRUNE_OK, 1, WHOLE, NULL, NULL, NULL },
-	{ "JSON patch of a Deployment: none", "deployments",
+	/* A patch naming "spec" may write a pod spec (derive_reads_patch):
+	 * derive reads it whole; one that does not is left out. */
+	{ "JSON patch of a Deployment's spec: whole", "deployments",
 	  "[{\"op\":\"replace\",\"path\":\"/spec/replicas\",\"value\":2}]",
+	  PRUNE_OK, 0, WHOLE, NULL, NULL, NULL },
+	{ "JSON patch of a Deployment's labels: none", "deployments",
+	  "[{\"op\":\"replace\",\"path\":\"/metadata/labels/a\",\"value\":\"b\"}]",
 	  PRUNE_OK, 0, NONE, NULL, NULL, NULL },
 	{ "JSON patch with a needle: whole", "deployments",
 	  "[{\"op\":\"add\",\"path\":\"/spec/x\",\"value\":{\"kind\":"
