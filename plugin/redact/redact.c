@@ -12,6 +12,7 @@
 #include "k8sobj.h"
 #include "needles.h"
 #include "redact.h"
+#include "redact_exec.h"
 #include "redact_text.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
@@ -32,9 +33,13 @@ struct redactor {
 	unsigned long count;
 	int err;	/* first error; once set, nothing more is done */
 	int embed;	/* depth of last-applied annotations being redacted */
+	bool any;	/* redact_whole_value: objects shaped like audit Events are
+			 * redacted as events, wherever they are */
 };
 
 static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
+static void redact_body(struct redactor *r, json_t *event, const char *key,
+    unsigned hint);
 
 /* The marker for `v`: a string's bytes, anything else's compact JSON. */
 static json_t *marker_of(struct redactor *r, const json_t *v, bool b64)
@@ -309,7 +314,9 @@ bool redact_may_change(const char *s, size_t len)
 /*
  * Member `key` of `obj` is JSON text of a whole object: parse it, redact it
  * as a body with `hint`, and write it back when something changed.  Text
- * that does not parse is replaced whole when the hint says it is a secret.
+ * that may hold a credential but does not parse (kubectl writes a NUL in
+ * stringData as \u0000, which jansson refuses) cannot be redacted: it is
+ * replaced whole, never passed through.
  */
 static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
     unsigned hint, int depth)
@@ -330,8 +337,7 @@ static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
 	}
 	inner = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
 	if (inner == NULL) {
-		if (hint & REDACT_HINT_SECRET)
-			replace_member(r, obj, key, false);
+		replace_member(r, obj, key, false);
 		return;
 	}
 	r->embed++;
@@ -455,8 +461,14 @@ unsigned redact_kind_hint(const char *kind)
 		{ "ConfigMap", REDACT_HINT_CONFIGMAP },
 	};
 
+	size_t n = kind != NULL ? strlen(kind) : 0;
+
+	/* A list of a kind (SecretList) says what its items are. */
+	if (n > 4 && strcmp(kind + n - 4, "List") == 0)
+		n -= 4;
 	for (size_t i = 0; kind != NULL && i < sizeof kinds / sizeof *kinds; i++)
-		if (strcmp(kind, kinds[i].kind) == 0)
+		if (strlen(kinds[i].kind) == n &&
+		    strncmp(kind, kinds[i].kind, n) == 0)
 			return kinds[i].hint;
 	return REDACT_HINT_NONE;
 }
@@ -481,7 +493,8 @@ bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
 		return true;
 	if ((hint & REDACT_HINT_TOKEN_REVIEW) && key_is(key, len, "spec"))
 		return true;
-	return body_hint != REDACT_HINT_NONE && key_is(key, len, "items");
+	return hint != REDACT_HINT_NONE && (key_is(key, len, "items") ||
+	    key_is(key, len, "rows"));
 }
 
 /* Redactions that apply to `obj` itself, by its kind or by the hint. */
@@ -498,8 +511,10 @@ static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
 		replace_member(r, jobj(obj, "spec"), "token", false);
 	if (h & REDACT_HINT_CONFIGMAP)
 		redact_configmap(r, obj);
+	/* The kind's hint too: a Secret inside a Table, a List or a
+	 * Template embeds its stringData in its last-applied annotation. */
 	redact_annotations(r, jobj(jobj(obj, "metadata"), "annotations"),
-	    hint, depth);
+	    h, depth);
 }
 
 /*
@@ -519,10 +534,58 @@ static void redact_env(struct redactor *r, json_t *env)
 	}
 }
 
+/* Has `v` (an object) the members of an audit Event that redaction reads? */
+static bool like_event(const json_t *v)
+{
+	return json_object_get(v, "requestObject") != NULL ||
+	    json_object_get(v, "responseObject") != NULL ||
+	    json_is_object(json_object_get(v, "objectRef"));
+}
+
+/*
+ * redact_event and redact_exec of an object shaped like an audit Event,
+ * for redact_whole_value: its bodies with the hint its objectRef gives.
+ */
+static void redact_as_event(struct redactor *r, json_t *v)
+{
+	unsigned long n = 0;
+	struct head h;
+	int rc;
+
+	if (r->err != 0)
+		return;
+	head_from_json(v, &h);
+	redact_body(r, v, "requestObject", redact_hint_of(&h));
+	redact_body(r, v, "responseObject", redact_hint_of(&h));
+	rc = redact_exec(v, r->key, r->keylen, &n);
+	r->count += n;
+	if (rc != 0 && r->err == 0)
+		r->err = rc;
+}
+
+/*
+ * The rows of a Table (`kubectl get` asks the apiserver for one): with
+ * includeObject=Object each row's `object` is one object of the listed
+ * resource, which the body's hint names even when the object does not say
+ * its kind.
+ */
+static void walk_rows(struct redactor *r, json_t *rows, unsigned hint,
+    int depth)
+{
+	size_t i;
+	json_t *row;
+
+	if (hint == REDACT_HINT_NONE)
+		return;
+	json_array_foreach(rows, i, row)
+		walk(r, jobj(row, "object"), hint, depth + 2);
+}
+
 /*
  * Walk a body.  The hint applies to the body, to the elements of an array
- * body (patch operations) and to the `items` of a list body; everything
- * deeper is recognised by its own kind.
+ * body (patch operations), to the `items` of a list body and to the
+ * objects of a Table's `rows`; everything deeper is recognised by its own
+ * kind.
  */
 static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 {
@@ -541,7 +604,12 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 	}
 	if (!json_is_object(v))
 		return;
+	if (r->any && like_event(v))
+		redact_as_event(r, v);
 	redact_object(r, v, hint, depth);
+	/* What a list's items and a Table's rows are: the body's hint, or
+	 * the list's own kind (SecretList). */
+	hint |= redact_kind_hint(jstr(v, "kind"));
 	json_object_foreach(v, key, child) {
 		/* managedFields name fields, never hold their values. */
 		if (strcmp(key, "managedFields") == 0 ||
@@ -549,6 +617,8 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 			continue;
 		if (strcmp(key, "env") == 0)
 			redact_env(r, child);
+		if (strcmp(key, "rows") == 0)
+			walk_rows(r, child, hint, depth);
 		walk(r, child, strcmp(key, "items") == 0 ? hint : REDACT_HINT_NONE,
 		    depth + 1);
 	}
@@ -600,10 +670,21 @@ int redact_event(json_t *event, const unsigned char *key, size_t keylen,
 int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
     size_t keylen, unsigned long *count)
 {
-	struct redactor r = { key, keylen, 0, 0, 0 };
+	struct redactor r = { key, keylen, 0, 0, 0, false };
 
 	redact_body(&r, event, "requestObject", hint);
 	redact_body(&r, event, "responseObject", hint);
+	*count = r.count;
+	return r.err;
+}
+
+int redact_whole_value(json_t *value, const unsigned char *key, size_t keylen,
+    unsigned long *count)
+{
+	struct redactor r = { key, keylen, 0, 0, 0, true };
+
+	/* Not JSON text of an object or array: nothing redaction reads. */
+	walk(&r, value, REDACT_HINT_NONE, 1);
 	*count = r.count;
 	return r.err;
 }

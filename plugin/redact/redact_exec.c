@@ -84,28 +84,53 @@ static void mask(struct masker *m, const char *s, size_t n)
 		put_marker(m, s, n);
 }
 
-/* One word of a command argument, its credential parts masked. */
+static bool is_quote(char c)
+{
+	return c == '\'' || c == '"';
+}
+
+/*
+ * One word of a command argument, its credential parts masked.  A shell
+ * word may open with quotes (sh -c "mysql '-pS3cret'"): the option is
+ * read after them.
+ */
 static void word(struct masker *m, const char *w, size_t n)
 {
 	struct cred_span sp;
-	size_t pos = 0;
+	size_t pos = 0, q = 0;
 
 	if (m->pending) {
 		m->pending = false;
 		mask(m, w, n);
 		return;
 	}
-	/* mysql -pS3cret, and the like: the password is glued on. */
-	if (n > 2 && w[0] == '-' && w[1] == 'p') {
-		put(m, w, 2);
-		mask(m, w + 2, n - 2);
-		return;
+	while (q < n && is_quote(w[q]))
+		q++;
+	/* mysql -pS3cret, and the like: the password is glued on (the
+	 * closing quote of a quoted word stays out of the value). */
+	if (n - q > 2 && w[q] == '-' && w[q + 1] == 'p') {
+		size_t end = n;
+
+		while (end > q + 2 && q > 0 && is_quote(w[end - 1]))
+			end--;
+		if (end > q + 2) {
+			put(m, w, q + 2);
+			mask(m, w + q + 2, end - q - 2);
+			put(m, w + end, n - end);
+			return;
+		}
 	}
-	if (n > 2 && w[0] == '-' && w[1] == '-' && memchr(w, '=', n) == NULL &&
-	    cred_name_like(w + 2, n - 2)) {
-		m->pending = true;
-		put(m, w, n);
-		return;
+	if (n - q > 2 && w[q] == '-' && w[q + 1] == '-' &&
+	    memchr(w, '=', n) == NULL) {
+		size_t end = n;
+
+		while (end > q + 2 && is_quote(w[end - 1]))
+			end--;
+		if (cred_name_like(w + q + 2, end - q - 2)) {
+			m->pending = true;
+			put(m, w, n);
+			return;
+		}
 	}
 	/* PGPASSWORD=x, --password=x, postgres://u:x@h */
 	while (cred_text_next(w, n, pos, &sp)) {
@@ -122,9 +147,32 @@ static bool is_space(char c)
 }
 
 /*
- * One decoded argument (a shell's -c text may hold many words).  A marker
- * is part of the word it is in, its space included.
+ * The end of the word that starts at s[i] (not a space): up to a space
+ * outside quotes, as a shell reads a -c text ("--password 'a b'" is two
+ * words); a backslash outside single quotes escapes the next byte.  A
+ * marker is part of the word it is in, its space included.
  */
+static size_t word_end(const char *s, size_t len, size_t i)
+{
+	char quote = 0;
+
+	for (; i < len; i++) {
+		if (quote == 0 && is_space(s[i]))
+			break;
+		if (marker_at(s + i, len - i)) {
+			i += FINGERPRINT_LEN - 1;
+		} else if (s[i] == '\\' && quote != '\'' && i + 1 < len) {
+			i++;
+		} else if (quote != 0 && s[i] == quote) {
+			quote = 0;
+		} else if (quote == 0 && is_quote(s[i])) {
+			quote = s[i];
+		}
+	}
+	return i;
+}
+
+/* One decoded argument (a shell's -c text may hold many words). */
 static void argument(struct masker *m, const char *s, size_t len)
 {
 	size_t i = 0, e;
@@ -133,9 +181,8 @@ static void argument(struct masker *m, const char *s, size_t len)
 		for (e = i; e < len && is_space(s[e]); e++)
 			;
 		put(m, s + i, e - i);
-		for (i = e; e < len && !is_space(s[e]); e++)
-			if (marker_at(s + e, len - e))
-				e += FINGERPRINT_LEN - 1;
+		i = e;
+		e = word_end(s, len, i);
 		if (e > i)
 			word(m, s + i, e - i);
 		i = e;

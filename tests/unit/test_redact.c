@@ -363,6 +363,115 @@ static void gap_events(const struct plants *p)
 }
 
 /*
+ * Issue 21, class 3: a Secret recognised by its kind (or its list's, or
+ * the request's) wherever it is, its last-applied annotation included
+ * when jansson cannot parse it (kubectl writes a NUL in stringData as
+ * \u0000).  "%s" becomes a planted secret.
+ */
+#define UNPARSABLE_LAST_APPLIED "\"metadata\":{\"name\":\"db\",\"annotations\":" \
+	"{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"kind\\\":" \
+	"\\\"Secret\\\",\\\"stringData\\\":{\\\"pw\\\":\\\"%s\\\\u0000\\\"}}\"}}"
+
+static const struct {
+	const char *what, *resource, *body;
+} nested[] = {
+	{ "OpenShift Template, unparsable last-applied", "templates",
+	  "{\"kind\":\"Template\",\"apiVersion\":\"template.openshift.io/v1\","
+	  "\"objects\":[{\"kind\":\"Secret\",\"apiVersion\":\"v1\","
+	  UNPARSABLE_LAST_APPLIED ",\"type\":\"Opaque\"}]}" },
+	{ "Table row of a Secret, unparsable last-applied", "secrets",
+	  "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
+	  "\"columnDefinitions\":[],\"rows\":[{\"cells\":[\"db\",\"Opaque\",1],"
+	  "\"object\":{\"kind\":\"Secret\",\"apiVersion\":\"v1\","
+	  UNPARSABLE_LAST_APPLIED "}}]}" },
+	{ "Table row of a Secret without its kind", "secrets",
+	  "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"rows\":"
+	  "[{\"cells\":[\"db\"],\"object\":{\"metadata\":{\"name\":\"db\"},"
+	  "\"stringData\":{\"pw\":\"%s\"}}}]}" },
+	{ "SecretList items without their kind", "events",
+	  "{\"kind\":\"SecretList\",\"apiVersion\":\"v1\",\"items\":"
+	  "[{\"metadata\":{\"name\":\"db\"},\"stringData\":{\"pw\":\"%s\"}}]}" },
+	{ "List of a Secret, unparsable last-applied", "deployments",
+	  "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[{\"kind\":"
+	  "\"Secret\"," UNPARSABLE_LAST_APPLIED "}]}" },
+	{ "unparsable last-applied of a Deployment with an env password",
+	  "deployments", "{\"kind\":\"Deployment\",\"metadata\":{\"annotations\":"
+	  "{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"env\\\":"
+	  "[{\\\"name\\\":\\\"DB_PASSWORD\\\",\\\"value\\\":\\\"%s\\\\u0000\\\"}]}\"}}}" },
+};
+
+static void nested_secrets(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *ev = json_array_get(events, 0);
+	char body[2048];
+
+	for (size_t i = 0; i < sizeof nested / sizeof *nested; i++) {
+		const char *at = strstr(nested[i].body, "%s");
+		json_t *e = with(ev, NULL, NULL), *b;
+
+		snprintf(body, sizeof body, "%.*s%s%s", (int)(at - nested[i].body),
+		    nested[i].body, p->plain[5], at + 2);
+		b = json_loads(body, 0, NULL);
+		ok(b != NULL, "%s: body is JSON", nested[i].what);
+		json_object_set_new(json_object_get(e, "objectRef"), "resource",
+		    json_string(nested[i].resource));
+		json_object_set_new(e, "responseObject", b);
+		check(nested[i].what, e, p, -1);
+		json_decref(e);
+	}
+	json_decref(events);
+}
+
+/*
+ * Issue 21, class 3: what is set aside is redacted whole, whatever it is
+ * (redact_whole_value).  "%s" becomes a planted secret.
+ */
+static const struct {
+	const char *what, *line;
+} set_aside[] = {
+	{ "kubectl get secret -o json", "{\"apiVersion\":\"v1\",\"kind\":"
+	  "\"Secret\",\"metadata\":{\"name\":\"db\"},\"data\":{\"pw\":\"%s\"}}" },
+	{ "AdmissionReview", "{\"kind\":\"AdmissionReview\",\"apiVersion\":"
+	  "\"admission.k8s.io/v1\",\"request\":{\"uid\":\"u\",\"object\":"
+	  "{\"kind\":\"Secret\",\"stringData\":{\"pw\":\"%s\"}}}}" },
+	{ "a batch's event with a kind-less Secret patch", "{\"items\":[{"
+	  "\"auditID\":\"a\",\"objectRef\":{\"resource\":\"secrets\"},"
+	  "\"requestObject\":{\"stringData\":{\"pw\":\"%s\"}}}]}" },
+	{ "an event's exec password", "{\"x\":{\"auditID\":\"a\",\"objectRef\":"
+	  "{\"resource\":\"pods\",\"subresource\":\"exec\"},\"requestURI\":"
+	  "\"/api/v1/namespaces/a/pods/b/exec?command=mysql&command=-p%s\"}}" },
+	{ "a Secret's unparsable last-applied", "[{\"kind\":\"Secret\","
+	  UNPARSABLE_LAST_APPLIED "}]" },
+};
+
+static void set_aside_values(const struct plants *p)
+{
+	unsigned char key[32];
+	char line[2048];
+
+	memset(key, 0x5a, sizeof key);
+	for (size_t i = 0; i < sizeof set_aside / sizeof *set_aside; i++) {
+		const char *at = strstr(set_aside[i].line, "%s");
+		unsigned long n = 0;
+		char *out;
+		json_t *v;
+		int rc;
+
+		snprintf(line, sizeof line, "%.*s%s%s",
+		    (int)(at - set_aside[i].line), set_aside[i].line,
+		    p->plain[6], at + 2);
+		v = json_loads(line, 0, NULL);
+		rc = v ? redact_whole_value(v, key, sizeof key, &n) : -1;
+		out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		ok(rc == 0 && out && n > 0 && !strstr(out, p->plain[6]),
+		    "set aside, %s: redacted (%lu)", set_aside[i].what, n);
+		free(out);
+		json_decref(v);
+	}
+}
+
+/*
  * Issue 12, finding 9: credentials on an exec command line (requestURI and
  * k8s.command).  "%s" becomes a planted secret; `plain` is a command that
  * must arrive unchanged.
@@ -378,7 +487,56 @@ static const struct {
 	{ "command=sh&command=-c&command=mysql+-uroot+-p%s+db", "sh -c mysql -uroot -p* db" },
 	{ "command=app&command=--db-password&command=%s", "app --db-password *" },
 	{ "comm%%61nd=psql&command=postgres://u:%s@db/x", "psql postgres://u:*@db/x" },
+	/* Issue 21, class 3: shell words in quotes. */
+	{ "command=sh&command=-c&command=mysql+%%27-p%s%%27", "sh -c mysql '-p*'" },
+	{ "command=sh&command=-c&command=mysql+%%22-p%s%%22+db",
+	  "sh -c mysql \"-p*\" db" },
+	{ "command=sh&command=-c&command=app+--password+%%27%s+x%%27",
+	  "sh -c app --password *" },
+	{ "command=sh&command=-c&command=app+%%27--password%%27+%s",
+	  "sh -c app '--password' *" },
+	{ "command=sh&command=-c&command=app+--password%%3D%%27%s+x%%27",
+	  "sh -c app --password='*'" },
+	{ "command=sh&command=-c&command=MYSQL_PWD%%3D%s+mysql",
+	  "sh -c MYSQL_PWD=* mysql" },
 };
+
+/* Commands without a credential arrive as they were. */
+static const char *const exec_plain[] = {
+	"command=sh&command=-c&command=echo+%27hello+world%27+%%26%%26+ls+-la",
+	"command=env&command=PWD%%3D%%2Ftmp&command=OLDPWD%%3D%%2F&command=ls",
+	"command=sh&command=-c&command=cd+%%22%%24PWD%%22+%%26%%26+mysql+-p",
+};
+
+static void exec_plain_lines(void)
+{
+	struct shape_config cfg = config();
+	char uri[512];
+
+	for (size_t i = 0; i < sizeof exec_plain / sizeof *exec_plain; i++) {
+		struct shape_stats st = { 0, 0, 0 };
+		json_t *e, *back = NULL;
+		char *out = NULL;
+		size_t len = 0;
+
+		snprintf(uri, sizeof uri, "/api/v1/namespaces/a/pods/b/exec?%s",
+		    exec_plain[i]);
+		for (char *q = strstr(uri, "%%"); q; q = strstr(q + 1, "%%"))
+			memmove(q, q + 1, strlen(q));
+		e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+		    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x",
+		    "verb", "create", "requestURI", uri, "user", "username", "u",
+		    "objectRef", "resource", "pods", "subresource", "exec");
+		if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+			back = json_loadb(out, len, 0, NULL);
+		ok(back && st.redacted == 0 && strcmp(json_string_value(
+		    json_object_get(back, "requestURI")), uri) == 0,
+		    "exec %s: nothing redacted", uri);
+		json_decref(back);
+		json_decref(e);
+		free(out);
+	}
+}
 
 static void exec_lines(const struct plants *p)
 {
@@ -584,6 +742,9 @@ int main(void)
 	plants_init(&p);
 	gap_events(&p);
 	exec_lines(&p);
+	exec_plain_lines();
+	nested_secrets(&p);
+	set_aside_values(&p);
 	deep_last_applied(&p);
 	markers();
 	text_values();
