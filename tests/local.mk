@@ -28,6 +28,10 @@ EXTRA_DIST += tests/plugin/test_corpus.py tests/plugin/test_bad_input.py \
 TESTS += tests/plugin/test_adversarial_shape.py
 EXTRA_DIST += tests/plugin/test_adversarial_shape.py
 
+# Rule fields a decoy cannot hide, Secrets wherever they are (issue 21).
+TESTS += tests/plugin/test_hostile_fields.py
+EXTRA_DIST += tests/plugin/test_hostile_fields.py
+
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath
 TESTS += tests/unit/test_fastpath
