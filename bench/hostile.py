@@ -71,10 +71,55 @@ def cases(ev):
                         b'"items":[' + b",".join(items) + b"]}"))
     for n in (2 << 20, 8 << 20):
         out.append(("control characters", n, b"\x01" * n))
+    return out + redaction_cases(ev)
+
+
+def on(ev, resource, uri, sub=None):
+    """The event made a request on `resource` (and `sub`) at `uri`."""
+    ref = {"resource": resource, "namespace": "default", "name": "x",
+           "apiVersion": "v1"}
+    if sub:
+        ref["subresource"] = sub
+    return dict(ev, objectRef=ref, requestURI=uri)
+
+
+def redaction_cases(ev):
+    """Issue 21, class 4: what redaction may be made to do, per byte."""
+    out = []
+    cm = on(ev, "configmaps", "/api/v1/namespaces/default/configmaps")
+    for n in (30000, 120000):
+        out.append(("ConfigMap password= lines", n, with_body(cm, compact({
+            "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "x"},
+            "data": {"app.conf": "".join("password=p%d\n" % i
+                                         for i in range(n))}}))))
+    for n in (30000, 120000):
+        out.append(("ConfigMap credential keys", n, with_body(cm, compact({
+            "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "x"},
+            "data": {"DB_PASSWORD_%d" % i: "p%d" % i for i in range(n)}}))))
+    pod = on(ev, "pods", "/api/v1/namespaces/default/pods")
+    for n in (20000, 80000):
+        out.append(("credential-named env vars", n, with_body(pod, compact({
+            "kind": "Pod", "apiVersion": "v1", "metadata": {"name": "x"},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [
+                {"name": "DB_PASSWORD_%d" % i, "value": "p%d" % i}
+                for i in range(n)]}]}}))))
+    for n in (20000, 80000):
+        uri = ("/api/v1/namespaces/default/pods/x/exec?container=c&" +
+               "&".join("command=--password%%3Dp%d" % i for i in range(n)))
+        out.append(("exec --password= args", n, compact(
+            on(ev, "pods", uri, sub="exec"))))
+    for n in (1 << 20, 4 << 20):
+        # Keys spelled with \u escapes, about n bytes of them.
+        key = b"\\u0061" * 8
+        k = n // (len(key) + 8)
+        out.append(("\\u-escaped body keys", n, with_body(ev, b"{" + b",".join(
+            b'"' + key + b'%d":1' % i for i in range(k)) + b"}")))
     return out
 
 
-def start(builddir, work, counter):
+def start(builddir, work, counter, plugin=None):
     sock = os.path.join(work, "queue")
     rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
     rx.stdout.readline()
@@ -82,7 +127,7 @@ def start(builddir, work, counter):
     # directory: stay root (still confined by Landlock/seccomp).
     root = ["--allow-root"] if os.geteuid() == 0 else []
     proc = subprocess.Popen(
-        [os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
+        [plugin or os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
          "--max-eps", "0", "--stats-interval", "0",
          "--reject-file", os.path.join(work, "rej.jsonl"),
          "--spool-dir", os.path.join(work, "spool"),
@@ -93,6 +138,15 @@ def start(builddir, work, counter):
         stderr=subprocess.DEVNULL)
     assert proc.stdout.readline().strip() == b"OK"
     return proc, rx
+
+
+def peak_rss_reset(proc):
+    """The plugin's peak RSS in MB so far; then start a new peak."""
+    with open("/proc/%d/status" % proc.pid) as f:
+        kb = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    with open("/proc/%d/clear_refs" % proc.pid, "w") as f:
+        f.write("5")
+    return kb / 1024
 
 
 def timed(proc, lines):
@@ -120,6 +174,11 @@ def main():
     ap.add_argument("--events", type=int, default=20000,
                     help="events of the corpus mix measured for reference")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="",
+                    help="only the worst cases whose names start so "
+                    "(prefixes separated by commas)")
+    ap.add_argument("--plugin", help="this binary instead of the build's "
+                    "(an older one, for a before/after table)")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     counter = os.path.join(a.builddir, "bench", "counter")
@@ -131,20 +190,27 @@ def main():
                         "--events", str(a.events), mix], check=True)
         with open(mix, "rb") as f:
             mix_lines = [x.rstrip(b"\n") for x in f]
-        proc, rx = start(a.builddir, work, counter)
+        proc, rx = start(a.builddir, work, counter, a.plugin)
         runs = [timed(proc, mix_lines) for _ in range(a.runs)]
         wall, nbytes = median([r[0] for r in runs]), runs[0][1]
         ref = nbytes / wall / 1e6
         print("corpus mix: %d events, %.1f MB, %.2f s: %.1f MB/s "
-              "(median of %d)" % (a.events, nbytes / 1e6, wall, ref, a.runs))
-        print("\n| worst case | size | line MB | s | MB/s | x mix |")
-        print("|---|---:|---:|---:|---:|---:|")
+              "(median of %d), peak RSS %.0f MB" % (
+                  a.events, nbytes / 1e6, wall, ref, a.runs,
+                  peak_rss_reset(proc)))
+        print("\n| worst case | size | line MB | s | MB/s | x mix | "
+              "peak RSS MB |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for name, size, line in cases(base_event(a.corpus)):
+            if not any(name.startswith(p) for p in a.only.split(",")):
+                continue
             ts = [timed(proc, [line])[0] for _ in range(a.runs)]
             t = median(ts)
             mbs = len(line) / t / 1e6
-            print("| %s | %d | %.2f | %.3f | %.1f | %.2f |" % (
-                name, size, len(line) / 1e6, t, mbs, mbs / ref))
+            # "x mix": MB/s over the mix's; 0.33 is 3x its time per MB.
+            print("| %s | %d | %.2f | %.3f | %.1f | %.2f | %.0f |" % (
+                name, size, len(line) / 1e6, t, mbs, mbs / ref,
+                peak_rss_reset(proc)))
             sys.stdout.flush()
         proc.stdin.close()
         proc.wait()

@@ -30,12 +30,21 @@
 struct redactor {
 	const unsigned char *key;
 	size_t keylen;
+	struct fingerprinter fp;	/* under key */
 	unsigned long count;
 	int err;	/* first error; once set, nothing more is done */
 	int embed;	/* depth of last-applied annotations being redacted */
 	bool any;	/* redact_whole_value: objects shaped like audit Events are
 			 * redacted as events, wherever they are */
+	bool dry;	/* redact_bodies_change: change nothing, count the
+			 * first value that would change and stop */
 };
+
+/* Nothing more to do: an error, or a dry run's answer is known. */
+static bool stopped(const struct redactor *r)
+{
+	return r->err != 0 || (r->dry && r->count > 0);
+}
 
 static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
 static void redact_body(struct redactor *r, json_t *event, const char *key,
@@ -65,9 +74,9 @@ static json_t *marker_of(struct redactor *r, const json_t *v, bool b64)
 		b64 = false;
 	}
 	if (b64)
-		rc = fingerprint_marker_b64(r->key, r->keylen, s, len, mark);
+		rc = fingerprinter_marker_b64(&r->fp, s, len, mark);
 	else
-		rc = fingerprint_marker(r->key, r->keylen, s, len, mark);
+		rc = fingerprinter_marker(&r->fp, s, len, mark);
 	free(text);
 	if (rc != 0) {
 		r->err = rc;
@@ -94,8 +103,12 @@ static void replace_member(struct redactor *r, json_t *obj, const char *key,
 	json_t *v = json_object_get(obj, key);
 	json_t *m;
 
-	if (r->err != 0 || v == NULL || json_is_null(v) || is_marker(v))
+	if (stopped(r) || v == NULL || json_is_null(v) || is_marker(v))
 		return;
+	if (r->dry) {
+		r->count++;
+		return;
+	}
 	m = marker_of(r, v, b64);
 	if (m == NULL)
 		return;
@@ -111,13 +124,17 @@ static void replace_values(struct redactor *r, json_t *map, bool b64)
 {
 	void *it;
 
-	for (it = json_object_iter(map); it && r->err == 0;
+	for (it = json_object_iter(map); it && !stopped(r);
 	    it = json_object_iter_next(map, it)) {
 		json_t *v = json_object_iter_value(it);
 		json_t *m;
 
 		if (json_is_null(v) || is_marker(v))
 			continue;	/* null: a merge patch deleting the key */
+		if (r->dry) {
+			r->count++;
+			return;
+		}
 		m = marker_of(r, v, b64);
 		if (m == NULL)
 			return;
@@ -149,24 +166,32 @@ static void redact_secret(struct redactor *r, json_t *obj)
 
 /*
  * Redact the credentials inside the text of string member `key` of `obj`,
- * known to hold one: when no value can be told apart, all of it goes.
+ * known to hold one: when no value can be told apart, or too many are,
+ * all of it goes.
  */
 static void redact_text_member(struct redactor *r, json_t *obj,
     const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	unsigned long n = 0;
+	char *text = NULL;
 	size_t len;
-	char *text;
 	int rc;
 
-	rc = redact_text(r->key, r->keylen, json_string_value(v),
+	if (r->dry) {
+		if (cred_text_assigns(json_string_value(v), json_string_length(v)))
+			r->count++;
+		else
+			replace_member(r, obj, key, false);
+		return;
+	}
+	rc = redact_text(&r->fp, json_string_value(v),
 	    json_string_length(v), &text, &len, &n);
-	if (rc != 0) {
+	if (rc != 0 && rc != -E2BIG) {
 		r->err = rc;
 		return;
 	}
-	if (n == 0)
+	if (rc == -E2BIG || n == 0)
 		replace_member(r, obj, key, false);
 	else if (json_object_set_new(obj, key, json_stringn(text, len)) != 0)
 		r->err = -ENOMEM;
@@ -200,7 +225,7 @@ static void redact_configmap_map(struct redactor *r, json_t *map,
 
 	/* Replacing the value of an existing key keeps the iteration valid. */
 	json_object_foreach(map, key, v) {
-		if (r->err != 0)
+		if (stopped(r))
 			return;
 		if (json_is_null(v) || is_marker(v) ||
 		    !configmap_key_is_credential(section, key, v))
@@ -343,7 +368,7 @@ static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
 	r->embed++;
 	walk(r, inner, hint, depth + 1);
 	r->embed--;
-	if (r->err == 0 && r->count != before) {
+	if (r->err == 0 && !r->dry && r->count != before) {
 		text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (text == NULL || json_object_set_new(obj, key,
 		    json_string(text)) != 0)
@@ -438,7 +463,7 @@ static void walk_patch(struct redactor *r, json_t *ops, unsigned hint,
 	json_t *op;
 
 	json_array_foreach(ops, i, op) {
-		if (r->err != 0 || !json_is_object(op))
+		if (stopped(r) || !json_is_object(op))
 			return;
 		if (hint & REDACT_HINT_SECRET) {
 			secret_patch_op(r, op, depth);
@@ -593,7 +618,7 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 	json_t *child;
 	size_t i;
 
-	if (r->err != 0 || depth > MAX_DEPTH)
+	if (stopped(r) || depth > MAX_DEPTH)
 		return;
 	if (json_is_array(v)) {
 		walk_patch(r, v, hint, depth);
@@ -670,21 +695,38 @@ int redact_event(json_t *event, const unsigned char *key, size_t keylen,
 int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
     size_t keylen, unsigned long *count)
 {
-	struct redactor r = { key, keylen, 0, 0, 0, false };
+	struct redactor r = { key, keylen, { NULL, 0, NULL }, 0, 0, 0, false,
+		false };
+
+	fingerprinter_init(&r.fp, key, keylen);
+	redact_body(&r, event, "requestObject", hint);
+	redact_body(&r, event, "responseObject", hint);
+	fingerprinter_free(&r.fp);
+	*count = r.count;
+	return r.err;
+}
+
+int redact_bodies_change(json_t *event, unsigned hint, bool *changes)
+{
+	struct redactor r = { NULL, 0, { NULL, 0, NULL }, 0, 0, 0, false,
+		true };
 
 	redact_body(&r, event, "requestObject", hint);
 	redact_body(&r, event, "responseObject", hint);
-	*count = r.count;
+	*changes = r.count > 0;
 	return r.err;
 }
 
 int redact_whole_value(json_t *value, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
-	struct redactor r = { key, keylen, 0, 0, 0, true };
+	struct redactor r = { key, keylen, { NULL, 0, NULL }, 0, 0, 0, true,
+		false };
 
+	fingerprinter_init(&r.fp, key, keylen);
 	/* Not JSON text of an object or array: nothing redaction reads. */
 	walk(&r, value, REDACT_HINT_NONE, 1);
+	fingerprinter_free(&r.fp);
 	*count = r.count;
 	return r.err;
 }

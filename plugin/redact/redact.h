@@ -59,6 +59,14 @@ int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
     size_t keylen, unsigned long *count);
 
 /*
+ * redact_bodies_change(event, hint, changes):
+ * Would redact_bodies(event, hint, ...) change anything?  *changes says;
+ * `event` is left as it is, and the answer costs no fingerprint: the walk
+ * stops at the first value that would change.  Returns 0 or -ENOMEM.
+ */
+int redact_bodies_change(json_t *event, unsigned hint, bool *changes);
+
+/*
  * redact_whole_value(value, key, keylen, count):
  * Redact `value`, any JSON value that is set aside (modified in place,
  * still owned by the caller), with the rules of delivered events, whatever

@@ -14,8 +14,7 @@
 
 /* Text being built; with `count_only` nothing is stored, only counted. */
 struct masker {
-	const unsigned char *key;
-	size_t keylen;
+	struct fingerprinter *fp;	/* NULL when count_only */
 	bool count_only;
 	unsigned long count;
 	bool pending;	/* the next word is the value of "--password" */
@@ -54,7 +53,7 @@ static void put_marker(struct masker *m, const char *s, size_t n)
 	m->count++;
 	if (m->count_only)
 		return;
-	if ((rc = fingerprint_marker(m->key, m->keylen, s, n, mark)) != 0) {
+	if ((rc = fingerprinter_marker(m->fp, s, n, mark)) != 0) {
 		m->err = m->err ? m->err : rc;
 		return;
 	}
@@ -284,7 +283,7 @@ static bool is_command_subresource(const struct head *h)
 
 bool redact_exec_may_change(const struct head *h)
 {
-	struct masker m = { NULL, 0, true, 0, false, NULL, 0, 0, 0 };
+	struct masker m = { NULL, true, 0, false, NULL, 0, 0, 0 };
 
 	if (!is_command_subresource(h))
 		return false;
@@ -296,14 +295,17 @@ bool redact_exec_may_change(const struct head *h)
 int redact_exec(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
-	struct masker m = { key, keylen, false, 0, false, NULL, 0, 0, 0 };
+	struct fingerprinter fp;
+	struct masker m = { &fp, false, 0, false, NULL, 0, 0, 0 };
 	struct head h;
 	int rc = 0;
 
 	head_from_json(event, &h);
 	if (!is_command_subresource(&h))
 		return 0;
+	fingerprinter_init(&fp, key, keylen);
 	uri(&m, h.request_uri);
+	fingerprinter_free(&fp);
 	if (m.err == 0 && m.count > 0) {
 		if (json_object_set_new(event, "requestURI",
 		    json_string(m.buf)) != 0)

@@ -9,6 +9,7 @@
  * into every corpus event with a body; the shaped output bytes must not
  * contain any of them.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,15 @@ static void check(const char *what, const json_t *event, const struct plants *p,
 	size_t len = 0;
 	int leaks = 0;
 	json_int_t n;
-	enum shape_status rc = shape_event(&cfg, e, &out, &len, &st);
+	bool change = false, kept;
+	struct head h;
+	enum shape_status rc;
+
+	/* The fast path's question first: would redaction change it? */
+	head_from_json(e, &h);
+	kept = redact_bodies_change(e, redact_hint_of(&h), &change) == 0 &&
+	    json_equal(e, event);
+	rc = shape_event(&cfg, e, &out, &len, &st);
 
 	if (rc == SHAPE_OK) {
 		for (int i = 0; i < NPLANT; i++)
@@ -106,6 +115,8 @@ static void check(const char *what, const json_t *event, const struct plants *p,
 	    (want_redacted < 0 || n == want_redacted) && (unsigned long long)n == st.redacted,
 	    "%s: shaped, %d plants leak, %lld redacted (want %ld)", what, leaks,
 	    (long long)n, want_redacted);
+	ok(change && kept, "%s: redact_bodies_change says so, changing nothing",
+	    what);
 	json_decref(back);
 	json_decref(e);
 	free(out);
@@ -400,6 +411,30 @@ static const struct {
 	  "[{\\\"name\\\":\\\"DB_PASSWORD\\\",\\\"value\\\":\\\"%s\\\\u0000\\\"}]}\"}}}" },
 };
 
+/*
+ * Issue 21, class 4: a ConfigMap value of more credential lines than a
+ * configuration file holds goes whole, with one fingerprint.
+ */
+static void many_credential_lines(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *e = with(json_array_get(events, 0), NULL, NULL);
+	size_t cap = 20000 * 48, at = 0;
+	char *text = malloc(cap);
+
+	for (int i = 0; i < 20000; i++)
+		at += (size_t)snprintf(text + at, cap - at, "password=%s\n",
+		    p->plain[i % NPLANT]);
+	json_object_set_new(json_object_get(e, "objectRef"), "resource",
+	    json_string("configmaps"));
+	json_object_set_new(e, "requestObject", json_pack("{s:s,s:{s:s#}}",
+	    "kind", "ConfigMap", "data", "app.conf", text, at));
+	check("20,000 password= lines", e, p, 1);
+	free(text);
+	json_decref(e);
+	json_decref(events);
+}
+
 static void nested_secrets(const struct plants *p)
 {
 	json_t *events = corpus_file_events("falco-create_configmap.json");
@@ -692,6 +727,23 @@ static void markers(void)
 	key[0] = 2;
 	fingerprint_marker(key, sizeof key, "abc", 3, m2);
 	ok(strcmp(m1, m2) != 0, "another key, another marker");
+	{
+		/* One keyed HMAC, many markers: each is the one-shot's. */
+		struct fingerprinter fp;
+		char m3[FINGERPRINT_LEN + 1], m4[FINGERPRINT_LEN + 1];
+		bool same = true;
+
+		fingerprinter_init(&fp, key, sizeof key);
+		for (int i = 0; i < 3; i++) {
+			fingerprinter_marker(&fp, "abc", 3, m3);
+			fingerprinter_marker(&fp, "abcd", 4, m4);
+			same = same && strcmp(m3, m2) == 0 && strcmp(m4, m3) != 0;
+		}
+		fingerprint_marker(key, sizeof key, "abcd", 4, m3);
+		ok(same && strcmp(m3, m4) == 0,
+		    "a fingerprinter's markers are the one-shot's (%s)", m4);
+		fingerprinter_free(&fp);
+	}
 
 	/* base64 "c2VjcmV0" is "secret": data and stringData agree. */
 	e = json_loads("{\"objectRef\":{\"resource\":\"secrets\"},\"requestObject\":"
@@ -716,11 +768,13 @@ static void text_values(void)
 	    "-----BEGIN RSA PRIVATE KEY-----\nABC\nDEF\n-----END RSA PRIVATE KEY-----\n"
 	    "db:\n  password: KEY2";
 	unsigned char key[SHAPE_KEY_LEN] = { 0 };
+	struct fingerprinter fp;
 	unsigned long n = 0;
 	size_t len = 0;
 	char *out = NULL;
 
-	ok(redact_text(key, sizeof key, in, sizeof in - 1, &out, &len, &n) == 0 &&
+	fingerprinter_init(&fp, key, sizeof key);
+	ok(redact_text(&fp, in, sizeof in - 1, &out, &len, &n) == 0 &&
 	    n == 3, "redact_text: 3 values in a config file (%lu)", n);
 	ok(out && strlen(out) == len && !strstr(out, "KEY1") && !strstr(out, "KEY2") &&
 	    !strstr(out, "ABC") && !strstr(out, "DEF"), "redact_text: no credential left");
@@ -730,9 +784,23 @@ static void text_values(void)
 	    strstr(out, "]\n-----END RSA PRIVATE KEY-----\ndb:\n  password: [REDACTED"),
 	    "redact_text: names, armour and other lines stay");
 	free(out);
-	ok(redact_text(key, sizeof key, "a=b", 3, &out, &len, &n) == 0 && n == 0 &&
+	ok(redact_text(&fp, "a=b", 3, &out, &len, &n) == 0 && n == 0 &&
 	    strcmp(out, "a=b") == 0, "redact_text: nothing to do, same text");
 	free(out);
+	{
+		/* Issue 21, class 4: a fingerprint per few bytes is refused. */
+		size_t cap = (REDACT_TEXT_MAX_VALUES + 1) * 16, at = 0;
+		char *many = malloc(cap);
+
+		for (int i = 0; i <= REDACT_TEXT_MAX_VALUES; i++)
+			at += (size_t)snprintf(many + at, cap - at, "password=%d\n", i);
+		out = NULL;
+		ok(redact_text(&fp, many, at, &out, &len, &n) == -E2BIG &&
+		    out == NULL, "redact_text: %d values are too many",
+		    REDACT_TEXT_MAX_VALUES + 1);
+		free(many);
+	}
+	fingerprinter_free(&fp);
 }
 
 int main(void)
@@ -744,6 +812,7 @@ int main(void)
 	exec_lines(&p);
 	exec_plain_lines();
 	nested_secrets(&p);
+	many_credential_lines(&p);
 	set_aside_values(&p);
 	deep_last_applied(&p);
 	markers();
