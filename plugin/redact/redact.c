@@ -26,6 +26,12 @@
 /* Annotations embedded in annotations in ...: real ones nest once; deeper
  * ones are replaced whole. */
 #define MAX_EMBED 4
+/*
+ * More values to replace in one map or env list than a real object holds:
+ * they are there to cost a fingerprint per few bytes, and the map or list
+ * goes whole, with one (issue 21, class 4).
+ */
+#define MAX_VALUES 1024
 
 struct redactor {
 	const unsigned char *key;
@@ -146,13 +152,30 @@ static void replace_values(struct redactor *r, json_t *map, bool b64)
 	}
 }
 
-/* Member `key` of `obj` holds secret values: each, or all of it. */
+/* How many values of map `map` replace_values replaces, up to MAX_VALUES + 1. */
+static size_t values_to_replace(const json_t *map)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)map, key, v) {
+		if (!json_is_null(v) && !is_marker(v) && ++n > MAX_VALUES)
+			break;
+	}
+	return n;
+}
+
+/*
+ * Member `key` of `obj` holds secret values: each, or all of it (not a
+ * map, or a map of more than MAX_VALUES).
+ */
 static void redact_map_member(struct redactor *r, json_t *obj,
     const char *key, bool b64)
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (json_is_object(v))
+	if (json_is_object(v) && values_to_replace(v) <= MAX_VALUES)
 		replace_values(r, v, b64);
 	else
 		replace_member(r, obj, key, b64);
@@ -217,12 +240,25 @@ static void redact_configmap_entry(struct redactor *r, json_t *obj,
 		redact_text_member(r, obj, member);
 }
 
-static void redact_configmap_map(struct redactor *r, json_t *map,
-    const char *section)
+/*
+ * The credentials of ConfigMap map `map` (its `section`): each entry, or
+ * the map whole when it holds more than MAX_VALUES.
+ */
+static void redact_configmap_map(struct redactor *r, json_t *obj,
+    const char *member, const char *section)
 {
+	json_t *map = jobj(obj, member), *v;
 	const char *key;
-	json_t *v;
+	size_t n = 0;
 
+	json_object_foreach(map, key, v) {
+		if (!json_is_null(v) && !is_marker(v) &&
+		    configmap_key_is_credential(section, key, v) &&
+		    ++n > MAX_VALUES) {
+			replace_member(r, obj, member, false);
+			return;
+		}
+	}
 	/* Replacing the value of an existing key keeps the iteration valid. */
 	json_object_foreach(map, key, v) {
 		if (stopped(r))
@@ -236,8 +272,8 @@ static void redact_configmap_map(struct redactor *r, json_t *map,
 
 static void redact_configmap(struct redactor *r, json_t *obj)
 {
-	redact_configmap_map(r, jobj(obj, "data"), "data");
-	redact_configmap_map(r, jobj(obj, "binaryData"), "binaryData");
+	redact_configmap_map(r, obj, "data", "data");
+	redact_configmap_map(r, obj, "binaryData", "binaryData");
 }
 
 static size_t skip_ws(const char *s, size_t len, size_t i)
@@ -448,7 +484,7 @@ static void configmap_patch_op(struct redactor *r, json_t *op)
 	if (section == NULL)
 		return;
 	if (strchr(path + 1, '/') == NULL) {
-		redact_configmap_map(r, jobj(op, "value"), section);
+		redact_configmap_map(r, op, "value", section);
 		return;
 	}
 	name = strchr(path + 1, '/') + 1;
@@ -543,14 +579,26 @@ static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
 }
 
 /*
- * A container's env list: the `value` of a variable whose name looks like
- * a credential (DB_PASSWORD) is one, written in the pod spec in clear.
+ * A container's env list, member `key` of `obj`: the `value` of a variable
+ * whose name looks like a credential (DB_PASSWORD) is one, written in the
+ * pod spec in clear.  More than MAX_VALUES of them: the list goes whole.
  */
-static void redact_env(struct redactor *r, json_t *env)
+static void redact_env(struct redactor *r, json_t *obj, const char *key)
 {
-	size_t i;
-	json_t *var;
+	json_t *env = json_object_get(obj, key), *var;
+	size_t i, n = 0;
 
+	json_array_foreach(env, i, var) {
+		const char *name = jstr(var, "name");
+		json_t *v = jget(var, "value");
+
+		if (name != NULL && v != NULL && !json_is_null(v) &&
+		    !is_marker(v) && cred_name_like(name, strlen(name)) &&
+		    ++n > MAX_VALUES) {
+			replace_member(r, obj, key, false);
+			return;
+		}
+	}
 	json_array_foreach(env, i, var) {
 		const char *name = jstr(var, "name");
 
@@ -640,8 +688,11 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 		if (strcmp(key, "managedFields") == 0 ||
 		    !(json_is_object(child) || json_is_array(child)))
 			continue;
-		if (strcmp(key, "env") == 0)
-			redact_env(r, child);
+		if (strcmp(key, "env") == 0) {
+			redact_env(r, v, key);
+			/* It may have been replaced: what is there now. */
+			child = json_object_get(v, key);
+		}
 		if (strcmp(key, "rows") == 0)
 			walk_rows(r, child, hint, depth);
 		walk(r, child, strcmp(key, "items") == 0 ? hint : REDACT_HINT_NONE,

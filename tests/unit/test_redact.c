@@ -432,6 +432,42 @@ static void many_credential_lines(const struct plants *p)
 	check("20,000 password= lines", e, p, 1);
 	free(text);
 	json_decref(e);
+	/* Maps and env lists of more values than real objects hold. */
+	{
+		static const char *const forms[][2] = {
+			{ "secrets", "stringData" }, { "configmaps", "data" },
+			{ "pods", "env" },
+		};
+		char name[32];
+
+		for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+			json_t *m = json_object(), *env = json_array(), *b;
+
+			for (int i = 0; i < 1100; i++) {
+				snprintf(name, sizeof name, "DB_PASSWORD_%d", i);
+				json_object_set_new(m, name,
+				    json_string(p->plain[i % NPLANT]));
+				json_array_append_new(env, json_pack("{s:s,s:s}",
+				    "name", name, "value", p->plain[i % NPLANT]));
+			}
+			if (strcmp(forms[f][1], "env") == 0) {
+				b = json_pack("{s:s,s:{s:[{s:s,s:o}]}}", "kind",
+				    "Pod", "spec", "containers", "name", "c",
+				    "env", env);
+				json_decref(m);
+			} else {
+				b = json_pack("{s:o}", forms[f][1], m);
+				json_decref(env);
+			}
+			e = with(json_array_get(events, 0), b, NULL);
+			json_object_set_new(json_object_get(e, "objectRef"),
+			    "resource", json_string(forms[f][0]));
+			snprintf(name, sizeof name, "1,100 values in %s",
+			    forms[f][1]);
+			check(name, e, p, 1);
+			json_decref(e);
+		}
+	}
 	json_decref(events);
 }
 
