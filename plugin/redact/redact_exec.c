@@ -188,22 +188,33 @@ static void argument(struct masker *m, const char *s, size_t len)
 	}
 }
 
-/* Go's url.QueryEscape of `n` bytes at `s`. */
+static bool is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	    c == '~';
+}
+
+/* Go's url.QueryEscape of `n` bytes at `s`: runs of plain bytes at once. */
 static void put_escaped(struct masker *m, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, run;
 
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-_.~", c) != NULL)
-			put(m, s + i, 1);
-		else if (c == ' ')
-			put(m, "+", 1);
-		else
-			put(m, esc, 3);
+		for (run = i; run < n && is_unreserved((unsigned char)s[run]);
+		    run++)
+			;
+		if (run > i) {
+			put(m, s + i, run - i);
+			i = run;
+		} else {
+			put(m, c == ' ' ? "+" : esc, c == ' ' ? 1 : 3);
+			i++;
+		}
 	}
 }
 
@@ -260,10 +271,13 @@ static void uri(struct masker *m, const char *u)
 		return;
 	}
 	put(m, u, (size_t)(q - u));
-	for (size_t i = 0; i <= qlen && m->err == 0; i++) {
+	for (size_t i = 0; i <= qlen && m->err == 0 &&
+	    !(m->count_only && m->count > 0); i++) {
 		if (i < qlen && q[i] != '&')
 			continue;
 		pair(m, q + start, i - start, tmp);
+		if (m->count > REDACT_EXEC_MAX_VALUES && m->err == 0)
+			m->err = -E2BIG;
 		if (i < qlen)
 			put(m, "&", 1);
 		start = i + 1;
@@ -292,6 +306,22 @@ bool redact_exec_may_change(const struct head *h)
 	return m.count > 0 || m.err != 0;
 }
 
+/*
+ * More credential arguments than a command line holds: they are there to
+ * cost a fingerprint each, and the query goes whole (one marker, so
+ * k8s.command shows none of it).
+ */
+static void whole_query(struct masker *m, const char *u)
+{
+	const char *q = strchr(u, '?') + 1;
+
+	m->err = 0;
+	m->len = 0;
+	m->count = 0;
+	put(m, u, (size_t)(q - u));
+	put_marker(m, q, strlen(q));
+}
+
 int redact_exec(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
@@ -305,6 +335,8 @@ int redact_exec(json_t *event, const unsigned char *key, size_t keylen,
 		return 0;
 	fingerprinter_init(&fp, key, keylen);
 	uri(&m, h.request_uri);
+	if (m.err == -E2BIG)
+		whole_query(&m, h.request_uri);
 	fingerprinter_free(&fp);
 	if (m.err == 0 && m.count > 0) {
 		if (json_object_set_new(event, "requestURI",

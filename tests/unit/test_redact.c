@@ -579,6 +579,39 @@ static const char *const exec_plain[] = {
 	"command=sh&command=-c&command=cd+%%22%%24PWD%%22+%%26%%26+mysql+-p",
 };
 
+/* Issue 21, class 4: more credential arguments than a command holds. */
+static void exec_many(const struct plants *p)
+{
+	struct shape_config cfg = config();
+	struct shape_stats st = { 0, 0, 0 };
+	size_t cap = 400 * 64, at;
+	char *uri = malloc(cap), *out = NULL;
+	json_t *e, *back = NULL;
+	size_t len = 0;
+
+	at = (size_t)snprintf(uri, cap, "/api/v1/namespaces/a/pods/b/exec?"
+	    "container=c");
+	for (int i = 0; i < 400; i++)
+		at += (size_t)snprintf(uri + at, cap - at,
+		    "&command=--password%%3D%s", p->plain[i % NPLANT]);
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+	    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x", "verb",
+	    "create", "requestURI", uri, "user", "username", "u", "objectRef",
+	    "resource", "pods", "subresource", "exec");
+	if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+		back = json_loadb(out, len, 0, NULL);
+	ok(back && !memmem(out, len, "PLANTED", 7) && st.redacted == 1 &&
+	    strncmp(json_string_value(json_object_get(back, "requestURI")),
+	    "/api/v1/namespaces/a/pods/b/exec?" FINGERPRINT_PREFIX,
+	    strlen("/api/v1/namespaces/a/pods/b/exec?" FINGERPRINT_PREFIX)) == 0,
+	    "exec with 400 --password= arguments: the query goes whole (%lu)",
+	    (unsigned long)st.redacted);
+	json_decref(back);
+	json_decref(e);
+	free(out);
+	free(uri);
+}
+
 static void exec_plain_lines(void)
 {
 	struct shape_config cfg = config();
@@ -847,6 +880,7 @@ int main(void)
 	gap_events(&p);
 	exec_lines(&p);
 	exec_plain_lines();
+	exec_many(&p);
 	nested_secrets(&p);
 	many_credential_lines(&p);
 	set_aside_values(&p);
