@@ -48,19 +48,29 @@ static EVP_MAC_CTX *keyed(struct fingerprinter *f)
 	return f->ctx;
 }
 
-int fingerprinter_marker(struct fingerprinter *f, const void *data,
-    size_t len, char out[FINGERPRINT_LEN + 1])
+int fingerprinter_begin(struct fingerprinter *f)
 {
-	static const char hex[] = "0123456789abcdef";
-	static const unsigned char empty[1];
-	unsigned char mac[EVP_MAX_MD_SIZE];
 	EVP_MAC_CTX *ctx = keyed(f);
-	size_t n = sizeof FINGERPRINT_PREFIX - 1, maclen = 0;
 
 	/* A NULL key re-keys with the key set first: no key schedule. */
-	if (ctx == NULL || EVP_MAC_init(ctx, NULL, 0, NULL) != 1 ||
-	    EVP_MAC_update(ctx, data ? data : empty, len) != 1 ||
-	    EVP_MAC_final(ctx, mac, &maclen, sizeof mac) != 1 ||
+	return ctx != NULL && EVP_MAC_init(ctx, NULL, 0, NULL) == 1 ? 0 : -EIO;
+}
+
+int fingerprinter_update(struct fingerprinter *f, const void *data,
+    size_t len)
+{
+	static const unsigned char empty[1];
+
+	return EVP_MAC_update(f->ctx, data ? data : empty, len) == 1 ? 0 : -EIO;
+}
+
+int fingerprinter_end(struct fingerprinter *f, char out[FINGERPRINT_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	size_t n = sizeof FINGERPRINT_PREFIX - 1, maclen = 0;
+
+	if (EVP_MAC_final(f->ctx, mac, &maclen, sizeof mac) != 1 ||
 	    maclen < FINGERPRINT_HEX / 2)
 		return -EIO;
 	memcpy(out, FINGERPRINT_PREFIX, n);
@@ -71,6 +81,15 @@ int fingerprinter_marker(struct fingerprinter *f, const void *data,
 	out[n++] = ']';
 	out[n] = '\0';
 	return 0;
+}
+
+int fingerprinter_marker(struct fingerprinter *f, const void *data,
+    size_t len, char out[FINGERPRINT_LEN + 1])
+{
+	if (fingerprinter_begin(f) != 0 ||
+	    fingerprinter_update(f, data, len) != 0)
+		return -EIO;
+	return fingerprinter_end(f, out);
 }
 
 int fingerprint_marker(const unsigned char *key, size_t keylen,

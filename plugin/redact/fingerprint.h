@@ -63,6 +63,19 @@ int fingerprinter_marker(struct fingerprinter *f, const void *data,
 int fingerprinter_marker_b64(struct fingerprinter *f, const char *text,
     size_t len, char out[FINGERPRINT_LEN + 1]);
 
+/*
+ * fingerprinter_begin(f), fingerprinter_update(f, data, len),
+ * fingerprinter_end(f, out):
+ * fingerprinter_marker of the concatenation of the pieces given to
+ * fingerprinter_update between begin and end, for values streamed rather
+ * than held as one text.  Each returns 0 or -EIO; after an error, call
+ * fingerprinter_begin again before more pieces.
+ */
+int fingerprinter_begin(struct fingerprinter *f);
+int fingerprinter_update(struct fingerprinter *f, const void *data,
+    size_t len);
+int fingerprinter_end(struct fingerprinter *f, char out[FINGERPRINT_LEN + 1]);
+
 /* fingerprinter_free(f): release what *f holds. */
 void fingerprinter_free(struct fingerprinter *f);
 

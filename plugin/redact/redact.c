@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,34 +57,86 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
 static void redact_body(struct redactor *r, json_t *event, const char *key,
     unsigned hint);
 
-/* The marker for `v`: a string's bytes, anything else's compact JSON. */
+/* One length or count, as 8 bytes, for mac_value. */
+static int mac_size(struct fingerprinter *f, char tag, size_t n)
+{
+	unsigned char b[9] = { (unsigned char)tag };
+
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)(n >> (8 * i));
+	return fingerprinter_update(f, b, sizeof b);
+}
+
+/*
+ * Feed `v` to the MAC in an unambiguous form (each value a type byte, each
+ * string and container its length first, members in their order), with
+ * no text built: a map of 100,000 values goes whole at the cost of its
+ * bytes (MAX_VALUES).  Returns 0 or -EIO.
+ */
+static int mac_value(struct fingerprinter *f, const json_t *v)
+{
+	char num[32];
+	const char *key;
+	json_t *c;
+	size_t i;
+	int rc = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		rc = mac_size(f, 'o', json_object_size(v));
+		json_object_foreach((json_t *)v, key, c) {
+			if (rc == 0)
+				rc = mac_size(f, 'k', strlen(key));
+			if (rc == 0)
+				rc = fingerprinter_update(f, key, strlen(key));
+			if (rc == 0)
+				rc = mac_value(f, c);
+		}
+		return rc;
+	case JSON_ARRAY:
+		rc = mac_size(f, 'a', json_array_size(v));
+		json_array_foreach(v, i, c) {
+			if (rc == 0)
+				rc = mac_value(f, c);
+		}
+		return rc;
+	case JSON_STRING:
+		rc = mac_size(f, 's', json_string_length(v));
+		return rc != 0 ? rc : fingerprinter_update(f,
+		    json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "i%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return fingerprinter_update(f, num, strlen(num));
+	case JSON_REAL:
+		snprintf(num, sizeof num, "r%.17g", json_real_value(v));
+		return fingerprinter_update(f, num, strlen(num));
+	case JSON_TRUE:
+		return fingerprinter_update(f, "t", 1);
+	case JSON_FALSE:
+		return fingerprinter_update(f, "f", 1);
+	case JSON_NULL:
+	default:
+		return fingerprinter_update(f, "n", 1);
+	}
+}
+
+/* The marker for `v`: a string's bytes, anything else by mac_value. */
 static json_t *marker_of(struct redactor *r, const json_t *v, bool b64)
 {
 	char mark[FINGERPRINT_LEN + 1];
-	char *text = NULL;
-	const char *s;
-	size_t len;
 	int rc;
 
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		len = json_string_length(v);
-	} else {
-		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-		    JSON_ENCODE_ANY);
-		if (text == NULL) {
-			r->err = -ENOMEM;
-			return NULL;
-		}
-		s = text;
-		len = strlen(text);
-		b64 = false;
-	}
-	if (b64)
-		rc = fingerprinter_marker_b64(&r->fp, s, len, mark);
+	if (!json_is_string(v))
+		rc = fingerprinter_begin(&r->fp) != 0 ||
+		    mac_value(&r->fp, v) != 0 ||
+		    fingerprinter_end(&r->fp, mark) != 0 ? -EIO : 0;
+	else if (b64)
+		rc = fingerprinter_marker_b64(&r->fp, json_string_value(v),
+		    json_string_length(v), mark);
 	else
-		rc = fingerprinter_marker(&r->fp, s, len, mark);
-	free(text);
+		rc = fingerprinter_marker(&r->fp, json_string_value(v),
+		    json_string_length(v), mark);
 	if (rc != 0) {
 		r->err = rc;
 		return NULL;
