@@ -212,7 +212,8 @@ redact_for_reject(struct plugin *pl, json_t *value)
 {
 	unsigned long n = 0;
 
-	return redact_whole_value(value, pl->shape.key, sizeof(pl->shape.key), &n);
+	return redact_whole_value(value, pl->shape.key, sizeof(pl->shape.key),
+	    &n);
 }
 
 /*

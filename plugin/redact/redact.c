@@ -205,7 +205,7 @@ static void replace_values(struct redactor *r, json_t *map, bool b64)
 	}
 }
 
-/* How many values of map `map` replace_values replaces, up to MAX_VALUES + 1. */
+/* How many values of `map` replace_values replaces, up to MAX_VALUES + 1. */
 static size_t values_to_replace(const json_t *map)
 {
 	const char *key;

@@ -34,8 +34,8 @@ bool redact_exec_may_change(const struct head *h);
  * keyed by `key` instead of their values; the parameters with a credential
  * are written back query-escaped, the others as they were.  More than
  * REDACT_EXEC_MAX_VALUES of them: the whole query (after '?') becomes one
- * marker.  Adds the number of values replaced to *count.  Returns 0, -ENOMEM or -EIO
- * (libcrypto); after an error requestURI is unchanged.
+ * marker.  Adds the number of values replaced to *count.  Returns 0,
+ * -ENOMEM or -EIO (libcrypto); after an error requestURI is unchanged.
  */
 #define REDACT_EXEC_MAX_VALUES 256
 
