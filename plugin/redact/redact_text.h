@@ -20,10 +20,10 @@
  * credential-looking name anywhere on a line, a URL's password, the body
  * of a private key between its armour lines) replaced by a fingerprint
  * marker made by `fp`.  *count is the number of values replaced; when 0,
- * *out is still a faithful copy.  A text with more than REDACT_TEXT_MAX_VALUES values
- * to replace is no configuration file but made to cost a fingerprint per
- * few bytes: -E2BIG, and *out holds nothing (the caller replaces the text
- * whole, one fingerprint for all of it).
+ * *out is still a faithful copy.  A text with more than
+ * REDACT_TEXT_MAX_VALUES values to replace is no configuration file but
+ * made to cost a fingerprint per few bytes: -E2BIG, and *out holds nothing
+ * (the caller replaces the text whole, one fingerprint for all of it).
  * Returns 0, -E2BIG, -ENOMEM or -EIO (libcrypto).
  */
 #define REDACT_TEXT_MAX_VALUES 256
