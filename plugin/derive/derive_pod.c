@@ -200,20 +200,21 @@ static size_t pod_specs_of(const json_t *body,
 static bool has_pod_spec(const json_t *body)
 {
 	const json_t *specs[POD_SPEC_PLACES];
-	json_t *views, *view;
 	bool found = false;
+	json_t *op, *view;
 	size_t i;
 
 	if (!json_is_array(body))
 		return pod_specs_of(body, specs) > 0;
-	/* Out of memory: no view, and derive_pod finds nothing either. */
-	views = pick_patch_views(body);
-	json_array_foreach(views, i, view)
-		if (pod_specs_of(view, specs) > 0) {
-			found = true;
+	json_array_foreach(body, i, op) {
+		/* Out of memory: derive_pod records it. */
+		if (pick_patch_view(op, &view) != 0)
+			return true;
+		found = pod_specs_of(view, specs) > 0;
+		json_decref(view);
+		if (found)
 			break;
-		}
-	json_decref(views);
+	}
 	return found;
 }
 
@@ -412,7 +413,7 @@ void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 {
 	const json_t *body = pick_body(event, has_pod_spec);
 	struct pod_facts f;
-	json_t *views = NULL, *view;
+	json_t *op, *view;
 	size_t i;
 
 	if (body == NULL)
@@ -420,15 +421,17 @@ void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 	k8sobj_str(o, "workload_kind", kind_of(body, h->resource));
 	k8sobj_str(o, "spec_source", pick_source(event, body));
 	facts_init(&f);
-	if (json_is_array(body)) {
-		if ((views = pick_patch_views(body)) == NULL)
-			o->err = -ENOMEM;
-		json_array_foreach(views, i, view)
-			facts_add_body(&f, view);
-	} else {
+	if (!json_is_array(body))
 		facts_add_body(&f, body);
+	json_array_foreach(json_is_array(body) ? body : NULL, i, op) {
+		if (pick_patch_view(op, &view) != 0) {
+			o->err = -ENOMEM;
+			break;
+		}
+		/* Strings in *f point into the op's values, not the view's
+		 * own members: the view can go now. */
+		facts_add_body(&f, view);
+		json_decref(view);
 	}
 	facts_put(o, &f);
-	/* The views hold strings facts_put has copied: released last. */
-	json_decref(views);
 }

@@ -119,34 +119,21 @@ static int view_at(const char *path, json_t *value, json_t **view)
 	return -1;
 }
 
-json_t *pick_patch_views(const json_t *ops)
+int pick_patch_view(const json_t *op, json_t **view)
 {
-	json_t *views, *op, *view;
-	size_t i;
+	const char *kind = json_string_value(json_object_get(op, "op"));
+	const char *path = json_string_value(json_object_get(op, "path"));
+	/* Shared, never modified: see pick.h. */
+	json_t *value = json_object_get(op, "value");
 
-	if (!json_is_array(ops) || (views = json_array()) == NULL)
-		return NULL;
-	json_array_foreach(ops, i, op) {
-		const char *kind = json_string_value(json_object_get(op, "op"));
-		const char *path = json_string_value(json_object_get(op, "path"));
-		/* Shared, never modified: see pick.h. */
-		json_t *value = json_object_get(op, "value");
-
-		if (kind == NULL || path == NULL || value == NULL ||
-		    (strcmp(kind, "add") != 0 && strcmp(kind, "replace") != 0))
-			continue;
-		if (path[0] == '\0') {
-			if (json_is_object(value) &&
-			    json_array_append(views, value) != 0)
-				goto nomem;
-			continue;
-		}
-		if (view_at(path, value, &view) != 0 ||
-		    (view != NULL && json_array_append_new(views, view) != 0))
-			goto nomem;
+	*view = NULL;
+	if (kind == NULL || path == NULL || value == NULL ||
+	    (strcmp(kind, "add") != 0 && strcmp(kind, "replace") != 0))
+		return 0;
+	if (path[0] == '\0') {
+		if (json_is_object(value))
+			*view = json_incref(value);
+		return 0;
 	}
-	return views;
-nomem:
-	json_decref(views);
-	return NULL;
+	return view_at(path, value, view);
 }

@@ -6,8 +6,8 @@
  * client asked for, which the apiserver may have merged, defaulted or
  * partly ignored (a strategic-merge patch with a decoy field still stores
  * the rest), so the response wins.  A JSON patch (an array of operations)
- * says what it writes only through its operations' paths: pick_patch_views
- * turns it into the objects those operations write.
+ * says what it writes only through its operations' paths: pick_patch_view
+ * turns each into the object it writes.
  *
  * This module imports nothing of derive/: derive.c and each derive_*.c
  * import it.
@@ -24,7 +24,7 @@
  * The response body when it is an object for which has() is true, else the
  * request body under the same condition, else NULL.  A body that is a JSON
  * patch is offered to has() as it is (an array): has() decides whether to
- * look through pick_patch_views.  The result points into `event`.
+ * look through pick_patch_view.  The result points into `event`.
  */
 const json_t *pick_body(const json_t *event, bool (*has)(const json_t *));
 
@@ -36,21 +36,22 @@ const json_t *pick_body(const json_t *event, bool (*has)(const json_t *));
 const char *pick_source(const json_t *event, const json_t *body);
 
 /*
- * pick_patch_views(ops):
- * What each "add" and "replace" operation of JSON patch `ops` (RFC 6902)
+ * pick_patch_view(op, view):
+ * What one "add" or "replace" operation `op` of a JSON patch (RFC 6902)
  * writes, as an object of its own: the operation's value at its path
  * (RFC 6901, "~1" and "~0" decoded) from an empty object, the members on
  * the way made as the path needs them (an array of one element where the
  * next segment is an index or "-", else an object); the path "" gives the
- * value itself when it is an object.  One view per operation, so nothing
- * an operation writes hides what another wrote: derive reads them all.
- * Other operations (remove, move, copy, test), malformed ones and paths of
- * more than PICK_PATCH_DEPTH segments (deeper than anything derive reads)
- * give no view.  Values are shared with `ops`, not copied: the views must
- * not outlive it, nor be modified.  Returns a new array (the caller
- * decrefs it), or NULL when `ops` is no array or memory runs out.
+ * value itself when it is an object.  Taken one by one, nothing an
+ * operation writes hides what another wrote, and only one view is held at
+ * a time.  Other operations (remove, move, copy, test), malformed ones and
+ * paths of more than PICK_PATCH_DEPTH segments (deeper than anything
+ * derive reads) give no view.  On success returns 0 with *view a new
+ * reference (the caller decrefs it) or NULL for no view; -1 when memory
+ * runs out.  The view shares its value with `op`: it must not outlive it,
+ * nor be modified.
  */
-json_t *pick_patch_views(const json_t *ops);
+int pick_patch_view(const json_t *op, json_t **view);
 
 /* Deeper than any path derive reads (a CronJob's capabilities: 11). */
 #define PICK_PATCH_DEPTH 24
