@@ -322,7 +322,8 @@ static void host_paths(struct pod_facts *f, const json_t *spec)
 	json_t *vol;
 
 	json_array_foreach(jarr(spec, "volumes"), i, vol)
-		strlist_add_str(&f->host_paths, jstr(jobj(vol, "hostPath"), "path"));
+		strlist_add_str(&f->host_paths,
+		    jstr(jobj(vol, "hostPath"), "path"));
 }
 
 static void pod_level(struct pod_facts *f, const json_t *spec)
@@ -409,29 +410,38 @@ static void facts_put(struct k8sobj *o, struct pod_facts *f)
 	strlist_free(&f->host_paths);
 }
 
+/* Add what each operation of JSON patch `ops` writes to *f. */
+static void facts_add_patch(struct k8sobj *o, struct pod_facts *f,
+    const json_t *ops)
+{
+	json_t *op, *view;
+	size_t i;
+
+	json_array_foreach(ops, i, op) {
+		if (pick_patch_view(op, &view) != 0) {
+			o->err = -ENOMEM;
+			return;
+		}
+		/* Strings in *f point into the op's values, not the view's
+		 * own members: the view can go now. */
+		facts_add_body(f, view);
+		json_decref(view);
+	}
+}
+
 void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 {
 	const json_t *body = pick_body(event, has_pod_spec);
 	struct pod_facts f;
-	json_t *op, *view;
-	size_t i;
 
 	if (body == NULL)
 		return;
 	k8sobj_str(o, "workload_kind", kind_of(body, h->resource));
 	k8sobj_str(o, "spec_source", pick_source(event, body));
 	facts_init(&f);
-	if (!json_is_array(body))
+	if (json_is_array(body))
+		facts_add_patch(o, &f, body);
+	else
 		facts_add_body(&f, body);
-	json_array_foreach(json_is_array(body) ? body : NULL, i, op) {
-		if (pick_patch_view(op, &view) != 0) {
-			o->err = -ENOMEM;
-			break;
-		}
-		/* Strings in *f point into the op's values, not the view's
-		 * own members: the view can go now. */
-		facts_add_body(&f, view);
-		json_decref(view);
-	}
 	facts_put(o, &f);
 }
