@@ -12,6 +12,12 @@ of input, compared with the corpus mix's MB/s (mkbatches.py).  Linear cost
 means MB/s that does not fall as the size grows, and within 2x of the mix.
 Damaged events come with their undamaged twins: per byte, small events cost
 more than the mix's (4.5 kB on average) whatever their damage.
+
+Issue 21 added what redaction can be made to do per byte (ConfigMap
+`password=` lines and credential keys, credential-named env variables,
+exec `--password=` arguments, `\\u`-escaped body keys) and the plugin's peak
+RSS per case.  `--before BINARY` measures an older build beside this one,
+case by case in the same run, each against its own mix.
 """
 import argparse
 import json
@@ -78,10 +84,55 @@ def cases(ev):
         out.append(("set-aside items [1,...]", n,
                     b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
                     b'"items":[' + b",".join([b"1"] * n) + b"]}"))
+    return out + redaction_cases(ev)
+
+
+def on(ev, resource, uri, sub=None):
+    """The event made a request on `resource` (and `sub`) at `uri`."""
+    ref = {"resource": resource, "namespace": "default", "name": "x",
+           "apiVersion": "v1"}
+    if sub:
+        ref["subresource"] = sub
+    return dict(ev, objectRef=ref, requestURI=uri)
+
+
+def redaction_cases(ev):
+    """Issue 21, class 4: what redaction may be made to do, per byte."""
+    out = []
+    cm = on(ev, "configmaps", "/api/v1/namespaces/default/configmaps")
+    for n in (30000, 120000):
+        out.append(("ConfigMap password= lines", n, with_body(cm, compact({
+            "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "x"},
+            "data": {"app.conf": "".join("password=p%d\n" % i
+                                         for i in range(n))}}))))
+    for n in (30000, 120000):
+        out.append(("ConfigMap credential keys", n, with_body(cm, compact({
+            "kind": "ConfigMap", "apiVersion": "v1",
+            "metadata": {"name": "x"},
+            "data": {"DB_PASSWORD_%d" % i: "p%d" % i for i in range(n)}}))))
+    pod = on(ev, "pods", "/api/v1/namespaces/default/pods")
+    for n in (20000, 80000):
+        out.append(("credential-named env vars", n, with_body(pod, compact({
+            "kind": "Pod", "apiVersion": "v1", "metadata": {"name": "x"},
+            "spec": {"containers": [{"name": "c", "image": "i", "env": [
+                {"name": "DB_PASSWORD_%d" % i, "value": "p%d" % i}
+                for i in range(n)]}]}}))))
+    for n in (20000, 80000):
+        uri = ("/api/v1/namespaces/default/pods/x/exec?container=c&" +
+               "&".join("command=--password%%3Dp%d" % i for i in range(n)))
+        out.append(("exec --password= args", n, compact(
+            on(ev, "pods", uri, sub="exec"))))
+    for n in (3 << 20, 12 << 20):
+        # Keys spelled with \u escapes, about n bytes of them.
+        key = b"\\u0061" * 8
+        k = n // (len(key) + 8)
+        out.append(("\\u-escaped body keys", n, with_body(ev, b"{" + b",".join(
+            b'"' + key + b'%d":1' % i for i in range(k)) + b"}")))
     return out
 
 
-def start(builddir, work, counter):
+def start(builddir, work, counter, plugin=None):
     sock = os.path.join(work, "queue")
     rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
     rx.stdout.readline()
@@ -89,7 +140,7 @@ def start(builddir, work, counter):
     # directory: stay root (still confined by Landlock/seccomp).
     root = ["--allow-root"] if os.geteuid() == 0 else []
     proc = subprocess.Popen(
-        [os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
+        [plugin or os.path.join(builddir, "plugin", "wazuh-k8s-audit"),
          "--max-eps", "0", "--stats-interval", "0",
          "--reject-file", os.path.join(work, "rej.jsonl"),
          "--spool-dir", os.path.join(work, "spool"),
@@ -100,6 +151,15 @@ def start(builddir, work, counter):
         stderr=subprocess.DEVNULL)
     assert proc.stdout.readline().strip() == b"OK"
     return proc, rx
+
+
+def peak_rss_reset(proc):
+    """The plugin's peak RSS in MB so far; then start a new peak."""
+    with open("/proc/%d/status" % proc.pid) as f:
+        kb = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    with open("/proc/%d/clear_refs" % proc.pid, "w") as f:
+        f.write("5")
+    return kb / 1024
 
 
 def timed(proc, lines):
@@ -120,6 +180,34 @@ def median(xs):
     return sorted(xs)[len(xs) // 2]
 
 
+class Subject:
+    """One plugin binary under test, with its own work directory."""
+
+    def __init__(self, builddir, work, counter, plugin):
+        os.mkdir(work)
+        self.proc, self.rx = start(builddir, work, counter, plugin)
+        self.ref = None
+
+    def mix(self, lines, runs):
+        """The corpus mix's MB/s (median of `runs`), the reference."""
+        ts = [timed(self.proc, lines) for _ in range(runs)]
+        wall, nbytes = median([r[0] for r in ts]), ts[0][1]
+        self.ref = nbytes / wall / 1e6
+        return wall, nbytes, peak_rss_reset(self.proc)
+
+    def case(self, line, runs):
+        """(seconds, MB/s, x mix, peak RSS MB) of one worst case."""
+        t = median([timed(self.proc, [line])[0] for _ in range(runs)])
+        mbs = len(line) / t / 1e6
+        return t, mbs, mbs / self.ref, peak_rss_reset(self.proc)
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait()
+        self.rx.terminate()
+        self.rx.wait()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builddir", required=True)
@@ -127,10 +215,17 @@ def main():
     ap.add_argument("--events", type=int, default=20000,
                     help="events of the corpus mix measured for reference")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="",
+                    help="only the worst cases whose names start so "
+                    "(prefixes separated by commas)")
+    ap.add_argument("--before", help="another binary (an older build) "
+                    "measured beside the build's, case by case, in the "
+                    "same run")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     counter = os.path.join(a.builddir, "bench", "counter")
     work = tempfile.mkdtemp(prefix="wka-hostile-")
+    subjects = []
     try:
         mix = os.path.join(work, "corpus.jsonl")
         subprocess.run([sys.executable, os.path.join(here, "mkbatches.py"),
@@ -138,26 +233,33 @@ def main():
                         "--events", str(a.events), mix], check=True)
         with open(mix, "rb") as f:
             mix_lines = [x.rstrip(b"\n") for x in f]
-        proc, rx = start(a.builddir, work, counter)
-        runs = [timed(proc, mix_lines) for _ in range(a.runs)]
-        wall, nbytes = median([r[0] for r in runs]), runs[0][1]
-        ref = nbytes / wall / 1e6
-        print("corpus mix: %d events, %.1f MB, %.2f s: %.1f MB/s "
-              "(median of %d)" % (a.events, nbytes / 1e6, wall, ref, a.runs))
-        print("\n| worst case | size | line MB | s | MB/s | x mix |")
-        print("|---|---:|---:|---:|---:|---:|")
+        names = (["before"] if a.before else []) + ["now"]
+        for i, binary in enumerate(([a.before] if a.before else []) + [None]):
+            subjects.append(Subject(a.builddir, os.path.join(work, str(i)),
+                                    counter, binary))
+        for name, sub in zip(names, subjects):
+            wall, nbytes, rss = sub.mix(mix_lines, a.runs)
+            print("%s: corpus mix: %d events, %.1f MB, %.2f s: %.1f MB/s "
+                  "(median of %d), peak RSS %.0f MB" % (
+                      name, a.events, nbytes / 1e6, wall, sub.ref, a.runs,
+                      rss))
+        # "x mix": MB/s over the mix's; 0.33 is 3x its time per MB.
+        cols = "".join(" %s: MB/s | %s: x mix | %s: peak RSS MB |" % (
+            (n,) * 3) for n in names)
+        print("\n| worst case | size | line MB |" + cols)
+        print("|---|---:|---:|" + "---:|---:|---:|" * len(names))
         for name, size, line in cases(base_event(a.corpus)):
-            ts = [timed(proc, [line])[0] for _ in range(a.runs)]
-            t = median(ts)
-            mbs = len(line) / t / 1e6
-            print("| %s | %d | %.2f | %.3f | %.1f | %.2f |" % (
-                name, size, len(line) / 1e6, t, mbs, mbs / ref))
+            if not any(name.startswith(p) for p in a.only.split(",")):
+                continue
+            row = "| %s | %d | %.2f |" % (name, size, len(line) / 1e6)
+            for sub in subjects:
+                _, mbs, ratio, rss = sub.case(line, a.runs)
+                row += " %.1f | %.2f | %.0f |" % (mbs, ratio, rss)
+            print(row)
             sys.stdout.flush()
-        proc.stdin.close()
-        proc.wait()
-        rx.terminate()
-        rx.wait()
     finally:
+        for sub in subjects:
+            sub.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

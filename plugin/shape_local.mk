@@ -6,6 +6,7 @@ libcore_a_SOURCES += \
 	plugin/redact/cred.c plugin/redact/cred.h \
 	plugin/redact/fingerprint.c plugin/redact/fingerprint.h \
 	plugin/shape/k8sobj.c plugin/shape/k8sobj.h \
+	plugin/derive/pick.c plugin/derive/pick.h \
 	plugin/derive/derive.c plugin/derive/derive.h \
 	plugin/derive/derive_pod.c plugin/derive/derive_pod.h \
 	plugin/derive/derive_rbac.c plugin/derive/derive_rbac.h \

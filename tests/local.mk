@@ -34,6 +34,10 @@ EXTRA_DIST += tests/plugin/test_padding_damage.py
 TESTS += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
 EXTRA_DIST += tests/plugin/test_files.py tests/plugin/test_reject_sync.py
 
+# Rule fields a decoy cannot hide, Secrets wherever they are (issue 21).
+TESTS += tests/plugin/test_hostile_fields.py
+EXTRA_DIST += tests/plugin/test_hostile_fields.py
+
 # The fast path against the reference shaping (issue 6).
 check_PROGRAMS += tests/unit/test_fastpath
 TESTS += tests/unit/test_fastpath

@@ -205,27 +205,17 @@ audit_id(const json_t *item)
 }
 
 /*
- * Redact what is set aside with the rules of delivered events (a no-op on
- * what shaping already redacted: markers are not redacted twice).  Any
- * other value than an object is redacted as the body of an event.
+ * Redact what is set aside with the rules of delivered events, all of it
+ * (a no-op on what shaping already redacted: markers are not redacted
+ * twice).
  */
 static int
 redact_for_reject(struct plugin *pl, json_t *value)
 {
 	unsigned long n = 0;
-	json_t *wrap;
-	int rc;
 
-	if (json_is_object(value))
-		return redact_event(value, pl->shape.key, sizeof(pl->shape.key),
-		    &n);
-	if (!json_is_array(value))
-		return 0;	/* a scalar has no member redaction acts on */
-	if ((wrap = json_pack("{s:O}", "requestObject", value)) == NULL)
-		return -ENOMEM;
-	rc = redact_event(wrap, pl->shape.key, sizeof(pl->shape.key), &n);
-	json_decref(wrap);
-	return rc;
+	return redact_whole_value(value, pl->shape.key, sizeof(pl->shape.key),
+	    &n);
 }
 
 /* Items of one line logged one by one when set aside; then a count (the

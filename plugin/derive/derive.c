@@ -46,6 +46,16 @@ bool derive_reads_member(const struct head *h, const char *key, size_t len,
 	return false;
 }
 
+/*
+ * A patch writes a pod spec through a path or value naming "spec" (every
+ * place derive_pod looks ends in one), unless an escape spells it.
+ */
+bool derive_reads_patch(const char *value, size_t vlen)
+{
+	return memmem(value, vlen, "spec", 4) != NULL ||
+	    memmem(value, vlen, "\\u", 2) != NULL;
+}
+
 const struct jspan_keep *derive_keep(const struct head *h, const char *key,
     size_t len)
 {
@@ -53,25 +63,6 @@ const struct jspan_keep *derive_keep(const struct head *h, const char *key,
 	if (key_is(key, len, "spec") && derive_service_may_read(h))
 		return NULL;
 	return derive_pod_keep(key, len);
-}
-
-const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *))
-{
-	const json_t *req = jobj(event, "requestObject");
-	const json_t *resp = jobj(event, "responseObject");
-
-	if (resp != NULL && has(resp))
-		return resp;
-	if (req != NULL && has(req))
-		return req;
-	return NULL;
-}
-
-const char *derive_source(const json_t *event, const json_t *body)
-{
-	if (body == NULL)
-		return NULL;
-	return body == jobj(event, "responseObject") ? "response" : "request";
 }
 
 /* k8s.user_kind, and the service account's namespace and name. */

@@ -52,6 +52,15 @@ bool derive_reads_member(const struct head *h, const char *key, size_t len,
     const char *value, size_t vlen);
 
 /*
+ * derive_reads_patch(value, vlen):
+ * True when some derive_*.c function may read the request or response
+ * body whose JSON text, an array (a JSON patch), is `value` (`vlen`
+ * bytes): its operations may write a pod spec (pick_patch_views), as a
+ * "spec" (or an escape that may spell one) in its text says.  Never fails.
+ */
+bool derive_reads_patch(const char *value, size_t vlen);
+
+/*
  * derive_keep(h, key, len):
  * What some derive_*.c function may read of member `key` (`len` bytes) of
  * a request or response body of the event whose head is `h`, for
@@ -60,23 +69,5 @@ bool derive_reads_member(const struct head *h, const char *key, size_t len,
  */
 const struct jspan_keep *derive_keep(const struct head *h, const char *key,
     size_t len);
-
-/*
- * derive_pick(event, has):
- * The response body when it is an object for which has() is true, else the
- * request body under the same condition, else NULL.  The bodies of the
- * audit event: the response shows what the cluster stored, the request
- * only what the client asked for, which the apiserver may have merged,
- * defaulted or partly ignored (a strategic-merge patch with a decoy field
- * still stores the rest), so the response wins.
- */
-const json_t *derive_pick(const json_t *event, bool (*has)(const json_t *));
-
-/*
- * derive_source(event, body):
- * "response" or "request": which body of `event` derive_pick returned as
- * `body`; NULL when `body` is NULL.  Becomes k8s.spec_source.
- */
-const char *derive_source(const json_t *event, const json_t *body);
 
 #endif /* !DERIVE_H */

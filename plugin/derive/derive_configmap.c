@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cred.h"
-#include "derive.h"
 #include "derive_configmap.h"
+#include "pick.h"
 
 bool configmap_text_is_credential(const char *section, const char *key,
     size_t keylen, const char *text, size_t len)
@@ -48,7 +48,7 @@ void derive_configmap(struct k8sobj *o, const struct head *h,
 
 	if (!is_configmap(h, event))
 		return;
-	body = derive_pick(event, has_data);
+	body = pick_body(event, has_data);
 	strlist_init(&names);
 	strlist_init(&texts);
 	for (size_t s = 0; s < 2; s++) {

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "derive.h"
 #include "derive_exec.h"
 #include "jsonscan.h"
 

@@ -1,17 +1,25 @@
 /*
  * derive_pod: rule-ready fields of pod specs.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "derive.h"
 #include "derive_pod.h"
 #include "jsonspan.h"
+#include "pick.h"
 
-/* What the containers of one pod spec add up to. */
+/*
+ * What the pod specs of a body add up to: a body may hold more than one
+ * (a decoy pod-spec member beside a workload's template, or the operations
+ * of a JSON patch), and none may hide what another says.
+ */
 struct pod_facts {
 	bool privileged, escalation, run_as_root, non_root_false, unmasked;
+	bool host_network, host_pid, host_ipc, automount_true, automount_false;
+	const char *service_account;	/* the first one named */
 	struct strlist privileged_names, caps, host_ports, images, root_names;
+	struct strlist host_paths;
 };
 
 /* Members that only a pod spec has (a Service's spec has none). */
@@ -160,30 +168,54 @@ static bool is_pod_spec(const json_t *spec)
 	return false;
 }
 
-/* The pod spec inside a body, wherever its kind keeps it; NULL if none. */
-static const json_t *pod_spec_of(const json_t *body)
+/*
+ * The places of an object where its kind keeps a pod spec: a Pod's spec,
+ * the template of a Deployment, DaemonSet, StatefulSet, ReplicaSet, Job or
+ * ReplicationController, a CronJob's job template, a PodTemplate's
+ * template.  Every one is looked at, whatever the kind says: a member
+ * the apiserver drops (a decoy) must not hide the others.
+ */
+#define POD_SPEC_PLACES 4
+
+static size_t pod_specs_of(const json_t *body,
+    const json_t *specs[POD_SPEC_PLACES])
 {
 	const json_t *spec = jobj(body, "spec");
-	const json_t *t;
+	const json_t *place[POD_SPEC_PLACES] = {
+		spec,
+		jobj(jobj(spec, "template"), "spec"),
+		jobj(jobj(jobj(jobj(spec, "jobTemplate"), "spec"), "template"),
+		    "spec"),
+		jobj(jobj(body, "template"), "spec"),
+	};
+	size_t n = 0;
 
-	if (is_pod_spec(spec))
-		return spec;		/* Pod */
-	t = jobj(jobj(spec, "template"), "spec");
-	if (is_pod_spec(t))
-		return t;		/* Deployment, DaemonSet, Job, ... */
-	t = jobj(jobj(jobj(jobj(spec, "jobTemplate"), "spec"), "template"),
-	    "spec");
-	if (is_pod_spec(t))
-		return t;		/* CronJob */
-	t = jobj(jobj(body, "template"), "spec");
-	if (is_pod_spec(t))
-		return t;		/* PodTemplate */
-	return NULL;
+	for (size_t i = 0; i < POD_SPEC_PLACES; i++)
+		if (is_pod_spec(place[i]))
+			specs[n++] = place[i];
+	return n;
 }
 
+/* Does an object, or an operation of a JSON patch, write a pod spec? */
 static bool has_pod_spec(const json_t *body)
 {
-	return pod_spec_of(body) != NULL;
+	const json_t *specs[POD_SPEC_PLACES];
+	bool found = false;
+	json_t *op, *view;
+	size_t i;
+
+	if (!json_is_array(body))
+		return pod_specs_of(body, specs) > 0;
+	json_array_foreach(body, i, op) {
+		/* Out of memory: derive_pod records it. */
+		if (pick_patch_view(op, &view) != 0)
+			return true;
+		found = pod_specs_of(view, specs) > 0;
+		json_decref(view);
+		if (found)
+			break;
+	}
+	return found;
 }
 
 /* Kinds by resource, for bodies (patches) that do not name their kind. */
@@ -284,40 +316,34 @@ static void containers(struct pod_facts *f, const json_t *spec)
 	}
 }
 
-static void host_paths(struct k8sobj *o, const json_t *spec)
+static void host_paths(struct pod_facts *f, const json_t *spec)
 {
-	struct strlist paths;
 	size_t i;
 	json_t *vol;
 
-	strlist_init(&paths);
 	json_array_foreach(jarr(spec, "volumes"), i, vol)
-		strlist_add_str(&paths, jstr(jobj(vol, "hostPath"), "path"));
-	k8sobj_list(o, "host_paths", &paths);
-	strlist_free(&paths);
+		strlist_add_str(&f->host_paths,
+		    jstr(jobj(vol, "hostPath"), "path"));
 }
 
-static void pod_level(struct k8sobj *o, struct pod_facts *f,
-    const json_t *spec)
+static void pod_level(struct pod_facts *f, const json_t *spec)
 {
 	const json_t *psc = jobj(spec, "securityContext");
 	const char *sa = jstr(spec, "serviceAccountName");
 	const json_t *automount = jget(spec, "automountServiceAccountToken");
 
-	if (jtrue(spec, "hostNetwork"))
-		k8sobj_bool(o, "host_network", true);
-	if (jtrue(spec, "hostPID"))
-		k8sobj_bool(o, "host_pid", true);
-	if (jtrue(spec, "hostIPC"))
-		k8sobj_bool(o, "host_ipc", true);
-	host_paths(o, spec);
+	f->host_network |= jtrue(spec, "hostNetwork");
+	f->host_pid |= jtrue(spec, "hostPID");
+	f->host_ipc |= jtrue(spec, "hostIPC");
+	host_paths(f, spec);
 	if (is_zero(jget(psc, "runAsUser")))
 		f->run_as_root = true;
 	if (jfalse(psc, "runAsNonRoot"))
 		f->non_root_false = true;
-	k8sobj_str(o, "service_account", sa ? sa : jstr(spec, "serviceAccount"));
-	if (json_is_boolean(automount))
-		k8sobj_bool(o, "automount_token", json_is_true(automount));
+	if (f->service_account == NULL)
+		f->service_account = sa ? sa : jstr(spec, "serviceAccount");
+	f->automount_true |= json_is_true(automount);
+	f->automount_false |= json_is_false(automount);
 }
 
 static void facts_init(struct pod_facts *f)
@@ -328,10 +354,39 @@ static void facts_init(struct pod_facts *f)
 	strlist_init(&f->host_ports);
 	strlist_init(&f->images);
 	strlist_init(&f->root_names);
+	strlist_init(&f->host_paths);
 }
 
+/* Add what pod spec `spec` says to *f. */
+static void facts_add(struct pod_facts *f, const json_t *spec)
+{
+	containers(f, spec);
+	pod_level(f, spec);
+}
+
+/* Add every pod spec of object `body` to *f. */
+static void facts_add_body(struct pod_facts *f, const json_t *body)
+{
+	const json_t *specs[POD_SPEC_PLACES];
+	size_t n = pod_specs_of(body, specs);
+
+	for (size_t i = 0; i < n; i++)
+		facts_add(f, specs[i]);
+}
+
+/* The fields, in the order they always had; then *f is released. */
 static void facts_put(struct k8sobj *o, struct pod_facts *f)
 {
+	if (f->host_network)
+		k8sobj_bool(o, "host_network", true);
+	if (f->host_pid)
+		k8sobj_bool(o, "host_pid", true);
+	if (f->host_ipc)
+		k8sobj_bool(o, "host_ipc", true);
+	k8sobj_list(o, "host_paths", &f->host_paths);
+	k8sobj_str(o, "service_account", f->service_account);
+	if (f->automount_true || f->automount_false)
+		k8sobj_bool(o, "automount_token", f->automount_true);
 	if (f->privileged)
 		k8sobj_bool(o, "privileged", true);
 	k8sobj_list(o, "privileged_containers", &f->privileged_names);
@@ -352,21 +407,41 @@ static void facts_put(struct k8sobj *o, struct pod_facts *f)
 	strlist_free(&f->host_ports);
 	strlist_free(&f->images);
 	strlist_free(&f->root_names);
+	strlist_free(&f->host_paths);
+}
+
+/* Add what each operation of JSON patch `ops` writes to *f. */
+static void facts_add_patch(struct k8sobj *o, struct pod_facts *f,
+    const json_t *ops)
+{
+	json_t *op, *view;
+	size_t i;
+
+	json_array_foreach(ops, i, op) {
+		if (pick_patch_view(op, &view) != 0) {
+			o->err = -ENOMEM;
+			return;
+		}
+		/* Strings in *f point into the op's values, not the view's
+		 * own members: the view can go now. */
+		facts_add_body(f, view);
+		json_decref(view);
+	}
 }
 
 void derive_pod(struct k8sobj *o, const struct head *h, const json_t *event)
 {
-	const json_t *body = derive_pick(event, has_pod_spec);
-	const json_t *spec;
+	const json_t *body = pick_body(event, has_pod_spec);
 	struct pod_facts f;
 
 	if (body == NULL)
 		return;
-	spec = pod_spec_of(body);
 	k8sobj_str(o, "workload_kind", kind_of(body, h->resource));
-	k8sobj_str(o, "spec_source", derive_source(event, body));
+	k8sobj_str(o, "spec_source", pick_source(event, body));
 	facts_init(&f);
-	containers(&f, spec);
-	pod_level(o, &f, spec);
+	if (json_is_array(body))
+		facts_add_patch(o, &f, body);
+	else
+		facts_add_body(&f, body);
 	facts_put(o, &f);
 }

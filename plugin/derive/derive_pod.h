@@ -25,7 +25,7 @@
  * k8s.run_as_root_containers, k8s.run_as_non_root,
  * k8s.proc_mount_unmasked, k8s.images, k8s.service_account and
  * k8s.automount_token as they apply, and k8s.spec_source naming the body
- * they come from (derive_source).  Errors are recorded in `o`.
+ * they come from (pick_source).  Errors are recorded in `o`.
  */
 void derive_pod(struct k8sobj *o, const struct head *h,
     const json_t *event);

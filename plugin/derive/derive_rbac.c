@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "derive.h"
 #include "derive_rbac.h"
+#include "pick.h"
 
 static const char *const write_verbs[] = {
 	"create", "update", "patch", "delete", "deletecollection",
@@ -181,7 +181,7 @@ void derive_rbac(struct k8sobj *o, const struct head *h,
 	const json_t *body;
 	const char *kind;
 
-	body = derive_pick(event, has_rbac);
+	body = pick_body(event, has_rbac);
 	if (body == NULL)
 		return;
 	kind = jstr(body, "kind");

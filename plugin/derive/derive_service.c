@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "derive.h"
 #include "derive_service.h"
+#include "pick.h"
 
 static bool has_type(const json_t *body)
 {
@@ -50,8 +50,8 @@ void derive_service(struct k8sobj *o, const struct head *h,
 	if (!is_service(h, event))
 		return;
 	k8sobj_str(o, "service_type",
-	    jstr(jobj(derive_pick(event, has_type), "spec"), "type"));
-	body = derive_pick(event, has_node_port);
+	    jstr(jobj(pick_body(event, has_type), "spec"), "type"));
+	body = pick_body(event, has_node_port);
 	strlist_init(&ports);
 	json_array_foreach(jarr(jobj(body, "spec"), "ports"), i, port) {
 		json_t *np = jget(port, "nodePort");

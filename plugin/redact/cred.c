@@ -60,16 +60,28 @@ static size_t normalise(const char *name, size_t len, char *out)
 	return n;
 }
 
+/*
+ * "pwd" ends many password names (MYSQL_PWD, DB_PWD), but alone (or as
+ * OLDPWD) it is the shell's working directory.
+ */
+static bool pwd_name(const char *norm, size_t n)
+{
+	return n > 3 && strcmp(norm + n - 3, "pwd") == 0 &&
+	    strcmp(norm, "oldpwd") != 0;
+}
+
 bool cred_name_like(const char *name, size_t len)
 {
 	char norm[CRED_NAME_MAX + 1];
+	size_t n;
 
 	/* A name with a NUL inside stops there: strstr needs a C string. */
 	normalise(name, len, norm);
+	n = strlen(norm);
 	for (size_t i = 0; i < sizeof cred_words / sizeof cred_words[0]; i++)
 		if (strstr(norm, cred_words[i]) != NULL)
 			return true;
-	return false;
+	return pwd_name(norm, n);
 }
 
 /* cred_name_like, or one of cred_names. */

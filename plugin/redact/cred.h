@@ -17,8 +17,9 @@
  * credential words (password, passwd, secret, token, accesskey, apikey,
  * privatekey, passphrase, credential), compared case-insensitively and ignoring
  * '-', '_', '.' and spaces, so "AWS_ACCESS_KEY_ID", "api-key" and
- * "client.secret" all match.  Only the first CRED_NAME_MAX bytes are looked
- * at.  Never fails.
+ * "client.secret" all match, or ends with "pwd" (MYSQL_PWD; not PWD or
+ * OLDPWD, the shell's directories).  Only the first CRED_NAME_MAX bytes
+ * are looked at.  Never fails.
  */
 bool cred_name_like(const char *name, size_t len);
 

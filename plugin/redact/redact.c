@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "k8sobj.h"
 #include "needles.h"
 #include "redact.h"
+#include "redact_exec.h"
 #include "redact_text.h"
 
 #define LAST_APPLIED "kubectl.kubernetes.io/last-applied-configuration"
@@ -25,45 +27,116 @@
 /* Annotations embedded in annotations in ...: real ones nest once; deeper
  * ones are replaced whole. */
 #define MAX_EMBED 4
+/*
+ * More values to replace in one map or env list than a real object holds:
+ * they are there to cost a fingerprint per few bytes, and the map or list
+ * goes whole, with one (issue 21, class 4).
+ */
+#define MAX_VALUES 1024
 
 struct redactor {
 	const unsigned char *key;
 	size_t keylen;
+	struct fingerprinter fp;	/* under key */
 	unsigned long count;
 	int err;	/* first error; once set, nothing more is done */
 	int embed;	/* depth of last-applied annotations being redacted */
+	bool any;	/* redact_whole_value: objects shaped like audit Events are
+			 * redacted as events, wherever they are */
+	bool dry;	/* redact_bodies_change: change nothing, count the
+			 * first value that would change and stop */
 };
 
-static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
+/* Nothing more to do: an error, or a dry run's answer is known. */
+static bool stopped(const struct redactor *r)
+{
+	return r->err != 0 || (r->dry && r->count > 0);
+}
 
-/* The marker for `v`: a string's bytes, anything else's compact JSON. */
+static void walk(struct redactor *r, json_t *v, unsigned hint, int depth);
+static void redact_body(struct redactor *r, json_t *event, const char *key,
+    unsigned hint);
+
+/* One length or count, as 8 bytes, for mac_value. */
+static int mac_size(struct fingerprinter *f, char tag, size_t n)
+{
+	unsigned char b[9] = { (unsigned char)tag };
+
+	for (int i = 0; i < 8; i++)
+		b[1 + i] = (unsigned char)(n >> (8 * i));
+	return fingerprinter_update(f, b, sizeof b);
+}
+
+/*
+ * Feed `v` to the MAC in an unambiguous form (each value a type byte, each
+ * string and container its length first, members in their order), with
+ * no text built: a map of 100,000 values goes whole at the cost of its
+ * bytes (MAX_VALUES).  Returns 0 or -EIO.
+ */
+static int mac_value(struct fingerprinter *f, const json_t *v)
+{
+	char num[32];
+	const char *key;
+	json_t *c;
+	size_t i;
+	int rc = 0;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		rc = mac_size(f, 'o', json_object_size(v));
+		json_object_foreach((json_t *)v, key, c) {
+			if (rc == 0)
+				rc = mac_size(f, 'k', strlen(key));
+			if (rc == 0)
+				rc = fingerprinter_update(f, key, strlen(key));
+			if (rc == 0)
+				rc = mac_value(f, c);
+		}
+		return rc;
+	case JSON_ARRAY:
+		rc = mac_size(f, 'a', json_array_size(v));
+		json_array_foreach(v, i, c) {
+			if (rc == 0)
+				rc = mac_value(f, c);
+		}
+		return rc;
+	case JSON_STRING:
+		rc = mac_size(f, 's', json_string_length(v));
+		return rc != 0 ? rc : fingerprinter_update(f,
+		    json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		snprintf(num, sizeof num, "i%" JSON_INTEGER_FORMAT,
+		    json_integer_value(v));
+		return fingerprinter_update(f, num, strlen(num));
+	case JSON_REAL:
+		snprintf(num, sizeof num, "r%.17g", json_real_value(v));
+		return fingerprinter_update(f, num, strlen(num));
+	case JSON_TRUE:
+		return fingerprinter_update(f, "t", 1);
+	case JSON_FALSE:
+		return fingerprinter_update(f, "f", 1);
+	case JSON_NULL:
+	default:
+		return fingerprinter_update(f, "n", 1);
+	}
+}
+
+/* The marker for `v`: a string's bytes, anything else by mac_value. */
 static json_t *marker_of(struct redactor *r, const json_t *v, bool b64)
 {
 	char mark[FINGERPRINT_LEN + 1];
-	char *text = NULL;
-	const char *s;
-	size_t len;
 	int rc;
 
-	if (json_is_string(v)) {
-		s = json_string_value(v);
-		len = json_string_length(v);
-	} else {
-		text = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS |
-		    JSON_ENCODE_ANY);
-		if (text == NULL) {
-			r->err = -ENOMEM;
-			return NULL;
-		}
-		s = text;
-		len = strlen(text);
-		b64 = false;
-	}
-	if (b64)
-		rc = fingerprint_marker_b64(r->key, r->keylen, s, len, mark);
+	if (!json_is_string(v))
+		rc = fingerprinter_begin(&r->fp) != 0 ||
+		    mac_value(&r->fp, v) != 0 ||
+		    fingerprinter_end(&r->fp, mark) != 0 ? -EIO : 0;
+	else if (b64)
+		rc = fingerprinter_marker_b64(&r->fp, json_string_value(v),
+		    json_string_length(v), mark);
 	else
-		rc = fingerprint_marker(r->key, r->keylen, s, len, mark);
-	free(text);
+		rc = fingerprinter_marker(&r->fp, json_string_value(v),
+		    json_string_length(v), mark);
 	if (rc != 0) {
 		r->err = rc;
 		return NULL;
@@ -89,8 +162,12 @@ static void replace_member(struct redactor *r, json_t *obj, const char *key,
 	json_t *v = json_object_get(obj, key);
 	json_t *m;
 
-	if (r->err != 0 || v == NULL || json_is_null(v) || is_marker(v))
+	if (stopped(r) || v == NULL || json_is_null(v) || is_marker(v))
 		return;
+	if (r->dry) {
+		r->count++;
+		return;
+	}
 	m = marker_of(r, v, b64);
 	if (m == NULL)
 		return;
@@ -106,13 +183,17 @@ static void replace_values(struct redactor *r, json_t *map, bool b64)
 {
 	void *it;
 
-	for (it = json_object_iter(map); it && r->err == 0;
+	for (it = json_object_iter(map); it && !stopped(r);
 	    it = json_object_iter_next(map, it)) {
 		json_t *v = json_object_iter_value(it);
 		json_t *m;
 
 		if (json_is_null(v) || is_marker(v))
 			continue;	/* null: a merge patch deleting the key */
+		if (r->dry) {
+			r->count++;
+			return;
+		}
 		m = marker_of(r, v, b64);
 		if (m == NULL)
 			return;
@@ -124,13 +205,30 @@ static void replace_values(struct redactor *r, json_t *map, bool b64)
 	}
 }
 
-/* Member `key` of `obj` holds secret values: each, or all of it. */
+/* How many values of `map` replace_values replaces, up to MAX_VALUES + 1. */
+static size_t values_to_replace(const json_t *map)
+{
+	const char *key;
+	json_t *v;
+	size_t n = 0;
+
+	json_object_foreach((json_t *)map, key, v) {
+		if (!json_is_null(v) && !is_marker(v) && ++n > MAX_VALUES)
+			break;
+	}
+	return n;
+}
+
+/*
+ * Member `key` of `obj` holds secret values: each, or all of it (not a
+ * map, or a map of more than MAX_VALUES).
+ */
 static void redact_map_member(struct redactor *r, json_t *obj,
     const char *key, bool b64)
 {
 	json_t *v = json_object_get(obj, key);
 
-	if (json_is_object(v))
+	if (json_is_object(v) && values_to_replace(v) <= MAX_VALUES)
 		replace_values(r, v, b64);
 	else
 		replace_member(r, obj, key, b64);
@@ -144,24 +242,32 @@ static void redact_secret(struct redactor *r, json_t *obj)
 
 /*
  * Redact the credentials inside the text of string member `key` of `obj`,
- * known to hold one: when no value can be told apart, all of it goes.
+ * known to hold one: when no value can be told apart, or too many are,
+ * all of it goes.
  */
 static void redact_text_member(struct redactor *r, json_t *obj,
     const char *key)
 {
 	json_t *v = json_object_get(obj, key);
 	unsigned long n = 0;
+	char *text = NULL;
 	size_t len;
-	char *text;
 	int rc;
 
-	rc = redact_text(r->key, r->keylen, json_string_value(v),
+	if (r->dry) {
+		if (cred_text_assigns(json_string_value(v), json_string_length(v)))
+			r->count++;
+		else
+			replace_member(r, obj, key, false);
+		return;
+	}
+	rc = redact_text(&r->fp, json_string_value(v),
 	    json_string_length(v), &text, &len, &n);
-	if (rc != 0) {
+	if (rc != 0 && rc != -E2BIG) {
 		r->err = rc;
 		return;
 	}
-	if (n == 0)
+	if (rc == -E2BIG || n == 0)
 		replace_member(r, obj, key, false);
 	else if (json_object_set_new(obj, key, json_stringn(text, len)) != 0)
 		r->err = -ENOMEM;
@@ -187,15 +293,28 @@ static void redact_configmap_entry(struct redactor *r, json_t *obj,
 		redact_text_member(r, obj, member);
 }
 
-static void redact_configmap_map(struct redactor *r, json_t *map,
-    const char *section)
+/*
+ * The credentials of ConfigMap map `map` (its `section`): each entry, or
+ * the map whole when it holds more than MAX_VALUES.
+ */
+static void redact_configmap_map(struct redactor *r, json_t *obj,
+    const char *member, const char *section)
 {
+	json_t *map = jobj(obj, member), *v;
 	const char *key;
-	json_t *v;
+	size_t n = 0;
 
+	json_object_foreach(map, key, v) {
+		if (!json_is_null(v) && !is_marker(v) &&
+		    configmap_key_is_credential(section, key, v) &&
+		    ++n > MAX_VALUES) {
+			replace_member(r, obj, member, false);
+			return;
+		}
+	}
 	/* Replacing the value of an existing key keeps the iteration valid. */
 	json_object_foreach(map, key, v) {
-		if (r->err != 0)
+		if (stopped(r))
 			return;
 		if (json_is_null(v) || is_marker(v) ||
 		    !configmap_key_is_credential(section, key, v))
@@ -206,8 +325,8 @@ static void redact_configmap_map(struct redactor *r, json_t *map,
 
 static void redact_configmap(struct redactor *r, json_t *obj)
 {
-	redact_configmap_map(r, jobj(obj, "data"), "data");
-	redact_configmap_map(r, jobj(obj, "binaryData"), "binaryData");
+	redact_configmap_map(r, obj, "data", "data");
+	redact_configmap_map(r, obj, "binaryData", "binaryData");
 }
 
 static size_t skip_ws(const char *s, size_t len, size_t i)
@@ -309,7 +428,9 @@ bool redact_may_change(const char *s, size_t len)
 /*
  * Member `key` of `obj` is JSON text of a whole object: parse it, redact it
  * as a body with `hint`, and write it back when something changed.  Text
- * that does not parse is replaced whole when the hint says it is a secret.
+ * that may hold a credential but does not parse (kubectl writes a NUL in
+ * stringData as \u0000, which jansson refuses) cannot be redacted: it is
+ * replaced whole, never passed through.
  */
 static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
     unsigned hint, int depth)
@@ -330,14 +451,13 @@ static void redact_embedded(struct redactor *r, json_t *obj, const char *key,
 	}
 	inner = json_loadb(json_string_value(v), json_string_length(v), 0, NULL);
 	if (inner == NULL) {
-		if (hint & REDACT_HINT_SECRET)
-			replace_member(r, obj, key, false);
+		replace_member(r, obj, key, false);
 		return;
 	}
 	r->embed++;
 	walk(r, inner, hint, depth + 1);
 	r->embed--;
-	if (r->err == 0 && r->count != before) {
+	if (r->err == 0 && !r->dry && r->count != before) {
 		text = json_dumps(inner, JSON_COMPACT | JSON_ENCODE_ANY);
 		if (text == NULL || json_object_set_new(obj, key,
 		    json_string(text)) != 0)
@@ -417,7 +537,7 @@ static void configmap_patch_op(struct redactor *r, json_t *op)
 	if (section == NULL)
 		return;
 	if (strchr(path + 1, '/') == NULL) {
-		redact_configmap_map(r, jobj(op, "value"), section);
+		redact_configmap_map(r, op, "value", section);
 		return;
 	}
 	name = strchr(path + 1, '/') + 1;
@@ -432,7 +552,7 @@ static void walk_patch(struct redactor *r, json_t *ops, unsigned hint,
 	json_t *op;
 
 	json_array_foreach(ops, i, op) {
-		if (r->err != 0 || !json_is_object(op))
+		if (stopped(r) || !json_is_object(op))
 			return;
 		if (hint & REDACT_HINT_SECRET) {
 			secret_patch_op(r, op, depth);
@@ -455,8 +575,14 @@ unsigned redact_kind_hint(const char *kind)
 		{ "ConfigMap", REDACT_HINT_CONFIGMAP },
 	};
 
+	size_t n = kind != NULL ? strlen(kind) : 0;
+
+	/* A list of a kind (SecretList) says what its items are. */
+	if (n > 4 && strcmp(kind + n - 4, "List") == 0)
+		n -= 4;
 	for (size_t i = 0; kind != NULL && i < sizeof kinds / sizeof *kinds; i++)
-		if (strcmp(kind, kinds[i].kind) == 0)
+		if (strlen(kinds[i].kind) == n &&
+		    strncmp(kind, kinds[i].kind, n) == 0)
 			return kinds[i].hint;
 	return REDACT_HINT_NONE;
 }
@@ -481,7 +607,8 @@ bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
 		return true;
 	if ((hint & REDACT_HINT_TOKEN_REVIEW) && key_is(key, len, "spec"))
 		return true;
-	return body_hint != REDACT_HINT_NONE && key_is(key, len, "items");
+	return hint != REDACT_HINT_NONE && (key_is(key, len, "items") ||
+	    key_is(key, len, "rows"));
 }
 
 /* Redactions that apply to `obj` itself, by its kind or by the hint. */
@@ -498,19 +625,33 @@ static void redact_object(struct redactor *r, json_t *obj, unsigned hint,
 		replace_member(r, jobj(obj, "spec"), "token", false);
 	if (h & REDACT_HINT_CONFIGMAP)
 		redact_configmap(r, obj);
+	/* The kind's hint too: a Secret inside a Table, a List or a
+	 * Template embeds its stringData in its last-applied annotation. */
 	redact_annotations(r, jobj(jobj(obj, "metadata"), "annotations"),
-	    hint, depth);
+	    h, depth);
 }
 
 /*
- * A container's env list: the `value` of a variable whose name looks like
- * a credential (DB_PASSWORD) is one, written in the pod spec in clear.
+ * A container's env list, member `key` of `obj`: the `value` of a variable
+ * whose name looks like a credential (DB_PASSWORD) is one, written in the
+ * pod spec in clear.  More than MAX_VALUES of them: the list goes whole.
  */
-static void redact_env(struct redactor *r, json_t *env)
+static void redact_env(struct redactor *r, json_t *obj, const char *key)
 {
-	size_t i;
-	json_t *var;
+	json_t *env = json_object_get(obj, key), *var;
+	size_t i, n = 0;
 
+	json_array_foreach(env, i, var) {
+		const char *name = jstr(var, "name");
+		json_t *v = jget(var, "value");
+
+		if (name != NULL && v != NULL && !json_is_null(v) &&
+		    !is_marker(v) && cred_name_like(name, strlen(name)) &&
+		    ++n > MAX_VALUES) {
+			replace_member(r, obj, key, false);
+			return;
+		}
+	}
 	json_array_foreach(env, i, var) {
 		const char *name = jstr(var, "name");
 
@@ -519,10 +660,58 @@ static void redact_env(struct redactor *r, json_t *env)
 	}
 }
 
+/* Has `v` (an object) the members of an audit Event that redaction reads? */
+static bool like_event(const json_t *v)
+{
+	return json_object_get(v, "requestObject") != NULL ||
+	    json_object_get(v, "responseObject") != NULL ||
+	    json_is_object(json_object_get(v, "objectRef"));
+}
+
+/*
+ * redact_event and redact_exec of an object shaped like an audit Event,
+ * for redact_whole_value: its bodies with the hint its objectRef gives.
+ */
+static void redact_as_event(struct redactor *r, json_t *v)
+{
+	unsigned long n = 0;
+	struct head h;
+	int rc;
+
+	if (r->err != 0)
+		return;
+	head_from_json(v, &h);
+	redact_body(r, v, "requestObject", redact_hint_of(&h));
+	redact_body(r, v, "responseObject", redact_hint_of(&h));
+	rc = redact_exec(v, r->key, r->keylen, &n);
+	r->count += n;
+	if (rc != 0 && r->err == 0)
+		r->err = rc;
+}
+
+/*
+ * The rows of a Table (`kubectl get` asks the apiserver for one): with
+ * includeObject=Object each row's `object` is one object of the listed
+ * resource, which the body's hint names even when the object does not say
+ * its kind.
+ */
+static void walk_rows(struct redactor *r, json_t *rows, unsigned hint,
+    int depth)
+{
+	size_t i;
+	json_t *row;
+
+	if (hint == REDACT_HINT_NONE)
+		return;
+	json_array_foreach(rows, i, row)
+		walk(r, jobj(row, "object"), hint, depth + 2);
+}
+
 /*
  * Walk a body.  The hint applies to the body, to the elements of an array
- * body (patch operations) and to the `items` of a list body; everything
- * deeper is recognised by its own kind.
+ * body (patch operations), to the `items` of a list body and to the
+ * objects of a Table's `rows`; everything deeper is recognised by its own
+ * kind.
  */
 static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 {
@@ -530,7 +719,7 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 	json_t *child;
 	size_t i;
 
-	if (r->err != 0 || depth > MAX_DEPTH)
+	if (stopped(r) || depth > MAX_DEPTH)
 		return;
 	if (json_is_array(v)) {
 		walk_patch(r, v, hint, depth);
@@ -541,14 +730,24 @@ static void walk(struct redactor *r, json_t *v, unsigned hint, int depth)
 	}
 	if (!json_is_object(v))
 		return;
+	if (r->any && like_event(v))
+		redact_as_event(r, v);
 	redact_object(r, v, hint, depth);
+	/* What a list's items and a Table's rows are: the body's hint, or
+	 * the list's own kind (SecretList). */
+	hint |= redact_kind_hint(jstr(v, "kind"));
 	json_object_foreach(v, key, child) {
 		/* managedFields name fields, never hold their values. */
 		if (strcmp(key, "managedFields") == 0 ||
 		    !(json_is_object(child) || json_is_array(child)))
 			continue;
-		if (strcmp(key, "env") == 0)
-			redact_env(r, child);
+		if (strcmp(key, "env") == 0) {
+			redact_env(r, v, key);
+			/* It may have been replaced: what is there now. */
+			child = json_object_get(v, key);
+		}
+		if (strcmp(key, "rows") == 0)
+			walk_rows(r, child, hint, depth);
 		walk(r, child, strcmp(key, "items") == 0 ? hint : REDACT_HINT_NONE,
 		    depth + 1);
 	}
@@ -600,10 +799,38 @@ int redact_event(json_t *event, const unsigned char *key, size_t keylen,
 int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
     size_t keylen, unsigned long *count)
 {
-	struct redactor r = { key, keylen, 0, 0, 0 };
+	struct redactor r = { key, keylen, { NULL, 0, NULL }, 0, 0, 0, false,
+		false };
+
+	fingerprinter_init(&r.fp, key, keylen);
+	redact_body(&r, event, "requestObject", hint);
+	redact_body(&r, event, "responseObject", hint);
+	fingerprinter_free(&r.fp);
+	*count = r.count;
+	return r.err;
+}
+
+int redact_bodies_change(json_t *event, unsigned hint, bool *changes)
+{
+	struct redactor r = { NULL, 0, { NULL, 0, NULL }, 0, 0, 0, false,
+		true };
 
 	redact_body(&r, event, "requestObject", hint);
 	redact_body(&r, event, "responseObject", hint);
+	*changes = r.count > 0;
+	return r.err;
+}
+
+int redact_whole_value(json_t *value, const unsigned char *key, size_t keylen,
+    unsigned long *count)
+{
+	struct redactor r = { key, keylen, { NULL, 0, NULL }, 0, 0, 0, true,
+		false };
+
+	fingerprinter_init(&r.fp, key, keylen);
+	/* Not JSON text of an object or array: nothing redaction reads. */
+	walk(&r, value, REDACT_HINT_NONE, 1);
+	fingerprinter_free(&r.fp);
 	*count = r.count;
 	return r.err;
 }

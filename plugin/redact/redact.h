@@ -59,6 +59,27 @@ int redact_bodies(json_t *event, unsigned hint, const unsigned char *key,
     size_t keylen, unsigned long *count);
 
 /*
+ * redact_bodies_change(event, hint, changes):
+ * Would redact_bodies(event, hint, ...) change anything?  *changes says;
+ * `event` is left as it is, and the answer costs no fingerprint: the walk
+ * stops at the first value that would change.  Returns 0 or -ENOMEM.
+ */
+int redact_bodies_change(json_t *event, unsigned hint, bool *changes);
+
+/*
+ * redact_whole_value(value, key, keylen, count):
+ * Redact `value`, any JSON value that is set aside (modified in place,
+ * still owned by the caller), with the rules of delivered events, whatever
+ * it is: each object in it shaped like an audit Event (a requestObject,
+ * responseObject or objectRef member) as redact_event and redact_exec
+ * redact it, and all of it (a Secret as `kubectl get -o json` prints it,
+ * an AdmissionReview, a misrouted body) as a body without a hint, every
+ * object recognised by its kind.  *count and the result as redact_event's.
+ */
+int redact_whole_value(json_t *value, const unsigned char *key, size_t keylen,
+    unsigned long *count);
+
+/*
  * redact_hint_of(h):
  * The hint (enum redact_hint) that an event's objectRef (in its head `h`)
  * gives its bodies.
@@ -67,7 +88,8 @@ unsigned redact_hint_of(const struct head *h);
 
 /*
  * redact_kind_hint(kind):
- * The hint that an object of kind `kind` (may be NULL) gives itself.
+ * The hint that an object of kind `kind` (may be NULL) gives itself; a
+ * list's kind (SecretList) gives its items' hint, to it and its items.
  */
 unsigned redact_kind_hint(const char *kind);
 
@@ -75,9 +97,11 @@ unsigned redact_kind_hint(const char *kind);
  * redact_hinted_member(body_hint, hint, key, len):
  * True when redaction may change member `key` (`len` bytes) of an object
  * whatever the member holds, because of the object's hints: `body_hint`
- * from the request (redact_hint_of; it also reaches a list's `items`) and
- * `hint` from the object's own kind (redact_kind_hint).  Any other member
- * can only change where redact_may_change() finds something in its text.
+ * from the request (redact_hint_of; it also reaches a list's `items` and
+ * a Table's `rows`) and `hint` from the object's own kind
+ * (redact_kind_hint; a list's kind reaches its items and rows).  Any
+ * other member can only change where redact_may_change() finds something
+ * in its text.
  */
 bool redact_hinted_member(unsigned body_hint, unsigned hint, const char *key,
     size_t len);

@@ -14,8 +14,7 @@
 
 /* Text being built; with `count_only` nothing is stored, only counted. */
 struct masker {
-	const unsigned char *key;
-	size_t keylen;
+	struct fingerprinter *fp;	/* NULL when count_only */
 	bool count_only;
 	unsigned long count;
 	bool pending;	/* the next word is the value of "--password" */
@@ -54,7 +53,7 @@ static void put_marker(struct masker *m, const char *s, size_t n)
 	m->count++;
 	if (m->count_only)
 		return;
-	if ((rc = fingerprint_marker(m->key, m->keylen, s, n, mark)) != 0) {
+	if ((rc = fingerprinter_marker(m->fp, s, n, mark)) != 0) {
 		m->err = m->err ? m->err : rc;
 		return;
 	}
@@ -84,28 +83,53 @@ static void mask(struct masker *m, const char *s, size_t n)
 		put_marker(m, s, n);
 }
 
-/* One word of a command argument, its credential parts masked. */
+static bool is_quote(char c)
+{
+	return c == '\'' || c == '"';
+}
+
+/*
+ * One word of a command argument, its credential parts masked.  A shell
+ * word may open with quotes (sh -c "mysql '-pS3cret'"): the option is
+ * read after them.
+ */
 static void word(struct masker *m, const char *w, size_t n)
 {
 	struct cred_span sp;
-	size_t pos = 0;
+	size_t pos = 0, q = 0;
 
 	if (m->pending) {
 		m->pending = false;
 		mask(m, w, n);
 		return;
 	}
-	/* mysql -pS3cret, and the like: the password is glued on. */
-	if (n > 2 && w[0] == '-' && w[1] == 'p') {
-		put(m, w, 2);
-		mask(m, w + 2, n - 2);
-		return;
+	while (q < n && is_quote(w[q]))
+		q++;
+	/* mysql -pS3cret, and the like: the password is glued on (the
+	 * closing quote of a quoted word stays out of the value). */
+	if (n - q > 2 && w[q] == '-' && w[q + 1] == 'p') {
+		size_t end = n;
+
+		while (end > q + 2 && q > 0 && is_quote(w[end - 1]))
+			end--;
+		if (end > q + 2) {
+			put(m, w, q + 2);
+			mask(m, w + q + 2, end - q - 2);
+			put(m, w + end, n - end);
+			return;
+		}
 	}
-	if (n > 2 && w[0] == '-' && w[1] == '-' && memchr(w, '=', n) == NULL &&
-	    cred_name_like(w + 2, n - 2)) {
-		m->pending = true;
-		put(m, w, n);
-		return;
+	if (n - q > 2 && w[q] == '-' && w[q + 1] == '-' &&
+	    memchr(w, '=', n) == NULL) {
+		size_t end = n;
+
+		while (end > q + 2 && is_quote(w[end - 1]))
+			end--;
+		if (cred_name_like(w + q + 2, end - q - 2)) {
+			m->pending = true;
+			put(m, w, n);
+			return;
+		}
 	}
 	/* PGPASSWORD=x, --password=x, postgres://u:x@h */
 	while (cred_text_next(w, n, pos, &sp)) {
@@ -122,9 +146,32 @@ static bool is_space(char c)
 }
 
 /*
- * One decoded argument (a shell's -c text may hold many words).  A marker
- * is part of the word it is in, its space included.
+ * The end of the word that starts at s[i] (not a space): up to a space
+ * outside quotes, as a shell reads a -c text ("--password 'a b'" is two
+ * words); a backslash outside single quotes escapes the next byte.  A
+ * marker is part of the word it is in, its space included.
  */
+static size_t word_end(const char *s, size_t len, size_t i)
+{
+	char quote = 0;
+
+	for (; i < len; i++) {
+		if (quote == 0 && is_space(s[i]))
+			break;
+		if (marker_at(s + i, len - i)) {
+			i += FINGERPRINT_LEN - 1;
+		} else if (s[i] == '\\' && quote != '\'' && i + 1 < len) {
+			i++;
+		} else if (quote != 0 && s[i] == quote) {
+			quote = 0;
+		} else if (quote == 0 && is_quote(s[i])) {
+			quote = s[i];
+		}
+	}
+	return i;
+}
+
+/* One decoded argument (a shell's -c text may hold many words). */
 static void argument(struct masker *m, const char *s, size_t len)
 {
 	size_t i = 0, e;
@@ -133,31 +180,41 @@ static void argument(struct masker *m, const char *s, size_t len)
 		for (e = i; e < len && is_space(s[e]); e++)
 			;
 		put(m, s + i, e - i);
-		for (i = e; e < len && !is_space(s[e]); e++)
-			if (marker_at(s + e, len - e))
-				e += FINGERPRINT_LEN - 1;
+		i = e;
+		e = word_end(s, len, i);
 		if (e > i)
 			word(m, s + i, e - i);
 		i = e;
 	}
 }
 
-/* Go's url.QueryEscape of `n` bytes at `s`. */
+static bool is_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+	    c == '~';
+}
+
+/* Go's url.QueryEscape of `n` bytes at `s`: runs of plain bytes at once. */
 static void put_escaped(struct masker *m, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
+	size_t i = 0, run;
 
-	for (size_t i = 0; i < n; i++) {
+	while (i < n) {
 		unsigned char c = (unsigned char)s[i];
 		char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
 
-		if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-		    (c >= '0' && c <= '9') || strchr("-_.~", c) != NULL)
-			put(m, s + i, 1);
-		else if (c == ' ')
-			put(m, "+", 1);
-		else
-			put(m, esc, 3);
+		for (run = i; run < n && is_unreserved((unsigned char)s[run]);
+		    run++)
+			;
+		if (run > i) {
+			put(m, s + i, run - i);
+			i = run;
+		} else {
+			put(m, c == ' ' ? "+" : esc, c == ' ' ? 1 : 3);
+			i++;
+		}
 	}
 }
 
@@ -214,10 +271,13 @@ static void uri(struct masker *m, const char *u)
 		return;
 	}
 	put(m, u, (size_t)(q - u));
-	for (size_t i = 0; i <= qlen && m->err == 0; i++) {
+	for (size_t i = 0; i <= qlen && m->err == 0 &&
+	    !(m->count_only && m->count > 0); i++) {
 		if (i < qlen && q[i] != '&')
 			continue;
 		pair(m, q + start, i - start, tmp);
+		if (m->count > REDACT_EXEC_MAX_VALUES && m->err == 0)
+			m->err = -E2BIG;
 		if (i < qlen)
 			put(m, "&", 1);
 		start = i + 1;
@@ -237,7 +297,7 @@ static bool is_command_subresource(const struct head *h)
 
 bool redact_exec_may_change(const struct head *h)
 {
-	struct masker m = { NULL, 0, true, 0, false, NULL, 0, 0, 0 };
+	struct masker m = { NULL, true, 0, false, NULL, 0, 0, 0 };
 
 	if (!is_command_subresource(h))
 		return false;
@@ -246,17 +306,38 @@ bool redact_exec_may_change(const struct head *h)
 	return m.count > 0 || m.err != 0;
 }
 
+/*
+ * More credential arguments than a command line holds: they are there to
+ * cost a fingerprint each, and the query goes whole (one marker, so
+ * k8s.command shows none of it).
+ */
+static void whole_query(struct masker *m, const char *u)
+{
+	const char *q = strchr(u, '?') + 1;
+
+	m->err = 0;
+	m->len = 0;
+	m->count = 0;
+	put(m, u, (size_t)(q - u));
+	put_marker(m, q, strlen(q));
+}
+
 int redact_exec(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count)
 {
-	struct masker m = { key, keylen, false, 0, false, NULL, 0, 0, 0 };
+	struct fingerprinter fp;
+	struct masker m = { &fp, false, 0, false, NULL, 0, 0, 0 };
 	struct head h;
 	int rc = 0;
 
 	head_from_json(event, &h);
 	if (!is_command_subresource(&h))
 		return 0;
+	fingerprinter_init(&fp, key, keylen);
 	uri(&m, h.request_uri);
+	if (m.err == -E2BIG)
+		whole_query(&m, h.request_uri);
+	fingerprinter_free(&fp);
 	if (m.err == 0 && m.count > 0) {
 		if (json_object_set_new(event, "requestURI",
 		    json_string(m.buf)) != 0)

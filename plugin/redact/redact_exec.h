@@ -32,10 +32,13 @@ bool redact_exec_may_change(const struct head *h);
  * Replace the requestURI of audit Event `event` (modified in place) by one
  * whose credential `command` arguments (as above) hold fingerprint markers
  * keyed by `key` instead of their values; the parameters with a credential
- * are written back query-escaped, the others as they were.  Adds the
- * number of values replaced to *count.  Returns 0, -ENOMEM or -EIO
- * (libcrypto); after an error requestURI is unchanged.
+ * are written back query-escaped, the others as they were.  More than
+ * REDACT_EXEC_MAX_VALUES of them: the whole query (after '?') becomes one
+ * marker.  Adds the number of values replaced to *count.  Returns 0,
+ * -ENOMEM or -EIO (libcrypto); after an error requestURI is unchanged.
  */
+#define REDACT_EXEC_MAX_VALUES 256
+
 int redact_exec(json_t *event, const unsigned char *key, size_t keylen,
     unsigned long *count);
 

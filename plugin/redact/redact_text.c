@@ -12,8 +12,7 @@
 struct text_out {
 	char *buf;
 	size_t len, cap;
-	const unsigned char *key;
-	size_t keylen;
+	struct fingerprinter *fp;
 	unsigned long count;
 	int err;
 };
@@ -44,7 +43,7 @@ static void put(struct text_out *o, const char *s, size_t n)
 static void put_marker(struct text_out *o, const char *s, size_t n)
 {
 	char mark[FINGERPRINT_LEN + 1];
-	int rc = fingerprint_marker(o->key, o->keylen, s, n, mark);
+	int rc = fingerprinter_marker(o->fp, s, n, mark);
 
 	if (rc != 0) {
 		o->err = o->err ? o->err : rc;
@@ -54,15 +53,19 @@ static void put_marker(struct text_out *o, const char *s, size_t n)
 	o->count++;
 }
 
-int redact_text(const unsigned char *key, size_t keylen, const char *text,
-    size_t len, char **out, size_t *outlen, unsigned long *count)
+int redact_text(struct fingerprinter *fp, const char *text, size_t len,
+    char **out, size_t *outlen, unsigned long *count)
 {
-	struct text_out o = { NULL, 0, 0, key, keylen, 0, 0 };
+	struct text_out o = { NULL, 0, 0, fp, 0, 0 };
 	struct cred_span sp;
 	size_t pos = 0;
 
 	put(&o, "", 0);
 	while (o.err == 0 && cred_text_next(text, len, pos, &sp)) {
+		if (o.count == REDACT_TEXT_MAX_VALUES) {
+			o.err = -E2BIG;
+			break;
+		}
 		put(&o, text + pos, sp.off - pos);
 		put_marker(&o, text + sp.off, sp.len);
 		pos = sp.off + sp.len;

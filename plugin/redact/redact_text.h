@@ -11,17 +11,24 @@
 
 #include <stddef.h>
 
+#include "fingerprint.h"
+
 /*
- * redact_text(key, keylen, text, len, out, outlen, count):
+ * redact_text(fp, text, len, out, outlen, count):
  * Copy `text` into a new NUL-terminated *out (caller frees; *outlen bytes)
  * with every credential value that cred_text_next finds (assigned to a
  * credential-looking name anywhere on a line, a URL's password, the body
  * of a private key between its armour lines) replaced by a fingerprint
- * marker.  *count is the number of values replaced; when 0, *out is still
- * a faithful copy.
- * Returns 0, -ENOMEM or -EIO (libcrypto).
+ * marker made by `fp`.  *count is the number of values replaced; when 0,
+ * *out is still a faithful copy.  A text with more than
+ * REDACT_TEXT_MAX_VALUES values to replace is no configuration file but
+ * made to cost a fingerprint per few bytes: -E2BIG, and *out holds nothing
+ * (the caller replaces the text whole, one fingerprint for all of it).
+ * Returns 0, -E2BIG, -ENOMEM or -EIO (libcrypto).
  */
-int redact_text(const unsigned char *key, size_t keylen, const char *text,
-    size_t len, char **out, size_t *outlen, unsigned long *count);
+#define REDACT_TEXT_MAX_VALUES 256
+
+int redact_text(struct fingerprinter *fp, const char *text, size_t len,
+    char **out, size_t *outlen, unsigned long *count);
 
 #endif /* !REDACT_TEXT_H */

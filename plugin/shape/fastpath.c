@@ -198,15 +198,13 @@ load_bodies(const struct head *h, const char *text, const struct jmember *m,
  * the work.  Runs after derive, which must see the values redaction hides.
  */
 static enum fastpath_status
-redaction_check(const struct shape_config *cfg, const struct head *h,
-    json_t *bodies)
+redaction_check(const struct head *h, json_t *bodies)
 {
-	unsigned long n = 0;
+	bool changes;
 
-	if (redact_bodies(bodies, redact_hint_of(h), cfg->key,
-	    sizeof(cfg->key), &n) != 0)
+	if (redact_bodies_change(bodies, redact_hint_of(h), &changes) != 0)
 		return FASTPATH_NOMEM;
-	return n == 0 ? FASTPATH_READY : FASTPATH_FALLBACK;
+	return changes ? FASTPATH_FALLBACK : FASTPATH_READY;
 }
 
 /*
@@ -632,7 +630,7 @@ finish(const struct shape_config *cfg, const char *text,
 	}
 	out->k8s = k8s.text;
 	out->k8s_len = k8s.len;
-	st = redact ? redaction_check(cfg, h, bodies) : FASTPATH_READY;
+	st = redact ? redaction_check(h, bodies) : FASTPATH_READY;
 	if (st == FASTPATH_READY)
 		st = fit(cfg, text, ev, m, k8s.fields, plan, out, stats);
 	return st;

@@ -8,6 +8,7 @@
 
 #include "derive.h"
 #include "derive_configmap.h"
+#include "fingerprint.h"
 #include "jsonspan.h"
 #include "prune.h"
 #include "redact.h"
@@ -135,9 +136,24 @@ list_members(const char *text, struct jspan body, struct members *ms)
 	return repeat ? LIST_WHOLE : LIST_OK;
 }
 
-/* Does the ConfigMap entry `e` of `section` hold no credential? */
+/* What a ConfigMap's entries are to redaction. */
+enum entries {
+	ENTRIES_CLEAN,		/* no credential: nothing changes */
+	ENTRIES_CREDENTIAL,	/* a plain text credential: it changes */
+	ENTRIES_UNSURE		/* parse them to know */
+};
+
+/* Is the `len` bytes at `s` a marker, which redaction leaves? */
 static bool
-entry_clean(const char *section, const char *text,
+is_marker_text(const char *s, size_t len)
+{
+	return len == FINGERPRINT_LEN && memcmp(s, FINGERPRINT_PREFIX,
+	    strlen(FINGERPRINT_PREFIX)) == 0;
+}
+
+/* What the ConfigMap entry `e` of `section` is to redaction. */
+static enum entries
+entry_state(const char *section, const char *text,
     const struct jspan_member *e)
 {
 	const char *key = text + e->key.off, *s = text + e->value.off + 1;
@@ -147,46 +163,61 @@ entry_clean(const char *section, const char *text,
 
 	/* Redaction reads a map with a "kind" as an object of that kind. */
 	if (e->key_escaped || jspan_is(text, e->key, "kind"))
-		return false;
+		return ENTRIES_UNSURE;
 	if (text[e->value.off] == 'n')
-		return !configmap_text_is_credential(section, key, e->key.len,
-		    NULL, 0);
+		return configmap_text_is_credential(section, key, e->key.len,
+		    NULL, 0) ? ENTRIES_UNSURE : ENTRIES_CLEAN;
 	/* Other values are not what a ConfigMap holds: parse them. */
 	if (text[e->value.off] != '"')
-		return false;
-	if (memchr(s, '\\', len) == NULL)
-		return !configmap_text_is_credential(section, key, e->key.len,
-		    s, len);
+		return ENTRIES_UNSURE;
+	if (memchr(s, '\\', len) == NULL) {
+		if (!configmap_text_is_credential(section, key, e->key.len, s,
+		    len))
+			return ENTRIES_CLEAN;
+		return is_marker_text(s, len) ? ENTRIES_UNSURE :
+		    ENTRIES_CREDENTIAL;
+	}
 	if (len > sizeof small && (buf = malloc(len)) == NULL)
-		return false;
+		return ENTRIES_UNSURE;
 	n = jspan_string(text, e->value, buf);
 	clean = !configmap_text_is_credential(section, key, e->key.len, buf, n);
 	if (buf != small)
 		free(buf);
-	return clean;
+	/* Escapes may spell a marker: the parsed value tells. */
+	return clean ? ENTRIES_CLEAN : ENTRIES_UNSURE;
 }
 
 /*
  * A ConfigMap's data or binaryData without a credential: derive lists
  * nothing from it and redaction changes nothing in it, as in an empty map.
+ * With a plain text credential redaction changes it: parsing it here would
+ * be lost work, as the reference path shapes the event.
  */
-static bool
+static enum entries
 configmap_map_clean(unsigned hint, const char *text,
     const struct jspan_member *m)
 {
 	const char *section = jspan_is(text, m->key, "data") ? "data" : "binaryData";
+	enum entries st = ENTRIES_CLEAN;
 	struct jspan_member e;
 	size_t pos = 0;
 
 	if (!(hint & REDACT_HINT_CONFIGMAP) || (hint & REDACT_HINT_SECRET) ||
 	    !(jspan_is(text, m->key, "data") || jspan_is(text, m->key, "binaryData")) ||
 	    text[m->value.off] != '{')
-		return false;
+		return ENTRIES_UNSURE;
 	while (jspan_next(text, m->value, &pos, &e)) {
-		if (!entry_clean(section, text, &e))
-			return false;
+		switch (entry_state(section, text, &e)) {
+		case ENTRIES_CLEAN:
+			break;
+		case ENTRIES_CREDENTIAL:
+			st = ENTRIES_CREDENTIAL;
+			break;
+		case ENTRIES_UNSURE:
+			return ENTRIES_UNSURE;
+		}
 	}
-	return true;
+	return st;
 }
 
 static enum prune_status
@@ -247,8 +278,16 @@ prune_member(const struct head *h, unsigned hint, unsigned kind_hint,
 	bool relevant;
 	json_t *v;
 
-	if (hinted && configmap_map_clean(hint | kind_hint, text, m))
-		return add(&out->body, text, m, json_object());
+	if (hinted) {
+		switch (configmap_map_clean(hint | kind_hint, text, m)) {
+		case ENTRIES_CLEAN:
+			return add(&out->body, text, m, json_object());
+		case ENTRIES_CREDENTIAL:
+			return PRUNE_REFERENCE;
+		case ENTRIES_UNSURE:
+			break;
+		}
+	}
 	relevant = hinted || may_change(text, m->value);
 	if (!relevant && !derive_reads_member(h, key, m->key.len,
 	    text + m->value.off, m->value.len))
@@ -297,8 +336,10 @@ prune_whole(const struct head *h, const char *text, struct jspan body,
 {
 	out->redact = redact_hint_of(h) != REDACT_HINT_NONE ||
 	    redact_may_change(text + body.off, body.len);
-	/* derive reads objects only. */
-	if (!out->redact && text[body.off] != '{')
+	/* derive reads objects, and patches that may write a pod spec. */
+	if (!out->redact && text[body.off] != '{' &&
+	    !(text[body.off] == '[' &&
+	    derive_reads_patch(text + body.off, body.len)))
 		return PRUNE_OK;
 	return load_checked(text, body, out->redact, &out->body);
 }

@@ -30,7 +30,9 @@ enum prune_status {
 	PRUNE_OK,
 	PRUNE_REFERENCE,	/* use the reference path: a member that
 				 * redaction reads repeats keys, which a
-				 * parser would silently drop */
+				 * parser would silently drop, or redaction
+				 * surely changes the body (a ConfigMap
+				 * credential) */
 	PRUNE_NOMEM
 };
 

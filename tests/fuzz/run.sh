@@ -27,7 +27,7 @@ p=$top/plugin
 incs=
 for d in "$p" "$p"/*/; do incs="$incs -I${d%/}"; done
 shape_src="$p/redact/cred.c $p/redact/fingerprint.c $p/shape/k8sobj.c
-  $p/derive/derive.c $p/derive/derive_pod.c $p/derive/derive_rbac.c
+  $p/derive/pick.c $p/derive/derive.c $p/derive/derive_pod.c $p/derive/derive_rbac.c
   $p/derive/derive_exec.c $p/derive/derive_service.c
   $p/derive/derive_configmap.c $p/redact/redact.c $p/redact/redact_text.c
   $p/redact/redact_exec.c $p/shape/fit.c $p/shape/shape.c $p/json/needles.c

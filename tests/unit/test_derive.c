@@ -347,6 +347,102 @@ static const struct {
 	  "spec_source", "!", "no body, no spec source" },
 };
 
+/*
+ * Issue 21, class 2: logged at Request level (no response), a patch's
+ * decoy pod-spec member (spec.hostNetwork:false at a workload's spec) must
+ * not hide what its template writes, wherever the kind keeps its pod spec,
+ * and a JSON patch writes through its operations' paths.
+ */
+#define TPL_SPEC "{\"hostPID\":true,\"volumes\":[{\"name\":\"d\"," \
+	"\"hostPath\":{\"path\":\"/var/run/docker.sock\"}}],\"containers\":" \
+	"[{\"name\":\"c\",\"securityContext\":{\"capabilities\":" \
+	"{\"add\":[\"SYS_ADMIN\"]}}}]}"
+
+static const struct {
+	const char *resource, *body;
+} decoys[] = {
+	{ "deployments", "{\"spec\":{\"hostNetwork\":false,\"template\":"
+	  "{\"spec\":" TPL_SPEC "}}}" },
+	{ "daemonsets", "{\"spec\":{\"template\":{\"spec\":" TPL_SPEC
+	  "},\"hostNetwork\":false}}" },
+	{ "statefulsets", "{\"spec\":{\"serviceAccountName\":\"x\","
+	  "\"template\":{\"spec\":" TPL_SPEC "}}}" },
+	{ "replicasets", "{\"spec\":{\"containers\":[],\"template\":"
+	  "{\"spec\":" TPL_SPEC "}}}" },
+	{ "jobs", "{\"spec\":{\"hostNetwork\":false,\"template\":"
+	  "{\"spec\":" TPL_SPEC "}}}" },
+	{ "cronjobs", "{\"spec\":{\"hostNetwork\":false,\"template\":"
+	  "{\"spec\":{\"hostIPC\":false}},\"jobTemplate\":{\"spec\":"
+	  "{\"template\":{\"spec\":" TPL_SPEC "}}}}}" },
+	{ "podtemplates", "{\"spec\":{\"hostNetwork\":false},\"template\":"
+	  "{\"spec\":" TPL_SPEC "}}" },
+	{ "pods", "{\"template\":{\"spec\":{\"hostNetwork\":false}},"
+	  "\"spec\":" TPL_SPEC "}" },
+	/* JSON patches: the path says where each value goes. */
+	{ "deployments", "[{\"op\":\"add\",\"path\":\"/spec/hostNetwork\","
+	  "\"value\":false},{\"op\":\"replace\",\"path\":"
+	  "\"/spec/template/spec\",\"value\":" TPL_SPEC "}]" },
+	{ "deployments", "[{\"op\":\"add\",\"path\":\"/spec/template/spec/hostPID\","
+	  "\"value\":true},{\"op\":\"add\",\"path\":"
+	  "\"/spec/template/spec/volumes/-\",\"value\":{\"name\":\"d\","
+	  "\"hostPath\":{\"path\":\"/var/run/docker.sock\"}}},"
+	  "{\"op\":\"add\",\"path\":\"/spec/template/spec/containers/0/"
+	  "securityContext/capabilities/add/-\",\"value\":\"SYS_ADMIN\"},"
+	  "{\"op\":\"test\",\"path\":\"/spec/hostNetwork\",\"value\":false}]" },
+	{ "cronjobs", "[{\"op\":\"add\",\"path\":\"/spec/jobTemplate\","
+	  "\"value\":{\"spec\":{\"template\":{\"spec\":" TPL_SPEC "}}}}]" },
+	{ "daemonsets", "[{\"op\":\"replace\",\"path\":\"\",\"value\":"
+	  "{\"spec\":{\"hostNetwork\":false,\"template\":{\"spec\":"
+	  TPL_SPEC "}}}}]" },
+	{ "statefulsets", "[{\"op\":\"add\",\"path\":\"/spec/template/spec\","
+	  "\"value\":{\"hostNetwork\":false}},{\"op\":\"add\",\"path\":"
+	  "\"/spec/template/spec/host~1PID\",\"value\":1},{\"op\":\"add\","
+	  "\"path\":\"/spec/template\",\"value\":{\"spec\":" TPL_SPEC "}}]" },
+};
+
+static void decoy_patches(void)
+{
+	static const char *const fields[][2] = {
+		{ "host_pid", "true" },
+		{ "host_paths", "=/var/run/docker.sock" },
+		{ "capabilities_added", "=SYS_ADMIN" },
+		{ "spec_source", "=request" },
+		{ "host_network", "!" },
+	};
+	char text[2048], what[64];
+
+	for (size_t i = 0; i < sizeof decoys / sizeof *decoys; i++) {
+		snprintf(text, sizeof text, "{\"auditID\":\"x\",\"verb\":"
+		    "\"patch\",\"level\":\"Request\",\"objectRef\":"
+		    "{\"resource\":\"%s\",\"namespace\":\"n\",\"name\":"
+		    "\"w\"},\"requestObject\":%s}", decoys[i].resource,
+		    decoys[i].body);
+		snprintf(what, sizeof what, "decoy %zu (%s)", i,
+		    decoys[i].resource);
+		for (size_t f = 0; f < sizeof fields / sizeof *fields; f++)
+			check(text, fields[f][0], fields[f][1], what);
+	}
+	/* A JSON patch that writes no pod spec gives no pod fields. */
+	check("{\"auditID\":\"x\",\"objectRef\":{\"resource\":\"deployments\"},"
+	    "\"requestObject\":[{\"op\":\"remove\",\"path\":"
+	    "\"/spec/template/spec/hostPID\"},{\"op\":\"add\",\"path\":"
+	    "\"/spec/replicas\",\"value\":3}]}", "spec_source", "!",
+	    "patch without pod spec");
+	/* Paths deeper than anything derive reads are skipped, not built. */
+	{
+		char deep[4096];
+		size_t n = 0;
+
+		n += (size_t)snprintf(deep + n, sizeof deep - n, "{\"auditID\":"
+		    "\"x\",\"objectRef\":{\"resource\":\"pods\"},"
+		    "\"requestObject\":[{\"op\":\"add\",\"path\":\"/spec");
+		for (int d = 0; d < 500; d++)
+			n += (size_t)snprintf(deep + n, sizeof deep - n, "/a");
+		snprintf(deep + n, sizeof deep - n, "\",\"value\":1}]}");
+		check(deep, "spec_source", "!", "500-segment patch path");
+	}
+}
+
 static void stored_spec(void)
 {
 	for (size_t i = 0; i < sizeof stored_specs / sizeof *stored_specs; i++)
@@ -498,6 +594,7 @@ int main(void)
 	helpers();
 	exec_query_names();
 	stored_spec();
+	decoy_patches();
 	pod_member_names();
 	return tap_done();
 }

@@ -338,6 +338,38 @@ static const struct {
 	{ "an unknown member, fitting as it is", "{" BASE ",\"requestURI\":"
 	    "\"/x\",\"objectRef\":{\"resource\":\"widgets\"},\"extra\":1}",
 	  true },
+	/* Issue 21, class 3: Secrets by their list's or Table's hint, and an
+	 * unparsable last-applied annotation. */
+	{ "Table rows of secrets without their kind", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/secrets\",\"objectRef\":{\"resource\":\"secrets\"},"
+	    "\"responseObject\":{\"kind\":\"Table\",\"rows\":[{\"cells\":[],"
+	    "\"object\":{\"stringData\":{\"k\":\"" PLANTED "\"}}}]}}", false },
+	{ "SecretList of another resource", "{" BASE ",\"requestURI\":\"/x\","
+	    "\"objectRef\":{\"resource\":\"pods\"},\"responseObject\":{"
+	    "\"kind\":\"SecretList\",\"items\":[{\"data\":{\"k\":\"" PLANTED
+	    "\"}}]}}", false },
+	{ "Template's Secret with an unparsable last-applied", "{" BASE
+	    ",\"requestURI\":\"/x\",\"objectRef\":{\"resource\":\"templates\"},"
+	    "\"requestObject\":{\"kind\":\"Template\",\"objects\":[{\"kind\":"
+	    "\"Secret\",\"metadata\":{\"annotations\":{\"kubectl.kubernetes.io/"
+	    "last-applied-configuration\":\"{\\\"stringData\\\":{\\\"k\\\":"
+	    "\\\"" PLANTED "\\\\u0000\\\"}}\"}}}]}}", false },
+	{ "exec with a quoted password in sh -c", "{" BASE ",\"requestURI\":"
+	    "\"/api/v1/namespaces/a/pods/b/exec?command=sh&command=-c&command="
+	    "mysql+%27-p" PLANTED "%27\",\"objectRef\":{\"resource\":\"pods\","
+	    "\"subresource\":\"exec\"}}", false },
+	/* Issue 21, class 2: what a JSON patch writes is derived on both. */
+	{ "JSON patch of a Deployment's pod template", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"deployments\"},"
+	    "\"requestObject\":[{\"op\":\"add\",\"path\":\"/spec/template/"
+	    "spec/hostPID\",\"value\":true},{\"op\":\"add\",\"path\":"
+	    "\"/spec/template/spec/containers/0/securityContext\",\"value\":"
+	    "{\"privileged\":true}}]}", true },
+	{ "decoy beside a Deployment's pod template", "{" BASE ",\"requestURI\":"
+	    "\"/x\",\"objectRef\":{\"resource\":\"deployments\"},"
+	    "\"requestObject\":{\"spec\":{\"hostNetwork\":false,\"template\":"
+	    "{\"spec\":{\"hostPID\":true,\"volumes\":[{\"hostPath\":{\"path\":"
+	    "\"/\"}}]}}}}}", true },
 	{ "role with wildcard", "{" BASE ",\"requestURI\":\"/x\",\"objectRef\":"
 	    "{\"resource\":\"clusterroles\"},\"requestObject\":{\"kind\":"
 	    "\"ClusterRole\",\"rules\":[{\"verbs\":[\"*\"],\"resources\":[\"*\"]"

@@ -9,6 +9,7 @@
  * into every corpus event with a body; the shaped output bytes must not
  * contain any of them.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,7 +93,15 @@ static void check(const char *what, const json_t *event, const struct plants *p,
 	size_t len = 0;
 	int leaks = 0;
 	json_int_t n;
-	enum shape_status rc = shape_event(&cfg, e, &out, &len, &st);
+	bool change = false, kept;
+	struct head h;
+	enum shape_status rc;
+
+	/* The fast path's question first: would redaction change it? */
+	head_from_json(e, &h);
+	kept = redact_bodies_change(e, redact_hint_of(&h), &change) == 0 &&
+	    json_equal(e, event);
+	rc = shape_event(&cfg, e, &out, &len, &st);
 
 	if (rc == SHAPE_OK) {
 		for (int i = 0; i < NPLANT; i++)
@@ -106,6 +115,8 @@ static void check(const char *what, const json_t *event, const struct plants *p,
 	    (want_redacted < 0 || n == want_redacted) && (unsigned long long)n == st.redacted,
 	    "%s: shaped, %d plants leak, %lld redacted (want %ld)", what, leaks,
 	    (long long)n, want_redacted);
+	ok(change && kept, "%s: redact_bodies_change says so, changing nothing",
+	    what);
 	json_decref(back);
 	json_decref(e);
 	free(out);
@@ -363,6 +374,175 @@ static void gap_events(const struct plants *p)
 }
 
 /*
+ * Issue 21, class 3: a Secret recognised by its kind (or its list's, or
+ * the request's) wherever it is, its last-applied annotation included
+ * when jansson cannot parse it (kubectl writes a NUL in stringData as
+ * \u0000).  "%s" becomes a planted secret.
+ */
+#define UNPARSABLE_LAST_APPLIED "\"metadata\":{\"name\":\"db\",\"annotations\":" \
+	"{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"kind\\\":" \
+	"\\\"Secret\\\",\\\"stringData\\\":{\\\"pw\\\":\\\"%s\\\\u0000\\\"}}\"}}"
+
+static const struct {
+	const char *what, *resource, *body;
+} nested[] = {
+	{ "OpenShift Template, unparsable last-applied", "templates",
+	  "{\"kind\":\"Template\",\"apiVersion\":\"template.openshift.io/v1\","
+	  "\"objects\":[{\"kind\":\"Secret\",\"apiVersion\":\"v1\","
+	  UNPARSABLE_LAST_APPLIED ",\"type\":\"Opaque\"}]}" },
+	{ "Table row of a Secret, unparsable last-applied", "secrets",
+	  "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\","
+	  "\"columnDefinitions\":[],\"rows\":[{\"cells\":[\"db\",\"Opaque\",1],"
+	  "\"object\":{\"kind\":\"Secret\",\"apiVersion\":\"v1\","
+	  UNPARSABLE_LAST_APPLIED "}}]}" },
+	{ "Table row of a Secret without its kind", "secrets",
+	  "{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"rows\":"
+	  "[{\"cells\":[\"db\"],\"object\":{\"metadata\":{\"name\":\"db\"},"
+	  "\"stringData\":{\"pw\":\"%s\"}}}]}" },
+	{ "SecretList items without their kind", "events",
+	  "{\"kind\":\"SecretList\",\"apiVersion\":\"v1\",\"items\":"
+	  "[{\"metadata\":{\"name\":\"db\"},\"stringData\":{\"pw\":\"%s\"}}]}" },
+	{ "List of a Secret, unparsable last-applied", "deployments",
+	  "{\"kind\":\"List\",\"apiVersion\":\"v1\",\"items\":[{\"kind\":"
+	  "\"Secret\"," UNPARSABLE_LAST_APPLIED "}]}" },
+	{ "unparsable last-applied of a Deployment with an env password",
+	  "deployments", "{\"kind\":\"Deployment\",\"metadata\":{\"annotations\":"
+	  "{\"kubectl.kubernetes.io/last-applied-configuration\":\"{\\\"env\\\":"
+	  "[{\\\"name\\\":\\\"DB_PASSWORD\\\",\\\"value\\\":\\\"%s\\\\u0000\\\"}]}\"}}}" },
+};
+
+/*
+ * Issue 21, class 4: a ConfigMap value of more credential lines than a
+ * configuration file holds goes whole, with one fingerprint.
+ */
+static void many_credential_lines(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *e = with(json_array_get(events, 0), NULL, NULL);
+	size_t cap = 20000 * 48, at = 0;
+	char *text = malloc(cap);
+
+	for (int i = 0; i < 20000; i++)
+		at += (size_t)snprintf(text + at, cap - at, "password=%s\n",
+		    p->plain[i % NPLANT]);
+	json_object_set_new(json_object_get(e, "objectRef"), "resource",
+	    json_string("configmaps"));
+	json_object_set_new(e, "requestObject", json_pack("{s:s,s:{s:s#}}",
+	    "kind", "ConfigMap", "data", "app.conf", text, at));
+	check("20,000 password= lines", e, p, 1);
+	free(text);
+	json_decref(e);
+	/* Maps and env lists of more values than real objects hold. */
+	{
+		static const char *const forms[][2] = {
+			{ "secrets", "stringData" }, { "configmaps", "data" },
+			{ "pods", "env" },
+		};
+		char name[32];
+
+		for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+			json_t *m = json_object(), *env = json_array(), *b;
+
+			for (int i = 0; i < 1100; i++) {
+				snprintf(name, sizeof name, "DB_PASSWORD_%d", i);
+				json_object_set_new(m, name,
+				    json_string(p->plain[i % NPLANT]));
+				json_array_append_new(env, json_pack("{s:s,s:s}",
+				    "name", name, "value", p->plain[i % NPLANT]));
+			}
+			if (strcmp(forms[f][1], "env") == 0) {
+				b = json_pack("{s:s,s:{s:[{s:s,s:o}]}}", "kind",
+				    "Pod", "spec", "containers", "name", "c",
+				    "env", env);
+				json_decref(m);
+			} else {
+				b = json_pack("{s:o}", forms[f][1], m);
+				json_decref(env);
+			}
+			e = with(json_array_get(events, 0), b, NULL);
+			json_object_set_new(json_object_get(e, "objectRef"),
+			    "resource", json_string(forms[f][0]));
+			snprintf(name, sizeof name, "1,100 values in %s",
+			    forms[f][1]);
+			check(name, e, p, 1);
+			json_decref(e);
+		}
+	}
+	json_decref(events);
+}
+
+static void nested_secrets(const struct plants *p)
+{
+	json_t *events = corpus_file_events("falco-create_configmap.json");
+	json_t *ev = json_array_get(events, 0);
+	char body[2048];
+
+	for (size_t i = 0; i < sizeof nested / sizeof *nested; i++) {
+		const char *at = strstr(nested[i].body, "%s");
+		json_t *e = with(ev, NULL, NULL), *b;
+
+		snprintf(body, sizeof body, "%.*s%s%s", (int)(at - nested[i].body),
+		    nested[i].body, p->plain[5], at + 2);
+		b = json_loads(body, 0, NULL);
+		ok(b != NULL, "%s: body is JSON", nested[i].what);
+		json_object_set_new(json_object_get(e, "objectRef"), "resource",
+		    json_string(nested[i].resource));
+		json_object_set_new(e, "responseObject", b);
+		check(nested[i].what, e, p, -1);
+		json_decref(e);
+	}
+	json_decref(events);
+}
+
+/*
+ * Issue 21, class 3: what is set aside is redacted whole, whatever it is
+ * (redact_whole_value).  "%s" becomes a planted secret.
+ */
+static const struct {
+	const char *what, *line;
+} set_aside[] = {
+	{ "kubectl get secret -o json", "{\"apiVersion\":\"v1\",\"kind\":"
+	  "\"Secret\",\"metadata\":{\"name\":\"db\"},\"data\":{\"pw\":\"%s\"}}" },
+	{ "AdmissionReview", "{\"kind\":\"AdmissionReview\",\"apiVersion\":"
+	  "\"admission.k8s.io/v1\",\"request\":{\"uid\":\"u\",\"object\":"
+	  "{\"kind\":\"Secret\",\"stringData\":{\"pw\":\"%s\"}}}}" },
+	{ "a batch's event with a kind-less Secret patch", "{\"items\":[{"
+	  "\"auditID\":\"a\",\"objectRef\":{\"resource\":\"secrets\"},"
+	  "\"requestObject\":{\"stringData\":{\"pw\":\"%s\"}}}]}" },
+	{ "an event's exec password", "{\"x\":{\"auditID\":\"a\",\"objectRef\":"
+	  "{\"resource\":\"pods\",\"subresource\":\"exec\"},\"requestURI\":"
+	  "\"/api/v1/namespaces/a/pods/b/exec?command=mysql&command=-p%s\"}}" },
+	{ "a Secret's unparsable last-applied", "[{\"kind\":\"Secret\","
+	  UNPARSABLE_LAST_APPLIED "}]" },
+};
+
+static void set_aside_values(const struct plants *p)
+{
+	unsigned char key[32];
+	char line[2048];
+
+	memset(key, 0x5a, sizeof key);
+	for (size_t i = 0; i < sizeof set_aside / sizeof *set_aside; i++) {
+		const char *at = strstr(set_aside[i].line, "%s");
+		unsigned long n = 0;
+		char *out;
+		json_t *v;
+		int rc;
+
+		snprintf(line, sizeof line, "%.*s%s%s",
+		    (int)(at - set_aside[i].line), set_aside[i].line,
+		    p->plain[6], at + 2);
+		v = json_loads(line, 0, NULL);
+		rc = v ? redact_whole_value(v, key, sizeof key, &n) : -1;
+		out = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		ok(rc == 0 && out && n > 0 && !strstr(out, p->plain[6]),
+		    "set aside, %s: redacted (%lu)", set_aside[i].what, n);
+		free(out);
+		json_decref(v);
+	}
+}
+
+/*
  * Issue 12, finding 9: credentials on an exec command line (requestURI and
  * k8s.command).  "%s" becomes a planted secret; `plain` is a command that
  * must arrive unchanged.
@@ -378,7 +558,89 @@ static const struct {
 	{ "command=sh&command=-c&command=mysql+-uroot+-p%s+db", "sh -c mysql -uroot -p* db" },
 	{ "command=app&command=--db-password&command=%s", "app --db-password *" },
 	{ "comm%%61nd=psql&command=postgres://u:%s@db/x", "psql postgres://u:*@db/x" },
+	/* Issue 21, class 3: shell words in quotes. */
+	{ "command=sh&command=-c&command=mysql+%%27-p%s%%27", "sh -c mysql '-p*'" },
+	{ "command=sh&command=-c&command=mysql+%%22-p%s%%22+db",
+	  "sh -c mysql \"-p*\" db" },
+	{ "command=sh&command=-c&command=app+--password+%%27%s+x%%27",
+	  "sh -c app --password *" },
+	{ "command=sh&command=-c&command=app+%%27--password%%27+%s",
+	  "sh -c app '--password' *" },
+	{ "command=sh&command=-c&command=app+--password%%3D%%27%s+x%%27",
+	  "sh -c app --password='*'" },
+	{ "command=sh&command=-c&command=MYSQL_PWD%%3D%s+mysql",
+	  "sh -c MYSQL_PWD=* mysql" },
 };
+
+/* Commands without a credential arrive as they were. */
+static const char *const exec_plain[] = {
+	"command=sh&command=-c&command=echo+%27hello+world%27+%%26%%26+ls+-la",
+	"command=env&command=PWD%%3D%%2Ftmp&command=OLDPWD%%3D%%2F&command=ls",
+	"command=sh&command=-c&command=cd+%%22%%24PWD%%22+%%26%%26+mysql+-p",
+};
+
+/* Issue 21, class 4: more credential arguments than a command holds. */
+static void exec_many(const struct plants *p)
+{
+	struct shape_config cfg = config();
+	struct shape_stats st = { 0, 0, 0 };
+	size_t cap = 400 * 64, at;
+	char *uri = malloc(cap), *out = NULL;
+	json_t *e, *back = NULL;
+	size_t len = 0;
+
+	at = (size_t)snprintf(uri, cap, "/api/v1/namespaces/a/pods/b/exec?"
+	    "container=c");
+	for (int i = 0; i < 400; i++)
+		at += (size_t)snprintf(uri + at, cap - at,
+		    "&command=--password%%3D%s", p->plain[i % NPLANT]);
+	e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+	    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x", "verb",
+	    "create", "requestURI", uri, "user", "username", "u", "objectRef",
+	    "resource", "pods", "subresource", "exec");
+	if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+		back = json_loadb(out, len, 0, NULL);
+	ok(back && !memmem(out, len, "PLANTED", 7) && st.redacted == 1 &&
+	    strncmp(json_string_value(json_object_get(back, "requestURI")),
+	    "/api/v1/namespaces/a/pods/b/exec?" FINGERPRINT_PREFIX,
+	    strlen("/api/v1/namespaces/a/pods/b/exec?" FINGERPRINT_PREFIX)) == 0,
+	    "exec with 400 --password= arguments: the query goes whole (%lu)",
+	    (unsigned long)st.redacted);
+	json_decref(back);
+	json_decref(e);
+	free(out);
+	free(uri);
+}
+
+static void exec_plain_lines(void)
+{
+	struct shape_config cfg = config();
+	char uri[512];
+
+	for (size_t i = 0; i < sizeof exec_plain / sizeof *exec_plain; i++) {
+		struct shape_stats st = { 0, 0, 0 };
+		json_t *e, *back = NULL;
+		char *out = NULL;
+		size_t len = 0;
+
+		snprintf(uri, sizeof uri, "/api/v1/namespaces/a/pods/b/exec?%s",
+		    exec_plain[i]);
+		for (char *q = strstr(uri, "%%"); q; q = strstr(q + 1, "%%"))
+			memmove(q, q + 1, strlen(q));
+		e = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s},s:{s:s,s:s}}", "kind",
+		    "Event", "apiVersion", "audit.k8s.io/v1", "auditID", "x",
+		    "verb", "create", "requestURI", uri, "user", "username", "u",
+		    "objectRef", "resource", "pods", "subresource", "exec");
+		if (shape_event(&cfg, e, &out, &len, &st) == SHAPE_OK)
+			back = json_loadb(out, len, 0, NULL);
+		ok(back && st.redacted == 0 && strcmp(json_string_value(
+		    json_object_get(back, "requestURI")), uri) == 0,
+		    "exec %s: nothing redacted", uri);
+		json_decref(back);
+		json_decref(e);
+		free(out);
+	}
+}
 
 static void exec_lines(const struct plants *p)
 {
@@ -534,6 +796,23 @@ static void markers(void)
 	key[0] = 2;
 	fingerprint_marker(key, sizeof key, "abc", 3, m2);
 	ok(strcmp(m1, m2) != 0, "another key, another marker");
+	{
+		/* One keyed HMAC, many markers: each is the one-shot's. */
+		struct fingerprinter fp;
+		char m3[FINGERPRINT_LEN + 1], m4[FINGERPRINT_LEN + 1];
+		bool same = true;
+
+		fingerprinter_init(&fp, key, sizeof key);
+		for (int i = 0; i < 3; i++) {
+			fingerprinter_marker(&fp, "abc", 3, m3);
+			fingerprinter_marker(&fp, "abcd", 4, m4);
+			same = same && strcmp(m3, m2) == 0 && strcmp(m4, m3) != 0;
+		}
+		fingerprint_marker(key, sizeof key, "abcd", 4, m3);
+		ok(same && strcmp(m3, m4) == 0,
+		    "a fingerprinter's markers are the one-shot's (%s)", m4);
+		fingerprinter_free(&fp);
+	}
 
 	/* base64 "c2VjcmV0" is "secret": data and stringData agree. */
 	e = json_loads("{\"objectRef\":{\"resource\":\"secrets\"},\"requestObject\":"
@@ -558,11 +837,13 @@ static void text_values(void)
 	    "-----BEGIN RSA PRIVATE KEY-----\nABC\nDEF\n-----END RSA PRIVATE KEY-----\n"
 	    "db:\n  password: KEY2";
 	unsigned char key[SHAPE_KEY_LEN] = { 0 };
+	struct fingerprinter fp;
 	unsigned long n = 0;
 	size_t len = 0;
 	char *out = NULL;
 
-	ok(redact_text(key, sizeof key, in, sizeof in - 1, &out, &len, &n) == 0 &&
+	fingerprinter_init(&fp, key, sizeof key);
+	ok(redact_text(&fp, in, sizeof in - 1, &out, &len, &n) == 0 &&
 	    n == 3, "redact_text: 3 values in a config file (%lu)", n);
 	ok(out && strlen(out) == len && !strstr(out, "KEY1") && !strstr(out, "KEY2") &&
 	    !strstr(out, "ABC") && !strstr(out, "DEF"), "redact_text: no credential left");
@@ -572,9 +853,23 @@ static void text_values(void)
 	    strstr(out, "]\n-----END RSA PRIVATE KEY-----\ndb:\n  password: [REDACTED"),
 	    "redact_text: names, armour and other lines stay");
 	free(out);
-	ok(redact_text(key, sizeof key, "a=b", 3, &out, &len, &n) == 0 && n == 0 &&
+	ok(redact_text(&fp, "a=b", 3, &out, &len, &n) == 0 && n == 0 &&
 	    strcmp(out, "a=b") == 0, "redact_text: nothing to do, same text");
 	free(out);
+	{
+		/* Issue 21, class 4: a fingerprint per few bytes is refused. */
+		size_t cap = (REDACT_TEXT_MAX_VALUES + 1) * 16, at = 0;
+		char *many = malloc(cap);
+
+		for (int i = 0; i <= REDACT_TEXT_MAX_VALUES; i++)
+			at += (size_t)snprintf(many + at, cap - at, "password=%d\n", i);
+		out = NULL;
+		ok(redact_text(&fp, many, at, &out, &len, &n) == -E2BIG &&
+		    out == NULL, "redact_text: %d values are too many",
+		    REDACT_TEXT_MAX_VALUES + 1);
+		free(many);
+	}
+	fingerprinter_free(&fp);
 }
 
 int main(void)
@@ -584,6 +879,11 @@ int main(void)
 	plants_init(&p);
 	gap_events(&p);
 	exec_lines(&p);
+	exec_plain_lines();
+	exec_many(&p);
+	nested_secrets(&p);
+	many_credential_lines(&p);
+	set_aside_values(&p);
 	deep_last_applied(&p);
 	markers();
 	text_values();
