@@ -79,3 +79,7 @@ TESTS += tests/unit/test_landlock tests/unit/test_sysfilter \
 tests_unit_test_landlock_LDADD = $(CORE_LIBS)
 tests_unit_test_sysfilter_LDADD = $(CORE_LIBS)
 tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
+
+# Stop signals: the line held is spooled, exit 0 (issue 20).
+TESTS += tests/plugin/test_stop.py
+EXTRA_DIST += tests/plugin/test_stop.py
