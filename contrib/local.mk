@@ -50,7 +50,7 @@ deb: dist
 # Not part of `make check`: installing packages must not race the suite.
 EXTRA_DIST += tests/package/test_package.py tests/package/stand-in-wazuh-analysisd
 .PHONY: check-package
-check-package: deb
+check-package: check-apt-src deb
 	DEB_DIR='$(DEB_OUT)' TOP_SRCDIR='$(abs_top_srcdir)' PYTHONPATH='$(abs_top_srcdir)/tests/lib' \
 		$(PYTHON3) $(top_srcdir)/tests/package/test_package.py
 
@@ -63,3 +63,10 @@ rpm: dist
 
 # Packages: only the missing ones, waiting for another apt's lock (issue 16).
 EXTRA_DIST += contrib/apt-install.sh contrib/install-deps.sh
+
+# Source packages without deb-src entries, /etc/apt untouched (issue 20):
+# `make check-apt-src` (root; runs apt-get update), first part of check-package.
+EXTRA_DIST += contrib/apt-src.sh tests/package/test_apt_src.sh
+.PHONY: check-apt-src
+check-apt-src:
+	TOP_SRCDIR='$(abs_top_srcdir)' $(SHELL) $(top_srcdir)/tests/package/test_apt_src.sh

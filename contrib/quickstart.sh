@@ -19,9 +19,11 @@
 # 6. posts N (default 3) EventList batches built from tests/corpus with curl
 #    and the client certificate, as kube-apiserver would, and one event with
 #    logger, and waits until every event has arrived
-# 7. shows one event whole as analysisd gets it (with the k8s object the
-#    plugin adds) and one line per event (its k8s.summary); with a manager,
-#    the alerts these events raised (alerts.json, this run's only)
+# 7. a short summary of what analysisd received: events by user and verb,
+#    the few a rule looks at (privileged or host access, RBAC escalation,
+#    exec, impersonation, denials) with the k8s object the plugin adds to
+#    one of them, and where every event is; with a manager, the alerts these
+#    events raised by rule (alerts.json, this run's only); then the next step
 #
 #   --keep     leave rsyslogd (and the recorder) running; prints how to stop
 #   --system   use the system's rsyslogd instead of a private one: installs
@@ -262,6 +264,53 @@ def lines(path, start=0):
     except FileNotFoundError:
         return []
 
+# What a rule looks at in the k8s object the plugin adds (rules/), by finding.
+FINDINGS = (
+    ("privileged or host access", ("privileged", "host_pid", "host_ipc", "host_network",
+     "host_paths", "capabilities_added", "allow_privilege_escalation", "proc_mount_unmasked")),
+    ("RBAC wildcards or escalation", ("rbac_wildcard_verbs", "rbac_wildcard_resources",
+     "rbac_sensitive_verbs")),
+    ("exec into a pod", ("command",)),
+    ("impersonation", ("impersonated_user",)),
+    ("credentials in a ConfigMap", ("credential_value_keys",)),
+)
+
+def summary(events, received):
+    by_user = {}
+    for _, ev in events:
+        user = ev.get("k8s", {}).get("user") or ev.get("user", {}).get("username", "?")
+        verbs = by_user.setdefault(user, {})
+        verbs[ev.get("verb", "?")] = verbs.get(ev.get("verb", "?"), 0) + 1
+    print("\nby user and verb:")
+    users = sorted(by_user.items(), key=lambda u: -sum(u[1].values()))
+    for user, verbs in users[:6]:
+        top = sorted(verbs.items(), key=lambda v: -v[1])
+        print("  %-44s %4d  %s" % (user[:44], sum(verbs.values()),
+                                    ", ".join("%s %d" % v for v in top[:5])))
+    if len(users) > 6:
+        print("  ... %d more users" % (len(users) - 6))
+    flagged, found = [], {}
+    for _, ev in events:
+        k = ev.get("k8s", {})
+        why = [name for name, fields in FINDINGS if any(k.get(f) for f in fields)]
+        if ev.get("responseStatus", {}).get("code") in (401, 403):
+            why.append("denied (401/403)")
+        for name in why:
+            found.setdefault(name, []).append(k)
+        if why:
+            flagged.append((k, why))
+    print("\nwhat a rule looks at (%d events), with one example each:" % len(flagged))
+    for name in [n for n, _ in FINDINGS] + ["denied (401/403)"]:
+        if name in found:
+            print("  %-30s %3d  e.g. %s" % (name, len(found[name]),
+                                          str(found[name][0].get("summary", "?"))[:70]))
+    if flagged:
+        short = [f for f in flagged if len(json.dumps(f[0])) <= 1200] or flagged
+        k = max(short, key=lambda f: (len(f[1]), len(f[0])))[0]
+        print("\nthe k8s object the plugin adds, for one of them:")
+        print("  " + json.dumps(k, indent=2, ensure_ascii=False).replace("\n", "\n  "))
+    print("\nevery event as analysisd got it (1:k8s:<event json>, one a line): %s" % received)
+
 status = 0
 events = []
 if received:
@@ -283,15 +332,7 @@ if received:
     print("%d datagrams (%d events posted, 1 logged), %d set aside in %s; all in %s"
           % (len(events), expected - 1, rejected, rejfile, received))
     if events:
-        # The richest k8s object among the shorter events (the longest
-        # carry whole pod specs: hundreds of lines).
-        small = [e for e in events if len(json.dumps(e[1])) <= 4096] or events
-        loc, ev = max(small, key=lambda e: len(e[1].get("k8s", {})))
-        print("\none event whole, as analysisd gets it (%s:<event>); `k8s` is what the plugin adds:" % loc)
-        print(json.dumps(ev, indent=2, ensure_ascii=False))
-        print("\none line per event (k8s.summary):")
-        for _, ev in events:
-            print("  " + str(ev.get("k8s", {}).get("summary", "(no k8s.summary)")))
+        summary(events, received)
 
 if alerts:
     ids = {ev.get("auditID") for _, ev in events}
@@ -320,10 +361,16 @@ if alerts:
             break
         time.sleep(0.2)
     found = ours()
-    print("\n%d alerts from these events in %s:" % (len(found), alerts))
+    print("\n%d alerts from these events in %s, by rule:" % (len(found), alerts))
+    rules = {}
     for a in found:
         r = a.get("rule", {})
-        print("  rule %s (level %s) %s" % (r.get("id"), r.get("level"), r.get("description")))
+        key = (int(r.get("level", 0)), str(r.get("id")), str(r.get("description")))
+        rules[key] = rules.get(key, 0) + 1
+    for (level, rid, desc), n in sorted(rules.items(), key=lambda r: (-r[0][0], r[0][1]))[:12]:
+        print("  %4d x rule %s (level %d) %s" % (n, rid, level, desc[:80]))
+    if len(rules) > 12:
+        print("  ... %d more rules" % (len(rules) - 12))
     if not found:
         print("  none: are rules/0950-k8s_audit_rules.xml and rules/lists/ installed (README, Rules)?")
 sys.exit(status)
@@ -342,5 +389,9 @@ else
 fi
 echo
 echo "plugin log: $pluginlog"
-tail -n 3 "$pluginlog" 2>/dev/null || true
+grep -E ' error: |final stats: ' "$pluginlog" 2>/dev/null | tail -n 3 || true
+echo
+echo "next: install it on a Wazuh manager with the packages (make deb; README.md,"
+echo "\"Install on a Wazuh manager\"; details in docs/production.md) and point"
+echo "kube-apiserver at it (contrib/kubernetes/)."
 exit $status

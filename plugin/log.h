@@ -16,8 +16,9 @@ struct log {
 /*
  * log_msg(lg, priority, fmt, ...):
  * Write one diagnostic line at syslog `priority` (LOG_ERR, LOG_WARNING,
- * LOG_INFO...).  Never fails: a diagnostic that cannot be written is lost,
- * as stderr's are.
+ * LOG_INFO...), its control characters (a line break, an escape quoted
+ * from input) written as \xNN.  Never fails: a diagnostic that cannot be
+ * written is lost, as stderr's are.
  */
 void log_msg(const struct log *lg, int priority, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

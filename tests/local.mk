@@ -83,3 +83,7 @@ tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
 # Stop signals: the line held is spooled, exit 0 (issue 20).
 TESTS += tests/plugin/test_stop.py
 EXTRA_DIST += tests/plugin/test_stop.py
+
+# The setup tool on a stand-in manager tree: links, markers, status (issues 20, 21).
+TESTS += tests/setup/test_setup.py
+EXTRA_DIST += tests/setup/test_setup.py

@@ -9,8 +9,8 @@
 #   DIST_TARBALL  `make dist`'s wazuh-k8s-audit-VERSION.tar.xz: the orig tarball
 #
 # The imhttp module is built from the rsyslog and civetweb source packages of
-# this distribution: they are fetched first (apt-get source, which needs
-# deb-src entries; contrib/imhttp/build-imhttp.sh adds them when run as root)
+# this distribution: they are fetched first (apt-get source through
+# contrib/apt-src.sh, which needs no deb-src entry and leaves /etc/apt alone)
 # into OUTDIR/sources and shipped as the component tarballs orig-rsyslog and
 # orig-civetweb, so the package build itself needs no network. rsyslog's
 # source must be the installed rsyslog's upstream version.
@@ -46,32 +46,12 @@ rs_up=$(echo "$rs_ver" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//')
 srcs=$out/sources
 mkdir -p "$srcs"
 
-# fetch NAME DIR [UPSTREAM]: unpack source package NAME (the newest revision of
-# UPSTREAM apt can download, as build-imhttp.sh does) into $srcs/DIR
+# fetch NAME DIR [UPSTREAM]: unpack source package NAME (of upstream version
+# UPSTREAM) into $srcs/DIR, through contrib/apt-src.sh's private apt
+# configuration: no deb-src entry needed, /etc/apt untouched.
 fetch() {
-	name=$1 dir=$2 want=${3:-}
-	[ -d "$srcs/$dir" ] && return 0
-	vers=$(apt-cache showsrc "$name" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru)
-	if [ -z "$vers" ] && [ "$(id -u)" = 0 ]; then
-		# build-imhttp.sh adds deb-src twins of the machine's entries
-		sh "$src/contrib/imhttp/build-imhttp.sh" --check-only >/dev/null 2>&1 || true
-		vers=$(apt-cache showsrc "$name" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru)
-	fi
-	[ -n "$vers" ] || die "apt knows no source package $name: add deb-src entries (or run contrib/imhttp/build-imhttp.sh --check-only as root once)"
-	for v in $vers; do
-		if [ -n "$want" ] && [ "$(echo "$v" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//')" != "$want" ]; then
-			continue
-		fi
-		rm -rf "$srcs/dl" && mkdir "$srcs/dl"
-		if (cd "$srcs/dl" && apt-get source -qq "$name=$v" >/dev/null 2>&1); then
-			mv "$srcs/dl/$name"-*/ "$srcs/$dir" && rm -rf "$srcs/dl"
-			say "source $name $v in $srcs/$dir"
-			return 0
-		fi
-		say "source $name=$v could not be fetched, trying the next"
-	done
-	rm -rf "$srcs/dl"
-	die "no source package $name${want:+ of upstream version $want} could be fetched (apt serves: $(echo $vers))"
+	[ -d "$srcs/$2" ] && return 0
+	sh "$src/contrib/apt-src.sh" fetch "$1" "$srcs/$2" ${3:+"$3"} || die "no $1 source package"
 }
 fetch rsyslog "rsyslog-$rs_up" "$rs_up"
 fetch civetweb civetweb

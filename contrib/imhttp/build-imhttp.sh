@@ -29,14 +29,12 @@
 # rsyslog is configured with --disable-debug: debug builds change struct
 # layouts.
 #
-# Debian/Ubuntu: the sources come from `apt-get source`, which needs deb-src
-# entries. When none serves rsyslog, this script (as root) writes
-# /etc/apt/sources.list.d/wazuh-k8s-audit-src.{sources,list}: a deb-src copy
-# of the machine's own deb entries, then runs apt-get update; it removes that
-# entry again once the sources are fetched (or could not be). Build
-# dependencies are installed with apt-get (libestr-dev libfastjson-dev
-# zlib1g-dev uuid-dev libaprutil1-dev libssl-dev pkg-config bison flex make
-# gcc dpkg-dev).
+# Debian/Ubuntu: the sources come from `apt-get source` run by
+# contrib/apt-src.sh with a private apt configuration (deb-src twins of the
+# machine's entries, its own lists): no deb-src entry needed, /etc/apt and
+# /var/lib/apt untouched. Build dependencies are installed with apt-get
+# (libestr-dev libfastjson-dev zlib1g-dev uuid-dev libaprutil1-dev libssl-dev
+# pkg-config bison flex make gcc dpkg-dev).
 #
 # Rocky/RHEL (not automated, untested here):
 #   dnf install -y dnf-plugins-core rpm-build && dnf builddep -y rsyslog
@@ -90,7 +88,9 @@ for d in /usr/lib/*/rsyslog /usr/lib64/rsyslog /usr/lib/rsyslog; do
 	[ -e "$d/omprog.so" ] && { moddir=$d; break; }
 done
 
-key=$(cat "$0" "$patchfile" | sha256sum | cut -c1-12)
+# The cache key: what the build depends on (this script from its build
+# section on, the patch), not how the sources are fetched.
+key=$( (sed -n '/^# --- build dependencies/,$p' "$0"; cat "$patchfile") | sha256sum | cut -c1-12)
 work=$cache/rsyslog-$rs_ver-$key
 so=$work/imhttp.so
 
@@ -115,89 +115,30 @@ if [ -s "$so" ] && [ "$check_only" = no ]; then
 fi
 
 # --- sources -------------------------------------------------------------
-upstream() { echo "$1" | sed -e 's/^[0-9]*://' -e 's/-[^-]*$//'; }
-
-# add_deb_src: a deb-src twin of every deb entry of the machine
-add_deb_src() {
-	[ "$(id -u)" = 0 ] || die "no deb-src entry serves rsyslog $rs_ver; add one (or run as root and this script adds it)"
-	say "no deb-src entry serves rsyslog $rs_ver: adding /etc/apt/sources.list.d/wazuh-k8s-audit-src.*"
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] || continue
-		case $f in */wazuh-k8s-audit-src.sources) continue ;; esac
-		grep -q '^Types:.*\bdeb\b' "$f" || continue
-		sed -e 's/^Types:.*/Types: deb-src/' "$f"
-		echo
-	done > /etc/apt/sources.list.d/wazuh-k8s-audit-src.sources.tmp
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -e "$f" ] || continue
-		case $f in */wazuh-k8s-audit-src.list) continue ;; esac
-		sed -n 's/^deb\([[:space:]]\)/deb-src\1/p' "$f"
-	done > /etc/apt/sources.list.d/wazuh-k8s-audit-src.list.tmp
-	added_src=
-	for f in sources list; do
-		t=/etc/apt/sources.list.d/wazuh-k8s-audit-src.$f
-		if [ -s "$t.tmp" ]; then mv "$t.tmp" "$t"; added_src="$added_src $t"; else rm -f "$t.tmp"; fi
-	done
-	# The entry serves this build only: gone on every exit path from here.
-	trap drop_deb_src EXIT
-	sh "$here/../apt-install.sh" --update || die "apt-get update failed"
-}
-
-# drop_deb_src: remove the deb-src entry add_deb_src wrote, if it did. The
-# Sources indexes it fetched stay in /var/lib/apt/lists until the next
-# `apt-get update`, which deletes them; apt does not read them meanwhile.
-drop_deb_src() {
-	[ -n "${added_src:-}" ] || return 0
-	rm -f $added_src
-	say "removed the deb-src entry it added:$added_src"
-	added_src=
-}
-
-# src_versions PKG: source versions apt knows, one a line
-src_versions() { apt-cache showsrc "$1" 2>/dev/null | awk '/^Version:/ { print $2 }' | sort -ru; }
-
+# contrib/apt-src.sh fetches them through a private apt configuration: no
+# deb-src entry needed, /etc/apt untouched.
+aptsrc() { sh "$here/../apt-src.sh" "$@"; }
 mkdir -p "$work"
 cd "$work"
-
-if [ -z "$rs_src" ]; then
-	[ "$use_apt" = yes ] || die "--no-apt given: pass --rsyslog-src DIR"
+if [ -z "$rs_src" ] || [ -z "$cw_src" ]; then
+	[ "$use_apt" = yes ] || die "--no-apt given: pass --rsyslog-src DIR and --civetweb-src DIR"
 	command -v apt-get >/dev/null 2>&1 || die "no apt-get here: pass --rsyslog-src DIR (see --help for RPM systems)"
-	matching() { for v in $(src_versions rsyslog); do [ "$(upstream "$v")" = "$rs_ver" ] && echo "$v"; done; true; }
-	cands=$(matching)
-	if [ -z "$cands" ]; then
-		[ -n "$(src_versions rsyslog)" ] || add_deb_src
-		cands=$(matching)
-	fi
-	if [ -z "$cands" ]; then
-		have=$(src_versions rsyslog | tr '\n' ' ')
-		die "rsyslogd $rs_ver is installed but apt serves rsyslog sources ${have:-of no version}; a module must be built from the same upstream version: refusing"
-	fi
-	if [ "$check_only" = yes ]; then say "sources for rsyslog $rs_ver available: $cands"; exit 0; fi
-	rm -rf rsyslog-src
-	for v in $cands; do
-		# the newest revision is sometimes not served (e.g. +deb12u2): try older ones
-		rm -rf dl && mkdir dl
-		if (cd dl && apt-get source -qq "rsyslog=$v" >/dev/null 2>&1); then
-			mv dl/rsyslog-"$rs_ver" rsyslog-src && say "using rsyslog source $v" && break
-		fi
-		say "source rsyslog=$v could not be fetched, trying the next"
-	done
-	rm -rf dl
-	[ -d rsyslog-src ] || die "no rsyslog $rs_ver source package could be fetched ($cands)"
+fi
+if [ "$check_only" = yes ]; then
+	[ -n "$rs_src" ] || [ -n "$(aptsrc versions rsyslog "$rs_ver")" ] ||
+		die "apt serves no rsyslog source of version $rs_ver (a module must be built from the installed upstream version)"
+	[ -n "$cw_src" ] || [ -n "$(aptsrc versions civetweb)" ] || die "apt serves no civetweb source"
+	say "sources available"
+	exit 0
+fi
+if [ -z "$rs_src" ]; then
+	[ -d rsyslog-src ] || aptsrc fetch rsyslog "$work/rsyslog-src" "$rs_ver" || die "no rsyslog $rs_ver source"
 	rs_src=$work/rsyslog-src
 fi
 if [ -z "$cw_src" ]; then
-	[ "$use_apt" = yes ] || die "--no-apt given: pass --civetweb-src DIR"
-	if [ ! -d civetweb-src ]; then
-		[ -n "$(src_versions civetweb)" ] || add_deb_src
-		rm -rf dl && mkdir dl
-		(cd dl && apt-get source -qq civetweb >/dev/null 2>&1) || die "apt-get source civetweb failed"
-		mv dl/civetweb-*/ civetweb-src && rm -rf dl
-	fi
+	[ -d civetweb-src ] || aptsrc fetch civetweb "$work/civetweb-src" || die "no civetweb source"
 	cw_src=$work/civetweb-src
 fi
-drop_deb_src
-[ "$check_only" = no ] || { say "sources present"; exit 0; }
 
 [ -f "$rs_src/contrib/imhttp/imhttp.c" ] || die "$rs_src is not an rsyslog source tree"
 [ -f "$cw_src/src/civetweb.c" ] || die "$cw_src is not a civetweb source tree"

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -96,10 +98,32 @@ confine_failed(const struct lockdown *ld, const struct log *lg, int rc)
 	return rc;
 }
 
+/*
+ * Whether the directory of analysisd's state file is absent: normal on a
+ * machine with no Wazuh manager yet (the package restarts the plugin when
+ * one is installed), so it is not reported as a confinement gap.
+ */
+static bool
+state_dir_absent(const struct options *o)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	struct stat sb;
+
+	if (o->state_file == NULL || (slash = strrchr(o->state_file, '/')) == NULL ||
+	    slash == o->state_file || (size_t)(slash - o->state_file) >= sizeof(dir))
+		return false;
+	memcpy(dir, o->state_file, (size_t)(slash - o->state_file));
+	dir[slash - o->state_file] = '\0';
+	return stat(dir, &sb) == -1 && errno == ENOENT;
+}
+
 static void
-report_confinement(const struct lockdown *ld, const struct log *lg)
+report_confinement(const struct lockdown *ld, const struct log *lg,
+    bool no_state_dir)
 {
 	const struct confine_status *st = &ld->confine.status;
+	size_t missing = st->landlock_missing;
 	char what[160];
 
 	confine_describe(st, what, sizeof(what));
@@ -107,10 +131,11 @@ report_confinement(const struct lockdown *ld, const struct log *lg)
 		log_msg(lg, LOG_NOTICE, "partly confined: %s", what);
 	else
 		log_msg(lg, LOG_INFO, "%s", what);
-	if (st->landlock_missing > 0)
-		log_msg(lg, LOG_NOTICE, "%zu confined path(s) missing at start "
-		    "(state file's directory?): unreachable until restart",
-		    st->landlock_missing);
+	if (no_state_dir && missing > 0)
+		missing--;
+	if (missing > 0)
+		log_msg(lg, LOG_NOTICE, "%zu confined path(s) missing at start: "
+		    "unreachable until restart", missing);
 }
 
 int
@@ -120,6 +145,7 @@ lockdown_apply(struct lockdown *ld, const struct options *o,
 	struct confine_paths paths = { o->spool_dir, o->reject_file,
 	    o->state_file, o->socket_path,
 	    o->log == LOG_TARGET_JOURNAL ? "/run/systemd/journal" : NULL };
+	bool no_state_dir = state_dir_absent(o);
 	int rc;
 
 	memset(ld, 0, sizeof(*ld));
@@ -143,6 +169,6 @@ lockdown_apply(struct lockdown *ld, const struct options *o,
 	confine_release(&ld->confine);
 	if (rc != 0)
 		return confine_failed(ld, lg, rc);
-	report_confinement(ld, lg);
+	report_confinement(ld, lg, no_state_dir);
 	return 0;
 }

@@ -100,4 +100,22 @@ t.ok("rejected_lines=%d rejected_events=1 " % len(cases) in err,
      "counters count the rejected lines", err[-400:])
 rx.stop()
 wd.cleanup()
+
+# An auditID quoted in the log is the client's: its control characters are
+# written escaped, so it cannot forge a log line of its own (a stats line
+# `wazuh-k8s-audit-setup status` would replay) or a terminal escape (issue 21).
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+forged = "x\x1b[2J\n2026-12-07T10:00:00Z wazuh-k8s-audit info: stats: lines=999999"
+bad = {"kind": "Event", "apiVersion": "audit.k8s.io/v1", "auditID": forged}
+t.eq(pl.call(compact(eventlist([bad]))), "OK", "control characters in an auditID: set aside, OK")
+t.eq(pl.close(), 0, "control characters in an auditID: exits 0")
+err = pl.stderr_text()
+t.ok("\x1b" not in err and not any(l.startswith("2026-12-07T10:00:00Z") for l in err.splitlines())
+     and "auditID x\\x1b[2J\\x0a2026" in err, "the auditID is logged escaped, on its own line",
+     err[-600:])
+rx.stop()
+wd.cleanup()
 t.done()

@@ -215,4 +215,18 @@ else:
     t.ok(b"refusing to run as root" in r.stderr, "and says why", r.stderr)
     wd.cleanup()
 
+# No Wazuh manager yet: analysisd's state directory does not exist. That is
+# expected (issue 20), not a confined path gone missing: no notice about it.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--state-file", os.path.join(
+    wd.path, "no-manager/var/run/wazuh-analysisd.state")])
+t.eq(pl.answer()[0], "OK", "no state directory: handshake")
+t.eq(pl.close(), 0, "no state directory: exits 0")
+stderr = pl.stderr_text()
+t.ok("landlock=abi" in stderr and "missing at start" not in stderr,
+     "no state directory: confined, no 'confined path(s) missing' notice", stderr[:600])
+rx.stop()
+wd.cleanup()
+
 t.done()
