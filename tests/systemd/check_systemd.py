@@ -455,6 +455,22 @@ def logger_path(c):
          )
     if not got:
         t.diag(r.stdout + c.run("systemctl status rsyslog --no-pager -n 20").stdout)
+        return
+    # lines logged while the service is stopped (a restart, an upgrade) wait
+    # in the system logger's queue and arrive once it is back
+    n = 20
+    r = c.run("systemctl stop %s" % UNIT, timeout=90)
+    for i, ev in enumerate(eventlist("sd-logstop", n)["items"]):
+        with open(c.path("%s/logstop-%d.json" % (T, i)), "w") as f:
+            json.dump(ev, f)
+    c.run("for i in $(seq 0 %d); do logger -t k8s-audit -f %s/logstop-$i.json; done" % (n - 1, T))
+    r = c.run("systemctl start %s" % UNIT, timeout=90)
+    got = wait_ids(c, "sd-logstop", n, timeout=40)
+    uniq = {a for _, a in got}
+    t.diag("logger path across a stop: %d lines logged while stopped, %d arrived (%d distinct)"
+           % (n, len(got), len(uniq)))
+    t.eq(len(uniq), n, "logger lines logged while the service is stopped arrive once it is back, none lost",
+         )
 
 
 def logrotate(c):
@@ -661,10 +677,11 @@ def main(work):
     if not t.ok(tar is not None, "a Debian 12 rootfs (mmdebstrap %s, %d packages asked)" % (SUITE, len(pkgs)), out[-3000:]):
         return
     t.diag("rootfs %s: %s" % (tar, "built in %.0f s" % built if built is not None else "cached"))
+    start = time.time()
     root = os.path.join(work, "rootfs")
     os.mkdir(root)
     r = sh(["tar", "-C", root, "--numeric-owner", "-xpf", tar])
-    if not t.ok(r.returncode == 0, "rootfs unpacked", r.stdout):
+    if not t.ok(r.returncode == 0, "rootfs unpacked (%.0f s)" % (time.time() - start), r.stdout):
         return
     why = can_nspawn(root)
     if why:
@@ -689,22 +706,26 @@ def main(work):
                     (c.run("systemctl --failed --no-pager").stdout if c.pid1 else "")):
             return
         t.diag(c.run("systemctl --version | head -1").stdout.strip())
+        start = time.time()
         if not install(c) or not manager_later(c):
             return
         env = configure(c)
         if not enable_now(c):
             return
-        security_score(c)
-        deliver_mtls(c)
-        processes(c)
-        logger_path(c)
-        logrotate(c)
-        restart_stalled(c)
-        kill9(c)
-        upgrade(c, work, env)
-        remove_purge(c)
+        t.diag("install to running: %.0f s" % (time.time() - start))
+        steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (logger_path, ()),
+                 (logrotate, ()), (restart_stalled, ()), (kill9, ()), (upgrade, (work, env)),
+                 (remove_purge, ())]
+        took = []
+        for fn, args in steps:
+            start = time.time()
+            fn(c, *args)
+            took.append("%s %.0f s" % (fn.__name__, time.time() - start))
+        t.diag("took: " + ", ".join(took))
     finally:
+        start = time.time()
         c.shutdown()
+        t.diag("shutdown: %.0f s" % (time.time() - start))
 
 
 if os.geteuid() != 0:
