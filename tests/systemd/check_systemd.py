@@ -13,9 +13,10 @@ socket, recording every datagram to /var/ossec/logs/recorded.
 The checks: install, the dpkg trigger when the manager comes later,
 `systemctl enable --now` reaching READY, the processes' users and
 confinement, an mTLS POST delivered and a cert-less one refused, the logger
-path, logrotate, `systemctl restart` during a stalled delivery (no duplicate
-beyond the documented resend of unread datagrams), `kill -9` of rsyslogd,
-an upgrade with events queued, remove and purge.
+path (also while the service is stopped), logrotate, `systemctl restart`
+during a stalled delivery (rsyslogd stops first; no duplicate beyond the
+documented resend of unread datagrams), `kill -9` of rsyslogd, an upgrade
+with events queued, remove and purge.
 
 Prints TAP. Skips (a `# SKIP` line) only when not root or when
 systemd-nspawn cannot run a container on this machine at all; anything
@@ -56,10 +57,10 @@ LOGS = "/var/log/wazuh-k8s-audit"
 PORT = 8443
 T = "/root/systemd-test"          # the test's files inside the container
 RECORDED = "/var/ossec/logs/recorded"
-# Besides SYS_ADMIN etc., nspawn's own seccomp filter refuses Landlock: the
-# plugin confines itself with it.
-# A machine name of this run: nspawn keeps a directory of that name in
-# /run/systemd/nspawn/propagate/ (removed at the end).
+# nspawn's own seccomp filter refuses Landlock, which the plugin confines
+# itself with: allowed by name. The machine name is this run's: nspawn keeps
+# a directory of that name in /run/systemd/nspawn/propagate/ (removed at
+# the end).
 MACHINE = "wka-check-%d" % os.getpid()
 NSPAWN = ["systemd-nspawn", "--register=no", "--keep-unit", "--private-network",
           "--console=passive", "--machine=" + MACHINE,
@@ -159,6 +160,7 @@ class Container:
         self.log = log
         self.proc = None
         self.pid1 = None
+        self.state = "not started"
 
     def path(self, p):
         return os.path.join(self.root, p.lstrip("/"))
@@ -451,26 +453,24 @@ def logger_path(c):
         json.dump(ev, f)
     r = c.run("logger -t k8s-audit -f %s/logger.json" % T)
     got = wait_ids(c, "sd-logger", 1, timeout=30)
-    t.eq([a for _, a in got], ["sd-logger-0000"], "logger -t k8s-audit inside: the event reaches analysisd, once",
-         )
+    t.eq([a for _, a in got], ["sd-logger-0000"], "logger -t k8s-audit inside: the event reaches analysisd, once")
     if not got:
         t.diag(r.stdout + c.run("systemctl status rsyslog --no-pager -n 20").stdout)
         return
     # lines logged while the service is stopped (a restart, an upgrade) wait
     # in the system logger's queue and arrive once it is back
     n = 20
-    r = c.run("systemctl stop %s" % UNIT, timeout=90)
+    c.run("systemctl stop %s" % UNIT, timeout=90)
     for i, ev in enumerate(eventlist("sd-logstop", n)["items"]):
         with open(c.path("%s/logstop-%d.json" % (T, i)), "w") as f:
             json.dump(ev, f)
     c.run("for i in $(seq 0 %d); do logger -t k8s-audit -f %s/logstop-$i.json; done" % (n - 1, T))
-    r = c.run("systemctl start %s" % UNIT, timeout=90)
+    c.run("systemctl start %s" % UNIT, timeout=90)
     got = wait_ids(c, "sd-logstop", n, timeout=40)
     uniq = {a for _, a in got}
     t.diag("logger path across a stop: %d lines logged while stopped, %d arrived (%d distinct)"
            % (n, len(got), len(uniq)))
-    t.eq(len(uniq), n, "logger lines logged while the service is stopped arrive once it is back, none lost",
-         )
+    t.eq(len(uniq), n, "logger lines logged while the service is stopped arrive once it is back, none lost")
 
 
 def logrotate(c):
@@ -708,7 +708,7 @@ def main(work):
     try:
         start = time.time()
         booted = c.boot()
-        if not t.ok(booted, "systemd boots in the container (%s, %.1f s)" % (getattr(c, "state", "?"), time.time() - start),
+        if not t.ok(booted, "systemd boots in the container (%s, %.1f s)" % (c.state, time.time() - start),
                     open(c.log, errors="replace").read()[-3000:] +
                     (c.run("systemctl --failed --no-pager").stdout if c.pid1 else "")):
             return
