@@ -6,3 +6,6 @@
 TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
 	tests/e2e/standin.py
+# test_stop_all.py (issue 20): SIGTERM to rsyslogd and the plugin at once.
+TESTS += tests/e2e/test_stop_all.py
+EXTRA_DIST += tests/e2e/test_stop_all.py
