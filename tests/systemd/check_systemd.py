@@ -581,6 +581,14 @@ def restart_stalled(c):
          "(%d duplicates, %d resent as unread, at most %d copies of an event)" % (dup, resent, most), detail)
 
 
+def status_after_replay(c):
+    """After the restart's spool replay everything is delivered: the setup
+    tool's status must say so (spool/delivered is no backlog)."""
+    r = c.run("wazuh-k8s-audit-setup status")
+    t.ok(r.returncode == 0 and "all good" in r.stdout,
+         "wazuh-k8s-audit-setup status after the spool replay: all good, exit 0", r.stdout)
+
+
 def kill9(c):
     """rsyslogd SIGKILLed with batches in flight: back within 5 s, no loss."""
     stall_recorder(c)
@@ -723,7 +731,7 @@ def main(work):
             return
         t.diag("install to running: %.0f s" % (time.time() - start))
         steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (logger_path, ()),
-                 (logrotate, ()), (restart_stalled, ()), (kill9, ()), (upgrade, (work, env)),
+                 (logrotate, ()), (restart_stalled, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
                  (remove_purge, ())]
         took = []
         for fn, args in steps:
