@@ -12,10 +12,12 @@ socket, recording every datagram to /var/ossec/logs/recorded.
 
 The checks: install, the dpkg trigger when the manager comes later,
 `systemctl enable --now` reaching READY, the processes' users and
-confinement, an mTLS POST delivered and a cert-less one refused, the logger
+confinement, where the service can write (against docs/security.md), an
+mTLS POST delivered and a cert-less one refused, the logger
 path (also while the service is stopped), logrotate, `systemctl restart`
 during a stalled delivery (rsyslogd stops first; no duplicate beyond the
-documented resend of unread datagrams), `kill -9` of rsyslogd, an upgrade
+documented resend of unread datagrams; `setup status` all good after the
+spool replay), `kill -9` of rsyslogd, an upgrade
 with events queued, remove and purge.
 
 Prints TAP. Skips (a `# SKIP` line) only when not root or when
@@ -447,6 +449,42 @@ def processes(c):
          "every process: NoNewPrivs 1, Seccomp 2 (filter), CapEff 0", seen)
 
 
+# What docs/security.md says the service can write ("What the service can
+# write"): its State-, Logs- and RuntimeDirectory, and its private /tmp.
+WRITABLE = ["/run/wazuh-k8s-audit", "/tmp", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-audit", "/var/tmp"]
+# Run as the service user in the service's mount namespace: every directory
+# where it can create a file (/proc and /sys are not files).
+PROBE = r"""
+import os
+out = set()
+for top, dirs, files in os.walk("/"):
+    if top in ("/proc", "/sys"):
+        dirs[:] = []
+        continue
+    p = os.path.join(top, ".wka-write-probe")
+    try:
+        os.close(os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.unlink(p)
+        out.add(top)
+    except OSError:
+        pass
+print("\n".join(sorted(out)))
+"""
+
+
+def writable(c):
+    """The directories the service can write, tried in its own view of the
+    files (as rsyslogd and the plugin see them), against the docs."""
+    pid = c.show(UNIT, "MainPID").get("MainPID", "0")
+    r = c.run("nsenter -t %s -m -- setpriv --reuid=%s --regid=%s --init-groups --no-new-privs python3 -"
+              % (pid, USER, USER), timeout=120, input=PROBE)
+    got = r.stdout.split()
+    # a directory below a writable one says nothing new
+    tops = [d for d in got if not any(d.startswith(w + "/") for w in got if w != d)]
+    t.eq(tops, WRITABLE, "the service can create files only where docs/security.md says (its own directories, "
+         "its private /tmp)")
+
+
 def logger_path(c):
     ev = eventlist("sd-logger", 1)["items"][0]
     with open(c.path(T + "/logger.json"), "w") as f:
@@ -730,7 +768,7 @@ def main(work):
         if not enable_now(c):
             return
         t.diag("install to running: %.0f s" % (time.time() - start))
-        steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (logger_path, ()),
+        steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()), (logger_path, ()),
                  (logrotate, ()), (restart_stalled, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
                  (remove_purge, ())]
         took = []
