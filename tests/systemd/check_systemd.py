@@ -12,13 +12,12 @@ socket, recording every datagram to /var/ossec/logs/recorded.
 
 The checks: install, the dpkg trigger when the manager comes later,
 `systemctl enable --now` reaching READY, the processes' users and
-confinement, where the service can write (against docs/security.md), an
-mTLS POST delivered and a cert-less one refused, the logger
-path (also while the service is stopped), logrotate, `systemctl restart`
-during a stalled delivery (rsyslogd stops first; no duplicate beyond the
-documented resend of unread datagrams; `setup status` all good after the
-spool replay), `kill -9` of rsyslogd, an upgrade
-with events queued, remove and purge.
+confinement, where the service can write (against docs/security.md), an mTLS
+POST delivered and a cert-less one refused, the logger path (also while the
+service is stopped), logrotate, `systemctl restart` during a stalled
+delivery (rsyslogd stops first; no duplicate beyond the documented resend of
+unread datagrams; `setup status` all good after the spool replay), `kill -9`
+of rsyslogd, an upgrade with events queued, remove and purge.
 
 Prints TAP. Skips (a `# SKIP` line) only when not root or when
 systemd-nspawn cannot run a container on this machine at all; anything
