@@ -98,10 +98,6 @@ EXTRA_DIST += tests/setup/test_setup.py
 TESTS += tests/plugin/test_stop.py
 EXTRA_DIST += tests/plugin/test_stop.py
 
-# The setup tool on a stand-in manager tree: links, markers, status (issues 20, 21).
-TESTS += tests/setup/test_setup.py
-EXTRA_DIST += tests/setup/test_setup.py
-
 # The system logger's hand-over to the service, across restarts (issue 20).
 TESTS += tests/logger/test_handover.py
 EXTRA_DIST += tests/logger/test_handover.py
