@@ -1,11 +1,14 @@
 /*
- * derive_rbac: rule-ready fields of RBAC roles and bindings.
+ * derive_rbac: rule-ready fields of RBAC roles and bindings, and the
+ * principal: whose rights an event grants or uses.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "derive_rbac.h"
 #include "pick.h"
+
+#define SA_PREFIX "system:serviceaccount:"
 
 static const char *const write_verbs[] = {
 	"create", "update", "patch", "delete", "deletecollection",
@@ -175,12 +178,103 @@ static void subjects(struct k8sobj *o, const json_t *body)
 	strlist_free(&list);
 }
 
+static bool is(const char *s, const char *want)
+{
+	return s != NULL && strcmp(s, want) == 0;
+}
+
+static bool has_subjects(const json_t *body)
+{
+	return jarr(body, "subjects") != NULL;
+}
+
+/* "system:serviceaccount:NS:NAME" into buf; false when it does not fit. */
+static bool sa_username(char *buf, size_t cap, const char *ns,
+    const char *name)
+{
+	int n;
+
+	if (ns == NULL || name == NULL || ns[0] == '\0' || name[0] == '\0')
+		return false;
+	n = snprintf(buf, cap, SA_PREFIX "%s:%s", ns, name);
+	return n > 0 && (size_t)n < cap;
+}
+
+/*
+ * The username the first User or ServiceAccount subject of a binding
+ * authenticates as (a ServiceAccount without a namespace is in the
+ * binding's), into buf.  Groups have no single username: skipped.
+ */
+static bool binding_grantee(const struct head *h, const json_t *body,
+    char *buf, size_t cap)
+{
+	size_t i;
+	json_t *s;
+
+	json_array_foreach(jarr(body, "subjects"), i, s) {
+		const char *kind = jstr(s, "kind"), *name = jstr(s, "name");
+		const char *ns = jstr(s, "namespace");
+
+		if (name == NULL || name[0] == '\0')
+			continue;
+		if (is(kind, "ServiceAccount"))
+			return sa_username(buf, cap,
+			    ns != NULL && ns[0] != '\0' ? ns : h->namespace, name);
+		if (is(kind, "User")) {
+			int n = snprintf(buf, cap, "%s", name);
+
+			return n > 0 && (size_t)n < cap;
+		}
+	}
+	return false;
+}
+
+/*
+ * k8s.principal: the identity whose rights the event is about, so that a
+ * rule can follow a grant to its use with one <same_field>: the grantee of
+ * a binding write, the service account of a TokenRequest, else the
+ * identity the request runs as (the impersonated user, else the user).
+ * k8s.sa_outside_namespace: a service account's request aims outside its
+ * own namespace (another one, or none: cluster-scoped or all namespaces).
+ */
+static void principal(struct k8sobj *o, const struct head *h,
+    const json_t *event)
+{
+	const char *user = h->username;
+	char buf[K8SOBJ_MAX_TEXT];
+
+	/* A grant names its grantee or nobody: never the granting user. */
+	if (is(h->resource, "rolebindings") ||
+	    is(h->resource, "clusterrolebindings")) {
+		if (binding_grantee(h, pick_body(event, has_subjects), buf,
+		    sizeof buf))
+			k8sobj_str(o, "principal", buf);
+	} else if (is(h->resource, "serviceaccounts") &&
+	    is(h->subresource, "token") && is(h->verb, "create")) {
+		if (sa_username(buf, sizeof buf, h->namespace, h->name))
+			k8sobj_str(o, "principal", buf);
+	} else {
+		k8sobj_str(o, "principal", h->impersonated != NULL &&
+		    h->impersonated[0] != '\0' ? h->impersonated : user);
+	}
+	if (user != NULL && strncmp(user, SA_PREFIX, strlen(SA_PREFIX)) == 0) {
+		const char *ns = user + strlen(SA_PREFIX);
+		size_t len = strcspn(ns, ":");
+
+		if (ns[len] == ':' && (h->namespace == NULL ||
+		    strlen(h->namespace) != len ||
+		    memcmp(h->namespace, ns, len) != 0))
+			k8sobj_bool(o, "sa_outside_namespace", true);
+	}
+}
+
 void derive_rbac(struct k8sobj *o, const struct head *h,
     const json_t *event)
 {
 	const json_t *body;
 	const char *kind;
 
+	principal(o, h, event);
 	body = pick_body(event, has_rbac);
 	if (body == NULL)
 		return;

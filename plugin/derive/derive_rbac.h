@@ -19,7 +19,12 @@
  * k8s.rbac_sensitive_resources as they apply.  A rule grants what RBAC
  * itself would grant: "*" means every verb / resource, "*\/exec" every
  * exec subresource, and a resource only counts in a matching API group.
- * Errors are recorded in `o`.
+ * For every event, k8s.principal: the username of a binding's first User
+ * or ServiceAccount subject (binding writes; absent when it has none), of
+ * the service account of a TokenRequest, else the user the request runs as
+ * (impersonatedUser, else user); and k8s.sa_outside_namespace (true) when
+ * a service account's request names no namespace or another one than its
+ * own.  Errors are recorded in `o`.
  */
 void derive_rbac(struct k8sobj *o, const struct head *h,
     const json_t *event);

@@ -97,6 +97,28 @@ def main():
         if r.if_matched_sid and byid.get(r.if_matched_sid) and byid[r.if_matched_sid].level == 0:
             missing.append("%d: if_matched_sid %d has level 0 (analysisd never remembers level-0 matches)" % (r.id, r.if_matched_sid))
     tap(not missing, "every if_sid/if_matched_sid/if_group target exists and can be remembered", "\n".join(missing))
+    # if_matched_group (rules_list.c OS_MarkGroup): only rules loaded before the searching
+    # rule are marked, a level-0 one is never remembered, and analysisd.c feeds a rule's
+    # group lists only when no rule names it in if_matched_sid (`else if`).
+    named = {r.if_matched_sid for r in rules if r.if_matched_sid}
+    grp = []
+    for i, r in enumerate(rules):
+        if not r.if_matched_group:
+            continue
+        pat = r.if_matched_group.lower()
+        feeders = [q for q in rules if pat in ",".join(q.groups).lower() and q.id != r.id]
+        if not feeders:
+            grp.append("%d: no rule in group %s" % (r.id, r.if_matched_group))
+        for q in feeders:
+            if q.order > r.order:
+                grp.append("%d: group %s member %d is defined after it" % (r.id, r.if_matched_group, q.id))
+            if q.level == 0:
+                grp.append("%d: group %s member %d has level 0" % (r.id, r.if_matched_group, q.id))
+            if q.id in named:
+                grp.append("%d: group %s member %d is named by an if_matched_sid, so its group lists are never fed"
+                           % (r.id, r.if_matched_group, q.id))
+    tap(not grp, "every if_matched_group is fed: members defined before, remembered, named by no if_matched_sid",
+        "\n".join(grp))
     # analysisd links a rule to its parents while it reads the file (rules.c -> OS_AddChild()),
     # so a parent defined further down is "not found" and the rule is dropped.
     order = {r.id: r.order for r in rules}

@@ -13,7 +13,8 @@
                   static top-level keys kept out, at most 256 dynamic fields)
 - Engine:         an APPROXIMATION of analysisd's rule matching for these rules: rule tree
                   ordered like rules_list.c (children by level, then load order), first
-                  matching child wins, <field>/<list>/<decoded_as>, if_sid/if_matched_sid,
+                  matching child wins, <field>/<list>/<decoded_as>, if_sid/if_matched_sid/
+                  if_matched_group (group lists fed as OS_MarkGroup marks them),
                   frequency/timeframe/same_field context like Search_LastSids(), the rule
                   attribute ignore="SECONDS" like analysisd's main loop, and the forgetting of
                   remembered events when more than memorysize (8192) are held.  It does not
@@ -464,6 +465,7 @@ class Rule:
         self.if_sid = []
         self.if_group = None
         self.if_matched_sid = None
+        self.if_matched_group = None
         self.frequency = None
         self.timeframe = None
         self.ignore_time = 0
@@ -510,6 +512,8 @@ def load_rules(path=RULE_FILE, compile_regex=True):
                     r.if_group = txt
                 elif t == "if_matched_sid":
                     r.if_matched_sid = int(txt)
+                elif t == "if_matched_group":
+                    r.if_matched_group = txt
                 elif t == "same_field":
                     r.same_fields.append(txt)
                 elif t == "decoded_as":
@@ -540,6 +544,8 @@ def load_rules(path=RULE_FILE, compile_regex=True):
                     r.options.append(txt)
                 else:
                     r.unsupported.append(t)
+            if r.if_matched_group and not r.if_sid and not r.if_group:
+                r.if_group = r.if_matched_group
             if r.if_matched_sid and not r.if_sid and not r.if_group:
                 r.if_sid = [r.if_matched_sid]
             rules.append(r)
@@ -607,6 +613,25 @@ class Engine:
             else:
                 _insert(self.top, r)
         self.history = {}   # if_matched_sid target -> list of event records
+        # if_matched_group (rules.c, rules_list.c OS_MarkGroup): when a rule with it is
+        # loaded, every node of the rule tree loaded so far whose group string contains the
+        # pattern (OSMatch) gets that rule's list appended to group_prev_matched, once per
+        # node: a rule reached through N parents is N nodes, so each of its events is added
+        # N times to the list.  Rules named by an if_matched_sid feed only that sid list
+        # (analysisd.c: `if (sid_prev_matched) ... else if (group_prev_matched)`).
+        nodes = {}
+        for r in rules:
+            nodes[r.id] = sum(nodes.get(p, 0) for p in r.if_sid) if r.if_sid else 1
+        self.group_lists = {}   # rule id -> [(searching rule id, times)]
+        for i, r in enumerate(rules):
+            if not r.if_matched_group:
+                continue
+            pat = r.if_matched_group.lower()
+            for q in rules[:i]:
+                if pat in ("".join(g + "," for g in q.groups)).lower():
+                    self.group_lists.setdefault(q.id, []).append((r.id, nodes.get(q.id, 1)))
+        self.sid_targets = {r.if_matched_sid for r in rules if r.if_matched_sid}
+        self.group_history = {}  # searching rule id -> list of event records
         self.remembered = []  # os_analysisd_last_events, oldest first
         self.time_ignored = {}  # rule id -> RuleInfo.time_ignored
         self.max_freq = max([r.timeframe or 0 for r in rules] + [0])
@@ -614,6 +639,7 @@ class Engine:
 
     def reset(self):
         self.history = {}
+        self.group_history = {}
         self.remembered = []
         self.time_ignored = {}
 
@@ -637,7 +663,7 @@ class Engine:
                 return False
             if lookup == "not_match_key" and v in keys:
                 return False
-        if r.if_matched_sid:
+        if r.if_matched_sid or r.if_matched_group:
             if not self._context(r, ev):
                 return False
         return True
@@ -646,7 +672,10 @@ class Engine:
         """Search_LastSids() (v4.14.7 eventinfo.c lines 99-270): newest first, stop at the
         first event outside the timeframe or whose `matched` level is >= this rule's level;
         `frequency` is stored as frequency - 2 (rules.c line 2303)."""
-        hist = self.history.get(r.if_matched_sid, [])
+        if r.if_matched_sid:
+            hist = self.history.get(r.if_matched_sid, [])
+        else:   # Search_LastGroups (eventinfo.c lines 275-460): the same walk
+            hist = self.group_history.get(r.id, [])
         need = (r.frequency - 2) if r.frequency else 0
         count = 0
         first = None
@@ -716,6 +745,9 @@ class Engine:
         longest timeframe), which also takes them out of every if_matched_sid list, so a
         flood makes analysisd forget context early."""
         self.history.setdefault(final.id, []).append(ev)
+        if final.id not in self.sid_targets:
+            for searcher, times in self.group_lists.get(final.id, []):
+                self.group_history.setdefault(searcher, []).extend([ev] * times)
         self.remembered.append(ev)
         if len(self.remembered) <= MEMORY_SIZE:
             return

@@ -1,10 +1,11 @@
 # tests/rules: CI checks of the ruleset (static checks + cases through the plugin and an
 # approximate rule engine; a noise budget over generated benign traffic).
 # The real-engine run is `make check-rules` (rules/local.mk).
-TESTS += tests/rules/check_rules.py tests/rules/noise_budget.py
+TESTS += tests/rules/check_rules.py tests/rules/noise_budget.py tests/rules/audit_policy.py
 EXTRA_DIST += \
 	tests/rules/check_rules.py \
 	tests/rules/noise_budget.py \
+	tests/rules/audit_policy.py \
 	tests/rules/benign_stream.py \
 	tests/rules/k8srules.py \
 	tests/rules/logtest_check.py \

@@ -9,7 +9,7 @@ Every mismatch between the case's expected rule id/level and what analysisd answ
 reported.  The rules and lists under test must be installed on that manager (docs/rules.md).
 
 Then the noise-budget replay (the corpus' benign cases, benign_stream.py's stream and its
-repetition scenarios, about 4,400 events) goes through ONE logtest session and, event by event, through the evaluator
+repetition scenarios, about 4,400 events, and the shared real-apiserver capture when found) goes through ONE logtest session and, event by event, through the evaluator
 (k8srules.Engine) with the same wall clock, so the evaluator's context memory (frequency,
 same_field, ignore, lists, ordering) is compared with the real engine's on a long stream.
 logtest applies ignore="N" differently from analysisd (docs/rules.md "Alert volume"): a
@@ -85,6 +85,11 @@ def replay_stream(lt, runner, verbose):
     """Noise-budget stream and repetition scenarios through one logtest session and the
     evaluator; returns mismatches."""
     events = noise_budget.corpus_events() + benign_stream.events() + benign_stream.repetitions()
+    capture = noise_budget.capture_path()
+    if capture and os.path.isfile(capture):
+        with open(capture, encoding="utf-8") as f:
+            events += [json.loads(line) for line in f if line.strip()]
+        print("stream: with the real-apiserver capture %s" % capture)
     payloads = []
     for i in range(0, len(events), noise_budget.BATCH):
         payloads += [K.split_datagram(d)[1] for d in runner.send_batch(events[i:i + noise_budget.BATCH])]

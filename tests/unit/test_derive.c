@@ -585,6 +585,54 @@ static void pod_member_names(void)
 	    "escaped key in template.spec may be a pod spec");
 }
 
+/*
+ * Issue 25: k8s.principal names whose rights an event grants or uses, so a
+ * rule can follow a grant to its use; k8s.sa_outside_namespace.
+ */
+static void principals(void)
+{
+	const char *crb = "{\"auditID\":\"x\",\"verb\":\"create\",\"user\":{\"username\":\"mallory\"},"
+	    "\"objectRef\":{\"resource\":\"clusterrolebindings\",\"name\":\"b\"},"
+	    "\"requestObject\":{\"kind\":\"ClusterRoleBinding\",\"roleRef\":{\"kind\":\"ClusterRole\","
+	    "\"name\":\"cluster-admin\"},\"subjects\":[{\"kind\":\"Group\",\"name\":\"g\"},"
+	    "{\"kind\":\"ServiceAccount\",\"name\":\"sa\",\"namespace\":\"apps\"},"
+	    "{\"kind\":\"User\",\"name\":\"bob\"}]}}";
+	const char *rb = "{\"auditID\":\"x\",\"verb\":\"create\",\"user\":{\"username\":\"mallory\"},"
+	    "\"objectRef\":{\"resource\":\"rolebindings\",\"namespace\":\"shop\",\"name\":\"b\"},"
+	    "\"requestObject\":{\"kind\":\"RoleBinding\",\"roleRef\":{\"kind\":\"ClusterRole\","
+	    "\"name\":\"edit\"},\"subjects\":[{\"kind\":\"ServiceAccount\",\"name\":\"ci\"}]}}";
+	const char *groups = "{\"auditID\":\"x\",\"verb\":\"create\",\"user\":{\"username\":\"mallory\"},"
+	    "\"objectRef\":{\"resource\":\"clusterrolebindings\",\"name\":\"b\"},"
+	    "\"requestObject\":{\"subjects\":[{\"kind\":\"Group\",\"name\":\"system:masters\"}]}}";
+	const char *token = "{\"auditID\":\"x\",\"verb\":\"create\",\"user\":{\"username\":\"admin\"},"
+	    "\"objectRef\":{\"resource\":\"serviceaccounts\",\"subresource\":\"token\","
+	    "\"namespace\":\"ci\",\"name\":\"ci-deployer\"}}";
+	const char *own = "{\"auditID\":\"x\",\"verb\":\"get\",\"user\":{\"username\":"
+	    "\"system:serviceaccount:ci:ci-deployer\"},\"objectRef\":{\"resource\":\"secrets\","
+	    "\"namespace\":\"ci\",\"name\":\"s\"}}";
+	const char *prefix = "{\"auditID\":\"x\",\"verb\":\"get\",\"user\":{\"username\":"
+	    "\"system:serviceaccount:ci:ci-deployer\"},\"objectRef\":{\"resource\":\"secrets\","
+	    "\"namespace\":\"ci-prod\",\"name\":\"s\"}}";
+	const char *all = "{\"auditID\":\"x\",\"verb\":\"list\",\"user\":{\"username\":"
+	    "\"system:serviceaccount:ci:ci-deployer\"},\"objectRef\":{\"resource\":\"secrets\"}}";
+	const char *imp = "{\"auditID\":\"x\",\"verb\":\"get\",\"user\":{\"username\":\"admin\"},"
+	    "\"impersonatedUser\":{\"username\":\"dev-alice\"},\"objectRef\":{\"resource\":\"pods\"}}";
+
+	check(crb, "principal", "=system:serviceaccount:apps:sa",
+	    "binding: first User or ServiceAccount subject, groups skipped");
+	check(rb, "principal", "=system:serviceaccount:shop:ci",
+	    "RoleBinding: a ServiceAccount subject without namespace is in the binding's");
+	check(groups, "principal", "!", "binding to groups only: no principal, not the binder");
+	check(token, "principal", "=system:serviceaccount:ci:ci-deployer",
+	    "TokenRequest: the service account the token is for");
+	check(own, "principal", "=system:serviceaccount:ci:ci-deployer", "a read: the reader");
+	check(imp, "principal", "=dev-alice", "impersonation: the impersonated user");
+	check(own, "sa_outside_namespace", "!", "service account in its own namespace");
+	check(prefix, "sa_outside_namespace", "true", "a namespace sharing a prefix is another one");
+	check(all, "sa_outside_namespace", "true", "no namespace: all namespaces");
+	check(imp, "sa_outside_namespace", "!", "not a service account");
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof scenarios / sizeof *scenarios; i++)
@@ -596,5 +644,6 @@ int main(void)
 	stored_spec();
 	decoy_patches();
 	pod_member_names();
+	principals();
 	return tap_done();
 }
