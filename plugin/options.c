@@ -40,6 +40,14 @@ static const char usage_text[] =
 "  --max-eps N            delivery ceiling in events/s, 0 for none (default 5000)\n"
 "  --state-file PATH      analysisd state file read to back off while its queue\n"
 "                         fills (default /var/ossec/var/run/wazuh-analysisd.state)\n"
+"  --target WHICH         manager (analysisd reads the socket), agent\n"
+"                         (wazuh-agentd does: pace to its <client_buffer>\n"
+"                         events_per_second, back off as its buffer fills,\n"
+"                         hold while it is not connected) or auto: agent when\n"
+"                         the installation has wazuh-agentd but no analysisd\n"
+"                         (default auto)\n"
+"  --wazuh-dir DIR        the Wazuh installation: bin/, etc/ossec.conf and\n"
+"                         var/run/wazuh-agentd.state (default /var/ossec)\n"
 "  --retry-wait SECS      how long to wait for an unavailable analysisd before\n"
 "                         answering rsyslog with an error (default 5)\n"
 "  --stats-interval SECS  seconds between counter lines, 0 for exit only\n"
@@ -74,7 +82,7 @@ enum {
 	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
 	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_STAGES, OPT_MAX_FIELDS,
 	OPT_KEY_FILE, OPT_REJECT_MAX_BYTES, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
-	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
+	OPT_CHECK_CONFINEMENT, OPT_TARGET, OPT_WAZUH_DIR, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -85,6 +93,8 @@ static const struct option long_options[] = {
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 	{ "max-eps", required_argument, NULL, OPT_MAX_EPS },
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "wazuh-dir", required_argument, NULL, OPT_WAZUH_DIR },
 	{ "retry-wait", required_argument, NULL, OPT_RETRY_WAIT },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -110,6 +120,8 @@ set_defaults(struct options *o)
 	o->reject_file = "/var/log/wazuh-k8s-audit/rejected.jsonl";
 	o->spool_dir = "/var/lib/wazuh-k8s-audit/spool";
 	o->state_file = "/var/ossec/var/run/wazuh-analysisd.state";
+	o->wazuh_dir = "/var/ossec";
+	o->target = WAZUH_TARGET_AUTO;
 	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
 	o->cluster = NULL;
 	o->max_line = 32u << 20;
@@ -186,6 +198,20 @@ set_confinement(const char *value, enum confinement *out)
 	return 0;
 }
 
+static int
+set_target(const char *value, enum wazuh_target *out)
+{
+	if (strcmp(value, "auto") == 0)
+		*out = WAZUH_TARGET_AUTO;
+	else if (strcmp(value, "manager") == 0)
+		*out = WAZUH_TARGET_MANAGER;
+	else if (strcmp(value, "agent") == 0)
+		*out = WAZUH_TARGET_AGENT;
+	else
+		return bad_value("target", value, "expected auto, manager or agent");
+	return 0;
+}
+
 /* Apply one option; 0 or -EINVAL (already reported). */
 static int
 apply(int opt, const char *arg, struct options *o)
@@ -204,6 +230,10 @@ apply(int opt, const char *arg, struct options *o)
 		return set_path("spool-dir", arg, &o->spool_dir);
 	case OPT_STATE_FILE:
 		return set_path("state-file", arg, &o->state_file);
+	case OPT_WAZUH_DIR:
+		return set_path("wazuh-dir", arg, &o->wazuh_dir);
+	case OPT_TARGET:
+		return set_target(arg, &o->target);
 	case OPT_KEY_FILE:
 		return set_path("key-file", arg, &o->key_file);
 	case OPT_CLUSTER:

@@ -54,6 +54,8 @@ struct plugin {
 						 * reject entries not written */
 	unsigned long long reject_unnoted;	/* ... and how many since */
 	char error[512];		/* answer for the last transient failure */
+	char agent_state[4096];		/* wazuh-agentd's state file, through
+					 * an agent (deliver_open_target) */
 };
 
 /*

@@ -7,6 +7,10 @@ check_PROGRAMS += tests/unit/test_eventlist tests/unit/test_pace \
 TESTS += tests/unit/test_eventlist tests/unit/test_pace \
 	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
 	tests/unit/test_reject
+# Pacing through a Wazuh agent (issue 26).
+check_PROGRAMS += tests/unit/test_agentstate
+TESTS += tests/unit/test_agentstate
+tests_unit_test_agentstate_LDADD = $(CORE_LIBS)
 tests_unit_test_reject_LDADD = $(CORE_LIBS)
 tests_unit_test_jsonscan_LDADD = $(CORE_LIBS)
 tests_unit_test_eventlist_LDADD = $(CORE_LIBS)

@@ -41,6 +41,17 @@ enum deliver_result deliver_line(struct plugin *pl, const char *line,
 enum deliver_result deliver_spool(struct plugin *pl);
 
 /*
+ * deliver_open_target(pl):
+ * At start, before confinement: decide from pl->opts whether the socket is
+ * a Wazuh agent's (--target, or detected in --wazuh-dir) and if so pace to
+ * it: read its <client_buffer> from etc/ossec.conf (Wazuh's defaults when
+ * unreadable, logged) and watch var/run/wazuh-agentd.state, which then
+ * replaces analysisd's state file in pl->opts.state_file (so confinement
+ * lets it be read).  Returns 0 or -ENAMETOOLONG (logged).
+ */
+int deliver_open_target(struct plugin *pl);
+
+/*
  * deliver_load_unread(pl):
  * At start: hold the datagrams the last process saved as possibly unread
  * by analysisd, to be sent again before anything new.  A damaged file is
