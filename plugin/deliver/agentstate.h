@@ -39,6 +39,17 @@ struct agent_buffer {
 	unsigned eps;		/* <events_per_second>, 1..1000, default 500 */
 };
 
+/*
+ * The longest datagram that reaches analysisd whole through an agent.
+ * agentd refuses a message over OS_MAXSTR - OS_HEADER_SIZE = 65,408 bytes
+ * (src/os_crypto/shared/msgs.c, "Incorrect message size"), and remoted
+ * puts "[<id>] (<name>) <ip>->" (up to 255 bytes, ':' and '|' escaped:
+ * twice that) before the location, all within analysisd's 65,535 (src/
+ * remoted/secure.c, src/shared/mq_op.c SendMSG): 65,535 - 2 * 255 - 2,
+ * rounded down.
+ */
+#define AGENT_MAX_DATAGRAM 65000u
+
 #define AGENT_QUEUE_SIZE_DEFAULT 5000u
 #define AGENT_EPS_DEFAULT 500u
 

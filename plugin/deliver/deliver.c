@@ -767,6 +767,9 @@ deliver_open_target(struct plugin *pl)
 		    strerror(-rc));
 	pace_use_agent(&pl->pace, &buf, pl->agent_state);
 	pl->opts.state_file = pl->agent_state;
+	/* What the agent and remoted add must still fit analysisd's read. */
+	if (pl->shape.max_bytes > AGENT_MAX_DATAGRAM - pl->sink.header_len)
+		pl->shape.max_bytes = AGENT_MAX_DATAGRAM - pl->sink.header_len;
 	if (buf.disabled)
 		log_msg(&pl->log, LOG_NOTICE, "delivering through a Wazuh agent "
 		    "with no client buffer: %u events/s at most (--max-eps), "

@@ -47,7 +47,8 @@ enum deliver_result deliver_spool(struct plugin *pl);
  * it: read its <client_buffer> from etc/ossec.conf (Wazuh's defaults when
  * unreadable, logged) and watch var/run/wazuh-agentd.state, which then
  * replaces analysisd's state file in pl->opts.state_file (so confinement
- * lets it be read).  Returns 0 or -ENAMETOOLONG (logged).
+ * lets it be read); events are fitted to AGENT_MAX_DATAGRAM.  Call after
+ * the sink and pl->shape are set up.  Returns 0 or -ENAMETOOLONG (logged).
  */
 int deliver_open_target(struct plugin *pl);
 

@@ -3,6 +3,8 @@
 As Wazuh 4.14.7 does (src/client-agent/event-forward.c, buffer.c, state.c):
 - a Unix datagram socket whose reader puts every datagram into a bounded
   buffer (<client_buffer><queue_size>) and drops it when the buffer is full;
+- a message over OS_MAXSTR - OS_HEADER_SIZE (65,408 bytes) is refused when
+  it is sent on ("Incorrect message size", src/os_crypto/shared/msgs.c);
 - a dispatcher that takes one event at a time and sleeps 1/events_per_second
   after each, and takes none while the agent is not connected (os_wait);
 - a state file rewritten every `interval` seconds (agent.state_interval,
@@ -54,6 +56,9 @@ CONF_TEXT = """<ossec_config>
 """
 
 
+MAX_MESSAGE = 65536 - 128
+
+
 class Agentd:
     """A Wazuh installation at `root` (etc/ossec.conf, var/run, bin/
     wazuh-agentd) whose agentd reads root/queue/sockets/queue."""
@@ -75,6 +80,7 @@ class Agentd:
         self.forwarded = []             # datagrams sent to the "manager"
         self.arrivals = []              # time of every datagram read
         self.dropped = 0                # datagrams the full buffer refused
+        self.refused = 0                # too long to send to the manager
         self.count = 0                  # msg_count
         self.status = "connected"
         self.writes = []                # (time, status) of each state write
@@ -106,7 +112,9 @@ class Agentd:
             with self.lock:
                 data = self.buffer.popleft() if self.buffer and \
                     self.status == "connected" else None
-                if data is not None:
+                if data is not None and len(data) > MAX_MESSAGE:
+                    self.refused += 1
+                elif data is not None:
                     self.forwarded.append(data)
             # agentd sleeps 1/EPS after each event it sends (buffer.c).
             time.sleep(pause if data is not None else 0.01)
@@ -160,7 +168,7 @@ class Agentd:
         end = time.monotonic() + timeout
         while time.monotonic() < end:
             with self.lock:
-                if len(self.forwarded) + self.dropped >= n and \
+                if len(self.forwarded) + self.dropped + self.refused >= n and \
                         not self.buffer:
                     return True
             time.sleep(0.1)

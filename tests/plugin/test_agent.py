@@ -10,6 +10,9 @@ file rewritten every 5 s as agentd 4.14.7 does).
 2. The agent is disconnected for 10 s: delivery is held (no datagram once
    the state file says so; the waiting line gets keep-alive dots, so
    rsyslog keeps it) and everything is delivered after, none dropped.
+3. An event too big for one datagram is fitted so that the agent sends it
+   on (<= 65,408 bytes) and, with remoted's "[id] (name) ip->" before the
+   location, analysisd reads it whole (<= 65,535 bytes).
 """
 import json
 import re
@@ -148,6 +151,31 @@ t.ok("delivery held" in err and "delivery goes on" in err,
 held = counter(pl, "agent_disconnected_waits")
 t.ok(held is not None and held > 0, "disconnected: the hold in the counters "
      "(agent_disconnected_waits=%s)" % held)
+agent.stop()
+wd.cleanup()
+
+# 3. A big event, fitted for the way through the agent and remoted.
+wd = Workdir()
+agent = Agentd(wd.path, eps=EPS, queue_size=5000)
+pl = Plugin(wd.path, agent.socket_path, ["--target", "agent", "--wazuh-dir",
+                                         wd.path])
+pl.answer()
+big = dict(template)
+big["auditID"] = "big-000000"
+# Shaped, this event is ~65,470 bytes: within analysisd's own 65,535 (the
+# manager-side limit) but over what the agent sends on.
+big["requestObject"] = {"data": {"blob": "v" * 64550}}
+t.eq(pl.call(compact(eventlist([big]))), "OK", "big event: answered OK")
+t.ok(agent.wait_forwarded(1, 10), "big event: left the agent's buffer")
+t.eq(agent.refused, 0, "big event: the agent did not refuse it as too long")
+with agent.lock:
+    grams = list(agent.forwarded)
+remoted = max([len(b"1:[001] (k8s-agent-with-a-long-name) any->") - 2 +
+               len(g) for g in grams] or [0])
+t.ok(grams and audit_ids(agent) == ["big-000000"] and remoted <= 65535,
+     "big event: as analysisd gets it from remoted, %d bytes <= 65,535"
+     % remoted)
+pl.close()
 agent.stop()
 wd.cleanup()
 t.done()
