@@ -11,8 +11,9 @@ TESTS += tests/unit/test_eventlist tests/unit/test_pace \
 check_PROGRAMS += tests/unit/test_agentstate
 TESTS += tests/unit/test_agentstate
 tests_unit_test_agentstate_LDADD = $(CORE_LIBS)
-TESTS += tests/plugin/test_agent.py
-EXTRA_DIST += tests/plugin/test_agent.py tests/lib/agentd.py
+TESTS += tests/plugin/test_agent.py tests/rules/check_agent_path.py
+EXTRA_DIST += tests/plugin/test_agent.py tests/lib/agentd.py \
+	tests/rules/check_agent_path.py
 tests_unit_test_reject_LDADD = $(CORE_LIBS)
 tests_unit_test_jsonscan_LDADD = $(CORE_LIBS)
 tests_unit_test_eventlist_LDADD = $(CORE_LIBS)

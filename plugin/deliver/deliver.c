@@ -750,8 +750,14 @@ deliver_open_target(struct plugin *pl)
 	char conf[sizeof(pl->agent_state)];
 	int n, rc;
 
-	if (o->target == WAZUH_TARGET_MANAGER || (o->target ==
-	    WAZUH_TARGET_AUTO && !agent_detect(o->wazuh_dir)))
+	if (o->target == WAZUH_TARGET_MANAGER)
+		return 0;
+	/* auto: only the installation's own socket is its agentd's (a socket
+	 * elsewhere is a stand-in or a relay: today's behaviour). */
+	n = snprintf(conf, sizeof(conf), "%s/queue/sockets/queue", o->wazuh_dir);
+	if (o->target == WAZUH_TARGET_AUTO && (n < 0 ||
+	    (size_t)n >= sizeof(conf) || strcmp(conf, o->socket_path) != 0 ||
+	    !agent_detect(o->wazuh_dir)))
 		return 0;
 	n = snprintf(conf, sizeof(conf), "%s/etc/ossec.conf", o->wazuh_dir);
 	if (n < 0 || (size_t)n >= sizeof(conf) ||

@@ -43,7 +43,8 @@ enum deliver_result deliver_spool(struct plugin *pl);
 /*
  * deliver_open_target(pl):
  * At start, before confinement: decide from pl->opts whether the socket is
- * a Wazuh agent's (--target, or detected in --wazuh-dir) and if so pace to
+ * a Wazuh agent's (--target agent; with auto, when it is the socket of the
+ * installation at --wazuh-dir and agent_detect says so) and if so pace to
  * it: read its <client_buffer> from etc/ossec.conf (Wazuh's defaults when
  * unreadable, logged) and watch var/run/wazuh-agentd.state, which then
  * replaces analysisd's state file in pl->opts.state_file (so confinement

@@ -19,7 +19,8 @@ import re
 import time
 
 from agentd import Agentd
-from harness import Plugin, Tap, Workdir, compact, corpus_events, eventlist
+from harness import (Plugin, Receiver, Tap, Workdir, compact, corpus_events,
+                     eventlist)
 
 t = Tap()
 EPS = 500
@@ -72,7 +73,8 @@ def counter(pl, name):
     return int(m[-1]) if m else None
 
 
-# 1. 3x the agent's EPS; the target found in the installation (auto).
+# 1. 3x the agent's EPS; the target found in the installation (auto: the
+#    socket is --wazuh-dir's queue/sockets/queue, bin/ has wazuh-agentd).
 wd = Workdir()
 agent = Agentd(wd.path, eps=EPS, queue_size=5000)
 N = 12000
@@ -176,6 +178,18 @@ t.ok(grams and audit_ids(agent) == ["big-000000"] and remoted <= 65535,
      "big event: as analysisd gets it from remoted, %d bytes <= 65,535"
      % remoted)
 pl.close()
+
+# 4. auto with a socket that is not the installation's: today's behaviour.
+other = Workdir()
+rx = Receiver(other.socket)
+pl = Plugin(other.path, other.socket, ["--target", "auto", "--wazuh-dir", wd.path])
+pl.answer()
+t.eq(pl.call(compact(eventlist([template]))), "OK", "other socket: answered OK")
+pl.close()
+t.ok("Wazuh agent" not in pl.stderr_text() and rx.wait_count(1, 5),
+     "other socket: auto does not pace it as the agent's", pl.stderr_text())
+rx.stop()
+other.cleanup()
 agent.stop()
 wd.cleanup()
 t.done()
