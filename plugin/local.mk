@@ -13,6 +13,7 @@ libcore_a_SOURCES = \
 # the process's confinement (confine).
 libcore_a_SOURCES += \
 	plugin/frame/omprog.c plugin/frame/omprog.h \
+	plugin/frame/stopsig.c plugin/frame/stopsig.h \
 	plugin/frame/eventlist.c plugin/frame/eventlist.h \
 	plugin/json/jsonscan.c plugin/json/jsonscan.h \
 	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \

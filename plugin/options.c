@@ -52,6 +52,9 @@ static const char usage_text[] =
 "                         over again)\n"
 "  --log TARGET           stderr or journal (default stderr)\n"
 "  --cluster NAME         add the cluster name to every event\n"
+"  --source NAME          add k8s.source NAME to every event: the channel it\n"
+"                         came by (the packaged drop-in: webhook or logger);\n"
+"                         letters, digits, '.', '_', '-', up to 32\n"
 "  --stages LIST          stages to forward, comma-separated (default all:\n"
 "                         RequestReceived,ResponseStarted,ResponseComplete,Panic)\n"
 "  --max-fields N         analysisd JSON decoder field limit (default 256)\n"
@@ -72,7 +75,7 @@ static const char usage_text[] =
 enum {
 	OPT_SOCKET = 256, OPT_LOCATION, OPT_REJECT_FILE, OPT_SPOOL_DIR,
 	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
-	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_STAGES, OPT_MAX_FIELDS,
+	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_SOURCE, OPT_STAGES, OPT_MAX_FIELDS,
 	OPT_KEY_FILE, OPT_REJECT_MAX_BYTES, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
 	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
 };
@@ -89,6 +92,7 @@ static const struct option long_options[] = {
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
+	{ "source", required_argument, NULL, OPT_SOURCE },
 	{ "stages", required_argument, NULL, OPT_STAGES },
 	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
@@ -112,6 +116,7 @@ set_defaults(struct options *o)
 	o->state_file = "/var/ossec/var/run/wazuh-analysisd.state";
 	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
 	o->cluster = NULL;
+	o->source = NULL;
 	o->max_line = 32u << 20;
 	o->reject_max_bytes = REJECT_MAX_BYTES_DEFAULT;
 	o->max_fields = 256;
@@ -172,6 +177,20 @@ set_path(const char *name, const char *value, const char **out)
 	return 0;
 }
 
+/* A channel name: rules compare it, so no byte needs escaping. */
+static int
+set_source(const char *value, const char **out)
+{
+	size_t n = strspn(value, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+
+	if (n == 0 || value[n] != '\0' || n > 32)
+		return bad_value("source", value, "expected 1 to 32 letters, "
+		    "digits, '.', '_' or '-'");
+	*out = value;
+	return 0;
+}
+
 static int
 set_confinement(const char *value, enum confinement *out)
 {
@@ -208,6 +227,8 @@ apply(int opt, const char *arg, struct options *o)
 		return set_path("key-file", arg, &o->key_file);
 	case OPT_CLUSTER:
 		return set_path("cluster", arg, &o->cluster);
+	case OPT_SOURCE:
+		return set_source(arg, &o->source);
 	case OPT_USER:
 		return set_path("user", arg, &o->user);
 	case OPT_ALLOW_ROOT:

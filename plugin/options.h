@@ -27,6 +27,7 @@ struct options {
 	const char *state_file;		/* analysisd's state file */
 	const char *key_file;		/* key of the redaction fingerprints */
 	const char *cluster;		/* NULL: no k8s.cluster field */
+	const char *source;		/* NULL: no k8s.source field */
 	size_t max_line;		/* longest input line, bytes */
 	unsigned long long reject_max_bytes;	/* reject file budget; 0: none */
 	size_t max_fields;		/* analysisd JSON decoder field limit */

@@ -54,10 +54,13 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->reject.fd = -1;
 	pl->spool.dirfd = -1;
 	jscan_init(&pl->scan);
+	/* First: from here on a stop signal is a request, not a kill. */
+	if ((rc = stopsig_open(&pl->stop)) != 0)
+		return fail(pl, "watch for", "stop signals", rc);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
 		return fail(pl, "use socket/location", opts->location, rc);
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
-	    opts->max_line)) != 0)
+	    pl->stop.fd, opts->max_line)) != 0)
 		return fail(pl, "set up", "stdin", rc);
 	if ((rc = reject_open(&pl->reject, opts->reject_file,
 	    opts->reject_max_bytes)) != 0)
@@ -69,6 +72,7 @@ plugin_open(struct plugin *pl, const struct options *opts)
 		return fail(pl, "load key file", opts->key_file, rc);
 	reject_set_key(&pl->reject, pl->shape.key, sizeof(pl->shape.key));
 	pl->shape.cluster = opts->cluster;
+	pl->shape.source = opts->source;
 	pl->shape.stages = opts->stages;
 	pl->shape.max_fields = opts->max_fields;
 	pl->shape.max_bytes = SINK_MAX_DATAGRAM - pl->sink.header_len;
@@ -92,6 +96,7 @@ plugin_close(struct plugin *pl)
 	reject_close(&pl->reject);
 	spool_close(&pl->spool);
 	omprog_free(&pl->io);
+	stopsig_close(&pl->stop);
 	jscan_free(&pl->scan);
 	free(pl->copy);
 	pl->copy = NULL;
@@ -205,6 +210,9 @@ reject_too_long(struct plugin *pl)
 	tl.rc = reject_stream_begin(&pl->reject, reason);
 	rc = omprog_skip_line(&pl->io, stream_to_reject, &tl);
 	end = reject_stream_end(&pl->reject);
+	/* Stopped inside it: no answer, rsyslog hands the line over again. */
+	if (rc == -EINTR)
+		return DELIVER_EOF;
 	if (rc == 0)
 		rc = tl.rc;
 	if (rc == 0)
@@ -263,10 +271,14 @@ serve_one(struct plugin *pl)
 	char *line;
 	size_t len;
 
+	/* Lines rsyslog wrote but we have not answered stay in its queue. */
+	if (stopsig_requested(&pl->stop))
+		return false;
 	switch (omprog_read_line(&pl->io, idle_timeout(pl), &line, &len)) {
 	case OMPROG_TIMEOUT:
 		return periodic(pl) != DELIVER_EOF;
 	case OMPROG_EOF:
+	case OMPROG_STOP:
 		return false;
 	case OMPROG_ERROR:
 		log_msg(&pl->log, LOG_ERR, "reading from rsyslog: %s",
@@ -306,6 +318,10 @@ plugin_run(struct plugin *pl)
 		return 1;
 	while (serve_one(pl))
 		;
+	if (stopsig_requested(&pl->stop))
+		log_msg(&pl->log, LOG_NOTICE, "signal %d (%s): stopping; what is "
+		    "not delivered is saved to the spool", pl->stop.signo,
+		    strsignal(pl->stop.signo));
 	rc = deliver_save(pl);
 	stats_report(&pl->stats, &pl->log, 1);
 	return rc == 0 ? 0 : 1;

@@ -19,6 +19,7 @@
 #include "sink.h"
 #include "spool.h"
 #include "stats.h"
+#include "stopsig.h"
 
 /* A line rsyslog handed us that is not fully delivered yet. */
 struct held_line {
@@ -34,6 +35,7 @@ struct plugin {
 	struct log log;
 	struct stats stats;
 	struct omprog io;
+	struct stopsig stop;		/* SIGTERM, SIGINT, SIGHUP */
 	struct sink sink;
 	struct reject reject;
 	struct spool spool;
@@ -69,8 +71,9 @@ int plugin_open(struct plugin *pl, const struct options *opts);
 
 /*
  * plugin_run(pl):
- * Speak omprog's protocol on stdin/stdout until rsyslog closes stdin, then
- * save what is not delivered.  Returns the process exit status.
+ * Speak omprog's protocol on stdin/stdout until rsyslog closes stdin or a
+ * stop signal arrives (stopsig.h), then save what is not delivered.
+ * Returns the process exit status: 0 once everything is delivered or saved.
  */
 int plugin_run(struct plugin *pl);
 

@@ -83,3 +83,15 @@ tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
 # The setup tool on a stand-in manager tree: links, markers, status (issues 20, 21).
 TESTS += tests/setup/test_setup.py
 EXTRA_DIST += tests/setup/test_setup.py
+
+# Stop signals: the line held is spooled, exit 0 (issue 20).
+TESTS += tests/plugin/test_stop.py
+EXTRA_DIST += tests/plugin/test_stop.py
+
+# The system logger's hand-over to the service, across restarts (issue 20).
+TESTS += tests/logger/test_handover.py
+EXTRA_DIST += tests/logger/test_handover.py
+
+# k8s.source: the channel of every event, both paths (issue 21, class 7).
+TESTS += tests/plugin/test_source.py
+EXTRA_DIST += tests/plugin/test_source.py

@@ -54,14 +54,14 @@ transient(struct plugin *pl, const char *fmt, ...)
 /*
  * While a line waits, tell rsyslog we are alive (only then: a dot between
  * lines would be read as part of the next answer).  False when rsyslog is
- * gone or our input ended: time to stop and save.
+ * gone, our input ended or a stop signal came: time to stop and save.
  */
 static bool
 still_wanted(struct plugin *pl)
 {
 	struct timespec t = now();
 
-	if (omprog_check_input(&pl->io))
+	if (stopsig_requested(&pl->stop) || omprog_check_input(&pl->io))
 		return false;
 	if (!pl->answering || ms_between(&pl->last_dot, &t) < KEEPALIVE_MS)
 		return true;
@@ -72,8 +72,10 @@ still_wanted(struct plugin *pl)
 static bool
 pause_ms(struct plugin *pl, long ms)
 {
-	/* poll() as a sleep; a signal only shortens it. */
-	(void)poll(NULL, 0, (int)ms);
+	struct pollfd stop = { .fd = pl->stop.fd, .events = POLLIN };
+
+	/* poll() as a sleep that a stop signal ends (fd -1: a plain sleep). */
+	(void)poll(&stop, 1, (int)ms);
 	return still_wanted(pl);
 }
 

@@ -180,12 +180,13 @@ static void summary(struct k8sobj *o, const struct head *h, const char *res)
 }
 
 static void derive_into(struct k8sobj *o, const struct head *h,
-    const json_t *event, const char *cluster)
+    const json_t *event, const char *cluster, const char *source)
 {
 	char res[K8SOBJ_MAX_TEXT + 1];
 
 	resource_text(h, res, sizeof res);
 	k8sobj_str(o, "cluster", cluster);
+	k8sobj_str(o, "source", source);
 	summary(o, h, res);
 	who(o, h);
 	k8sobj_str(o, "resource", res);
@@ -199,23 +200,24 @@ static void derive_into(struct k8sobj *o, const struct head *h,
 	derive_configmap(o, h, event);
 }
 
-int derive_k8s(const json_t *event, const char *cluster, json_t **out)
+int derive_k8s(const json_t *event, const char *cluster, const char *source,
+    json_t **out)
 {
 	struct k8sobj o;
 	struct head h;
 
 	head_from_json(event, &h);
 	k8sobj_init(&o);
-	derive_into(&o, &h, event, cluster);
+	derive_into(&o, &h, event, cluster, source);
 	return k8sobj_finish(&o, out);
 }
 
 int derive_k8s_text(const struct head *h, const json_t *bodies,
-    const char *cluster, struct k8stext *out)
+    const char *cluster, const char *source, struct k8stext *out)
 {
 	struct k8sobj o;
 
 	k8sobj_init(&o);
-	derive_into(&o, h, bodies, cluster);
+	derive_into(&o, h, bodies, cluster, source);
 	return k8sobj_finish_text(&o, out);
 }

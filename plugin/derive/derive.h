@@ -23,22 +23,23 @@
 #include "k8sobj.h"
 
 /*
- * derive_k8s(event, cluster, out):
+ * derive_k8s(event, cluster, source, out):
  * Compute the `k8s` object of audit Event `event` (read only; nothing of it
- * is referenced by the result).  `cluster` (may be NULL) becomes
- * k8s.cluster.  On success returns 0 and *out owns the new object; returns
+ * is referenced by the result).  `cluster` and `source` (each may be NULL)
+ * become k8s.cluster and k8s.source.  On success returns 0 and *out owns the new object; returns
  * -ENOMEM (and *out is NULL) when memory runs out.
  */
-int derive_k8s(const json_t *event, const char *cluster, json_t **out);
+int derive_k8s(const json_t *event, const char *cluster, const char *source,
+    json_t **out);
 
 /*
- * derive_k8s_text(h, bodies, cluster, out):
+ * derive_k8s_text(h, bodies, cluster, source, out):
  * derive_k8s of the event whose head is `h` and whose bodies `bodies`
  * holds (read only), with the object handed over as text (struct k8stext;
  * the caller frees out->text).  Returns 0 or -ENOMEM.
  */
 int derive_k8s_text(const struct head *h, const json_t *bodies,
-    const char *cluster, struct k8stext *out);
+    const char *cluster, const char *source, struct k8stext *out);
 
 /*
  * derive_reads_member(h, key, len, value, vlen):

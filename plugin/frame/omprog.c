@@ -11,13 +11,15 @@
 #define READ_CHUNK (256u * 1024u)
 
 int
-omprog_init(struct omprog *p, int in_fd, int out_fd, size_t max_line)
+omprog_init(struct omprog *p, int in_fd, int out_fd, int stop_fd,
+    size_t max_line)
 {
 	int flags;
 
 	memset(p, 0, sizeof(*p));
 	p->in_fd = in_fd;
 	p->out_fd = out_fd;
+	p->stop_fd = stop_fd;
 	p->max_line = max_line;
 	flags = fcntl(in_fd, F_GETFL);
 	if (flags == -1 || fcntl(in_fd, F_SETFL, flags | O_NONBLOCK) == -1)
@@ -86,16 +88,28 @@ fill(struct omprog *p)
 	return n;
 }
 
+/*
+ * Wait for input: 1 once some came (or its end), 0 at the timeout, -EINTR
+ * once a stop is asked for (stop_fd readable: it is left unread), another
+ * negative errno if poll fails.
+ */
 static int
-wait_readable(int fd, int timeout_ms)
+wait_readable(const struct omprog *p, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = p->in_fd, .events = POLLIN },
+		{ .fd = p->stop_fd, .events = POLLIN },	/* -1: ignored */
+	};
 	int rc;
 
 	do {
-		rc = poll(&pfd, 1, timeout_ms);
+		rc = poll(pfd, 2, timeout_ms);
 	} while (rc == -1 && errno == EINTR);
-	return rc == -1 ? -errno : rc;
+	if (rc == -1)
+		return -errno;
+	if (pfd[1].revents != 0)
+		return -EINTR;
+	return rc;
 }
 
 /* The newline ending the first line in the buffer, or NULL. */
@@ -137,7 +151,9 @@ omprog_read_line(struct omprog *p, int timeout_ms, char **line, size_t *len)
 		}
 		if (n > 0 || p->eof)
 			continue;
-		if ((rc = wait_readable(p->in_fd, timeout_ms)) < 0) {
+		if ((rc = wait_readable(p, timeout_ms)) == -EINTR)
+			return OMPROG_STOP;
+		if (rc < 0) {
 			errno = -rc;
 			return OMPROG_ERROR;
 		}
@@ -166,7 +182,7 @@ omprog_skip_line(struct omprog *p,
 			return 0;
 		if ((n = fill(p)) < 0)
 			return (int)n;
-		if (n == 0 && !p->eof && (rc = wait_readable(p->in_fd, -1)) < 0)
+		if (n == 0 && !p->eof && (rc = wait_readable(p, -1)) < 0)
 			return rc;
 	}
 }

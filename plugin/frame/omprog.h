@@ -14,6 +14,7 @@
 struct omprog {
 	int in_fd;		/* rsyslog -> us */
 	int out_fd;		/* us -> rsyslog */
+	int stop_fd;		/* readable: stop waiting (stopsig.h), or -1 */
 	size_t max_line;	/* longest line accepted, without its newline */
 	char *buf;		/* buffered input */
 	size_t cap;		/* bytes allocated in buf */
@@ -28,22 +29,27 @@ enum omprog_read {
 	OMPROG_TOO_LONG,	/* the line exceeds max_line: use omprog_skip_line */
 	OMPROG_TIMEOUT,		/* nothing complete arrived in time */
 	OMPROG_EOF,		/* rsyslog closed our input */
+	OMPROG_STOP,		/* stop_fd became readable while waiting */
 	OMPROG_ERROR		/* read or allocation failed: errno is set */
 };
 
 /*
- * omprog_init(p, in_fd, out_fd, max_line):
- * Prepare *p; allocates nothing yet.  in_fd is made non-blocking.
- * Returns 0 or a negative errno.
+ * omprog_init(p, in_fd, out_fd, stop_fd, max_line):
+ * Prepare *p; allocates nothing yet.  in_fd is made non-blocking.  Every
+ * wait for input also ends once stop_fd (-1: none) is readable; it is
+ * never read here.  Returns 0 or a negative errno.
  */
-int omprog_init(struct omprog *p, int in_fd, int out_fd, size_t max_line);
+int omprog_init(struct omprog *p, int in_fd, int out_fd, int stop_fd,
+    size_t max_line);
 
 /* omprog_free(p): release the buffer; the descriptors are not closed. */
 void omprog_free(struct omprog *p);
 
 /*
  * omprog_read_line(p, timeout_ms, line, len):
- * Wait up to timeout_ms (-1: forever) for a complete line.  On OMPROG_LINE,
+ * Wait up to timeout_ms (-1: forever) for a complete line, or until
+ * stop_fd is readable (OMPROG_STOP; a line already complete in the buffer
+ * is still returned first).  On OMPROG_LINE,
  * *line points into p's buffer and stays valid until the next call on p.
  * rsyslog ends every line with a newline: bytes without one before end of
  * file are a line cut by rsyslogd's death, returned once as OMPROG_CUT
@@ -57,8 +63,9 @@ enum omprog_read omprog_read_line(struct omprog *p, int timeout_ms,
  * omprog_skip_line(p, sink, arg):
  * After OMPROG_TOO_LONG: pass every byte of the overlong line, in pieces, to
  * sink(arg, bytes, n) and drop them, up to and excluding its newline.
- * Returns 0, a negative errno from reading, or the first negative value sink
- * returned.  Reaching end of file ends the line.
+ * Returns 0, a negative errno from reading, -EINTR if stop_fd became
+ * readable first (the rest of the line is left unread), or the first
+ * negative value sink returned.  Reaching end of file ends the line.
  */
 int omprog_skip_line(struct omprog *p,
     int (*sink)(void *arg, const char *bytes, size_t n), void *arg);

@@ -125,7 +125,7 @@ static enum shape_status enrich(const struct shape_config *cfg, json_t *event,
 		stats->redacted += redacted;
 		return SHAPE_NOMEM;
 	}
-	if (derive_k8s(event, cfg->cluster, &k8s) != 0) {
+	if (derive_k8s(event, cfg->cluster, cfg->source, &k8s) != 0) {
 		stats->redacted += redacted;
 		return SHAPE_NOMEM;
 	}
@@ -204,6 +204,7 @@ enum shape_status shape_k8s(const struct shape_config *cfg,
 		stats->filtered++;
 		return SHAPE_FILTERED;
 	}
-	return derive_k8s_text(h, bodies, cfg->cluster, k8s) == 0 ? SHAPE_OK :
+	return derive_k8s_text(h, bodies, cfg->cluster, cfg->source,
+	    k8s) == 0 ? SHAPE_OK :
 	    SHAPE_NOMEM;
 }

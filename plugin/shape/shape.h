@@ -29,6 +29,7 @@ enum shape_stage {
 
 struct shape_config {
 	const char *cluster;		/* NULL: no k8s.cluster field */
+	const char *source;		/* NULL: no k8s.source field */
 	unsigned stages;		/* stages forwarded (enum shape_stage) */
 	size_t max_bytes;		/* longest JSON text that still fits a datagram */
 	size_t max_fields;		/* analysisd's JSON decoder field limit */

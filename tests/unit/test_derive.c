@@ -161,7 +161,7 @@ static void scenario(const struct expect *x)
 	json_t *k8s = NULL;
 	char *got;
 
-	if (event == NULL || derive_k8s(event, NULL, &k8s) != 0) {
+	if (event == NULL || derive_k8s(event, NULL, NULL, &k8s) != 0) {
 		ok(false, "%s[%zu]: loaded and derived", x->file, x->index);
 		json_decref(events);
 		return;
@@ -180,7 +180,7 @@ static json_t *derive_text(const char *text)
 {
 	json_t *event = json_loads(text, 0, NULL), *k8s = NULL;
 
-	if (event != NULL && derive_k8s(event, "prod-1", &k8s) != 0)
+	if (event != NULL && derive_k8s(event, "prod-1", NULL, &k8s) != 0)
 		k8s = NULL;
 	json_decref(event);
 	return k8s;

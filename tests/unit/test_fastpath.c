@@ -33,6 +33,7 @@ config(struct shape_config *cfg, size_t max_bytes, size_t max_fields)
 	cfg->max_bytes = max_bytes;
 	cfg->max_fields = max_fields;
 	cfg->cluster = "test";
+	cfg->source = "webhook";
 	memset(cfg->key, 7, sizeof(cfg->key));
 }
 

@@ -188,7 +188,8 @@ check_event(const json_t *event, size_t flags, struct totals *t)
 	}
 	if (why != NULL)
 		goto done;
-	if (derive_k8s(event, "c", &kf) != 0 || derive_k8s(part, "c", &kp) != 0)
+	if (derive_k8s(event, "c", "s", &kf) != 0 ||
+	    derive_k8s(part, "c", "s", &kp) != 0)
 		why = "derive_k8s failed";
 	else if (!json_equal(kf, kp))
 		why = "derive_k8s differs on the partial event";
@@ -766,7 +767,7 @@ test_pod_spec_members(void)
 		    "not JSON";
 
 		/* The spec was read: every fact it gives is in `k8s`. */
-		if (why == NULL && (derive_k8s(event, "c", &k8s) != 0 ||
+		if (why == NULL && (derive_k8s(event, "c", "s", &k8s) != 0 ||
 		    json_object_size(k8s) < 20))
 			why = "the spec gives fewer facts than it should";
 		if (why == NULL && t.smaller != 1)

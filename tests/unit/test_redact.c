@@ -345,7 +345,7 @@ static void gap_events(const struct plants *p)
 		json_object_set_new(e, "requestObject", b);
 		check(gaps[i].what, e, p, 1);
 		if (gaps[i].listed != NULL) {
-			derive_k8s(e, NULL, &k8s);
+			derive_k8s(e, NULL, NULL, &k8s);
 			ok(strcmp(json_string_value(json_object_get(k8s,
 			    "credential_value_keys")) ? json_string_value(
 			    json_object_get(k8s, "credential_value_keys")) : "",
