@@ -6,3 +6,8 @@
 TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
 	tests/e2e/standin.py
+# test_relp.py (issue 22): audit log files from a node rsyslogd over
+# RELP/TLS to two manager rsyslogds (rotation, outage, failover, kill -9,
+# big events, another cluster's certificate). Needs rsyslog-relp.
+TESTS += tests/e2e/test_relp.py
+EXTRA_DIST += tests/e2e/test_relp.py
