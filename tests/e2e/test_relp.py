@@ -45,7 +45,7 @@ def real_lines():
         if os.path.exists(p):
             with open(p, "rb") as f:
                 return [l for l in f.read().split(b"\n") if l], p
-    evs = corpus_events()
+    evs = [ev for _src, ev in corpus_events()]
     return [json.dumps(e, separators=(",", ":")).encode() for e in evs], \
         "tests/corpus (real-apiserver not found)"
 
