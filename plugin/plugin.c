@@ -319,9 +319,9 @@ plugin_run(struct plugin *pl)
 	while (serve_one(pl))
 		;
 	if (stopsig_requested(&pl->stop))
-		log_msg(&pl->log, LOG_NOTICE, "signal %d (%s): stopping; what is "
-		    "not delivered is saved to the spool", pl->stop.signo,
-		    strsignal(pl->stop.signo));
+		log_msg(&pl->log, LOG_NOTICE, "%s (signal %d): stopping; what is "
+		    "not delivered is saved to the spool",
+		    stopsig_name(pl->stop.signo), pl->stop.signo);
 	rc = deliver_save(pl);
 	stats_report(&pl->stats, &pl->log, 1);
 	return rc == 0 ? 0 : 1;

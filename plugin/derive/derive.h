@@ -26,8 +26,8 @@
  * derive_k8s(event, cluster, source, out):
  * Compute the `k8s` object of audit Event `event` (read only; nothing of it
  * is referenced by the result).  `cluster` and `source` (each may be NULL)
- * become k8s.cluster and k8s.source.  On success returns 0 and *out owns the new object; returns
- * -ENOMEM (and *out is NULL) when memory runs out.
+ * become k8s.cluster and k8s.source.  On success returns 0 and *out owns
+ * the new object; returns -ENOMEM (and *out is NULL) when memory runs out.
  */
 int derive_k8s(const json_t *event, const char *cluster, const char *source,
     json_t **out);

@@ -46,6 +46,21 @@ stopsig_requested(struct stopsig *s)
 	return s->signo != 0;
 }
 
+const char *
+stopsig_name(int signo)
+{
+	switch (signo) {
+	case SIGTERM:
+		return "SIGTERM";
+	case SIGINT:
+		return "SIGINT";
+	case SIGHUP:
+		return "SIGHUP";
+	default:
+		return "signal";
+	}
+}
+
 void
 stopsig_close(struct stopsig *s)
 {

@@ -37,6 +37,13 @@ int stopsig_open(struct stopsig *s);
 bool stopsig_requested(struct stopsig *s);
 
 /*
+ * stopsig_name(signo):
+ * "SIGTERM", "SIGINT" or "SIGHUP" (static strings; "signal" for any other
+ * number).  A table: no locale lookup, nothing outside the confinement.
+ */
+const char *stopsig_name(int signo);
+
+/*
  * stopsig_close(s):
  * Close the descriptor.  The signals stay blocked: the process is leaving,
  * and a second one must not kill it while it saves.

@@ -11,3 +11,7 @@ EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
 # big events, another cluster's certificate). Needs rsyslog-relp.
 TESTS += tests/e2e/test_relp.py
 EXTRA_DIST += tests/e2e/test_relp.py
+
+# test_stop_all.py (issue 20): SIGTERM to rsyslogd and the plugin at once.
+TESTS += tests/e2e/test_stop_all.py
+EXTRA_DIST += tests/e2e/test_stop_all.py

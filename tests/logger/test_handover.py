@@ -77,6 +77,13 @@ class Instance:
             time.sleep(0.1)
         raise RuntimeError("rsyslogd %s did not start" % self.wd)
 
+    def crash(self):
+        """SIGKILL, as the OOM killer does."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
     def stop(self):
         """SIGTERM, as systemctl stop does."""
         if self.proc and self.proc.poll() is None:
@@ -154,11 +161,13 @@ def wait_all(timeout=ARRIVE_S):
     return set(sent) <= set(received())
 
 
-def lost(what, allowed=0, why=""):
-    missing = sorted(set(sent) - set(received()))
+def lost(what, first, allowed=0, why=""):
+    """The lines sent since sent[first]: all arrived but `allowed`?"""
+    mine = sent[first:]
+    missing = sorted(set(mine) - set(received()))
     t.ok(len(missing) <= allowed, "%s: every line arrived%s" % (what, why),
-         "%d of %d lost, e.g. %s" % (len(missing), len(sent), missing[:3]))
-    print("# %s: lines sent %d, lost %d" % (what, len(sent), len(missing)))
+         "%d of %d lost, e.g. %s" % (len(missing), len(mine), missing[:3]))
+    print("# %s: lines sent %d, lost %d" % (what, len(mine), len(missing)))
 
 
 service.start()
@@ -166,6 +175,7 @@ system.start()
 try:
     # 1. The service restarts (systemctl restart, an upgrade): lines before,
     #    during the downtime and after.
+    first = len(sent)
     log("restart", 0, N // 2)
     time.sleep(1)
     service.stop()
@@ -174,10 +184,11 @@ try:
     service.start()
     log("after", 0, N // 2)
     wait_all()
-    lost("service restart")
+    lost("service restart", first)
 
     # 2. The service is down (removed, not purged) and the system logger
     #    restarts meanwhile (its own upgrade, a reboot): waiting lines kept.
+    first = len(sent)
     service.stop()
     log("removed", 0, N)
     time.sleep(1)
@@ -191,10 +202,25 @@ try:
     time.sleep(1)
     service.start()
     wait_all()
-    lost("service down across a system logger restart", 1, " but the one the "
-         "system logger was retrying as it stopped (rsyslog drops it)")
+    lost("service down across a system logger restart", first, 1,
+         " but the one the system logger was retrying as it stopped "
+         "(rsyslog drops it)")
 
-    # 3. Nothing of it in the system's own log files.
+    # 3. The same when the system logger is killed (-9) instead.
+    first = len(sent)
+    service.stop()
+    log("killed", 0, N)
+    time.sleep(1)
+    system.crash()
+    system.start()
+    time.sleep(1)
+    service.start()
+    wait_all()
+    lost("service down across a system logger kill -9", first, 1,
+         " but the one "
+         "the system logger was retrying as it died")
+
+    # 4. Nothing of it in the system's own log files.
     syslog = os.path.join(system.wd, "syslog")
     leaked = []
     if os.path.exists(syslog):
