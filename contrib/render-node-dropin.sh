@@ -68,10 +68,22 @@ hostport() {
 	case $p in ''|*[!0-9]*) die "$2: bad port in '$1'" ;; esac
 	[ -n "$h" ] || die "$2: no host in '$1'"
 }
+# peer_name HOST NAME KEY: the name the manager's certificate must carry.
+# librelp compares DNS names (SAN, then CN), never addresses, and omrelp
+# disables the action for good on a name mismatch (every later event
+# dropped until rsyslog restarts): refuse an address without a name here.
+peer_name() {
+	if [ -n "$2" ]; then printf '%s' "$2"; return; fi
+	case $1 in
+	*:*|*[0-9].*[0-9].*[0-9].*[0-9]) case $1 in *[!0-9a-fA-F:.]*) ;; *)
+		die "$3: $1 is an address: set ${3}_NAME to the DNS name in the manager's certificate" ;; esac ;;
+	esac
+	printf '%s' "$1"
+}
 [ -n "$(get MANAGER)" ] || die "MANAGER is not set (host:port of the manager's RELP listener)"
 hostport "$(get MANAGER)" MANAGER
 m1h=$h m1p=$p
-m1n=$(get MANAGER_NAME); [ -n "$m1n" ] || m1n=$m1h
+m1n=$(peer_name "$m1h" "$(get MANAGER_NAME)" MANAGER) || exit 1
 
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 sub() { printf 's|@%s@|%s|g\n' "$1" "$(esc "$2")" >> "$script"; }
@@ -82,7 +94,7 @@ sub MANAGER_HOST "$m1h"; sub MANAGER_PORT "$m1p"; sub MANAGER_NAME "$m1n"
 
 if [ -n "$(get MANAGER2)" ]; then
 	hostport "$(get MANAGER2)" MANAGER2
-	m2n=$(get MANAGER2_NAME); [ -n "$m2n" ] || m2n=$h
+	m2n=$(peer_name "$h" "$(get MANAGER2_NAME)" MANAGER2) || exit 1
 	sub MANAGER2_HOST "$h"; sub MANAGER2_PORT "$p"; sub MANAGER2_NAME "$m2n"
 	# the first action must give up on a message (be suspended) for the
 	# second to get it; the last one of the chain retries for ever

@@ -82,6 +82,11 @@ t.ok('target="wazuh.example.org" port="2514"' in text and
      "the drop-in sends to the manager with the node certificate")
 t.ok("CLUSTER=alpha" in open(nodeenv).read(),
      "the settings given are kept in the node's settings file")
+rc, out = setup("node-dropin", "MANAGER=10.0.0.5:2514")
+t.ok(rc == 1 and "set MANAGER_NAME" in out,
+     "node-dropin refuses a manager address without its certificate name "
+     "(omrelp would disable itself on the name check)", out)
+setup("node-dropin", "MANAGER=wazuh.example.org:2514")
 rc, out = setup("node-dropin", "NO_SUCH=1")
 t.ok(rc == 1 and "unknown setting NO_SUCH" in out,
      "node-dropin refuses an unknown setting", out)
