@@ -86,7 +86,8 @@ rc, out = setup("node-dropin", "MANAGER=10.0.0.5:2514")
 t.ok(rc == 1 and "set MANAGER_NAME" in out,
      "node-dropin refuses a manager address without its certificate name "
      "(omrelp would disable itself on the name check)", out)
-setup("node-dropin", "MANAGER=wazuh.example.org:2514")
+t.ok("MANAGER=wazuh.example.org:2514" in open(nodeenv).read(),
+     "a refused node-dropin leaves the settings as they were")
 rc, out = setup("node-dropin", "NO_SUCH=1")
 t.ok(rc == 1 and "unknown setting NO_SUCH" in out,
      "node-dropin refuses an unknown setting", out)
