@@ -2,7 +2,7 @@
 noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
 EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py bench/e2e.py \
-	bench/hostile.py
+	bench/hostile.py bench/relp.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
@@ -24,3 +24,10 @@ bench-hostile: plugin/wazuh-k8s-audit bench/counter
 	$(PYTHON3) $(srcdir)/bench/hostile.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(HOSTILE_ARGS)
 .PHONY: bench bench-memory bench-e2e bench-hostile
+
+# Audit log file on a node -> RELP/TLS -> manager -> stand-in, beside the
+# webhook path in the same run (issue 22). Options: RELP_ARGS="--events N
+# --rounds R". Needs rsyslog-relp and the patched imhttp.
+bench-relp: plugin/wazuh-k8s-audit
+	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) $(RELP_ARGS)
+.PHONY: bench-relp

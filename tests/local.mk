@@ -112,3 +112,7 @@ EXTRA_DIST += tests/logger/test_handover.py
 # k8s.source: the channel of every event, both paths (issue 21, class 7).
 TESTS += tests/plugin/test_source.py
 EXTRA_DIST += tests/plugin/test_source.py
+
+# Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
+TESTS += tests/setup/test_node_setup.py
+EXTRA_DIST += tests/setup/test_node_setup.py
