@@ -496,7 +496,7 @@ event_check(const json_t *item, char *reason, size_t reasonlen)
 	size_t i;
 
 	if (!json_is_object(item))
-		return fail(reason, reasonlen, "item is not a JSON object");
+		return fail(reason, reasonlen, EVENT_NOT_OBJECT);
 	v = json_object_get(item, "kind");
 	kind = json_string_value(v);
 	if (v != NULL && (kind == NULL || strcmp(kind, "Event") != 0))

@@ -106,6 +106,9 @@ int batch_marker(char *buf, size_t cap, size_t len, unsigned bad);
 /* The apiVersion of audit objects starts with this group. */
 #define AUDIT_API_GROUP "audit.k8s.io/"
 
+/* event_check's reason for an item that is not an object. */
+#define EVENT_NOT_OBJECT "item is not a JSON object"
+
 /*
  * event_check(item, reason, reasonlen):
  * Returns 0 when `item` is an audit Event: an object whose kind (if any) is
