@@ -258,6 +258,36 @@ test_full_disk(const char *path)
 	unlink(path);
 }
 
+/* A run of items whose entry cannot be written fails at the sync. */
+static void
+test_run_lost(const char *path)
+{
+	struct rlimit old, lim;
+	struct reject r;
+	json_t *all;
+	long i;
+	int rc = 0;
+
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 100;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = reject_text(&r, "run", "1", 1, i);
+	ok(rc == 0, "1000 items taken into a run");
+	rc = reject_sync(&r);
+	ok(rc < 0, "their entry cut short: the sync fails (%d)", rc);
+	setrlimit(RLIMIT_FSIZE, &old);
+	all = entries(path);
+	ok(all != NULL && json_array_size(all) == 0,
+	    "nothing half-written is left");
+	json_decref(all);
+	reject_close(&r);
+	unlink(path);
+}
+
 /* The file `p` holds exactly `want`, and is still root's (or ours). */
 static int
 untouched(const char *p, const char *want)
@@ -358,6 +388,7 @@ main(void)
 	test_runs("r/rejected.jsonl");
 	test_budget("r/rejected.jsonl");
 	test_full_disk("r/rejected.jsonl");
+	test_run_lost("r/rejected.jsonl");
 	test_sync("r/rejected.jsonl");
 	test_planted();
 	rmdir("r");
