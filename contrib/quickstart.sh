@@ -285,7 +285,9 @@ def summary(events, received):
     users = sorted(by_user.items(), key=lambda u: -sum(u[1].values()))
     for user, verbs in users[:6]:
         top = sorted(verbs.items(), key=lambda v: -v[1])
-        print("  %-44s %4d  %s" % (user[:44], sum(verbs.values()),
+        # service accounts' long prefix shortened, so their names fit
+        name = user.replace("system:serviceaccount:", "sa:")
+        print("  %-48s %4d  %s" % (name[:48], sum(verbs.values()),
                                     ", ".join("%s %d" % v for v in top[:5])))
     if len(users) > 6:
         print("  ... %d more users" % (len(users) - 6))
