@@ -19,6 +19,13 @@ enum confinement {
 	CONFINEMENT_STRICT	/* every layer or no start; refused calls kill */
 };
 
+/* What one omprog line is: chosen per action, never guessed from it. */
+enum frame_kind {
+	FRAME_WEBHOOK,		/* an audit EventList (kube-apiserver's webhook) */
+	FRAME_FIREHOSE,		/* a Firehose HTTP endpoint request (EKS) */
+	FRAME_PUBSUB		/* a Pub/Sub push request (GKE) */
+};
+
 struct options {
 	const char *socket_path;	/* analysisd's datagram socket */
 	const char *location;		/* location of every message */
@@ -28,6 +35,9 @@ struct options {
 	const char *key_file;		/* key of the redaction fingerprints */
 	const char *cluster;		/* NULL: no k8s.cluster field */
 	const char *source;		/* NULL: no k8s.source field */
+	enum frame_kind frame;		/* what each line is */
+	bool envelope_cluster;		/* k8s.cluster from the envelope's
+					 * log group / resource labels */
 	size_t max_line;		/* longest input line, bytes */
 	unsigned long long reject_max_bytes;	/* reject file budget; 0: none */
 	size_t max_fields;		/* analysisd JSON decoder field limit */

@@ -105,3 +105,10 @@ EXTRA_DIST += tests/logger/test_handover.py
 # k8s.source: the channel of every event, both paths (issue 21, class 7).
 TESTS += tests/plugin/test_source.py
 EXTRA_DIST += tests/plugin/test_source.py
+
+# Cloud envelopes: Firehose (EKS) and Pub/Sub push (GKE) (issue 23).
+check_PROGRAMS += tests/unit/test_firehose tests/unit/test_pubsub
+TESTS += tests/unit/test_firehose tests/unit/test_pubsub
+tests_unit_test_firehose_LDADD = $(CORE_LIBS)
+tests_unit_test_pubsub_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/fixtures
