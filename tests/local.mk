@@ -112,3 +112,5 @@ TESTS += tests/unit/test_firehose tests/unit/test_pubsub
 tests_unit_test_firehose_LDADD = $(CORE_LIBS)
 tests_unit_test_pubsub_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/fixtures
+TESTS += tests/plugin/test_clouds.py
+EXTRA_DIST += tests/plugin/test_clouds.py
