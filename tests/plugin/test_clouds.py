@@ -15,7 +15,9 @@ import gzip
 import json
 import os
 
-from harness import Plugin, Receiver, Tap, Workdir, compact
+import subprocess
+
+from harness import PLUGIN, Plugin, Receiver, Tap, Workdir, compact
 
 t = Tap()
 TOP = os.environ.get("TOP_SRCDIR", ".")
@@ -202,4 +204,10 @@ byid = {e["auditID"]: e for e in got}
 denied = byid.get("a1b2c3d4-0005", {})
 t.ok(denied.get("responseStatus", {}).get("code") == 403,
      "the denied list: responseStatus.code 403", denied.get("responseStatus"))
+
+# The frame is the action's choice: an unknown one is a usage error.
+p = subprocess.run([PLUGIN, "--frame", "auto"], stdin=subprocess.DEVNULL,
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+t.ok(p.returncode == 2 and b"frame" in p.stderr,
+     "--frame auto refused (exit 2, says why)", p.stderr[:200])
 t.done()
