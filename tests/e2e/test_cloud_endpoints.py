@@ -1,4 +1,5 @@
-"""The Firehose HTTP endpoint (issue 23) through a real rsyslogd with the
+"""The cloud endpoints (issue 23), Firehose HTTP endpoint and Pub/Sub push,
+through a real rsyslogd with the
 patched imhttp (protocol="firehose", contrib/imhttp/imhttp-k8s.patch item
 9), real TLS without client certificates (Firehose presents none), the real
 plugin (--frame firehose) and a stand-in analysisd.
@@ -7,7 +8,9 @@ Checked against "Understand HTTP endpoint delivery request and response
 specifications" (Amazon Data Firehose developer guide): the access key in
 X-Amz-Firehose-Access-Key, compared before the body is read; every answer a
 JSON body {"requestId": <X-Amz-Firehose-Request-Id>, "timestamp": <ms>}, plus
-"errorMessage" on failure; Content-Encoding gzip bodies.
+"errorMessage" on failure; Content-Encoding gzip bodies.  Pub/Sub push
+(protocol="pubsub", item 10): the secret as the URL's token parameter,
+wrapped push bodies of GKE LogEntries (tests/fixtures/gke).
 
 This is the endpoint alone, in a config of its own: the packaged drop-in
 does not render it yet (its mTLS webhook listener shares imhttp's one
@@ -30,12 +33,17 @@ imhttp = require_pipeline(t, PLUGIN, "Firehose endpoint through rsyslogd")
 with open(os.path.join(TOP_SRCDIR, "tests/fixtures/eks/real-apiserver-events.jsonl")) as f:
     LINES = [l.rstrip("\n") for l in f if l.strip()][:20]
 KEY = "k3y-" + base64.b64encode(os.urandom(24)).decode()
+TOKEN = base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+with open(os.path.join(TOP_SRCDIR, "tests/fixtures/gke/secret-get.json")) as f:
+    ENTRY = json.load(f)
 
 wd = Workdir(prefix="wka-e2e-firehose-")
 certs = make_certs(os.path.join(wd.path, "certs"))
 os.makedirs(os.path.join(wd.path, "work"))
 with open(os.path.join(wd.path, "access.key"), "w") as f:
     f.write(KEY + "\n")
+with open(os.path.join(wd.path, "pubsub.key"), "w") as f:
+    f.write(TOKEN + "\n")
 port = free_port()
 rx = Receiver(wd.socket)
 conf = os.path.join(wd.path, "rsyslog.conf")
@@ -51,7 +59,17 @@ module(load="%(imhttp)s" ports="127.0.0.1:%(port)ds"
                    "tcp_nodelay=1", "enable_keep_alive=yes"])
 input(type="imhttp" endpoint="/firehose" ruleset="firehose"
       protocol="firehose" accessKeyFile="%(wd)s/access.key")
+input(type="imhttp" endpoint="/pubsub" ruleset="pubsub"
+      protocol="pubsub" accessKeyFile="%(wd)s/pubsub.key")
 template(name="raw" type="string" string="%%rawmsg%%\\n")
+ruleset(name="pubsub" queue.type="Disk" queue.filename="pubsub-in"
+        queue.spoolDirectory="%(wd)s/work" queue.checkpointInterval="1"
+        queue.dequeueBatchSize="1" queue.timeoutEnqueue="1000") {
+    action(type="omprog" binary="%(plugin)s --socket %(sock)s --frame pubsub --source pubsub --envelope-cluster --reject-file %(wd)s/rejected-pubsub.jsonl --spool-dir %(wd)s/spool-pubsub --key-file %(wd)s/hmac.key --state-file %(wd)s/state --stats-interval 0 --max-eps 0%(root)s"
+           template="raw" confirmMessages="on" forceSingleInstance="on"
+           output="%(wd)s/plugin-pubsub.log" queue.type="Direct"
+           action.resumeRetryCount="-1" action.resumeInterval="1")
+}
 ruleset(name="firehose" queue.type="Disk" queue.filename="firehose-in"
         queue.spoolDirectory="%(wd)s/work" queue.checkpointInterval="1"
         queue.dequeueBatchSize="1" queue.timeoutEnqueue="1000") {
@@ -92,6 +110,24 @@ def post(body, key=KEY, rid="ed4acda5-034f-9f42-bba1-f29aea6d7d8f", gz=False):
         return int(code), json.loads(out)
     except ValueError:
         return int(code or 0), out
+
+
+def push(entry, query):
+    """(HTTP status, body) of a wrapped Pub/Sub push to /pubsub?<query>."""
+    body = json.dumps({"message": {
+        "data": base64.b64encode(json.dumps(entry).encode()).decode(),
+        "attributes": {"logging.googleapis.com/timestamp": entry["timestamp"]},
+        "messageId": "9512538210416441",
+        "publishTime": "2026-11-30T10:00:02.001Z"},
+        "subscription": "projects/demo-project/subscriptions/wazuh"}).encode()
+    p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
+                        "--max-time", "30", "--cacert",
+                        os.path.join(certs, "ca.crt"), "-H",
+                        "Content-Type: application/json", "--data-binary", "@-",
+                        "https://127.0.0.1:%d/pubsub%s" % (port, query)],
+                       input=body, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+    return int(p.stdout or 0)
 
 
 def request(lines, rid):
@@ -154,6 +190,28 @@ try:
     t.ok(all(e["k8s"].get("source") == "firehose" and
              e["k8s"].get("cluster") == "prod-1" for e in got),
          "k8s.source firehose, k8s.cluster from the log group")
+
+    for query, why in (("", "no token"), ("?token=" + TOKEN[:-1] + "A",
+                                          "wrong token"),
+                       ("?token=" + TOKEN + "x", "token and one more byte"),
+                       ("?x=" + TOKEN, "the token under another name")):
+        t.eq(push(dict(ENTRY, insertId="denied"), query), 401,
+             "Pub/Sub push with %s: 401" % why)
+    t.eq(push(dict(ENTRY, insertId="gke-1"), "?token=" + TOKEN), 200,
+         "Pub/Sub push with the token: 200")
+    t.eq(push(dict(ENTRY, insertId="gke-2"), "?a=b&token=" + TOKEN + "&c=d"),
+         200, "the token among other parameters: 200")
+    end = time.time() + 30
+    gke = []
+    while time.time() < end and len(gke) < 2:
+        gke = [e for _, e in rx.events() if e.get("k8s", {}).get("source") ==
+               "pubsub"]
+        time.sleep(0.2)
+    t.ok(sorted(e["auditID"] for e in gke) == ["gke-1", "gke-2"],
+         "the two authenticated pushes delivered, none of the refused",
+         [e["auditID"] for e in gke])
+    t.ok(all(e["k8s"].get("cluster") == "gke-prod" and e["verb"] == "get"
+             for e in gke), "converted: verb get, k8s.cluster gke-prod")
 finally:
     proc.terminate()
     try:
