@@ -501,11 +501,6 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i,
 #define COPY_KEEP_BYTES (4u << 20)
 
 /*
- * Deliver the events of `line` from index `start` on.  *progress ends as
- * the index of the first event not yet handled, *count as the line's
- * number of events.  The line is validated and split once, by jsonscan.
- */
-/*
  * The line's reject entries are made durable together, before the line is
  * answered or its progress kept (one fdatasync per line, not per entry).
  * If that fails, progress goes back to `durable`, the first event whose
@@ -638,6 +633,12 @@ deliver_envelope(struct plugin *pl, const char *line, size_t len,
 	return sync_rejects(pl, r, progress, durable);
 }
 
+/*
+ * Deliver the events of `line` from index `start` on.  *progress ends as
+ * the index of the first event not yet handled, *count as the line's
+ * number of events.  The line is validated and split once, by jsonscan
+ * (an envelope's, --frame firehose or pubsub, by deliver_envelope).
+ */
 static enum deliver_result
 deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
     size_t *progress, size_t *count)
