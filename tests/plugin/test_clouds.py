@@ -132,6 +132,21 @@ answers, got, rejects, _, _ = run(
 t.ok(answers == ["OK"] and not got and not rejects,
      "a lone CONTROL_MESSAGE: OK, nothing delivered or set aside")
 
+# Damage inside a message costs only the damaged member, as on the
+# webhook path: a requestObject nested 100 deep is replaced and named.
+deep = {}
+cur = deep
+for _ in range(100):
+    cur["a"] = {}
+    cur = cur["a"]
+ev = dict(json.loads(LINES[0]), auditID="deep-1", requestObject=deep)
+answers, got, rejects, _, _ = run(
+    [firehose([record(subscription([json.dumps(ev)]))])], ["--frame", "firehose"])
+t.ok(answers == ["OK"] and len(got) == 1 and not rejects and
+     got[0]["k8s"].get("dropped") == "requestObject:invalid",
+     "a message nested too deep: delivered, its requestObject replaced",
+     got[0]["k8s"] if got else rejects)
+
 # 5. A decompression bomb among good records.
 bomb = {"data": base64.b64encode(gzip.compress(b"\0" * (64 << 20))).decode()}
 answers, got, rejects, _, _ = run(
