@@ -68,15 +68,15 @@ add_log_events(struct records *out, const json_t *msg)
 	int rc;
 
 	if (!json_is_array(events))
-		return add_damaged_json(out, msg, "CloudWatch Logs DATA_MESSAGE "
-		    "without a logEvents array");
+		return add_damaged_json(out, msg, "CloudWatch Logs "
+		    "DATA_MESSAGE without a logEvents array");
 	eks_cluster(json_string_value(json_object_get(msg, "logGroup")),
 	    cluster, sizeof(cluster));
 	json_array_foreach(events, i, ev) {
 		m = json_object_get(ev, "message");
 		if (!json_is_string(m))
-			rc = add_damaged_json(out, ev, "CloudWatch Logs logEvent "
-			    "without a string message");
+			rc = add_damaged_json(out, ev, "CloudWatch Logs "
+			    "logEvent without a string message");
 		else
 			rc = records_add(out, json_string_value(m),
 			    json_string_length(m), NULL,
@@ -109,10 +109,11 @@ add_subscription(struct records *out, const unsigned char *data, size_t len)
 	msg = json_loadb((const char *)data, plainlen, JSON_ALLOW_NUL, NULL);
 	type = json_string_value(json_object_get(msg, "messageType"));
 	if (type == NULL)
-		rc = records_add(out, (const char *)data, plainlen, "record is not "
-		    "CloudWatch Logs subscription JSON (no messageType)", NULL);
+		rc = records_add(out, (const char *)data, plainlen, "record is "
+		    "not CloudWatch Logs subscription JSON (no messageType)",
+		    NULL);
 	else if (strcmp(type, "CONTROL_MESSAGE") == 0)
-		rc = 0;		/* CloudWatch's reachability check: no event */
+		rc = 0;	/* CloudWatch's reachability check: no event */
 	else if (strcmp(type, "DATA_MESSAGE") == 0)
 		rc = add_log_events(out, msg);
 	else

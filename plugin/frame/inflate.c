@@ -90,8 +90,9 @@ gunzip(const unsigned char *in, size_t len, unsigned char **out,
 	if (rc != 0) {
 		free(buf);
 		if (rc == -EFBIG)
-			*reason = "gzip record inflates past the bounds (16 MiB, "
-			    "or 200 times its size): decompression bomb";
+			*reason = "gzip record inflates past the bounds "
+			    "(16 MiB, or 200 times its size): decompression "
+			    "bomb";
 		else if (rc == -EINVAL)
 			*reason = "gzip record is damaged or truncated";
 		return rc;

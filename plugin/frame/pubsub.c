@@ -227,11 +227,13 @@ build(json_t *ev, const json_t *entry, const json_t *pp, const char *id,
 	    "audit.k8s.io/v1") || set_str(ev, "auditID", id) ||
 	    set_str(ev, "stage", "ResponseComplete") ||
 	    set_str(ev, "verb", verb) || set_str(ev,
-	    "requestReceivedTimestamp", ts) || set_str(ev, "stageTimestamp", ts))
+	    "requestReceivedTimestamp", ts) ||
+	    set_str(ev, "stageTimestamp", ts))
 		return -ENOMEM;
 	if ((rc = add_resource(ev, str_at(pp, "resourceName", NULL), missing,
 	    sizeof(missing))) != 0 ||
-	    (rc = add_user_and_request(ev, pp, missing, sizeof(missing))) != 0 ||
+	    (rc = add_user_and_request(ev, pp, missing,
+	    sizeof(missing))) != 0 ||
 	    (rc = add_status(ev, json_object_get(pp, "status"))) != 0 ||
 	    (rc = add_bodies(ev, pp)) != 0)
 		return rc;

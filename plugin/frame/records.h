@@ -23,8 +23,8 @@ struct record_item {
 	size_t len;
 	const char *reason;	/* NULL: an Event; else why it is set aside
 				 * (static text) */
-	char *cluster;		/* owned, or NULL: the cluster the envelope
-				 * names for this event */
+	char *cluster;		/* owned, or NULL: the cluster the
+				 * envelope names for this event */
 };
 
 struct records {
