@@ -6,7 +6,7 @@ role binding from the corpus) at two sizes, 4x apart: top-level members,
 keys of a body, nesting depth (past the 64 levels the plugin builds),
 string escapes, numbers jansson cannot hold, damaged events in a batch,
 a line of control characters; and (issue 21) a batch of items that are
-not events, each set aside.  The plugin reads each line as omprog hands
+not events, each set aside, and events with damaged metadata.  The plugin reads each line as omprog hands
 it over (line, then wait for the answer); the median of the runs gives MB/s
 of input, compared with the corpus mix's MB/s (mkbatches.py).  Linear cost
 means MB/s that does not fall as the size grows, and within 2x of the mix.
@@ -73,6 +73,20 @@ def cases(ev):
             for i in range(n):
                 e = dict(ev, auditID="d-%d" % i)
                 items.append(with_body(e, body))
+            out.append((name, n,
+                        b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
+                        b'"items":[' + b",".join(items) + b"]}"))
+    # Issue 21: damage in the metadata (user.extra, an annotation), which
+    # the reference path took a jansson tree of the whole event for.
+    for name, bad in (("damaged metadata", b'"\\ud800"'),
+                      ("  the same, metadata undamaged", b'"\\u0041"')):
+        for n in (100, 400):
+            items = []
+            for i in range(n):
+                e = dict(ev, auditID="m-%d" % i,
+                         user=dict(ev["user"], extra={"scopes": ["__BAD__"]}),
+                         annotations={"a": "__BAD__"})
+                items.append(compact(e).replace(b'"__BAD__"', bad))
             out.append((name, n,
                         b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
                         b'"items":[' + b",".join(items) + b"]}"))

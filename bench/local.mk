@@ -2,7 +2,7 @@
 noinst_PROGRAMS += bench/counter bench/floor bench/limit
 bench_floor_LDADD = $(JANSSON_LIBS)
 EXTRA_DIST += bench/mkbatches.py bench/run.py bench/memory.py bench/e2e.py \
-	bench/hostile.py
+	bench/hostile.py bench/relp.py
 
 bench: plugin/wazuh-k8s-audit bench/counter bench/floor bench/limit
 	$(PYTHON3) $(srcdir)/bench/run.py --builddir $(abs_top_builddir) \
@@ -29,3 +29,10 @@ bench-clouds: plugin/wazuh-k8s-audit bench/counter
 	    --top $(abs_top_srcdir) $(CLOUDS_ARGS)
 EXTRA_DIST += bench/clouds.py
 .PHONY: bench bench-memory bench-e2e bench-hostile bench-clouds
+
+# Audit log file on a node -> RELP/TLS -> manager -> stand-in, beside the
+# webhook path in the same run (issue 22). Options: RELP_ARGS="--events N
+# --rounds R". Needs rsyslog-relp and the patched imhttp.
+bench-relp: plugin/wazuh-k8s-audit
+	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) $(RELP_ARGS)
+.PHONY: bench-relp

@@ -53,6 +53,8 @@ grep -q '^QUEUE_SYNC=' "$settings" || echo 'QUEUE_SYNC=off' >> "$settings"
 grep -q '^ALLOW_FROM=' "$settings" ||
 	echo 'ALLOW_FROM=127.0.0.0/8,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,::1,fc00::/7' >> "$settings"
 grep -q '^MAX_CONN_PER_SOURCE=' "$settings" || echo 'MAX_CONN_PER_SOURCE=16' >> "$settings"
+grep -q '^RELP_LISTEN=' "$settings" || echo 'RELP_LISTEN=' >> "$settings"
+grep -q '^RELP_CLUSTERS=' "$settings" || echo 'RELP_CLUSTERS=' >> "$settings"
 case $(get QUEUE_SYNC) in on|off) ;; *) echo "render-dropin: QUEUE_SYNC must be on or off" >&2; exit 1 ;; esac
 for k in $keys; do
 	grep -q "^$k=" "$settings" || { echo "render-dropin: $k is not set" >&2; exit 1; }
@@ -101,9 +103,79 @@ for net in $(printf '%s' "$allow" | tr ',' ' '); do
 done
 [ -n "$acl" ] || { echo "render-dropin: ALLOW_FROM is empty (use 'any' to admit every address)" >&2; exit 1; }
 
+# relp_block ADDRESS "NAME:PORT ...": the rsyslog text of one RELP listener
+# per cluster. Why one per cluster: imrelp gives the ruleset no property
+# naming the client certificate, so the listener a message came in on is
+# what says who sent it. Each listener accepts only certificates named
+# *.<NAME>.nodes.wazuh-k8s-audit and has its own Disk queue and plugin
+# instance started with --cluster NAME: the cluster an event claims is
+# never read (the plugin replaces any `k8s` member of an event).
+relp_block() {
+	cat <<EOT
+# RELP from control-plane nodes (RELP_LISTEN, RELP_CLUSTERS). imrelp answers
+# a frame only after the message is in this Disk queue (the same design and
+# settings as the webhook's ruleset above): acknowledged = in the queue file.
+#  tls.authMode="name"       the client certificate must be signed by
+#                            CA_FILE and carry a permitted name
+#  tls.permittedPeer         *.<cluster>.nodes.wazuh-k8s-audit: a node of
+#                            another cluster is refused in the handshake
+#  maxDataSize               one event per frame, up to MAX_MESSAGE_SIZE;
+#  oversizeMode="truncate"   a longer one arrives cut, the plugin sets it
+#                            aside (rejected.jsonl), the session goes on
+#  --cluster NAME            k8s.cluster from the listener, not the event
+#  --source relp             k8s.source of these events
+module(load="imrelp" tls.tlslib="openssl")
+EOT
+	for cp in $2; do
+		name=${cp%%:*} port=${cp#*:}
+		case $name in
+		''|-*|*-|*[!a-z0-9-]*) echo "render-dropin: RELP_CLUSTERS: bad cluster name '$name' (a DNS label: a-z 0-9 -)" >&2; return 1 ;;
+		esac
+		[ ${#name} -le 63 ] || { echo "render-dropin: RELP_CLUSTERS: cluster name longer than 63: $name" >&2; return 1; }
+		case $port in ''|*[!0-9]*) echo "render-dropin: RELP_CLUSTERS: $cp: expected NAME:PORT" >&2; return 1 ;; esac
+		cat <<EOT
+input(type="imrelp" name="k8s-relp-$name" address="$1" port="$port"
+      ruleset="wazuh-k8s-audit-relp-$name" keepAlive="on"
+      maxDataSize="$(get MAX_MESSAGE_SIZE)" oversizeMode="truncate"
+      tls="on" tls.cacert="$(get CA_FILE)"
+      tls.mycert="$(get SERVER_PEM)" tls.myprivkey="$(get SERVER_PEM)"
+      tls.authMode="name" tls.permittedPeer=["*.$name.nodes.wazuh-k8s-audit"])
+ruleset(name="wazuh-k8s-audit-relp-$name"
+        queue.type="Disk" queue.filename="wazuh-k8s-audit-relp-$name"
+        queue.spoolDirectory="$(get LIB_DIR)/queue"
+        queue.syncQueueFiles="$(get QUEUE_SYNC)" queue.checkpointInterval="1"
+        queue.maxDiskSpace="$(get QUEUE_MAX_DISK)" queue.maxFileSize="$filesize"
+        queue.size="100000" queue.dequeueBatchSize="1"
+        queue.saveOnShutdown="on" queue.timeoutEnqueue="1000"
+        queue.workerThreads="1") {
+    action(type="omprog" name="wazuh-k8s-audit-relp-$name"
+           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-relp-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --source relp --cluster $name"
+           template="wazuh-k8s-audit-raw"
+           confirmMessages="on" confirmTimeout="60000"
+           forceSingleInstance="on"
+           closeTimeout="15000" killUnresponsive="on"
+           output="$(get LOG_DIR)/plugin-relp-$name.log" fileCreateMode="0640"
+           queue.type="Direct"
+           action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+EOT
+	done
+}
+
+# The RELP listeners (RELP_LISTEN, RELP_CLUSTERS): one input, ruleset and
+# plugin instance per cluster, written by relp_block below.
+relp=$(mktemp)
+trap 'rm -f "$settings" "$relp"' EXIT
+relp_listen=$(get RELP_LISTEN)
+relp_clusters=$(get RELP_CLUSTERS)
+if [ -n "$relp_listen" ] && [ -z "$relp_clusters" ]; then
+	echo "render-dropin: RELP_LISTEN is set but RELP_CLUSTERS is empty" >&2; exit 1
+fi
+case $relp_listen in *[!0-9A-Za-z.:_-]*) echo "render-dropin: RELP_LISTEN: not an address: $relp_listen" >&2; exit 1 ;; esac
+
 # sed script: @KEY@ -> value (escape what sed's replacement treats specially)
 script=$(mktemp)
-trap 'rm -f "$settings" "$script"' EXIT
+trap 'rm -f "$settings" "$relp" "$script"' EXIT
 esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 for k in $keys; do
 	printf 's|@%s@|%s|g\n' "$k" "$(esc "$(get "$k")")" >> "$script"
@@ -124,6 +196,9 @@ to_bytes() {
 disk=$(to_bytes "$(get QUEUE_MAX_DISK)") || exit 1
 filesize=$(( disk / 16 ))
 [ "$filesize" -ge 65536 ] || filesize=65536
+if [ -n "$relp_listen" ]; then
+	relp_block "$relp_listen" "$relp_clusters" > "$relp" || exit 1
+fi
 printf 's|@QUEUE_FILE_SIZE@|%s|g\n' "$filesize" >> "$script"
 printf 's|@VERIFY_PEER@|%s|g\n' "$verify" >> "$script"
 printf 's|@ALLOW_ACL@|%s|g\n' "$acl" >> "$script"
@@ -133,6 +208,8 @@ if [ -z "$(get LOGGER_TAG)" ]; then
 else
 	echo '/^#@LOGGER_\(BEGIN\|END\)@/d' >> "$script"
 fi
+# the RELP block (already substituted) replaces its marker line
+printf '/^#@RELP@$/{\nr %s\nd\n}\n' "$relp" >> "$script"
 # a doubled space where PLUGIN_ARGS is empty is harmless; tidy it anyway
 echo 's|  *"$|"|' >> "$script"
 

@@ -31,6 +31,7 @@ libcore_a_SOURCES += \
 	plugin/deliver/spool.c plugin/deliver/spool.h \
 	plugin/deliver/reject.c plugin/deliver/reject.h \
 	plugin/deliver/pace.c plugin/deliver/pace.h \
+	plugin/deliver/agentstate.c plugin/deliver/agentstate.h \
 	plugin/deliver/fsutil.c plugin/deliver/fsutil.h \
 	plugin/sink/sink.c plugin/sink/sink.h \
 	plugin/confine/confine.c plugin/confine/confine.h \

@@ -40,6 +40,15 @@ static const char usage_text[] =
 "  --max-eps N            delivery ceiling in events/s, 0 for none (default 5000)\n"
 "  --state-file PATH      analysisd state file read to back off while its queue\n"
 "                         fills (default /var/ossec/var/run/wazuh-analysisd.state)\n"
+"  --target WHICH         manager (analysisd reads the socket), agent\n"
+"                         (wazuh-agentd does: pace to its <client_buffer>\n"
+"                         events_per_second, back off as its buffer fills,\n"
+"                         hold while it is not connected) or auto: agent when\n"
+"                         --socket is --wazuh-dir's queue/sockets/queue and\n"
+"                         that installation has wazuh-agentd but no analysisd\n"
+"                         (default auto)\n"
+"  --wazuh-dir DIR        the Wazuh installation: bin/, etc/ossec.conf and\n"
+"                         var/run/wazuh-agentd.state (default /var/ossec)\n"
 "  --retry-wait SECS      how long to wait for an unavailable analysisd before\n"
 "                         answering rsyslog with an error (default 5)\n"
 "  --stats-interval SECS  seconds between counter lines, 0 for exit only\n"
@@ -49,7 +58,9 @@ static const char usage_text[] =
 "                         not losses; resent= datagrams sent again (analysisd\n"
 "                         died before reading them); cut_lines= lines cut by\n"
 "                         rsyslogd's death, dropped (its queue hands them\n"
-"                         over again)\n"
+"                         over again); paced_waits= sleeps to stay under the\n"
+"                         ceiling; agent_disconnected_waits= sleeps while the\n"
+"                         Wazuh agent was not connected (--target)\n"
 "  --log TARGET           stderr or journal (default stderr)\n"
 "  --cluster NAME         add the cluster name to every event\n"
 "  --source NAME          add k8s.source NAME to every event: the channel it\n"
@@ -88,6 +99,9 @@ enum {
 	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
 };
 
+/* Which Wazuh daemon reads the socket (agentstate.h). */
+enum { OPT_TARGET = OPT_VERSION + 1, OPT_WAZUH_DIR };
+
 static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "location", required_argument, NULL, OPT_LOCATION },
@@ -96,6 +110,8 @@ static const struct option long_options[] = {
 	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
 	{ "max-eps", required_argument, NULL, OPT_MAX_EPS },
 	{ "state-file", required_argument, NULL, OPT_STATE_FILE },
+	{ "target", required_argument, NULL, OPT_TARGET },
+	{ "wazuh-dir", required_argument, NULL, OPT_WAZUH_DIR },
 	{ "retry-wait", required_argument, NULL, OPT_RETRY_WAIT },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "log", required_argument, NULL, OPT_LOG },
@@ -124,6 +140,8 @@ set_defaults(struct options *o)
 	o->reject_file = "/var/log/wazuh-k8s-audit/rejected.jsonl";
 	o->spool_dir = "/var/lib/wazuh-k8s-audit/spool";
 	o->state_file = "/var/ossec/var/run/wazuh-analysisd.state";
+	o->wazuh_dir = "/var/ossec";
+	o->target = WAZUH_TARGET_AUTO;
 	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
 	o->cluster = NULL;
 	o->source = NULL;
@@ -232,6 +250,20 @@ set_confinement(const char *value, enum confinement *out)
 	return 0;
 }
 
+static int
+set_target(const char *value, enum wazuh_target *out)
+{
+	if (strcmp(value, "auto") == 0)
+		*out = WAZUH_TARGET_AUTO;
+	else if (strcmp(value, "manager") == 0)
+		*out = WAZUH_TARGET_MANAGER;
+	else if (strcmp(value, "agent") == 0)
+		*out = WAZUH_TARGET_AGENT;
+	else
+		return bad_value("target", value, "expected auto, manager or agent");
+	return 0;
+}
+
 /* Apply one option; 0 or -EINVAL (already reported). */
 static int
 apply(int opt, const char *arg, struct options *o)
@@ -250,6 +282,10 @@ apply(int opt, const char *arg, struct options *o)
 		return set_path("spool-dir", arg, &o->spool_dir);
 	case OPT_STATE_FILE:
 		return set_path("state-file", arg, &o->state_file);
+	case OPT_WAZUH_DIR:
+		return set_path("wazuh-dir", arg, &o->wazuh_dir);
+	case OPT_TARGET:
+		return set_target(arg, &o->target);
 	case OPT_KEY_FILE:
 		return set_path("key-file", arg, &o->key_file);
 	case OPT_CLUSTER:

@@ -26,12 +26,22 @@ enum frame_kind {
 	FRAME_PUBSUB		/* a Pub/Sub push request (GKE) */
 };
 
+/* Which daemon reads the socket (see agentstate.h). */
+enum wazuh_target {
+	WAZUH_TARGET_AUTO,	/* detected from the installation at wazuh_dir */
+	WAZUH_TARGET_MANAGER,	/* analysisd */
+	WAZUH_TARGET_AGENT	/* wazuh-agentd, which forwards to a manager */
+};
+
 struct options {
 	const char *socket_path;	/* analysisd's datagram socket */
 	const char *location;		/* location of every message */
 	const char *reject_file;	/* JSON lines of what was set aside */
 	const char *spool_dir;		/* lines owned across restarts */
 	const char *state_file;		/* analysisd's state file */
+	const char *wazuh_dir;		/* the Wazuh installation (agent's
+					 * etc/ossec.conf, var/run state) */
+	enum wazuh_target target;
 	const char *key_file;		/* key of the redaction fingerprints */
 	const char *cluster;		/* NULL: no k8s.cluster field */
 	const char *source;		/* NULL: no k8s.source field */

@@ -108,6 +108,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->shape.max_fields = opts->max_fields;
 	pl->shape.max_bytes = SINK_MAX_DATAGRAM - pl->sink.header_len;
 	pace_init(&pl->pace, opts->max_eps, opts->state_file, &t);
+	if ((rc = deliver_open_target(pl)) != 0)
+		return rc;
 	pl->next_stats = t;
 	pl->next_stats.tv_sec += opts->stats_interval;
 	pl->next_spool_try = t;

@@ -57,6 +57,8 @@ struct plugin {
 	unsigned long long reject_unnoted;	/* ... and how many since */
 	size_t line_set_aside;		/* items of the current line set aside */
 	char error[512];		/* answer for the last transient failure */
+	char agent_state[4096];		/* wazuh-agentd's state file, through
+					 * an agent (deliver_open_target) */
 };
 
 /*

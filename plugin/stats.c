@@ -33,6 +33,9 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_FILTERED=%llu", st->shape.filtered,
 	    "K8S_AUDIT_REDUCED=%llu", st->reduced,
 	    "K8S_AUDIT_REJECT_UNWRITTEN=%llu", st->reject_unwritten,
+	    "K8S_AUDIT_PACED_WAITS=%llu", st->paced_waits,
+	    "K8S_AUDIT_AGENT_DISCONNECTED_WAITS=%llu",
+	    st->agent_disconnected_waits,
 	    NULL);
 }
 #endif
@@ -50,10 +53,12 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
 	    "retries=%llu duplicates=%llu spooled=%llu cut_lines=%llu "
 	    "resent=%llu redacted=%llu trimmed=%llu filtered=%llu reduced=%llu "
-	    "reject_unwritten=%llu", final ? "final stats:" : "stats:",
+	    "reject_unwritten=%llu paced_waits=%llu agent_disconnected_waits=%llu",
+	    final ? "final stats:" : "stats:",
 	    st->lines, st->events, st->bytes, st->rejected_lines,
 	    st->rejected_events, st->temp_failures, st->retries,
 	    st->duplicates, st->spooled, st->cut_lines, st->resent,
 	    st->shape.redacted, st->shape.trimmed, st->shape.filtered,
-	    st->reduced, st->reject_unwritten);
+	    st->reduced, st->reject_unwritten, st->paced_waits,
+	    st->agent_disconnected_waits);
 }

@@ -24,6 +24,10 @@ struct stats {
 						 * part replaced (k8s.dropped) */
 	unsigned long long reject_unwritten;	/* reject entries only counted:
 						 * file over its budget */
+	unsigned long long paced_waits;		/* sleeps to stay under the
+						 * delivery ceiling */
+	unsigned long long agent_disconnected_waits;	/* sleeps while the
+						 * Wazuh agent was not connected */
 	struct shape_stats shape;
 };
 

@@ -7,6 +7,13 @@ check_PROGRAMS += tests/unit/test_eventlist tests/unit/test_pace \
 TESTS += tests/unit/test_eventlist tests/unit/test_pace \
 	tests/unit/test_spool tests/unit/test_sink tests/unit/test_jsonscan \
 	tests/unit/test_reject
+# Pacing through a Wazuh agent (issue 26).
+check_PROGRAMS += tests/unit/test_agentstate
+TESTS += tests/unit/test_agentstate
+tests_unit_test_agentstate_LDADD = $(CORE_LIBS)
+TESTS += tests/plugin/test_agent.py tests/rules/check_agent_path.py
+EXTRA_DIST += tests/plugin/test_agent.py tests/lib/agentd.py \
+	tests/rules/check_agent_path.py
 tests_unit_test_reject_LDADD = $(CORE_LIBS)
 tests_unit_test_jsonscan_LDADD = $(CORE_LIBS)
 tests_unit_test_eventlist_LDADD = $(CORE_LIBS)
@@ -114,3 +121,7 @@ tests_unit_test_pubsub_LDADD = $(CORE_LIBS)
 EXTRA_DIST += tests/fixtures
 TESTS += tests/plugin/test_clouds.py
 EXTRA_DIST += tests/plugin/test_clouds.py
+
+# Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
+TESTS += tests/setup/test_node_setup.py
+EXTRA_DIST += tests/setup/test_node_setup.py

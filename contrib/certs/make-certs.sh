@@ -3,9 +3,16 @@
 # and a client certificate for kube-apiserver's audit webhook.
 #
 #   contrib/certs/make-certs.sh [-d DIR] [-f] [SAN ...]
+#   contrib/certs/make-certs.sh [-d DIR] -n CLUSTER:NODE
 #
 #   -d DIR   where the files go (default /etc/wazuh-k8s-audit/certs)
 #   -f       make everything anew (a new CA: the apiserver needs the new files)
+#   -n CLUSTER:NODE  only a client certificate for control-plane node NODE
+#            of cluster CLUSTER (RELP, rsyslog.d/node/), signed by the CA of
+#            DIR (made if missing): nodes/CLUSTER/NODE.crt and .key, named
+#            NODE.CLUSTER.nodes.wazuh-k8s-audit (CN and DNS SAN). The
+#            manager's RELP listener for CLUSTER accepts exactly the names
+#            *.CLUSTER.nodes.wazuh-k8s-audit. Both are DNS labels (a-z 0-9 -).
 #   SAN      names and addresses the apiserver uses to reach this host, e.g.
 #            wazuh.example.org 10.0.0.5 (default: localhost 127.0.0.1 ::1)
 #
@@ -23,12 +30,14 @@ set -eu
 
 dir=/etc/wazuh-k8s-audit/certs
 force=no
-while getopts d:fh opt; do
+node=
+while getopts d:fn:h opt; do
 	case $opt in
 	d) dir=$OPTARG ;;
 	f) force=yes ;;
-	h) sed -n '2,23p' "$0"; exit 0 ;;
-	*) echo "usage: $0 [-d DIR] [-f] [SAN ...]" >&2; exit 2 ;;
+	n) node=$OPTARG ;;
+	h) sed -n '2,30p' "$0"; exit 0 ;;
+	*) echo "usage: $0 [-d DIR] [-f] [SAN ...] | [-d DIR] -n CLUSTER:NODE" >&2; exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -91,6 +100,23 @@ sign() {
 
 # expiring LEAF: true when the certificate is missing or ends within 30 days
 expiring() { [ ! -s "$1.crt" ] || ! openssl x509 -in "$1.crt" -noout -checkend 2592000 >/dev/null; }
+
+# A node certificate only (-n): the name carries the cluster, and the
+# manager's listener for that cluster permits only its own names.
+if [ -n "$node" ]; then
+	label() { case $1 in ''|-*|*-|*[!a-z0-9-]*) return 1 ;; esac; [ ${#1} -le 63 ]; }
+	ncluster=${node%%:*} nname=${node#*:}
+	label "$ncluster" && label "$nname" && [ "$ncluster:$nname" = "$node" ] || {
+		echo "make-certs: -n $node: expected CLUSTER:NODE, both DNS labels (a-z 0-9 -)" >&2; exit 2; }
+	mkdir -p "nodes/$ncluster"
+	fqdn=$nname.$ncluster.nodes.wazuh-k8s-audit
+	if expiring "nodes/$ncluster/$nname"; then
+		sign "nodes/$ncluster/$nname" "$fqdn" clientAuth "DNS:$fqdn"
+	fi
+	chmod 644 ca.crt "nodes/$ncluster/$nname.crt"
+	echo "make-certs: node $fqdn: $dir/nodes/$ncluster/$nname.crt (key .key), CA $dir/ca.crt"
+	exit 0
+fi
 
 if expiring server || [ "$(cat server.sans 2>/dev/null)" != "$san" ]; then
 	sign server "$1" serverAuth "$san"

@@ -27,6 +27,10 @@ install -D -m 0755 contrib/render-dropin.sh "$d$lib/bin/render-dropin.sh"
 install -D -m 0755 contrib/certs/make-certs.sh "$d$lib/bin/make-certs.sh"
 install -D -m 0644 rsyslog.d/60-wazuh-k8s-audit.conf.in "$d$lib/rsyslog.d/60-wazuh-k8s-audit.conf.in"
 install -D -m 0644 "$so" "$d$lib/rsyslog/imhttp.so"
+# The control-plane node's side (RELP forwarder): template and renderer
+install -D -m 0755 contrib/render-node-dropin.sh "$d$lib/bin/render-node-dropin.sh"
+install -D -m 0644 rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in "$d$lib/rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in"
+install -D -m 0644 rsyslog.d/node/wazuh-k8s-audit-node.env "$d$lib/rsyslog.d/node/wazuh-k8s-audit-node.env"
 install -D -m 0755 contrib/setup/wazuh-k8s-audit-setup "$d/usr/sbin/wazuh-k8s-audit-setup"
 
 # The settings file the service renders its drop-in from: the project's
@@ -47,6 +51,7 @@ install -D -m 0644 contrib/logrotate/wazuh-k8s-audit "$d/etc/logrotate.d/wazuh-k
 # The reference settings and the cluster side, for the admin to read.
 ex=$d/usr/share/doc/wazuh-k8s-audit/examples
 install -D -m 0644 rsyslog.d/wazuh-k8s-audit.env "$ex/wazuh-k8s-audit.env"
+install -D -m 0644 rsyslog.d/node/wazuh-k8s-audit-node.env "$ex/wazuh-k8s-audit-node.env"
 for f in audit-policy.yaml webhook-kubeconfig.yaml kube-apiserver-flags.txt; do
 	install -D -m 0644 "contrib/kubernetes/$f" "$ex/kubernetes/$f"
 done

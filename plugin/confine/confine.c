@@ -117,6 +117,7 @@ confine_prepare(struct confine *c, enum confinement mode,
 
 	memset(&c->status, 0, sizeof(c->status));
 	c->ruleset = -1;
+	c->journal = paths->journal_dir != NULL;
 	c->status.mode = mode;
 	c->status.seccomp_built = sysfilter_built();
 	if (mode == CONFINEMENT_OFF)
@@ -135,13 +136,13 @@ confine_prepare(struct confine *c, enum confinement mode,
 }
 
 static int
-apply_seccomp(struct confine_status *st)
+apply_seccomp(struct confine_status *st, bool journal)
 {
 	int rc;
 
 	st->sanitizer_allowance = SANITIZERS;
 	rc = sysfilter_load(st->mode == CONFINEMENT_STRICT ? SYSFILTER_KILL :
-	    SYSFILTER_FAIL, SANITIZERS);
+	    SYSFILTER_FAIL, journal, SANITIZERS);
 	if (rc == -ENOSYS && st->mode != CONFINEMENT_STRICT)
 		return 0;
 	if (rc != 0)
@@ -165,7 +166,7 @@ confine_apply(struct confine *c)
 			return rc;
 		c->status.landlock = true;
 	}
-	return apply_seccomp(&c->status);
+	return apply_seccomp(&c->status, c->journal);
 }
 
 void

@@ -48,6 +48,7 @@ struct confine_status {
 struct confine {
 	struct confine_status status;
 	int ruleset;		/* prepared Landlock ruleset, or -1 */
+	bool journal;		/* logs to the journal: sendmsg allowed */
 };
 
 /*

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -150,6 +151,63 @@ try_uname(const struct probe_ctx *c)
 	return uname(&u) == 0 ? 0 : errno;
 }
 
+static int
+try_exec_memory(const struct probe_ctx *c)
+{
+	void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	(void)c;
+	if (p == MAP_FAILED)
+		return errno;
+	munmap(p, 4096);
+	return 0;
+}
+
+static int
+try_setown(const struct probe_ctx *c)
+{
+	(void)c;
+	/* SIGIO whenever stdin is readable; to itself, as Landlock (ABI 6)
+	 * already scopes signals to other processes */
+	return fcntl(STDIN_FILENO, F_SETOWN, getpid()) == 0 ? 0 : errno;
+}
+
+/* Pass stdin over an unconnected socket: a kernel that saw the call
+ * answers ENOTCONN or EDESTADDRREQ, which means allowed. */
+static int
+try_pass_fd(const struct probe_ctx *c)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { "x", 1 };
+	struct msghdr m;
+	struct cmsghdr *cm;
+	int fd, in = STDIN_FILENO, rc = 0;
+
+	(void)c;
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return errno;
+	memset(&u, 0, sizeof(u));
+	memset(&m, 0, sizeof(m));
+	m.msg_iov = &iov;
+	m.msg_iovlen = 1;
+	m.msg_control = u.buf;
+	m.msg_controllen = sizeof(u.buf);
+	cm = CMSG_FIRSTHDR(&m);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &in, sizeof(int));
+	if (sendmsg(fd, &m, 0) == -1 && errno != ENOTCONN &&
+	    errno != EDESTADDRREQ)
+		rc = errno;
+	close(fd);
+	return rc;
+}
+
 static const struct probe probes[] = {
 	{ "open /etc/shadow for reading", try_shadow },
 	{ "open /etc/passwd for reading", try_passwd },
@@ -157,6 +215,9 @@ static const struct probe probes[] = {
 	{ "execve /bin/sh", try_exec },
 	{ "connect a TCP socket", try_tcp },
 	{ "ptrace its parent", try_ptrace },
+	{ "map memory executable", try_exec_memory },
+	{ "fcntl(F_SETOWN)", try_setown },
+	{ "pass a descriptor (SCM_RIGHTS)", try_pass_fd },
 	{ "uname() (not on the system call allow-list)", try_uname },
 };
 

@@ -5,8 +5,10 @@
 #include "config.h"
 
 #ifdef HAVE_SECCOMP
+#include <fcntl.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,17 +26,19 @@
 static const char *const allowed[] = {
 	/* stdin, stdout, stderr, the reject file, spool and state files */
 	"read", "write", "readv", "writev", "pread64", "close", "lseek",
-	"openat", "fstat", "newfstatat", "statx", "fcntl", "dup",
+	"openat", "fstat", "newfstatat", "statx", "dup",
 	"getdents64", "fsync", "fdatasync", "renameat", "renameat2",
 	"unlinkat", "poll", "ppoll",
 	/* the reject file: cut back a short write; reopened after rotation,
 	 * its parents are made (mkdir of existing ones; Landlock refuses to
 	 * create any directory) */
 	"ftruncate", "mkdir", "mkdirat",
-	/* analysisd's socket (socket() and ioctl() are filtered below) */
-	"connect", "sendto", "sendmsg", "setsockopt", "getsockopt",
-	/* memory, time, randomness (OpenSSL, jansson's hash seed) */
-	"mmap", "munmap", "mremap", "brk", "mprotect", "madvise",
+	/* analysisd's socket (socket() and ioctl() are filtered below;
+	 * send() is sendto) */
+	"connect", "sendto", "setsockopt", "getsockopt",
+	/* memory (mmap and mprotect are filtered below), time, randomness
+	 * (OpenSSL, jansson's hash seed) */
+	"munmap", "mremap", "brk", "madvise",
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
 	"getrandom", "futex",
 	/* leaving, and abort() */
@@ -71,12 +75,88 @@ allow_names(scmp_filter_ctx ctx, const char *const *names, size_t n)
 	return 0;
 }
 
+/*
+ * The fcntl() commands of the plugin (omprog.c, fsutil.c: O_NONBLOCK off
+ * and on) and of the libraries it calls after confinement (glibc's
+ * close-on-exec, sd_journal_send's sealed memfd).  Left out: F_SETOWN and
+ * F_SETSIG (signals sent on I/O to another process), leases, dnotify,
+ * locks, pipe sizes.
+ */
+static const int fcntl_allowed[] = {
+	F_GETFD, F_SETFD, F_GETFL, F_SETFL,
+#ifdef F_ADD_SEALS
+	F_ADD_SEALS, F_GET_SEALS,
+#endif
+};
+
+/* `name` (absent on this architecture: skipped) allowed when argument
+ * `arg` has none of the bits of `mask`. */
 static int
-allow_filtered(scmp_filter_ctx ctx)
+allow_without_bits(scmp_filter_ctx ctx, const char *name, unsigned arg,
+    scmp_datum_t mask)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	struct scmp_arg_cmp cmp = { arg, SCMP_CMP_MASKED_EQ, mask, 0 };
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	return seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, nr, 1, &cmp);
+}
+
+/* `name` (absent: skipped) allowed when argument 1 is one of fcntl_allowed. */
+static int
+allow_fcntl(scmp_filter_ctx ctx, const char *name)
+{
+	int nr = seccomp_syscall_resolve_name(name);
+	size_t i;
+	int rc;
+
+	if (nr == __NR_SCMP_ERROR)
+		return 0;
+	for (i = 0; i < sizeof(fcntl_allowed) / sizeof(fcntl_allowed[0]); i++)
+		if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntl_allowed[i]))) != 0)
+			return rc;
+	return 0;
+}
+
+/*
+ * No new executable memory once confined: the program and its libraries
+ * are mapped by then, and nothing the loop calls loads code (no dlopen:
+ * NSS and iconv run before the drop).  A write-then-execute exploit needs
+ * PROT_EXEC from mmap or mprotect.
+ */
+static int
+allow_memory(scmp_filter_ctx ctx)
+{
+	static const char *const names[] = { "mmap", "mmap2", "mprotect" };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if ((rc = allow_without_bits(ctx, names[i], 2, PROT_EXEC)) != 0)
+			return rc;
+	return 0;
+}
+
+static int
+allow_filtered(scmp_filter_ctx ctx, bool journal)
 {
 	int rc;
 
-	rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	rc = allow_memory(ctx);
+	if (rc == 0)
+		rc = allow_fcntl(ctx, "fcntl");
+	if (rc == 0)
+		rc = allow_fcntl(ctx, "fcntl64");
+	/* sendmsg is the only way to pass a descriptor (SCM_RIGHTS; recvmsg
+	 * is refused).  seccomp cannot read its control data: only the
+	 * journal's client needs it, and Landlock (ABI 9) confines connect()
+	 * to analysisd's and the journal's sockets. */
+	if (rc == 0 && journal)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmsg), 0);
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
@@ -94,7 +174,7 @@ sysfilter_built(void)
 }
 
 int
-sysfilter_load(enum sysfilter_action action, bool sanitizers)
+sysfilter_load(enum sysfilter_action action, bool journal, bool sanitizers)
 {
 	uint32_t deny = action == SYSFILTER_KILL ? SCMP_ACT_KILL_PROCESS :
 	    SCMP_ACT_ERRNO(ENOSYS);
@@ -110,7 +190,7 @@ sysfilter_load(enum sysfilter_action action, bool sanitizers)
 		rc = allow_names(ctx, sanitizer_allowed,
 		    sizeof(sanitizer_allowed) / sizeof(sanitizer_allowed[0]));
 	if (rc == 0)
-		rc = allow_filtered(ctx);
+		rc = allow_filtered(ctx, journal);
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -126,9 +206,10 @@ sysfilter_built(void)
 }
 
 int
-sysfilter_load(enum sysfilter_action action, bool sanitizers)
+sysfilter_load(enum sysfilter_action action, bool journal, bool sanitizers)
 {
 	(void)action;
+	(void)journal;
 	(void)sanitizers;
 	return -ENOSYS;
 }

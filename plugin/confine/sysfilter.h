@@ -23,14 +23,18 @@ enum sysfilter_action {
 bool sysfilter_built(void);
 
 /*
- * sysfilter_load(action, sanitizers):
+ * sysfilter_load(action, journal, sanitizers):
  * Load the filter into the calling (single-threaded) process for good.
  * socket() is allowed for AF_UNIX only, ioctl() for SIOCOUTQ only, tgkill()
- * on this process only.  `sanitizers` adds what ASan/LSan/UBSan need at
+ * on this process only, fcntl() for the file-descriptor and status flags
+ * (and memfd seals) only, mmap() and mprotect() without PROT_EXEC only.
+ * sendmsg() (the only way to pass a descriptor) is allowed only when
+ * `journal` says the log goes to the journal (sd_journal_send).  `sanitizers` adds what ASan/LSan/UBSan need at
  * exit and in reports (clone, ptrace, wait4, prctl...): only a sanitizer
  * build passes true.  PR_SET_NO_NEW_PRIVS must already be set.  Returns 0,
  * -ENOSYS when built without libseccomp, or a negative errno.
  */
-int sysfilter_load(enum sysfilter_action action, bool sanitizers);
+int sysfilter_load(enum sysfilter_action action, bool journal,
+    bool sanitizers);
 
 #endif /* !SYSFILTER_H */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agentstate.h"
 #include "eventlist.h"
 #include "fastpath.h"
 #include "firehose.h"
@@ -81,7 +82,10 @@ pause_ms(struct plugin *pl, long ms)
 	return still_wanted(pl);
 }
 
-/* Hold delivery under the pace's ceiling. */
+/*
+ * Hold delivery under the pace's ceiling, and while the Wazuh agent is
+ * not connected: the line waits with keep-alive dots, so rsyslog keeps it.
+ */
 static bool
 wait_for_pace(struct plugin *pl)
 {
@@ -90,9 +94,15 @@ wait_for_pace(struct plugin *pl)
 
 	pace_observe(&pl->pace, &t, &pl->log);
 	while ((us = pace_take(&pl->pace, &t)) > 0) {
+		if (pl->pace.holding)
+			pl->stats.agent_disconnected_waits++;
+		else
+			pl->stats.paced_waits++;
 		if (!pause_ms(pl, us / 1000 + 1))
 			return false;
 		t = now();
+		/* Rate-limited inside: sees the agent connect again. */
+		pace_observe(&pl->pace, &t, &pl->log);
 	}
 	return true;
 }
@@ -251,6 +261,48 @@ set_aside(struct plugin *pl, const char *reason, json_t *item, long index)
 		pl->stats.rejected_lines++;
 	else
 		pl->stats.rejected_events++;
+	return DELIVER_DONE;
+}
+
+/*
+ * Whether `n` bytes at `p` are a JSON value json_dumps writes back the same
+ * way and redaction leaves alone: true, false, null or an integer in
+ * canonical form that jansson holds.
+ */
+static bool
+plain_scalar(const char *p, size_t n)
+{
+	size_t i = n > 0 && p[0] == '-';
+
+	if ((n == 4 && (memcmp(p, "true", 4) == 0 ||
+	    memcmp(p, "null", 4) == 0)) || (n == 5 && memcmp(p, "false", 5) == 0))
+		return true;
+	if (i == n || n - i > 18 || (p[i] == '0' && n - i > 1))
+		return false;
+	for (; i < n; i++)
+		if (p[i] < '0' || p[i] > '9')
+			return false;
+	return true;
+}
+
+/*
+ * set_aside for item `index` of a batch that is a plain scalar (`n` bytes
+ * at `text`): the same entry, without building the value only to write it
+ * back (a batch of 20,000 `1` is 40 KB).
+ */
+static enum deliver_result
+set_aside_scalar(struct plugin *pl, const char *text, size_t n, long index)
+{
+	int rc;
+
+	if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
+		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID -) of a "
+		    "batch set aside: %s", index, EVENT_NOT_OBJECT);
+	if ((rc = reject_text(&pl->reject, EVENT_NOT_OBJECT, text, n,
+	    index)) != 0)
+		return transient(pl, "error: cannot write reject file %s: %s",
+		    pl->opts.reject_file, strerror(-rc));
+	pl->stats.rejected_events++;
 	return DELIVER_DONE;
 }
 
@@ -470,6 +522,10 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i,
 	struct fastpath_out out;
 	enum send_result sr;
 
+	if (index >= 0 && !ev->is_object && ev->bad == 0 &&
+	    plain_scalar(b->text + ev->span.off, ev->span.len))
+		return set_aside_scalar(pl, b->text + ev->span.off,
+		    ev->span.len, index);
 	switch (fastpath_shape(&pl->shape, b->text, ev, members, &out,
 	    &pl->stats.shape)) {
 	case FASTPATH_FILTERED:
@@ -875,6 +931,53 @@ enum deliver_result
 deliver_spool(struct plugin *pl)
 {
 	return drain_spool(pl);
+}
+
+int
+deliver_open_target(struct plugin *pl)
+{
+	const struct options *o = &pl->opts;
+	struct agent_buffer buf;
+	char conf[sizeof(pl->agent_state)];
+	int n, rc;
+
+	if (o->target == WAZUH_TARGET_MANAGER)
+		return 0;
+	/* auto: only the installation's own socket is its agentd's (a socket
+	 * elsewhere is a stand-in or a relay: today's behaviour). */
+	n = snprintf(conf, sizeof(conf), "%s/queue/sockets/queue", o->wazuh_dir);
+	if (o->target == WAZUH_TARGET_AUTO && (n < 0 ||
+	    (size_t)n >= sizeof(conf) || strcmp(conf, o->socket_path) != 0 ||
+	    !agent_detect(o->wazuh_dir)))
+		return 0;
+	n = snprintf(conf, sizeof(conf), "%s/etc/ossec.conf", o->wazuh_dir);
+	if (n < 0 || (size_t)n >= sizeof(conf) ||
+	    (n = snprintf(pl->agent_state, sizeof(pl->agent_state),
+	    "%s/var/run/wazuh-agentd.state", o->wazuh_dir)) < 0 ||
+	    (size_t)n >= sizeof(pl->agent_state)) {
+		log_msg(&pl->log, LOG_ERR, "--wazuh-dir too long");
+		return -ENAMETOOLONG;
+	}
+	if ((rc = agent_read_buffer(conf, &buf)) != 0)
+		log_msg(&pl->log, LOG_WARNING, "cannot read the agent's %s (%s): "
+		    "pacing to Wazuh's default <client_buffer>", conf,
+		    strerror(-rc));
+	pace_use_agent(&pl->pace, &buf, pl->agent_state);
+	pl->opts.state_file = pl->agent_state;
+	/* What the agent and remoted add must still fit analysisd's read. */
+	if (pl->shape.max_bytes > AGENT_MAX_DATAGRAM - pl->sink.header_len)
+		pl->shape.max_bytes = AGENT_MAX_DATAGRAM - pl->sink.header_len;
+	if (buf.disabled)
+		log_msg(&pl->log, LOG_NOTICE, "delivering through a Wazuh agent "
+		    "with no client buffer: %u events/s at most (--max-eps), "
+		    "held while it is not connected", pl->pace.max_eps);
+	else
+		log_msg(&pl->log, LOG_NOTICE, "delivering through a Wazuh agent: "
+		    "%u events/s at most (its events_per_second %u, --max-eps "
+		    "%u), backing off as its %u-event buffer fills, held while "
+		    "it is not connected", pl->pace.max_eps, buf.eps,
+		    o->max_eps, buf.queue_size);
+	return 0;
 }
 
 /* Wait this long at end of input for analysisd to read what we sent. */

@@ -41,6 +41,19 @@ enum deliver_result deliver_line(struct plugin *pl, const char *line,
 enum deliver_result deliver_spool(struct plugin *pl);
 
 /*
+ * deliver_open_target(pl):
+ * At start, before confinement: decide from pl->opts whether the socket is
+ * a Wazuh agent's (--target agent; with auto, when it is the socket of the
+ * installation at --wazuh-dir and agent_detect says so) and if so pace to
+ * it: read its <client_buffer> from etc/ossec.conf (Wazuh's defaults when
+ * unreadable, logged) and watch var/run/wazuh-agentd.state, which then
+ * replaces analysisd's state file in pl->opts.state_file (so confinement
+ * lets it be read); events are fitted to AGENT_MAX_DATAGRAM.  Call after
+ * the sink and pl->shape are set up.  Returns 0 or -ENAMETOOLONG (logged).
+ */
+int deliver_open_target(struct plugin *pl);
+
+/*
  * deliver_load_unread(pl):
  * At start: hold the datagrams the last process saved as possibly unread
  * by analysisd, to be sent again before anything new.  A damaged file is

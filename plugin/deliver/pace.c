@@ -38,11 +38,27 @@ pace_init(struct pace *p, unsigned max_eps, const char *state_path,
 	p->tokens = burst(p);
 }
 
+void
+pace_use_agent(struct pace *p, const struct agent_buffer *buf,
+    const char *state_path)
+{
+	p->agent = true;
+	p->state_path = state_path;
+	p->queue_size = buf->queue_size;
+	if (!buf->disabled && (p->max_eps == 0 || buf->eps < p->max_eps)) {
+		p->max_eps = buf->eps;
+		p->eps = buf->eps;
+		p->tokens = burst(p);
+	}
+}
+
 long
 pace_take(struct pace *p, const struct timespec *now)
 {
 	double b, want;
 
+	if (p->holding)
+		return PACE_HOLD_US;
 	if (p->max_eps == 0)
 		return 0;
 	b = burst(p);
@@ -59,8 +75,8 @@ pace_take(struct pace *p, const struct timespec *now)
 	return (long)((want - p->tokens) / p->eps * 1e6) + 1;
 }
 
-static bool
-find_value(const char *text, const char *key, char *out, size_t outlen)
+bool
+pace_state_value(const char *text, const char *key, char *out, size_t outlen)
 {
 	size_t klen = strlen(key);
 	const char *at = text, *end;
@@ -88,7 +104,7 @@ read_count(const char *text, const char *key, unsigned long long *out)
 	char v[64];
 	char *end;
 
-	if (!find_value(text, key, v, sizeof(v)))
+	if (!pace_state_value(text, key, v, sizeof(v)))
 		return false;
 	*out = strtoull(v, &end, 10);
 	return end != v && *end == '\0';
@@ -102,7 +118,7 @@ pace_parse_state(const char *text, struct pace_state *st)
 
 	if (!read_count(text, "events_received", &st->received) ||
 	    !read_count(text, "events_dropped", &st->dropped) ||
-	    !find_value(text, "event_queue_usage", v, sizeof(v)))
+	    !pace_state_value(text, "event_queue_usage", v, sizeof(v)))
 		return false;
 	st->usage = strtod(v, &end);
 	return end != v;
@@ -142,43 +158,68 @@ new_drops(struct pace *p, const struct pace_state *st)
 }
 
 static void
-adjust(struct pace *p, const struct pace_state *st, const struct log *lg)
+adjust(struct pace *p, unsigned long long dropped, double usage,
+    const struct log *lg)
 {
-	unsigned long long dropped = new_drops(p, st);
+	bool a = p->agent;
 
-	if (dropped > 0 || st->usage >= 0.9)
+	if (dropped > 0 || usage >= 0.9)
 		set_eps(p, p->eps / 2, lg, dropped > 0 ?
-		    "analysisd dropped events" : "analysisd queue 90% full");
-	else if (st->usage >= 0.7)
-		set_eps(p, p->eps - p->eps / 4, lg, "analysisd queue 70% full");
-	else if (st->usage < 0.5)
-		set_eps(p, p->eps + p->max_eps / 10, lg,
-		    "analysisd queue draining");
+		    "analysisd dropped events" : a ? "agent buffer 90% full" :
+		    "analysisd queue 90% full");
+	else if (usage >= 0.7)
+		set_eps(p, p->eps - p->eps / 4, lg, a ? "agent buffer 70% full" :
+		    "analysisd queue 70% full");
+	else if (usage < 0.5)
+		set_eps(p, p->eps + p->max_eps / 10, lg, a ?
+		    "agent buffer draining" : "analysisd queue draining");
+}
+
+/* The agent's buffer sets the pace, its link to the manager whether any. */
+static void
+adjust_agent(struct pace *p, const struct agent_state *as,
+    const struct log *lg)
+{
+	bool hold = as->status != AGENT_CONNECTED;
+
+	if (hold != p->holding)
+		log_msg(lg, hold ? LOG_WARNING : LOG_NOTICE, hold ?
+		    "Wazuh agent %s: delivery held (rsyslog keeps the batches) "
+		    "until it is connected" : "Wazuh agent connected: delivery "
+		    "goes on", as->status == AGENT_PENDING ? "not connected yet" :
+		    "disconnected from its manager");
+	p->holding = hold;
+	if (as->buffered && p->queue_size > 0 && p->max_eps > 0)
+		adjust(p, 0, (double)as->msg_buffer / p->queue_size, lg);
 }
 
 void
 pace_observe(struct pace *p, const struct timespec *now,
     const struct log *lg)
 {
+	struct agent_state as;
 	struct pace_state ps;
 	struct stat st;
 	char *text;
 	size_t len;
 
-	if (p->max_eps == 0 || seconds_between(&p->next_check, now) < 0)
+	if ((p->max_eps == 0 && !p->agent) ||
+	    seconds_between(&p->next_check, now) < 0)
 		return;
 	p->next_check = *now;
 	p->next_check.tv_sec += 1;
 	if (stat(p->state_path, &st) != 0)
 		return;
-	/* analysisd rewrites the file once an interval: read each once. */
+	/* Both daemons rewrite the file once an interval: read each once. */
 	if (st.st_mtim.tv_sec == p->state_mtime.tv_sec &&
 	    st.st_mtim.tv_nsec == p->state_mtime.tv_nsec)
 		return;
 	p->state_mtime = st.st_mtim;
 	if (fsutil_read(AT_FDCWD, p->state_path, 1 << 20, &text, &len) != 0)
 		return;
-	if (pace_parse_state(text, &ps))
-		adjust(p, &ps, lg);
+	if (p->agent && agent_parse_state(text, &as))
+		adjust_agent(p, &as, lg);
+	else if (!p->agent && pace_parse_state(text, &ps))
+		adjust(p, new_drops(p, &ps), ps.usage, lg);
 	free(text);
 }

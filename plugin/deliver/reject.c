@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 #define REJECT_BACKOFF_MAX_S 60
 /* Entries held before they are written (reject_sync writes them anyway). */
 #define REJECT_BATCH_BYTES (256u << 10)
+/* Inputs of one run of items (reject_json) before it becomes an entry. */
+#define REJECT_RUN_BYTES (64u << 10)
 
 static int
 open_file(struct reject *r)
@@ -73,6 +76,11 @@ reject_close(struct reject *r)
 	r->buflen = 0;
 	free(r->reason_json);
 	r->reason_json = NULL;
+	free(r->run);
+	r->run = NULL;
+	r->runlen = 0;
+	free(r->run_reason);
+	r->run_reason = NULL;
 }
 
 unsigned long long
@@ -237,10 +245,12 @@ commit(struct reject *r, const struct iovec *parts, int nparts)
 	return 0;
 }
 
+static int close_run(struct reject *r);
+
 int
 reject_sync(struct reject *r)
 {
-	int rc;
+	int run_rc = close_run(r), rc;	/* on failure r->lost is set */
 
 	if (!r->dirty)
 		return 0;
@@ -248,7 +258,7 @@ reject_sync(struct reject *r)
 		return failed(r, -EBADF);
 	if ((rc = flush(r)) != 0 || r->lost) {
 		r->lost = false;
-		return rc != 0 ? rc : r->last_err;
+		return rc != 0 ? rc : run_rc != 0 ? run_rc : r->last_err;
 	}
 	if (fdatasync(r->fd) == -1)
 		return failed(r, -errno);
@@ -260,7 +270,7 @@ reject_sync(struct reject *r)
 bool
 reject_dirty(const struct reject *r)
 {
-	return r->dirty;
+	return r->dirty || r->run_count > 0;
 }
 
 /*
@@ -285,12 +295,50 @@ quote(const char *s, size_t n, char **out)
 }
 
 /*
- * `{"time":...,"reason":...[,"item":N]` into *out (caller frees).  The
+ * The JSON string of `n` bytes of JSON text (valid UTF-8: what json_dumps
+ * wrote, or an item's bytes) in *out (caller frees): a run's inputs are
+ * quoted in one pass, without a jansson string of 64 KiB to check first.
+ */
+static int
+quote_text(const char *s, size_t n, char **out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char c;
+	size_t i, o = 0;
+	char *q;
+
+	if (n > (SIZE_MAX - 3) / 6 || (q = malloc(6 * n + 3)) == NULL)
+		return -ENOMEM;
+	q[o++] = '"';
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			q[o++] = '\\';
+			q[o++] = (char)c;
+		} else if (c < 0x20) {
+			memcpy(q + o, "\\u00", 4);
+			q[o + 4] = hex[c >> 4];
+			q[o + 5] = hex[c & 15];
+			o += 6;
+		} else {
+			q[o++] = (char)c;
+		}
+	}
+	q[o++] = '"';
+	q[o] = '\0';
+	*out = q;
+	return 0;
+}
+
+/*
+ * `{"time":...,"reason":...[,"item":N[,"items":COUNT]]` into *out (caller
+ * frees); count 1 is not written.  The
  * time is formatted once a second and the last reason quoted once: a
  * batch sets aside thousands of items with the same ones.
  */
 static int
-entry_head(struct reject *r, const char *reason, long item, char **out)
+entry_head(struct reject *r, const char *reason, long item,
+    unsigned long count, char **out)
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -314,7 +362,10 @@ entry_head(struct reject *r, const char *reason, long item, char **out)
 	cap = strlen(r->reason_json) + 96;
 	if ((*out = malloc(cap)) == NULL)
 		return -ENOMEM;
-	if (item >= 0)
+	if (item >= 0 && count > 1)
+		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s,\"item\":%ld,"
+		    "\"items\":%lu", r->stamp, r->reason_json, item, count);
+	else if (item >= 0)
 		snprintf(*out, cap, "{\"time\":\"%s\",\"reason\":%s,\"item\":%ld",
 		    r->stamp, r->reason_json, item);
 	else
@@ -323,29 +374,132 @@ entry_head(struct reject *r, const char *reason, long item, char **out)
 	return 0;
 }
 
-int
-reject_json(struct reject *r, const char *reason, const json_t *value,
-    long item)
+/*
+ * Commit one entry: `text` (`n` bytes of compact JSON) is the input of
+ * `count` items from `item` on (-1: a whole line); a run of several is
+ * stored as the text of the array of their inputs, under "inputs".
+ */
+static int
+commit_input(struct reject *r, const char *reason, const char *text,
+    size_t n, long item, unsigned long count)
 {
 	struct iovec parts[4];
-	char *head = NULL, *text, *input = NULL;
+	char *head = NULL, *input = NULL;
 	int rc;
 
-	if ((text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
-		return -ENOMEM;
-	rc = quote(text, strlen(text), &input);
-	free(text);
+	rc = quote_text(text, n, &input);
 	if (rc == 0)
-		rc = entry_head(r, reason, item, &head);
+		rc = entry_head(r, reason, item, count, &head);
 	if (rc == 0) {
 		parts[0] = (struct iovec){ head, strlen(head) };
-		parts[1] = (struct iovec){ (void *)",\"input\":", 9 };
+		parts[1] = count > 1 ?
+		    (struct iovec){ (void *)",\"inputs\":", 10 } :
+		    (struct iovec){ (void *)",\"input\":", 9 };
 		parts[2] = (struct iovec){ input, strlen(input) };
 		parts[3] = (struct iovec){ (void *)"}\n", 2 };
 		rc = commit(r, parts, 4);
 	}
 	free(head);
 	free(input);
+	return rc;
+}
+
+/*
+ * Turn the run of items held in r->run into its entry.  When that fails
+ * the items it stands for were already answered as taken: r->lost makes
+ * the next reject_sync fail, so that the caller handles them again.
+ */
+static int
+close_run(struct reject *r)
+{
+	unsigned long count = r->run_count;
+	int rc;
+
+	if (count == 0)
+		return 0;
+	r->run_count = 0;
+	if (count == 1)
+		rc = commit_input(r, r->run_reason, r->run + 1, r->runlen - 1,
+		    r->run_first, 1);
+	else {
+		r->run[r->runlen++] = ']';
+		rc = commit_input(r, r->run_reason, r->run, r->runlen,
+		    r->run_first, count);
+	}
+	r->runlen = 0;
+	if (rc != 0) {
+		r->dirty = true;
+		r->lost = true;
+	}
+	return rc;
+}
+
+/* Whether item `item` set aside for `reason` (n bytes) extends the run. */
+static bool
+extends_run(const struct reject *r, const char *reason, size_t n, long item)
+{
+	return r->run_count > 0 &&
+	    item == r->run_first + (long)r->run_count &&
+	    r->runlen + 1 + n + 1 <= REJECT_RUN_BYTES &&
+	    strcmp(r->run_reason, reason) == 0;
+}
+
+/* Start a run with item `item`, its input `text` (n bytes). */
+static int
+start_run(struct reject *r, const char *reason, const char *text, size_t n,
+    long item)
+{
+	char *copy;
+
+	if (r->run == NULL && (r->run = malloc(REJECT_RUN_BYTES)) == NULL)
+		return -ENOMEM;
+	if (r->run_reason == NULL || strcmp(r->run_reason, reason) != 0) {
+		if ((copy = strdup(reason)) == NULL)
+			return -ENOMEM;
+		free(r->run_reason);
+		r->run_reason = copy;
+	}
+	r->run[0] = '[';
+	memcpy(r->run + 1, text, n);
+	r->runlen = 1 + n;
+	r->run_first = item;
+	r->run_count = 1;
+	return 0;
+}
+
+int
+reject_text(struct reject *r, const char *reason, const char *text,
+    size_t n, long item)
+{
+	int rc;
+
+	if (item >= 0 && extends_run(r, reason, n, item)) {
+		r->run[r->runlen++] = ',';
+		memcpy(r->run + r->runlen, text, n);
+		r->runlen += n;
+		r->run_count++;
+		return 0;
+	}
+	if ((rc = close_run(r)) != 0)
+		return rc;
+	/* A run holds the inputs it may still grow by; larger ones and whole
+	 * lines make their entry at once. */
+	if (item < 0 || n + 2 > REJECT_RUN_BYTES)
+		return commit_input(r, reason, text, n, item, 1);
+	return start_run(r, reason, text, n, item);
+}
+
+int
+reject_json(struct reject *r, const char *reason, const json_t *value,
+    long item)
+{
+	char *text;
+	int rc;
+
+	if ((text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL)
+		return -ENOMEM;
+	rc = reject_text(r, reason, text, strlen(text), item);
+	free(text);
 	return rc;
 }
 
@@ -371,7 +525,8 @@ commit_hashed(struct reject *r, const char *reason, long item,
 	}
 	memcpy(tail + n, "\"}\n", 3);
 	n += 3;
-	if ((rc = entry_head(r, reason, item, &head)) != 0)
+	if ((rc = close_run(r)) != 0 ||
+	    (rc = entry_head(r, reason, item, 1, &head)) != 0)
 		return rc;
 	parts[0] = (struct iovec){ head, strlen(head) };
 	parts[1] = (struct iovec){ tail, n };

@@ -10,7 +10,12 @@
  * holds its length and its HMAC-SHA256 under the redaction key, enough to
  * tell which line it was (recompute the HMAC over a suspect copy, e.g. from
  * the apiserver's own audit log) and nothing an attacker can plant.  "item"
- * is the index inside its batch for a single event of a batch.  Entries
+ * is the index inside its batch for a single event of a batch.
+ * Consecutive items of a batch set aside for the same reason share one
+ * entry (a batch of 20,000 `1` is a few entries, not 20,000):
+ *   {"time":...,"reason":...,"item":3,"items":500,"inputs":"[<JSON>,...]"}
+ * "item" is the first index, "items" the count (absent: 1) and "inputs"
+ * the compact JSON text of the array of their inputs, in order.  Entries
  * are collected and written (one write per 256 KiB) and made durable
  * together by reject_sync, which the caller runs before it answers rsyslog
  * (an answered line is gone from rsyslog's queue): one write and one
@@ -72,6 +77,12 @@ struct reject {
 	EVP_MD_CTX *mac;
 	unsigned long long streamed;	/* bytes seen by the current stream */
 	char stream_reason[160];
+	/* The run of consecutive items reject_text is collecting: */
+	char *run;			/* "[input,input,..." */
+	size_t runlen;
+	long run_first;			/* index of its first item */
+	unsigned long run_count;	/* items in it, 0: none */
+	char *run_reason;		/* their reason */
 };
 
 /*
@@ -105,7 +116,8 @@ void reject_set_key(struct reject *r, const unsigned char *key,
  */
 int reject_sync(struct reject *r);
 
-/* reject_dirty(r): whether entries wait for reject_sync. */
+/* reject_dirty(r): whether entries (or a run of items) wait for
+ * reject_sync. */
 bool reject_dirty(const struct reject *r);
 
 /* reject_close(r): sync (best effort) and close the file. */
@@ -121,6 +133,16 @@ void reject_close(struct reject *r);
  */
 int reject_json(struct reject *r, const char *reason, const json_t *value,
     long item);
+
+/*
+ * reject_text(r, reason, text, n, item):
+ * As reject_json, for a value given as its compact JSON text (`n` bytes,
+ * as json_dumps(JSON_COMPACT | JSON_ENCODE_ANY) would write it, copied).
+ * An item that follows the previous one (index + 1, same reason) joins
+ * its entry; the entry is made at the next other entry or reject_sync.
+ */
+int reject_text(struct reject *r, const char *reason, const char *text,
+    size_t n, long item);
 
 /*
  * reject_hashed(r, reason, bytes, n, item):

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "jsonspan.h"
@@ -454,6 +455,104 @@ batch_reduce(const char *text, const struct jobject *ev,
 	return 0;
 }
 
+/* A growing text buffer for batch_reduce_text. */
+struct text_buf {
+	char *p;
+	size_t len, cap;
+};
+
+static int
+put(struct text_buf *b, const char *s, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 256;
+	char *grown;
+
+	while (cap - b->len < n + 1)
+		cap *= 2;
+	if (cap != b->cap) {
+		if ((grown = realloc(b->p, cap)) == NULL)
+			return -ENOMEM;
+		b->p = grown;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+	return 0;
+}
+
+/* Member `m` of `text` (undamaged key, damaged value) as reduce_into
+ * reduces it, its compact JSON text appended to `b`. */
+static int
+put_reduced(struct text_buf *b, const char *text, const struct jmember *m,
+    char *dropped, size_t droppedlen)
+{
+	char small[128], sub[REDUCE_PATH], *key, *dump;
+	json_t *v = NULL;
+	size_t n;
+	int rc;
+
+	if ((rc = member_key(text, m, small, sizeof(small), &key, &n)) != 0)
+		return rc;
+	snprintf(sub, sizeof(sub), "%.*s", nameable(key, n) ? (int)n : 6,
+	    nameable(key, n) ? key : "member");
+	if (key != small)
+		free(key);
+	if ((rc = reduce_value(text, m->value, m->bad, 0, sub, &v, dropped,
+	    droppedlen)) != 0)
+		return rc;
+	dump = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(v);
+	if (dump == NULL)
+		return -ENOMEM;
+	rc = put(b, dump, strlen(dump));
+	free(dump);
+	return rc;
+}
+
+int
+batch_reduce_text(const char *text, const struct jobject *ev,
+    const struct jmember *members, char **out, size_t *outlen,
+    char *dropped, size_t droppedlen)
+{
+	const struct jmember *m = members + ev->first;
+	struct text_buf b = { NULL, 0, 0 };
+	bool first = true;
+	int rc = 0;
+
+	*out = NULL;
+	*outlen = 0;
+	if (droppedlen > 0)
+		dropped[0] = '\0';
+	if (!ev->is_object)
+		return -EINVAL;
+	rc = put(&b, "{", 1);
+	for (size_t i = 0; rc == 0 && i < ev->count; i++) {
+		if (m[i].bad & JBAD_KEY) {
+			name_dropped(dropped, droppedlen, "key", 3, ":invalid");
+			continue;
+		}
+		/* The key's bytes as written, quotes included. */
+		if ((!first && (rc = put(&b, ",", 1)) != 0) ||
+		    (rc = put(&b, text + m[i].key.off - 1,
+		    m[i].key.len + 2)) != 0 || (rc = put(&b, ":", 1)) != 0)
+			break;
+		first = false;
+		rc = m[i].bad == 0 ? put(&b, text + m[i].value.off,
+		    m[i].value.len) : put_reduced(&b, text, &m[i], dropped,
+		    droppedlen);
+	}
+	if (rc == 0)
+		rc = put(&b, "}", 1);
+	if (rc != 0) {
+		free(b.p);
+		return rc;
+	}
+	*out = b.p;
+	*outlen = b.len;
+	return 0;
+}
+
 /* Members every audit.k8s.io/v1 Event carries, all strings. */
 static const char *const required_strings[] = {
 	"auditID", "stage", "verb", "requestURI", "level"
@@ -496,7 +595,7 @@ event_check(const json_t *item, char *reason, size_t reasonlen)
 	size_t i;
 
 	if (!json_is_object(item))
-		return fail(reason, reasonlen, "item is not a JSON object");
+		return fail(reason, reasonlen, EVENT_NOT_OBJECT);
 	v = json_object_get(item, "kind");
 	kind = json_string_value(v);
 	if (v != NULL && (kind == NULL || strcmp(kind, "Event") != 0))

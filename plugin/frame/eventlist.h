@@ -87,6 +87,25 @@ int batch_reduce(const char *text, const struct jobject *ev,
     size_t droppedlen);
 
 /*
+ * batch_reduce_text(text, ev, members, out, outlen, dropped, droppedlen):
+ * batch_reduce's value of object event `ev`, as JSON text that parses to
+ * it, built from the event's bytes: members as written, each damaged value
+ * replaced by the compact JSON of its reduced value (only those are built
+ * as jansson values), a member with a damaged key left out; `dropped` as
+ * batch_reduce names them.  A repeated key stays repeated (parsed, its
+ * last value is kept).  Returns 0 with *out (malloc'ed, NUL-terminated,
+ * *outlen bytes) owned by the caller, -EINVAL for an event that is not an
+ * object, or -ENOMEM.
+ */
+int batch_reduce_text(const char *text, const struct jobject *ev,
+    const struct jmember *members, char **out, size_t *outlen,
+    char *dropped, size_t droppedlen);
+
+/* The room for batch_reduce's names (`dropped`) the reference path gives,
+ * and so the fast path. */
+#define BATCH_DROPPED_MAX 192
+
+/*
  * batch_bad_reason(bad):
  * A short text for enum jbad bits, as the marker and logs name them.
  */
@@ -105,6 +124,9 @@ int batch_marker(char *buf, size_t cap, size_t len, unsigned bad);
 
 /* The apiVersion of audit objects starts with this group. */
 #define AUDIT_API_GROUP "audit.k8s.io/"
+
+/* event_check's reason for an item that is not an object. */
+#define EVENT_NOT_OBJECT "item is not a JSON object"
 
 /*
  * event_check(item, reason, reasonlen):

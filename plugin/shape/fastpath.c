@@ -669,30 +669,91 @@ shape_planned(const struct shape_config *cfg, const char *text,
 	return st;
 }
 
+/*
+ * fastpath_shape for an event whose damage is in its bodies alone (or
+ * none), `out` cleared or seeded with what was reduced before.
+ * *damaged_elsewhere tells a fall-back caused by damage outside the
+ * bodies.
+ */
+static enum fastpath_status
+shape_bytes(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *m,
+    struct fastpath_out *out, struct shape_stats *stats,
+    bool *damaged_elsewhere)
+{
+	struct plan plan = { NULL, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
+	enum fastpath_status st;
+
+	*damaged_elsewhere = false;
+	if (!sendable_as_is(text, ev, m))
+		return FASTPATH_FALLBACK;
+	if (ev->bad != 0 && !plan_reduction(text, ev, m, &plan, out)) {
+		*damaged_elsewhere = true;
+		return FASTPATH_FALLBACK;
+	}
+	if (must_trim(cfg, text, ev, m, &plan) || repeats(text, ev, m))
+		return FASTPATH_FALLBACK;
+	st = shape_planned(cfg, text, ev, m, &plan, out, stats);
+	free(plan.unknown);
+	return st;
+}
+
+/*
+ * An event with damaged metadata: batch_reduce's value as text (only the
+ * damaged members built as jansson values, not a tree of the whole event),
+ * scanned and shaped as an undamaged event would be, its k8s.dropped and
+ * out->reduced seeded with the names the reference path gives.
+ */
+static enum fastpath_status
+shape_rebuilt(const struct shape_config *cfg, const char *text,
+    const struct jobject *ev, const struct jmember *members,
+    struct fastpath_out *out, struct shape_stats *stats)
+{
+	char names[BATCH_DROPPED_MAX], why[64];
+	enum fastpath_status st = FASTPATH_FALLBACK;
+	struct jscan sc;
+	bool elsewhere;
+	size_t len;
+	int rc;
+
+	if ((rc = batch_reduce_text(text, ev, members, &out->text, &len, names,
+	    sizeof(names))) != 0)
+		return status_of(rc);
+	/* Names k8s.dropped would have to escape: the reference writes them. */
+	if (names[0] == '\0' || strpbrk(names, "\"\\") != NULL)
+		return FASTPATH_FALLBACK;
+	snprintf(out->reduced, sizeof(out->reduced), "%s", names);
+	snprintf(out->dropped, sizeof(out->dropped), ",\"dropped\":\"%s\"",
+	    names);
+	jscan_init(&sc);
+	/* The event lay two levels down its line at most (root, items). */
+	if (jscan_frame(&sc, out->text, len, EVENTLIST_MAX_DEPTH - 2, why,
+	    sizeof(why)) == JSCAN_OK && !sc.root_is_array &&
+	    sc.root_span.bad == 0 && sc.root_span.count > 0)
+		st = shape_bytes(cfg, out->text, &sc.root_span, sc.root, out,
+		    stats, &elsewhere);
+	jscan_free(&sc);
+	return st;
+}
+
 enum fastpath_status
 fastpath_shape(const struct shape_config *cfg, const char *text,
     const struct jobject *ev, const struct jmember *members,
     struct fastpath_out *out, struct shape_stats *stats)
 {
-	struct plan plan = { NULL, { 0, 0 }, 0, { 0, 0 }, 0, { NULL, NULL } };
-	const struct jmember *m;
 	enum fastpath_status st;
+	bool elsewhere;
 
 	memset(out, 0, sizeof(*out));
 	/* An event without members has no member array at all. */
 	if (ev->count == 0)
 		return FASTPATH_FALLBACK;
-	m = members + ev->first;
-	if (!sendable_as_is(text, ev, m))
-		return FASTPATH_FALLBACK;
-	if ((ev->bad != 0 && !plan_reduction(text, ev, m, &plan, out)) ||
-	    must_trim(cfg, text, ev, m, &plan) ||
-	    repeats(text, ev, m)) {
+	st = shape_bytes(cfg, text, ev, members + ev->first, out, stats,
+	    &elsewhere);
+	if (st == FASTPATH_FALLBACK && elsewhere) {
 		fastpath_out_free(out);
-		return FASTPATH_FALLBACK;
+		st = shape_rebuilt(cfg, text, ev, members, out, stats);
 	}
-	st = shape_planned(cfg, text, ev, m, &plan, out, stats);
-	free(plan.unknown);
 	if (st != FASTPATH_READY)
 		fastpath_out_free(out);
 	return st;
@@ -702,5 +763,6 @@ void
 fastpath_out_free(struct fastpath_out *out)
 {
 	free(out->k8s);
+	free(out->text);
 	memset(out, 0, sizeof(*out));
 }

@@ -10,13 +10,16 @@
  * read.  Fitting drops members on the bytes too: the members outside
  * the audit Event's schema, then the bodies.  An event whose damage
  * (jscan_frame's `bad`) lies in its bodies alone has them replaced by
- * batch_reduce's markers.  Whatever the fast path cannot prove it shapes
+ * batch_reduce's markers; one with damage elsewhere (its metadata) is
+ * rebuilt as text with only the damaged members reduced
+ * (batch_reduce_text), scanned again and shaped from those bytes.
+ * Whatever the fast path cannot prove it shapes
  * exactly as shape_event would (redaction changes something, the event
  * does not fit once those are dropped or has a padded sourceIPs,
  * userAgent, metadata array or requestURI to trim, or holds escapes that
  * jansson writes shorter so that it might fit as the reference writes it, real numbers that jansson may write past a limit,
  * whitespace, escaped, repeated or client-sent `k8s` keys in any case,
- * damage outside the bodies, an event_check failure) is handed back to the
+ * damaged names that need escaping, an event_check failure) is handed back to the
  * caller, who parses (or reduces) the event and calls shape_event: that
  * reference path stays the definition of the output.
  */
@@ -45,12 +48,16 @@ struct fastpath_out {
 	size_t len;		/* total bytes */
 	char *k8s;		/* owned: the k8s object's text, no '}' */
 	size_t k8s_len;
-	char dropped[160];	/* `,"dropped":"..."` when members were
-				 * reduced or dropped to fit, else "" */
+	char dropped[BATCH_DROPPED_MAX + 192];	/* `,"dropped":"..."` when
+				 * members were reduced or dropped to
+				 * fit, else "" */
 	char marker[2][BATCH_MARKER_MAX + 2];	/* damaged bodies' values, as
 						 * JSON strings */
-	char reduced[64];	/* the damaged bodies, as k8s.dropped names
-				 * them ("requestObject:invalid"), or "" */
+	char reduced[BATCH_DROPPED_MAX];	/* the damaged members, as
+				 * k8s.dropped names them
+				 * ("requestObject:invalid"), or "" */
+	char *text;		/* owned: an event with damaged metadata
+				 * rebuilt (batch_reduce_text), or NULL */
 };
 
 enum fastpath_status {
@@ -65,7 +72,7 @@ enum fastpath_status {
  * Shape the event `ev` (a span of `text` from jscan_frame, its members
  * members[ev->first .. ev->first + ev->count)).  On FASTPATH_READY *out
  * holds pieces pointing into `text` (kept alive by the caller) and into
- * itself, released with fastpath_out_free; the text is what shape_event
+ * itself (out->text included), released with fastpath_out_free; the text is what shape_event
  * would produce, as a JSON value, and fits cfg's limits.  For an event
  * with damage (ev->bad) that is what shape_event_reduced produces of
  * batch_reduce's value, and out->reduced names the replaced members.  On

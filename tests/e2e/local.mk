@@ -8,6 +8,12 @@ TESTS += tests/e2e/test_e2e.py tests/e2e/test_durable.py \
 	tests/e2e/test_receiver_flood.py
 EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
 	tests/e2e/standin.py tests/e2e/test_receiver_flood.py
+# test_relp.py (issue 22): audit log files from a node rsyslogd over
+# RELP/TLS to two manager rsyslogds (rotation, outage, failover, kill -9,
+# big events, another cluster's certificate). Needs rsyslog-relp.
+TESTS += tests/e2e/test_relp.py
+EXTRA_DIST += tests/e2e/test_relp.py
+
 # test_stop_all.py (issue 20): SIGTERM to rsyslogd and the plugin at once.
 TESTS += tests/e2e/test_stop_all.py
 EXTRA_DIST += tests/e2e/test_stop_all.py

@@ -15,6 +15,8 @@ ROOT = os.geteuid() == 0
 PROBES = ["open /etc/shadow for reading", "open /etc/passwd for reading",
           "create a file outside its paths", "execve /bin/sh",
           "connect a TCP socket", "ptrace its parent",
+          "map memory executable", "fcntl(F_SETOWN)",
+          "pass a descriptor (SCM_RIGHTS)",
           "uname() (not on the system call allow-list)"]
 
 
@@ -103,6 +105,8 @@ r, v = check(wd, ["--confinement", "off"])
 t.eq(r.returncode, 1, "--confinement=off: --check-confinement exits 1")
 for p in ("open /etc/passwd for reading", "create a file outside its paths",
           "execve /bin/sh", "connect a TCP socket",
+          "map memory executable", "fcntl(F_SETOWN)",
+          "pass a descriptor (SCM_RIGHTS)",
           "uname() (not on the system call allow-list)"):
     t.eq(v.get(p), "ALLOWED", "off: %s ALLOWED" % p)
 wd.cleanup()

@@ -46,13 +46,15 @@ t.eq(out.returncode, 0, "--help exits 0")
 for opt in ("--socket", "--location", "--reject-file", "--spool-dir",
             "--max-line", "--max-eps", "--state-file", "--retry-wait",
             "--stats-interval", "--log", "--cluster", "--stages",
-            "--max-fields", "--key-file"):
+            "--max-fields", "--key-file", "--target", "--wazuh-dir"):
     t.ok(opt in out.stdout, "--help documents %s" % opt)
 t.ok(out.stdout.count("default") >= 12, "--help gives defaults")
-for counter in ("resent=", "cut_lines="):
+for counter in ("resent=", "cut_lines=", "paced_waits=",
+                "agent_disconnected_waits="):
     t.ok(counter in out.stdout, "--help explains the %s counter" % counter)
 for bad in (["--max-eps", "-1"], ["--max-line", "12x"], ["--log", "syslog"],
-            ["--stages", "Nope"], ["--bogus"], ["extra"], ["--socket", ""]):
+            ["--stages", "Nope"], ["--bogus"], ["extra"], ["--socket", ""],
+            ["--target", "both"], ["--wazuh-dir", ""]):
     r = subprocess.run([PLUGIN] + bad, capture_output=True, text=True,
                        stdin=subprocess.DEVNULL)
     t.eq(r.returncode, 2, "usage error exits 2: %s" % " ".join(bad))

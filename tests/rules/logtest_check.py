@@ -16,7 +16,8 @@ logtest applies ignore="N" differently from analysisd (docs/rules.md "Alert volu
 match inside the window is answered with alert=false where analysisd, and the evaluator,
 alert as the parent rule; such events are counted apart, any other difference is a mismatch.
 
-  logtest_check.py [--socket PATH | --prefix DIR] [--plugin PATH] [--cases FILE] [--no-stream] [-v]
+  logtest_check.py [--socket PATH | --prefix DIR] [--plugin PATH] [--cases FILE] [--no-stream]
+                   [--location LOC] [-v]
 
 --prefix DIR uses DIR/queue/sockets/logtest (default /var/ossec).  Exit 0: all match;
 1: mismatches; 77: no logtest socket (no Wazuh manager here).
@@ -36,8 +37,9 @@ import noise_budget  # noqa: E402
 
 
 class Logtest:
-    def __init__(self, path):
+    def __init__(self, path, location="k8s"):
         self.path = path
+        self.location = location
 
     def _call(self, req):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -61,8 +63,8 @@ class Logtest:
             buf += chunk
         return buf
 
-    def process(self, payload, token=None, location="k8s"):
-        params = {"event": payload, "log_format": "syslog", "location": location}
+    def process(self, payload, token=None, location=None):
+        params = {"event": payload, "log_format": "syslog", "location": location or self.location}
         if token:
             params["token"] = token
         ans = self._call({"version": 1, "command": "log_processing", "parameters": params})
@@ -128,12 +130,15 @@ def main():
     ap.add_argument("--json", help="write every answer to this file")
     ap.add_argument("--no-stream", action="store_true", help="skip the noise-budget stream replay")
     ap.add_argument("-v", action="store_true")
+    # Events that came through a Wazuh agent: remoted's location (issue 26).
+    ap.add_argument("--location", default="k8s",
+                    help="location analysisd sees, e.g. '[001] (k8s-agent) any->k8s'")
     a = ap.parse_args()
     path = a.socket or os.path.join(a.prefix, "queue", "sockets", "logtest")
     if not os.path.exists(path):
         print("SKIP: no logtest socket at %s (no Wazuh manager here)" % path)
         return 77
-    lt = Logtest(path)
+    lt = Logtest(path, a.location)
     cases = K.load_cases(a.cases)
     runner = K.PluginRunner(a.plugin)
     mismatches = 0

@@ -182,5 +182,50 @@ t.ok(b"info  plugin: 2026-12-07T10:00:02Z wazuh-k8s-audit info: stats: lines=8 "
      out.decode(errors="replace"))
 t.ok(b"^[[2J" in out, "status: escapes shown as ^[", repr(out))
 
+# --- an agent host (issue 26) -----------------------------------------------------
+ag = os.path.join(work, "agent")
+for d in ("bin", "etc", "var/run"):
+    os.makedirs(os.path.join(ag, d))
+open(os.path.join(ag, "bin/wazuh-agentd"), "w").close()
+AGENT_CONF = ("<ossec_config>\n  <client>\n    <server><address>m</address></server>\n"
+              "  </client>\n  <client_buffer>\n    <disabled>no</disabled>\n"
+              "    <queue_size>5000</queue_size>\n    <events_per_second>800"
+              "</events_per_second>\n  </client_buffer>\n</ossec_config>\n")
+with open(os.path.join(ag, "etc/ossec.conf"), "w") as f:
+    f.write(AGENT_CONF)
+r = setup(ag, "rules", "install")
+t.ok(r.returncode == 1 and b"manager-side step" in r.stdout and b"agent" in r.stdout,
+     "agent host: rules install refused with a clear message", r.stdout.decode())
+t.ok(read(os.path.join(ag, "etc/ossec.conf")) == AGENT_CONF.encode(),
+     "agent host: the agent's ossec.conf untouched")
+
+
+def agent_state(status, buffered):
+    # the layout of Wazuh 4.14.7 src/client-agent/state.c
+    with open(os.path.join(ag, "var/run/wazuh-agentd.state"), "w") as f:
+        f.write("# State file for wazuh-agentd\n\nstatus='%s'\n\nlast_keepalive=''\n\n"
+                "last_ack=''\n\nmsg_count='10'\n\nmsg_sent='10'\n\n"
+                "# Number of events currently buffered\nmsg_buffer='%s'\n" % (status, buffered))
+
+
+def agent_status_out():
+    return subprocess.run([SETUP, "--wazuh-dir", ag, "--env", envfile, "status"],
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=ENV).stdout
+
+
+agent_state("connected", 12)
+out = agent_status_out()
+t.ok(b"ok    agent connected, buffer 12/5000 events" in out and b"at most 800 events/s" in out
+     and b"analysisd state" not in out and b"agent (wazuh-agentd) socket" in out,
+     "agent host: status reads the agent's state and EPS, not analysisd's", out.decode())
+agent_state("disconnected", 12)
+out = agent_status_out()
+t.ok(b"FAIL  agent disconnected: delivery is held" in out,
+     "agent host: a disconnected agent is a problem", out.decode())
+agent_state("connected", 4800)
+out = agent_status_out()
+t.ok(b"FAIL  agent buffer 4800/5000 events: nearly full" in out,
+     "agent host: a nearly full buffer is a problem", out.decode())
+
 shutil.rmtree(work)
 t.done()

@@ -666,10 +666,30 @@ test_damaged(const struct shape_config *cfg)
 		  "\"requestObject\":{\"blob\":\"", "\\udc00\"}", true, true },
 		{ "a damaged key inside the request",
 		  "\"requestObject\":{\"\\ud800\":1}", "", false, true },
-		{ "a damaged annotation: the reference path",
-		  "\"annotations\":{\"a\":\"\\ud800\"}", "", false, false },
-		{ "a damaged unknown member: the reference path",
-		  "\"zz\":1e999", "", false, false },
+		/* Issue 21: damaged metadata is rebuilt as text, only the
+		 * damaged values reduced, and shaped from those bytes. */
+		{ "a damaged annotation",
+		  "\"annotations\":{\"a\":\"\\ud800\"}", "", false, true },
+		{ "a damaged unknown member",
+		  "\"zz\":1e999", "", false, true },
+		{ "damage in impersonatedUser.extra",
+		  "\"impersonatedUser\":{\"username\":\"u\",\"extra\":{\"scopes\":"
+		  "[\"a\",\"\\ud800\"]}},\"zz\":\"", "\"", true, true },
+		{ "damage in responseStatus",
+		  "\"responseStatus\":{\"code\":1e999,\"message\":\"\xff\"},"
+		  "\"zz\":\"", "\"", false, true },
+		{ "damaged impersonated groups, a big request",
+		  "\"impersonatedUser\":{\"username\":\"a\",\"groups\":"
+		  "[\"\\udc00\",\"g\"]},\"requestObject\":{\"b\":\"",
+		  "\"}", true, true },
+		{ "damaged metadata and a damaged body",
+		  "\"annotations\":{\"a\":\"\\ud800\"},\"requestObject\":"
+		  "{\"n\":1e999}", "", false, true },
+		{ "a damaged stageTimestamp and userAgent",
+		  "\"stageTimestamp\":\"\\ud800\",\"userAgent\":\"\x80\"", "",
+		  false, true },
+		{ "a damaged member whose name needs escaping: the reference "
+		  "path", "\"z\\\"z\":1e999", "", false, false },
 		{ "a damaged top-level key: the reference path",
 		  "\"\\ud800\":1", "", false, false },
 	};

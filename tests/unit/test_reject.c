@@ -67,9 +67,10 @@ test_values(const char *path)
 
 	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
 	reject_set_key(&r, key, sizeof(key));
+	/* Items 0, 2, 4...: not consecutive, so each is an entry. */
 	for (i = 0; i < sizeof(values) / sizeof(*values); i++) {
 		v = json_loads(values[i], JSON_DECODE_ANY, NULL);
-		ok(reject_json(&r, "why \xff", v, (long)i) == 0,
+		ok(reject_json(&r, "why \xff", v, 2 * (long)i) == 0,
 		    "any JSON value is set aside: %s", values[i]);
 		json_decref(v);
 	}
@@ -82,7 +83,8 @@ test_values(const char *path)
 		v = json_loads(json_string_value(json_object_get(
 		    json_array_get(all, i), "input")), JSON_DECODE_ANY, NULL);
 		ok(v != NULL && json_integer_value(json_object_get(
-		    json_array_get(all, i), "item")) == (json_int_t)i,
+		    json_array_get(all, i), "item")) == 2 * (json_int_t)i &&
+		    json_object_get(json_array_get(all, i), "items") == NULL,
 		    "entry %zu: input parses back, item index kept", i);
 		json_decref(v);
 	}
@@ -92,6 +94,104 @@ test_values(const char *path)
 	    strlen(json_string_value(json_object_get(v, "input_hmac"))) == 64,
 	    "hashed entry: length and 64 hex digits, no input");
 	json_decref(all);
+	unlink(path);
+}
+
+/* Entry `e` stands for items first..first+count-1 whose inputs are `want`
+ * (a JSON array's text). */
+static int
+is_run(const json_t *e, const char *reason, long first, long count,
+    const char *want)
+{
+	json_t *in, *w;
+	int same;
+
+	if (e == NULL || json_integer_value(json_object_get(e, "item")) != first ||
+	    json_integer_value(json_object_get(e, "items")) != count ||
+	    strcmp(json_string_value(json_object_get(e, "reason")), reason) != 0)
+		return 0;
+	in = json_loads(json_string_value(json_object_get(e, "inputs")), 0,
+	    NULL);
+	w = json_loads(want, 0, NULL);
+	same = in != NULL && w != NULL && json_equal(in, w);
+	json_decref(in);
+	json_decref(w);
+	return same;
+}
+
+static int
+item(struct reject *r, const char *reason, const char *text, long index)
+{
+	return reject_text(r, reason, text, strlen(text), index);
+}
+
+/* Consecutive items of one reason make one entry; anything else ends it. */
+static void
+test_runs(const char *path)
+{
+	struct reject r;
+	json_t *all, *e;
+	long i, covered = 0, next = 0;
+	size_t k;
+	int rc = 0;
+
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
+	reject_set_key(&r, key, sizeof(key));
+	rc |= item(&r, "not an object", "1", 0);
+	rc |= item(&r, "not an object", "\"a\"", 1);
+	rc |= item(&r, "not an object", "[2]", 2);
+	rc |= item(&r, "other", "3", 3);		/* another reason */
+	rc |= item(&r, "other", "4", 4);
+	rc |= item(&r, "other", "6", 6);		/* a gap */
+	rc |= item(&r, "line", "{}", -1);		/* a whole line */
+	rc |= item(&r, "other", "7", 7);
+	rc |= reject_hashed(&r, "hashed", "x", 1, 8);
+	ok(rc == 0 && reject_dirty(&r), "items taken, waiting for the sync");
+	ok(reject_sync(&r) == 0 && !reject_dirty(&r), "synced");
+	all = entries(path);
+	ok(all != NULL && json_array_size(all) == 6, "six entries (%zu)",
+	    all ? json_array_size(all) : 0);
+	ok(is_run(json_array_get(all, 0), "not an object", 0, 3,
+	    "[1,\"a\",[2]]"), "items 0-2: one entry, inputs in order");
+	ok(is_run(json_array_get(all, 1), "other", 3, 2, "[3,4]"),
+	    "a new reason starts a new entry");
+	e = json_array_get(all, 2);
+	ok(e && json_integer_value(json_object_get(e, "item")) == 6 &&
+	    json_object_get(e, "items") == NULL &&
+	    strcmp(json_string_value(json_object_get(e, "input")), "6") == 0,
+	    "a lone item keeps the single-entry form (item, input)");
+	e = json_array_get(all, 3);
+	ok(e && json_object_get(e, "item") == NULL &&
+	    strcmp(json_string_value(json_object_get(e, "input")), "{}") == 0,
+	    "a whole line in its place, in order");
+	ok(json_integer_value(json_object_get(json_array_get(all, 4),
+	    "item")) == 7 && json_integer_value(json_object_get(
+	    json_array_get(all, 5), "item")) == 8, "then item 7, then the "
+	    "hashed item 8");
+	json_decref(all);
+	reject_close(&r);
+	unlink(path);
+
+	/* 100,000 items: a few entries of bounded size, every item once. */
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
+	for (i = 0; i < 100000 && rc == 0; i++)
+		rc = item(&r, "not an object", "12345", i);
+	ok(rc == 0 && reject_sync(&r) == 0, "100,000 items taken and synced");
+	all = entries(path);
+	ok(all != NULL && json_array_size(all) > 1 &&
+	    json_array_size(all) < 100, "in a few entries (%zu)",
+	    all ? json_array_size(all) : 0);
+	for (k = 0; all && k < json_array_size(all); k++) {
+		e = json_array_get(all, k);
+		if (json_integer_value(json_object_get(e, "item")) != next)
+			break;
+		next += json_integer_value(json_object_get(e, "items"));
+		covered += json_integer_value(json_object_get(e, "items"));
+	}
+	ok(covered == 100000 && next == 100000,
+	    "their ranges follow each other and cover every item");
+	json_decref(all);
+	reject_close(&r);
 	unlink(path);
 }
 
@@ -153,6 +253,36 @@ test_full_disk(const char *path)
 	all = entries(path);
 	ok(all != NULL && json_array_size(all) == 1,
 	    "the file holds whole entries only");
+	json_decref(all);
+	reject_close(&r);
+	unlink(path);
+}
+
+/* A run of items whose entry cannot be written fails at the sync. */
+static void
+test_run_lost(const char *path)
+{
+	struct rlimit old, lim;
+	struct reject r;
+	json_t *all;
+	long i;
+	int rc = 0;
+
+	ok(reject_open(&r, path, 0, getuid()) == 0, "open");
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	lim = old;
+	lim.rlim_cur = 100;
+	setrlimit(RLIMIT_FSIZE, &lim);
+	for (i = 0; i < 1000 && rc == 0; i++)
+		rc = reject_text(&r, "run", "1", 1, i);
+	ok(rc == 0, "1000 items taken into a run");
+	rc = reject_sync(&r);
+	ok(rc < 0, "their entry cut short: the sync fails (%d)", rc);
+	setrlimit(RLIMIT_FSIZE, &old);
+	all = entries(path);
+	ok(all != NULL && json_array_size(all) == 0,
+	    "nothing half-written is left");
 	json_decref(all);
 	reject_close(&r);
 	unlink(path);
@@ -255,8 +385,10 @@ main(void)
 	if (mkdtemp(dir) == NULL || chdir(dir) != 0)
 		return 1;
 	test_values("r/rejected.jsonl");
+	test_runs("r/rejected.jsonl");
 	test_budget("r/rejected.jsonl");
 	test_full_disk("r/rejected.jsonl");
+	test_run_lost("r/rejected.jsonl");
 	test_sync("r/rejected.jsonl");
 	test_planted();
 	rmdir("r");
