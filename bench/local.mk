@@ -23,7 +23,12 @@ bench-e2e: plugin/wazuh-k8s-audit
 bench-hostile: plugin/wazuh-k8s-audit bench/counter
 	$(PYTHON3) $(srcdir)/bench/hostile.py --builddir $(abs_top_builddir) \
 	    --corpus $(abs_top_srcdir)/tests/corpus/k8s-audit $(HOSTILE_ARGS)
-.PHONY: bench bench-memory bench-e2e bench-hostile
+# The cloud frames against the webhook's (issue 23; CLOUDS_ARGS="--events N").
+bench-clouds: plugin/wazuh-k8s-audit bench/counter
+	$(PYTHON3) $(srcdir)/bench/clouds.py --builddir $(abs_top_builddir) \
+	    --top $(abs_top_srcdir) $(CLOUDS_ARGS)
+EXTRA_DIST += bench/clouds.py
+.PHONY: bench bench-memory bench-e2e bench-hostile bench-clouds
 
 # Audit log file on a node -> RELP/TLS -> manager -> stand-in, beside the
 # webhook path in the same run (issue 22). Options: RELP_ARGS="--events N

@@ -10,7 +10,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 exec sh "$(dirname "$0")/apt-install.sh" \
 	autoconf automake make gcc pkg-config \
-	libjansson-dev libssl-dev libsystemd-dev libseccomp-dev \
+	libjansson-dev libssl-dev libsystemd-dev libseccomp-dev zlib1g-dev \
 	python3 python3-yaml rsyslog rsyslog-relp curl openssl ca-certificates procps strace \
 	clang libclang-rt-dev \
 	dpkg-dev \

@@ -71,7 +71,7 @@ gone() {
 
 step "1. packages"
 sh "$top/contrib/apt-install.sh" build-essential autoconf automake \
-	pkg-config libjansson-dev libssl-dev libsystemd-dev libseccomp-dev rsyslog curl \
+	pkg-config libjansson-dev libssl-dev libsystemd-dev libseccomp-dev zlib1g-dev rsyslog curl \
 	openssl python3 ca-certificates dpkg-dev bsdutils ||
 	die "could not install the packages"
 echo "packages: all there"

@@ -15,6 +15,10 @@ libcore_a_SOURCES += \
 	plugin/frame/omprog.c plugin/frame/omprog.h \
 	plugin/frame/stopsig.c plugin/frame/stopsig.h \
 	plugin/frame/eventlist.c plugin/frame/eventlist.h \
+	plugin/frame/records.c plugin/frame/records.h \
+	plugin/frame/inflate.c plugin/frame/inflate.h \
+	plugin/frame/firehose.c plugin/frame/firehose.h \
+	plugin/frame/pubsub.c plugin/frame/pubsub.h \
 	plugin/json/jsonscan.c plugin/json/jsonscan.h \
 	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \
 	plugin/json/jsonout.c plugin/json/jsonout.h \
@@ -41,7 +45,7 @@ libcore_a_SOURCES += \
 include plugin/shape_local.mk
 
 EXTRA_DIST += plugin/shape_local.mk
-CORE_LIBS = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(SYSTEMD_LIBS) $(SECCOMP_LIBS)
+CORE_LIBS = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(SYSTEMD_LIBS) $(SECCOMP_LIBS)
 
 bin_PROGRAMS += plugin/wazuh-k8s-audit
 plugin_wazuh_k8s_audit_SOURCES = plugin/main.c

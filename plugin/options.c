@@ -66,6 +66,14 @@ static const char usage_text[] =
 "  --source NAME          add k8s.source NAME to every event: the channel it\n"
 "                         came by (the packaged drop-in: webhook or logger);\n"
 "                         letters, digits, '.', '_', '-', up to 32\n"
+"  --frame KIND           what each line is: webhook (an audit EventList,\n"
+"                         default), firehose (an Amazon Data Firehose HTTP\n"
+"                         endpoint request of EKS audit logs) or pubsub (a\n"
+"                         Google Pub/Sub push request of GKE audit logs);\n"
+"                         each frame its own --spool-dir\n"
+"  --envelope-cluster     k8s.cluster from the envelope (EKS log group\n"
+"                         /aws/eks/NAME/cluster, GKE resource.labels\n"
+"                         cluster_name) when it names one, else --cluster\n"
 "  --stages LIST          stages to forward, comma-separated (default all:\n"
 "                         RequestReceived,ResponseStarted,ResponseComplete,Panic)\n"
 "  --max-fields N         analysisd JSON decoder field limit (default 256)\n"
@@ -86,7 +94,7 @@ static const char usage_text[] =
 enum {
 	OPT_SOCKET = 256, OPT_LOCATION, OPT_REJECT_FILE, OPT_SPOOL_DIR,
 	OPT_MAX_LINE, OPT_MAX_EPS, OPT_STATE_FILE, OPT_RETRY_WAIT,
-	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_SOURCE, OPT_STAGES,
+	OPT_STATS_INTERVAL, OPT_LOG, OPT_CLUSTER, OPT_SOURCE, OPT_FRAME, OPT_ENVELOPE_CLUSTER, OPT_STAGES,
 	OPT_MAX_FIELDS, OPT_KEY_FILE, OPT_REJECT_MAX_BYTES, OPT_USER, OPT_ALLOW_ROOT, OPT_CONFINEMENT,
 	OPT_CHECK_CONFINEMENT, OPT_HELP, OPT_VERSION
 };
@@ -109,6 +117,8 @@ static const struct option long_options[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
 	{ "source", required_argument, NULL, OPT_SOURCE },
+	{ "frame", required_argument, NULL, OPT_FRAME },
+	{ "envelope-cluster", no_argument, NULL, OPT_ENVELOPE_CLUSTER },
 	{ "stages", required_argument, NULL, OPT_STAGES },
 	{ "max-fields", required_argument, NULL, OPT_MAX_FIELDS },
 	{ "key-file", required_argument, NULL, OPT_KEY_FILE },
@@ -135,6 +145,8 @@ set_defaults(struct options *o)
 	o->key_file = "/var/lib/wazuh-k8s-audit/hmac.key";
 	o->cluster = NULL;
 	o->source = NULL;
+	o->frame = FRAME_WEBHOOK;
+	o->envelope_cluster = false;
 	o->max_line = 32u << 20;
 	o->reject_max_bytes = REJECT_MAX_BYTES_DEFAULT;
 	o->max_fields = 256;
@@ -210,6 +222,21 @@ set_source(const char *value, const char **out)
 }
 
 static int
+set_frame(const char *value, enum frame_kind *out)
+{
+	if (strcmp(value, "webhook") == 0)
+		*out = FRAME_WEBHOOK;
+	else if (strcmp(value, "firehose") == 0)
+		*out = FRAME_FIREHOSE;
+	else if (strcmp(value, "pubsub") == 0)
+		*out = FRAME_PUBSUB;
+	else
+		return bad_value("frame", value,
+		    "expected webhook, firehose or pubsub");
+	return 0;
+}
+
+static int
 set_confinement(const char *value, enum confinement *out)
 {
 	if (strcmp(value, "off") == 0)
@@ -265,6 +292,11 @@ apply(int opt, const char *arg, struct options *o)
 		return set_path("cluster", arg, &o->cluster);
 	case OPT_SOURCE:
 		return set_source(arg, &o->source);
+	case OPT_FRAME:
+		return set_frame(arg, &o->frame);
+	case OPT_ENVELOPE_CLUSTER:
+		o->envelope_cluster = true;
+		return 0;
 	case OPT_USER:
 		return set_path("user", arg, &o->user);
 	case OPT_ALLOW_ROOT:

@@ -19,6 +19,13 @@ enum confinement {
 	CONFINEMENT_STRICT	/* every layer or no start; refused calls kill */
 };
 
+/* What one omprog line is: chosen per action, never guessed from it. */
+enum frame_kind {
+	FRAME_WEBHOOK,		/* an audit EventList (kube-apiserver's webhook) */
+	FRAME_FIREHOSE,		/* a Firehose HTTP endpoint request (EKS) */
+	FRAME_PUBSUB		/* a Pub/Sub push request (GKE) */
+};
+
 /* Which daemon reads the socket (see agentstate.h). */
 enum wazuh_target {
 	WAZUH_TARGET_AUTO,	/* detected from the installation at wazuh_dir */
@@ -38,6 +45,9 @@ struct options {
 	const char *key_file;		/* key of the redaction fingerprints */
 	const char *cluster;		/* NULL: no k8s.cluster field */
 	const char *source;		/* NULL: no k8s.source field */
+	enum frame_kind frame;		/* what each line is */
+	bool envelope_cluster;		/* k8s.cluster from the envelope's
+					 * log group / resource labels */
 	size_t max_line;		/* longest input line, bytes */
 	unsigned long long reject_max_bytes;	/* reject file budget; 0: none */
 	size_t max_fields;		/* analysisd JSON decoder field limit */

@@ -113,6 +113,15 @@ EXTRA_DIST += tests/logger/test_handover.py
 TESTS += tests/plugin/test_source.py
 EXTRA_DIST += tests/plugin/test_source.py
 
+# Cloud envelopes: Firehose (EKS) and Pub/Sub push (GKE) (issue 23).
+check_PROGRAMS += tests/unit/test_firehose tests/unit/test_pubsub
+TESTS += tests/unit/test_firehose tests/unit/test_pubsub
+tests_unit_test_firehose_LDADD = $(CORE_LIBS)
+tests_unit_test_pubsub_LDADD = $(CORE_LIBS)
+EXTRA_DIST += tests/fixtures
+TESTS += tests/plugin/test_clouds.py
+EXTRA_DIST += tests/plugin/test_clouds.py
+
 # Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
 TESTS += tests/setup/test_node_setup.py
 EXTRA_DIST += tests/setup/test_node_setup.py

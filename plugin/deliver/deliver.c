@@ -10,6 +10,8 @@
 #include "agentstate.h"
 #include "eventlist.h"
 #include "fastpath.h"
+#include "firehose.h"
+#include "pubsub.h"
 #include "jsonspan.h"
 #include "redact.h"
 
@@ -507,11 +509,14 @@ log_fast_reduced(struct plugin *pl, const char *text, const struct jobject *ev,
 	pl->stats.reduced++;
 }
 
-/* Event i of a scanned line: the fast path, else the reference path. */
+/*
+ * Event i of a scanned line, item `index` of its batch (-1: the line is
+ * the one Event): the fast path, else the reference path.
+ */
 static enum deliver_result
-deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
+deliver_span(struct plugin *pl, const struct span_batch *b, size_t i,
+    long index)
 {
-	long index = b->single ? -1 : (long)i;
 	const struct jmember *members;
 	const struct jobject *ev = batch_span_item(b, i, &members);
 	struct fastpath_out out;
@@ -552,11 +557,6 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 #define COPY_KEEP_BYTES (4u << 20)
 
 /*
- * Deliver the events of `line` from index `start` on.  *progress ends as
- * the index of the first event not yet handled, *count as the line's
- * number of events.  The line is validated and split once, by jsonscan.
- */
-/*
  * The line's reject entries are made durable together, before the line is
  * answered or its progress kept (one fdatasync per line, not per entry).
  * If that fails, progress goes back to `durable`, the first event whose
@@ -579,6 +579,122 @@ sync_rejects(struct plugin *pl, enum deliver_result r, size_t *progress,
 	    pl->opts.reject_file, strerror(-rc));
 }
 
+/* Item `index` of an envelope set aside: only its HMAC, as for a line
+ * that does not parse (it cannot be redacted reliably). */
+static enum deliver_result
+reject_item_hashed(struct plugin *pl, const char *reason, const char *text,
+    size_t len, long index)
+{
+	int rc;
+
+	if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
+		log_msg(&pl->log, LOG_WARNING, "item %ld of a %s request set "
+		    "aside: %s", index, pl->opts.frame == FRAME_FIREHOSE ?
+		    "Firehose" : "Pub/Sub", reason);
+	if ((rc = reject_hashed(&pl->reject, reason, text, len, index)) != 0)
+		return transient(pl, "error: cannot write reject file %s: %s",
+		    pl->opts.reject_file, strerror(-rc));
+	pl->stats.rejected_events++;
+	return DELIVER_DONE;
+}
+
+/*
+ * One Event an envelope carried, as its text: scanned and shaped exactly as
+ * a webhook line's Event is (fast path, damaged members reduced), with the
+ * envelope's cluster when --envelope-cluster trusts it.
+ */
+static enum deliver_result
+deliver_record(struct plugin *pl, const struct record_item *it, long index)
+{
+	const char *cluster = pl->shape.cluster;
+	enum deliver_result r;
+	char reason[256], dropped[192];
+	struct span_batch b;
+	json_t *value;
+	int rc;
+
+	if (it->reason != NULL)
+		return reject_item_hashed(pl, it->reason, it->text, it->len,
+		    index);
+	rc = batch_scan(&b, &pl->scan, it->text, it->len, reason,
+	    sizeof(reason));
+	if (rc == -ENOMEM)
+		return transient(pl, "error: out of memory scanning an event");
+	if (rc == 0 && !b.single)
+		snprintf(reason, sizeof(reason), "message is not one audit "
+		    "Event");
+	if ((rc != 0 || !b.single) && !b.framed)
+		return reject_item_hashed(pl, reason, it->text, it->len, index);
+	if (rc != 0 || !b.single) {
+		if (batch_reduce(b.text, &pl->scan.root_span, pl->scan.root,
+		    &value, dropped, sizeof(dropped)) != 0)
+			return transient(pl, "error: out of memory setting an "
+			    "event aside");
+		r = set_aside(pl, reason, value, index);
+		json_decref(value);
+		return r;
+	}
+	if (pl->opts.envelope_cluster && it->cluster != NULL)
+		pl->shape.cluster = it->cluster;
+	r = deliver_span(pl, &b, 0, index);
+	pl->shape.cluster = cluster;
+	return r;
+}
+
+/*
+ * deliver_events for a cloud envelope (--frame firehose or pubsub): its
+ * items, unwrapped afresh on every try (records.h: the same items each
+ * time, so progress holds), from `start` on.  An envelope that is not one
+ * is set aside whole, as a line that does not parse.
+ */
+static enum deliver_result
+deliver_envelope(struct plugin *pl, const char *line, size_t len,
+    size_t start, size_t *progress, size_t *count)
+{
+	enum deliver_result r = DELIVER_DONE;
+	struct records recs;
+	char reason[256];
+	size_t i, durable = start;
+	int rc;
+
+	*progress = start;
+	*count = 0;
+	pl->line_set_aside = 0;
+	if (pl->opts.frame == FRAME_FIREHOSE)
+		rc = firehose_unwrap(line, len, &recs, reason, sizeof(reason));
+	else
+		rc = pubsub_unwrap(line, len, &recs, reason, sizeof(reason));
+	if (rc == -ENOMEM)
+		return transient(pl, "error: out of memory unwrapping a request");
+	if (rc != 0)
+		return sync_rejects(pl, reject_line(pl, line, len, reason),
+		    progress, durable);
+	*count = recs.count;
+	for (i = start; i < recs.count && r == DELIVER_DONE; i++) {
+		if (!reject_dirty(&pl->reject))
+			durable = i;
+		r = deliver_record(pl, &recs.items[i], (long)i);
+		if (r == DELIVER_DONE)
+			*progress = i + 1;
+		if (r == DELIVER_DONE && i % KEEPALIVE_EVERY ==
+		    KEEPALIVE_EVERY - 1 && !still_wanted(pl))
+			r = DELIVER_EOF;
+	}
+	records_free(&recs);
+	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
+	if (pl->line_set_aside > SET_ASIDE_LOGGED)
+		log_msg(&pl->log, LOG_WARNING, "%zu more items of the request "
+		    "set aside (each in %s)", pl->line_set_aside -
+		    SET_ASIDE_LOGGED, pl->opts.reject_file);
+	return sync_rejects(pl, r, progress, durable);
+}
+
+/*
+ * Deliver the events of `line` from index `start` on.  *progress ends as
+ * the index of the first event not yet handled, *count as the line's
+ * number of events.  The line is validated and split once, by jsonscan
+ * (an envelope's, --frame firehose or pubsub, by deliver_envelope).
+ */
 static enum deliver_result
 deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
     size_t *progress, size_t *count)
@@ -589,6 +705,8 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	size_t i, durable = start;
 	int rc;
 
+	if (pl->opts.frame != FRAME_WEBHOOK)
+		return deliver_envelope(pl, line, len, start, progress, count);
 	*progress = start;
 	*count = 0;
 	pl->line_set_aside = 0;
@@ -608,7 +726,8 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	for (i = start; rc == 0 && i < *count && r == DELIVER_DONE; i++) {
 		if (!reject_dirty(&pl->reject))
 			durable = i;
-		r = i < b.count ? deliver_span(pl, &b, i) :
+		r = i < b.count ? deliver_span(pl, &b, i, b.single ? -1 :
+		    (long)i) :
 		    reject_salvaged(pl, line, len, reason, b.count);
 		if (r == DELIVER_DONE)
 			*progress = i + 1;

@@ -17,3 +17,6 @@ EXTRA_DIST += tests/e2e/test_relp.py
 # test_stop_all.py (issue 20): SIGTERM to rsyslogd and the plugin at once.
 TESTS += tests/e2e/test_stop_all.py
 EXTRA_DIST += tests/e2e/test_stop_all.py
+# test_cloud_endpoints.py (issue 23): imhttp's protocol="firehose" and "pubsub".
+TESTS += tests/e2e/test_cloud_endpoints.py
+EXTRA_DIST += tests/e2e/test_cloud_endpoints.py

@@ -11,3 +11,6 @@ EXTRA_DIST += \
 	tests/rules/logtest_check.py \
 	tests/rules/cases.json \
 	tests/rules/events
+# GKE LogEntries converted (issue 23): the native cases' rules.
+TESTS += tests/rules/gke_rules.py
+EXTRA_DIST += tests/rules/gke_rules.py
