@@ -517,6 +517,8 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i)
 	struct fastpath_out out;
 	enum send_result sr;
 
+	if (ev == NULL)
+		return transient(pl, "error: out of memory scanning a batch");
 	if (index >= 0 && !ev->is_object && ev->bad == 0 &&
 	    plain_scalar(b->text + ev->span.off, ev->span.len))
 		return set_aside_scalar(pl, b->text + ev->span.off,
