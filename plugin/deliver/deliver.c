@@ -16,8 +16,11 @@
 /* How often to write a keep-alive dot while a line waits (omprog's
  * confirmTimeout defaults to 10 s). */
 #define KEEPALIVE_MS 1000
-/* Events between two looks at the keep-alive clock while a line is busy. */
+/* Events between two looks at the clock while a line is busy, and the
+ * time between two looks at input, signals and the keep-alive: two system
+ * calls every 64 events were a tenth of the time of a line of tiny items. */
 #define KEEPALIVE_EVERY 64
+#define KEEPALIVE_POLL_MS 20
 /* How long to sleep between tries while analysisd is down. */
 #define DOWN_RETRY_MS 200
 /* How long to wait for room in analysisd's socket per try. */
@@ -589,6 +592,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	char reason[256];
 	struct span_batch b;
 	size_t i, durable = start;
+	struct timespec polled = now(), t;
 	int rc;
 
 	*progress = start;
@@ -615,8 +619,14 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 		if (r == DELIVER_DONE)
 			*progress = i + 1;
 		/* A long batch keeps rsyslog's confirmTimeout at bay too. */
-		if (r == DELIVER_DONE && i % KEEPALIVE_EVERY ==
-		    KEEPALIVE_EVERY - 1 && !still_wanted(pl))
+		if (r != DELIVER_DONE || i % KEEPALIVE_EVERY !=
+		    KEEPALIVE_EVERY - 1)
+			continue;
+		t = now();
+		if (ms_between(&polled, &t) < KEEPALIVE_POLL_MS)
+			continue;
+		polled = t;
+		if (!still_wanted(pl))
 			r = DELIVER_EOF;
 	}
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);

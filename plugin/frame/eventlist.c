@@ -189,7 +189,7 @@ batch_span_item(const struct span_batch *b, size_t i,
 		*members = b->sc->root;
 		return &b->sc->root_span;
 	}
-	ev = jscan_items_at(b->sc, i);
+	ev = jscan_item(b->sc, i);
 	*members = b->sc->members;
 	return ev;
 }

@@ -592,14 +592,12 @@ start_item(struct scan *x)
 	struct jscan *sc = x->sc;
 	struct jobject *it;
 
-	if (!grow((void **)&sc->items, &sc->items_cap, sc->nitems + 1,
-	    sizeof(*it)))
+	if (sc->nitems == sc->items_cap && !grow((void **)&sc->items,
+	    &sc->items_cap, sc->nitems + 1, sizeof(*it)))
 		return fail(x, JSCAN_NOMEM, "out of memory");
 	it = &sc->items[sc->nitems++];
-	memset(it, 0, sizeof(*it));
-	it->span.off = x->pos;
-	it->is_object = x->s[x->pos] == '{';
-	it->first = sc->nmembers;
+	*it = (struct jobject){ .span.off = x->pos,
+	    .is_object = x->s[x->pos] == '{', .first = sc->nmembers };
 	return true;
 }
 

@@ -131,6 +131,18 @@ void jscan_set_window(struct jscan *sc, size_t window);
 const struct jobject *jscan_items_at(struct jscan *sc, size_t index);
 
 /*
+ * jscan_item(sc, index):
+ * jscan_items_at, inline while element `index` is in the window.
+ */
+static inline const struct jobject *
+jscan_item(struct jscan *sc, size_t index)
+{
+	if (index >= sc->items_base && index - sc->items_base < sc->nitems)
+		return &sc->items[index - sc->items_base];
+	return jscan_items_at(sc, index);
+}
+
+/*
  * jscan_trim(sc, keep):
  * Release the scanner's arrays (as jscan_free) when together they take
  * more than `keep` bytes, so that one huge line does not keep its memory
