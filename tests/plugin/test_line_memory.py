@@ -53,6 +53,20 @@ t.ok(peak - base <= 3 * len(line),
 entries = pl.rejects()
 t.eq(sum(e.get("items", 1) for e in entries), ITEMS + 2,
      "every item is set aside (%d entries)" % len(entries))
+# Past the scanner's window (16384 events at a time), events are found by
+# scanning their part of the line again: all of them, in order.
+n = 40000
+ev = ('{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata",'
+      '"auditID":"w-%d","stage":"ResponseComplete","verb":"get",'
+      '"requestURI":"/api","user":{"username":"u"}}')
+items = [(ev % i).encode() if i % 997 == 0 else b"1" for i in range(n)]
+t.eq(pl.call(b'{"kind":"EventList","apiVersion":"audit.k8s.io/v1",'
+             b'"items":[' + b",".join(items) + b"]}"), "OK",
+     "a line of %d items, every 997th an event" % n)
+want = ["w-%d" % i for i in range(0, n, 997)]
+rx.wait_count(len(want))
+t.eq([e.get("auditID") for _, e in rx.events()], want,
+     "its %d events delivered, in order" % len(want))
 t.eq(pl.close(), 0, "clean exit")
 rx.stop()
 wd.cleanup()
