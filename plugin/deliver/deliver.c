@@ -18,7 +18,7 @@
 #define KEEPALIVE_MS 1000
 /* Events between two looks at the clock while a line is busy, and the
  * time between two looks at input, signals and the keep-alive: two system
- * calls every 64 events were a tenth of the time of a line of tiny items. */
+ * calls every 64 events cost a line of tiny items about 6% of its time. */
 #define KEEPALIVE_EVERY 64
 #define KEEPALIVE_POLL_MS 20
 /* How long to sleep between tries while analysisd is down. */
