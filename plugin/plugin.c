@@ -16,6 +16,9 @@
  * what it read but is not known to have read goes again if it dies. */
 #define HELD_CHECK_MS 100
 
+/* Events of a line whose records the scanner keeps at a time. */
+#define SCAN_WINDOW 16384
+
 static struct timespec
 now(void)
 {
@@ -82,6 +85,14 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->reject.dirfd = -1;
 	pl->spool.dirfd = -1;
 	jscan_init(&pl->scan);
+	/*
+	 * Events are delivered one after another: their records need not all
+	 * be kept at once.  A window far above a batch's size (the apiserver
+	 * sends at most 400 events a batch by default) keeps ordinary lines
+	 * to one scan, and a line of millions of tiny items to a bounded
+	 * record (16384 events take 0.9 MB, under SCAN_KEEP_BYTES).
+	 */
+	jscan_set_window(&pl->scan, SCAN_WINDOW);
 	/* First: from here on a stop signal is a request, not a kill. */
 	if ((rc = stopsig_open(&pl->stop)) != 0)
 		return fail(pl, "watch for", "stop signals", rc);

@@ -125,3 +125,7 @@ EXTRA_DIST += tests/plugin/test_clouds.py
 # Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
 TESTS += tests/setup/test_node_setup.py
 EXTRA_DIST += tests/setup/test_node_setup.py
+
+# A line's memory bounded by the line, not a record per item (issue 21).
+TESTS += tests/plugin/test_line_memory.py
+EXTRA_DIST += tests/plugin/test_line_memory.py

@@ -90,9 +90,9 @@ scan_eventlist(struct span_batch *b, const struct jscan *sc, char *reason,
 		    "EventList apiVersion is not audit.k8s.io/*");
 	if (!sc->has_items)
 		return fail(reason, reasonlen, "EventList has no items array");
-	if (sc->nitems == 0)
+	if (sc->items_total == 0)
 		return fail(reason, reasonlen, "EventList has no items");
-	b->count = sc->nitems;
+	b->count = sc->items_total;
 	return 0;
 }
 
@@ -105,7 +105,7 @@ scan_classify(struct span_batch *b, const struct jscan *sc, char *reason,
 	int rc = 0;
 
 	if (sc->root_is_array) {
-		if ((b->count = sc->nitems) == 0)
+		if ((b->count = sc->items_total) == 0)
 			return fail(reason, reasonlen, "empty array of events");
 		return 0;
 	}
@@ -134,7 +134,6 @@ static void
 salvage(struct span_batch *b, const struct jscan *sc)
 {
 	json_t *kind, *api;
-	size_t n = 0;
 	bool events;
 	int rc = 0;
 
@@ -149,9 +148,8 @@ salvage(struct span_batch *b, const struct jscan *sc)
 		if (!events)
 			return;
 	}
-	while (n < sc->nitems && sc->items[n].span.len > 0)
-		n++;
-	b->salvaged = b->count = n;
+	/* items_total counts whole elements only. */
+	b->salvaged = b->count = sc->items_total;
 }
 
 int
@@ -185,12 +183,15 @@ const struct jobject *
 batch_span_item(const struct span_batch *b, size_t i,
     const struct jmember **members)
 {
+	const struct jobject *ev;
+
 	if (b->single) {
 		*members = b->sc->root;
 		return &b->sc->root_span;
 	}
+	ev = jscan_item(b->sc, i);
 	*members = b->sc->members;
-	return &b->sc->items[i];
+	return ev;
 }
 
 const char *

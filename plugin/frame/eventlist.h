@@ -28,7 +28,7 @@
  * stay spans of the line; nothing is parsed into jansson yet.
  */
 struct span_batch {
-	const struct jscan *sc;	/* the scan (borrowed) */
+	struct jscan *sc;	/* the scan (borrowed) */
 	const char *text;	/* the line, after any byte-order mark */
 	bool framed;		/* the line frames as JSON (jscan_frame) */
 	bool single;		/* the root object is the one Event */
@@ -65,7 +65,9 @@ int batch_scan(struct span_batch *b, struct jscan *sc, const char *line,
 /*
  * batch_span_item(b, i, members):
  * Event i (< b->count) as scanned; *members is the array its first/count
- * index (both borrowed from the scan).
+ * index (both borrowed from the scan, valid until the next call: a scan
+ * with a window (jscan_set_window) brings event i in by scanning its part
+ * of the line again).  NULL when memory runs out.
  */
 const struct jobject *batch_span_item(const struct span_batch *b, size_t i,
     const struct jmember **members);

@@ -485,8 +485,20 @@ start_items(struct scan *x)
 {
 	struct jscan *sc = x->sc;
 
-	sc->nitems = sc->nmembers = 0;
+	sc->nitems = sc->nmembers = sc->items_total = sc->items_base = 0;
 	sc->has_items = x->pos < x->len && x->s[x->pos] == '[';
+}
+
+/*
+ * Is there room in the window for one more element?  A window holds at
+ * least one, however many members it has, so that every element can be
+ * recorded; past its first, the members bound it too.
+ */
+static bool
+recording(const struct jscan *sc)
+{
+	return sc->window == 0 || sc->nitems == 0 ||
+	    (sc->nitems < sc->window && sc->nmembers < JSCAN_WINDOW_MEMBERS);
 }
 
 /* Record a member into the root list or the current item's list. */
@@ -580,23 +592,31 @@ start_item(struct scan *x)
 	struct jscan *sc = x->sc;
 	struct jobject *it;
 
-	if (!grow((void **)&sc->items, &sc->items_cap, sc->nitems + 1,
-	    sizeof(*it)))
+	if (sc->nitems == sc->items_cap && !grow((void **)&sc->items,
+	    &sc->items_cap, sc->nitems + 1, sizeof(*it)))
 		return fail(x, JSCAN_NOMEM, "out of memory");
 	it = &sc->items[sc->nitems++];
-	memset(it, 0, sizeof(*it));
-	it->span.off = x->pos;
-	it->is_object = x->s[x->pos] == '{';
-	it->first = sc->nmembers;
+	*it = (struct jobject){ .span.off = x->pos,
+	    .is_object = x->s[x->pos] == '{', .first = sc->nmembers };
 	return true;
+}
+
+/* What the element just scanned (from x->pos back to its start) is. */
+static void
+end_item(struct scan *x, struct jobject *it, size_t ws, size_t reals)
+{
+	it->span.len = x->pos - it->span.off;
+	it->compact = x->ws == ws;
+	it->reals = x->reals - reals;
+	it->bad = x->bad;
 }
 
 static bool
 array(struct scan *x, size_t depth, enum role role)
 {
-	bool first = true;
+	struct jscan *sc = x->sc;
+	bool first = true, rec = false;
 	size_t f, ws, reals;
-	struct jobject *it;
 	unsigned outer = x->bad;
 
 	x->pos++;
@@ -606,21 +626,27 @@ array(struct scan *x, size_t depth, enum role role)
 			return fail(x, JSCAN_INVALID, "unterminated array");
 		if (first && x->s[x->pos] == ']')
 			break;
-		if (role == ROLE_ITEMS && !start_item(x))
-			return false;
+		if (role == ROLE_ITEMS) {
+			if (first) {
+				sc->items_first = x->pos;
+				sc->items_depth = depth + 1;
+			}
+			/* Past the window: jscan_items_at starts here. */
+			if (!(rec = recording(sc)) &&
+			    sc->items_total == sc->nitems)
+				sc->items_next = x->pos;
+			if (rec && !start_item(x))
+				return false;
+		}
 		ws = x->ws;
 		reals = x->reals;
 		x->bad = 0;
-		if (!value(x, depth + 1, role == ROLE_ITEMS ? ROLE_ITEM :
-		    ROLE_NONE, &f))
+		if (!value(x, depth + 1, rec ? ROLE_ITEM : ROLE_NONE, &f))
 			return false;
-		if (role == ROLE_ITEMS) {
-			it = &x->sc->items[x->sc->nitems - 1];
-			it->span.len = x->pos - it->span.off;
-			it->compact = x->ws == ws;
-			it->reals = x->reals - reals;
-			it->bad = x->bad;
-		}
+		if (rec)
+			end_item(x, &sc->items[sc->nitems - 1], ws, reals);
+		if (role == ROLE_ITEMS)
+			sc->items_total++;
 		outer |= x->bad;
 		skip_ws(x);
 		if (x->pos < x->len && x->s[x->pos] == ',') {
@@ -728,10 +754,19 @@ jscan_init(struct jscan *sc)
 void
 jscan_free(struct jscan *sc)
 {
+	size_t window = sc->window;
+
 	free(sc->root);
 	free(sc->items);
 	free(sc->members);
 	jscan_init(sc);
+	sc->window = window;
+}
+
+void
+jscan_set_window(struct jscan *sc, size_t window)
+{
+	sc->window = window;
 }
 
 void
@@ -753,7 +788,12 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
 	size_t f, ws;
 
 	sc->nroot = sc->nitems = sc->nmembers = 0;
+	sc->items_total = sc->items_base = 0;
 	sc->has_items = false;
+	sc->text = text;
+	sc->len = len;
+	sc->max_depth = max_depth;
+	sc->lenient = lenient;
 	skip_ws(&x);
 	if (x.pos >= len || (text[x.pos] != '{' && text[x.pos] != '[')) {
 		fail(&x, JSCAN_INVALID, "expected an object or an array");
@@ -811,4 +851,61 @@ jscan_find(const struct jmember *members, size_t count, const char *text,
 		if (jscan_key_is(text, &members[i], key))
 			return &members[i];
 	return NULL;
+}
+
+/*
+ * Record the elements of the items array from element `at`, which starts
+ * at byte `pos`, as the first scan did, until the window is full.  True
+ * when it is full with elements left (they start at sc->items_next);
+ * false at the array's end, where a broken line breaks (the element
+ * broken in is not kept) or when memory runs out.
+ */
+static bool
+scan_window(struct jscan *sc, size_t at, size_t pos)
+{
+	char why[64];
+	struct scan x = { sc, (const unsigned char *)sc->text, sc->len, pos,
+	    sc->max_depth, 0, 0, JSCAN_OK, why, sizeof(why), false,
+	    sc->lenient, 0 };
+	size_t ws, reals, f;
+
+	sc->items_base = at;
+	sc->nitems = sc->nmembers = 0;
+	while (recording(sc)) {
+		if (!start_item(&x))
+			return false;
+		ws = x.ws;
+		reals = x.reals;
+		x.bad = 0;
+		if (!value(&x, sc->items_depth, ROLE_ITEM, &f)) {
+			sc->nitems--;
+			return false;
+		}
+		end_item(&x, &sc->items[sc->nitems - 1], ws, reals);
+		skip_ws(&x);
+		if (x.pos >= x.len || x.s[x.pos] != ',')
+			return false;
+		x.pos++;
+		skip_ws(&x);
+	}
+	sc->items_next = x.pos;
+	return true;
+}
+
+const struct jobject *
+jscan_items_at(struct jscan *sc, size_t index)
+{
+	bool more = true;
+
+	if (index >= sc->items_total)
+		return NULL;
+	if (index < sc->items_base)
+		more = scan_window(sc, 0, sc->items_first);
+	while (index >= sc->items_base + sc->nitems) {
+		if (!more)
+			return NULL;
+		more = scan_window(sc, sc->items_base + sc->nitems,
+		    sc->items_next);
+	}
+	return &sc->items[index - sc->items_base];
 }

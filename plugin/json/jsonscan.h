@@ -71,10 +71,18 @@ struct jscan {
 					 * first/count index `root` */
 	bool has_items;		/* a top-level object's `items` (its last,
 				 * keys unescaped) is an array */
-	struct jobject *items;	/* array elements (see above) */
-	size_t nitems, items_cap;
+	size_t items_total;	/* its whole elements, all of them */
+	struct jobject *items;	/* elements items_base .. items_base +
+				 * nitems (see above and jscan_items_at) */
+	size_t items_base, nitems, items_cap;
 	struct jmember *members;	/* members of the object elements */
 	size_t nmembers, members_cap;
+	size_t window;		/* most elements recorded at a time; 0 (as
+				 * jscan_init leaves it): all of them */
+	/* Where jscan_items_at scans again (jsonscan.c). */
+	const char *text;
+	size_t len, max_depth, items_depth, items_first, items_next;
+	bool lenient;
 };
 
 enum jscan_status {
@@ -94,6 +102,45 @@ enum jscan_status {
  */
 void jscan_init(struct jscan *sc);
 void jscan_free(struct jscan *sc);
+
+/*
+ * jscan_set_window(sc, window):
+ * Record at most `window` elements of the items array (and, past the
+ * first of them, at most JSCAN_WINDOW_MEMBERS of their members) at a time
+ * (0: all, the default), so that the scanner's memory stays bounded
+ * whatever the number of events in a line: a line of 16M one-byte items
+ * would otherwise need 56 bytes of record for each of its two-byte items.
+ * items_total still counts every element; jscan_items_at brings the
+ * others in.
+ */
+#define JSCAN_WINDOW_MEMBERS 32768
+void jscan_set_window(struct jscan *sc, size_t window);
+
+/*
+ * jscan_items_at(sc, index):
+ * After jscan_line or jscan_frame returned JSCAN_OK, or JSCAN_INVALID with
+ * at least index + 1 whole elements (items_total): make element `index`
+ * (< items_total) one of those recorded, scanning the line again (the
+ * text given to the scan, which the caller still keeps) from the nearest
+ * recorded point, a window's elements at a time; the spans it records are
+ * those the first scan would have recorded.  Earlier pointers into
+ * sc->items and sc->members are invalid afterwards.  Returns a pointer to
+ * the element, its members indexing sc->members, or NULL when memory runs
+ * out.
+ */
+const struct jobject *jscan_items_at(struct jscan *sc, size_t index);
+
+/*
+ * jscan_item(sc, index):
+ * jscan_items_at, inline while element `index` is in the window.
+ */
+static inline const struct jobject *
+jscan_item(struct jscan *sc, size_t index)
+{
+	if (index >= sc->items_base && index - sc->items_base < sc->nitems)
+		return &sc->items[index - sc->items_base];
+	return jscan_items_at(sc, index);
+}
 
 /*
  * jscan_trim(sc, keep):

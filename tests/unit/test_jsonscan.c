@@ -470,6 +470,136 @@ test_items_repeated_many(void)
 	free(text);
 }
 
+/* Item i of `a` (all recorded) and `ev` (from a window of `b`) agree. */
+static bool
+same_item(const struct jscan *a, size_t i, const struct jscan *b,
+    const struct jobject *ev)
+{
+	const struct jobject *x = &a->items[i];
+	const struct jmember *ma = a->members + x->first;
+	const struct jmember *mb;
+
+	if (ev == NULL || ev->span.off != x->span.off ||
+	    ev->span.len != x->span.len || ev->is_object != x->is_object ||
+	    ev->compact != x->compact || ev->reals != x->reals ||
+	    ev->count != x->count || ev->bad != x->bad)
+		return false;
+	mb = b->members + ev->first;
+	for (size_t k = 0; k < x->count; k++) {
+		if (ma[k].key.off != mb[k].key.off ||
+		    ma[k].key.len != mb[k].key.len ||
+		    ma[k].value.off != mb[k].value.off ||
+		    ma[k].value.len != mb[k].value.len ||
+		    ma[k].fields != mb[k].fields ||
+		    ma[k].key_escaped != mb[k].key_escaped ||
+		    ma[k].bad != mb[k].bad)
+			return false;
+	}
+	return true;
+}
+
+/* Scan `text` whole and with a window; every item agrees, in any order. */
+static void
+check_window(const char *text, size_t len, size_t window, const char *name)
+{
+	struct jscan all, win;
+	char reason[128];
+	enum jscan_status st;
+	bool good = true, bounded = true;
+	size_t n, i;
+
+	jscan_init(&all);
+	jscan_init(&win);
+	jscan_set_window(&win, window);
+	st = jscan_frame(&all, text, len, 64, reason, sizeof(reason));
+	good = jscan_frame(&win, text, len, 64, reason, sizeof(reason)) ==
+	    st && win.items_total == all.items_total &&
+	    all.nitems >= all.items_total;
+	n = all.items_total;
+	for (i = 0; good && i < n; i++) {
+		good = same_item(&all, i, &win, jscan_items_at(&win, i));
+		bounded &= win.nitems <= window;
+	}
+	for (i = n; good && i-- > 0;)
+		good = same_item(&all, i, &win, jscan_items_at(&win, i));
+	for (i = 0; good && i < n; i++) {
+		size_t j = (i * 7919) % n;
+
+		good = same_item(&all, j, &win, jscan_items_at(&win, j));
+	}
+	ok(good && bounded && jscan_items_at(&win, n) == NULL,
+	    "window of %zu, %s: %zu items as a whole scan records them",
+	    window, name, n);
+	jscan_free(&all);
+	jscan_free(&win);
+}
+
+static void
+test_window(void)
+{
+	static const char *const shapes[] = {
+		"{\"a\":1,\"b\":\"x\"}", "7", " { \"c\" : [ 1 , 2.5 ] } ",
+		"{\"d\":\"\\ud800\",\"\\u0065\":1e999}", "\"s\"", "[{\"x\":1}]",
+		"{}", "{\"k\":{\"items\":[1,2]}}", "null",
+	};
+	size_t cap = 1 << 20, len, i, n;
+	char *text = malloc(cap);
+	struct jscan sc;
+	char reason[128];
+	bool good;
+
+	for (int root = 0; root < 2; root++) {
+		len = (size_t)sprintf(text, "%s", root ? "[" :
+		    "{\"kind\":\"EventList\",\"items\":[0],\"items\": [ ");
+		for (i = 0; i < 1000; i++)
+			len += (size_t)sprintf(text + len, "%s%s", i ? " ,\n" :
+			    "", shapes[i % (sizeof(shapes) / sizeof(*shapes))]);
+		len += (size_t)sprintf(text + len, "%s", root ? "]" : "]}");
+		for (size_t w = 1; w <= 1024; w *= 4)
+			check_window(text, len, w, root ? "root array" :
+			    "mixed items");
+	}
+	/* Broken inside the last item: the 999 whole ones, no more. */
+	check_window(text, len - 2, 7, "line broken in the last item");
+
+	/* Items of many members: the members bound a window too. */
+	len = (size_t)sprintf(text, "[");
+	for (n = 0; n < 5; n++) {
+		len += (size_t)sprintf(text + len, "%s{", n ? "," : "");
+		for (i = 0; i < 20000; i++)
+			len += (size_t)sprintf(text + len, "%s\"%zu\":1",
+			    i ? "," : "", i);
+		len += (size_t)sprintf(text + len, "}");
+	}
+	len += (size_t)sprintf(text + len, "]");
+	check_window(text, len, 4096, "20000 members each");
+	jscan_init(&sc);
+	jscan_set_window(&sc, 4096);
+	good = jscan_line(&sc, text, len, 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && sc.nitems == 2 && sc.nmembers == 40000;
+	ok(good, "a window stops at the item that passes %d members (%zu items)",
+	    JSCAN_WINDOW_MEMBERS, sc.nitems);
+	jscan_free(&sc);
+
+	/* 500k one-byte items: the records stay a window's. */
+	len = (size_t)sprintf(text, "[1");
+	for (i = 1; i < 500000; i++)
+		text[len++] = ',', text[len++] = '1';
+	text[len++] = ']';
+	jscan_init(&sc);
+	jscan_set_window(&sc, 64);
+	good = jscan_line(&sc, text, len, 64, reason, sizeof(reason)) ==
+	    JSCAN_OK && sc.items_total == 500000 &&
+	    jscan_items_at(&sc, 499999) != NULL &&
+	    jscan_items_at(&sc, 499999)->span.off == len - 2 &&
+	    sc.items_cap <= 64 && sc.members_cap == 0;
+	ok(good, "500k items in a window of 64: all counted, the last found, "
+	    "%zu records held", sc.items_cap);
+	jscan_free(&sc);
+	ok(sc.window == 64, "jscan_free keeps the window");
+	free(text);
+}
+
 int
 main(void)
 {
@@ -489,6 +619,7 @@ main(void)
 	test_reals();
 	test_items_key();
 	test_items_repeated_many();
+	test_window();
 	json_decref(events);
 	return tap_done();
 }
