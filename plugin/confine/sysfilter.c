@@ -32,7 +32,7 @@ static const char *const allowed[] = {
 	 * create any directory) */
 	"ftruncate", "mkdir", "mkdirat",
 	/* analysisd's socket (socket() and ioctl() are filtered below) */
-	"connect", "sendto", "sendmsg", "setsockopt", "getsockopt",
+	"connect", "sendto", "sendmsg", "sendmmsg", "setsockopt", "getsockopt",
 	/* memory, time, randomness (OpenSSL, jansson's hash seed) */
 	"mmap", "munmap", "mremap", "brk", "mprotect", "madvise",
 	"clock_gettime", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
