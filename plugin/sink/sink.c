@@ -251,7 +251,13 @@ sink_settle(struct sink *s)
 	if (s->fd == -1 || s->ring.count == 0 || sink_pending(s) > 0)
 		return s->ring.count;
 	now = unread_bytes(s->fd);
-	if (now >= 0 && peer_alive(s))
+	/* Gone or restarted while we had nothing to send: what it had not
+	 * read is pending again, for sink_resend to the next one. */
+	if (!peer_alive(s)) {
+		sink_close(s);
+		return s->ring.count;
+	}
+	if (now >= 0)
 		ring_trim(&s->ring, (size_t)now, s->ring.count);
 	return s->ring.count;
 }

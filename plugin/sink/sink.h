@@ -167,7 +167,9 @@ enum sink_status sink_resend(struct sink *s, int *err);
  * Without sending, forget the held datagrams analysisd has read: sample
  * SIOCOUTQ, then check that the socket file is still the one connected to
  * and still accepts a connection (analysisd was alive after the sample).
- * Returns the number still held.
+ * If not, analysisd died: the socket is closed and every held datagram is
+ * pending (sink_resend sends them to the next one).  Returns the number
+ * still held.
  */
 size_t sink_settle(struct sink *s);
 
