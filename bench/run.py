@@ -6,6 +6,8 @@ Each program reads the same EventList lines the way omprog hands them over
 receiver.  Runs alternate between the programs (A B A B ...) so that noise
 hits both alike; the median run of each is reported with events/s, MB/s of
 input, CPU seconds per 100k events and peak RSS, and the ratio to the floor.
+`--before BINARY` runs an older build of the plugin beside this one, in the
+same alternation, for a before/after from one run.
 """
 import argparse
 import os
@@ -69,6 +71,8 @@ def main():
     ap.add_argument("--mix", default="corpus,metadata")
     ap.add_argument("--confinement", default="on,off",
                     help="plugin --confinement modes to run side by side")
+    ap.add_argument("--before", help="an older plugin binary to run beside "
+                    "this build's, in the same alternation")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     b = a.builddir
@@ -82,11 +86,14 @@ def main():
         # As root the plugin would drop to a user that cannot use this
         # work directory: stay root (still confined by Landlock/seccomp).
         root = ["--allow-root"] if os.geteuid() == 0 else []
-        for mode in a.confinement.split(","):
+        builds = [("", os.path.join(b, "plugin", "wazuh-k8s-audit"))]
+        if a.before:
+            builds.insert(0, ("before: ", os.path.abspath(a.before)))
+        for (label, binary), mode in [(x, m) for x in builds
+                                      for m in a.confinement.split(",")]:
             programs.append(
-                ("plugin (confinement=%s)" % mode,
-                 [os.path.join(b, "plugin", "wazuh-k8s-audit"),
-                  "--confinement", mode] + root +
+                ("%splugin (confinement=%s)" % (label, mode),
+                 [binary, "--confinement", mode] + root +
                  ["--max-eps", "0", "--stats-interval", "0",
                   "--reject-file", os.path.join(work, "rej.jsonl"),
                   "--spool-dir", os.path.join(work, "spool"),

@@ -94,6 +94,7 @@ wait_for_pace(struct plugin *pl)
 {
 	struct timespec t = now();
 	long us;
+	int err;
 
 	pace_observe(&pl->pace, &t, &pl->log);
 	while ((us = pace_take(&pl->pace, &t)) > 0) {
@@ -101,6 +102,9 @@ wait_for_pace(struct plugin *pl)
 			pl->stats.agent_disconnected_waits++;
 		else
 			pl->stats.paced_waits++;
+		/* What is queued goes before the pause, at the pace's time;
+		 * a failure is met again by the next send. */
+		(void)sink_resend(&pl->sink, &err);
 		if (!pause_ms(pl, us / 1000 + 1))
 			return false;
 		t = now();
@@ -150,27 +154,41 @@ drop_unread_file(struct plugin *pl)
 	pl->unread_saved = false;
 }
 
+/* One try: queue a datagram, or (parts NULL) send what is queued. */
+static enum sink_status
+try_send(struct plugin *pl, const struct iovec *parts, size_t nparts,
+    size_t tag, int *err)
+{
+	if (parts == NULL)
+		return sink_resend(&pl->sink, err);
+	return sink_queue(&pl->sink, parts, nparts, tag, err);
+}
+
 /*
- * Send one datagram made of `nparts` pieces of `len` bytes in all, waiting
- * while analysisd is busy (with no bound: its queue drains) or down (up to
+ * Queue one datagram made of `nparts` pieces of `len` bytes in all, for
+ * the line's event `tag` (the sink sends a batch at a time: see
+ * flush_sends), or with parts NULL send what is queued, waiting while
+ * analysisd is busy (with no bound: its queue drains) or down (up to
  * --retry-wait, then rsyslog takes over).
  */
 static enum send_result
 send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
-    size_t len)
+    size_t len, size_t tag)
 {
 	struct timespec down_since = { 0, 0 };
 	bool down = false;
 	int err;
 
-	if (!wait_for_pace(pl))
+	if (parts != NULL && !wait_for_pace(pl))
 		return SEND_EOF;
 	for (;;) {
-		switch (sink_sendv(&pl->sink, parts, nparts, &err)) {
+		switch (try_send(pl, parts, nparts, tag, &err)) {
 		case SINK_SENT:
 			note_up(pl);
-			pl->stats.events++;
-			pl->stats.bytes += pl->sink.header_len + len;
+			if (parts != NULL) {
+				pl->stats.events++;
+				pl->stats.bytes += pl->sink.header_len + len;
+			}
 			pl->stats.resent = pl->sink.resent;
 			drop_unread_file(pl);
 			return SEND_OK;
@@ -203,12 +221,67 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 	}
 }
 
+/*
+ * Send what the line queued (and anything else held for this socket)
+ * before it is answered: a queued datagram lives only in our memory.
+ */
+static enum deliver_result
+flush_sends(struct plugin *pl)
+{
+	if (sink_pending(&pl->sink) == 0)
+		return DELIVER_DONE;
+	switch (send_parts(pl, NULL, 0, 0, 0)) {
+	case SEND_OK:
+		return DELIVER_DONE;
+	case SEND_EOF:
+		return DELIVER_EOF;
+	case SEND_TOO_BIG:
+		return transient(pl, "error: analysisd socket %s refused a held "
+		    "datagram as too big", pl->opts.socket_path);
+	case SEND_RETRY:
+		break;
+	}
+	return DELIVER_RETRY;
+}
+
+/*
+ * A line that stops short keeps only what was sent: its queued datagrams
+ * are forgotten and *progress goes back to the first of their events, so
+ * they are sent from the line again, in turn (as before queueing, the
+ * spool's unread file holds only datagrams analysisd was sent).
+ */
+static void
+unqueue(struct plugin *pl, size_t *progress)
+{
+	size_t first = 0, bytes = 0, n;
+
+	if ((n = sink_drop_unsent(&pl->sink, &first, &bytes)) == 0)
+		return;
+	if (*progress > first)
+		*progress = first;
+	pl->stats.events -= n;
+	pl->stats.bytes -= bytes;
+}
+
+/*
+ * The events queued before one set aside are sent first: a line that stops
+ * short goes back only to an event queued but not sent (unqueue), never
+ * behind a reject entry, which is then not written twice.
+ */
+static enum deliver_result
+flush_before_reject(struct plugin *pl)
+{
+	if (sink_unsent(&pl->sink) == 0)
+		return DELIVER_DONE;
+	return flush_sends(pl);
+}
+
 static enum send_result
-send_one(struct plugin *pl, const char *text, size_t len)
+send_one(struct plugin *pl, const char *text, size_t len, long index)
 {
 	struct iovec iov = { (void *)text, len };
 
-	return send_parts(pl, &iov, 1, len);
+	return send_parts(pl, &iov, 1, len, index < 0 ? 0 : (size_t)index);
 }
 
 static const char *
@@ -245,8 +318,11 @@ redact_for_reject(struct plugin *pl, json_t *value)
 static enum deliver_result
 set_aside(struct plugin *pl, const char *reason, json_t *item, long index)
 {
+	enum deliver_result r;
 	int rc;
 
+	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
+		return r;
 	if (index < 0)
 		log_msg(&pl->log, LOG_WARNING, "line (auditID %.64s) set aside: "
 		    "%s", audit_id(item), reason);
@@ -296,8 +372,11 @@ plain_scalar(const char *p, size_t n)
 static enum deliver_result
 set_aside_scalar(struct plugin *pl, const char *text, size_t n, long index)
 {
+	enum deliver_result r;
 	int rc;
 
+	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
+		return r;
 	if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
 		log_msg(&pl->log, LOG_WARNING, "item %ld (auditID -) of a "
 		    "batch set aside: %s", index, EVENT_NOT_OBJECT);
@@ -355,7 +434,7 @@ deliver_item(struct plugin *pl, json_t *item, long index,
 	case SHAPE_OK:
 		break;
 	}
-	sr = send_one(pl, text, len);
+	sr = send_one(pl, text, len, index);
 	free(text);
 	return sent(pl, sr, item, index);
 }
@@ -370,8 +449,11 @@ static enum deliver_result
 reject_line(struct plugin *pl, const char *line, size_t len,
     const char *reason)
 {
+	enum deliver_result r;
 	int rc;
 
+	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
+		return r;
 	log_msg(&pl->log, LOG_WARNING, "line of %zu bytes set aside: %s", len,
 	    reason);
 	if ((rc = reject_hashed(&pl->reject, reason, line, len, -1)) != 0)
@@ -386,8 +468,11 @@ static enum deliver_result
 reject_salvaged(struct plugin *pl, const char *line, size_t len,
     const char *reason, size_t n)
 {
+	enum deliver_result r;
 	char why[320];
 
+	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
+		return r;
 	snprintf(why, sizeof(why), "%s (its first %zu events, whole, were "
 	    "delivered)", reason, n);
 	return reject_line(pl, line, len, why);
@@ -542,7 +627,7 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i,
 	case FASTPATH_READY:
 		break;
 	}
-	sr = send_parts(pl, out.iov, out.nparts, out.len);
+	sr = send_parts(pl, out.iov, out.nparts, out.len, i);
 	if (sr == SEND_OK && ev->bad != 0)
 		log_fast_reduced(pl, b->text, ev, members, index, out.reduced);
 	fastpath_out_free(&out);
@@ -748,6 +833,10 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 		if (!still_wanted(pl))
 			r = DELIVER_EOF;
 	}
+	if (r == DELIVER_DONE)
+		r = flush_sends(pl);
+	if (r != DELIVER_DONE)
+		unqueue(pl, progress);
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
 	if (pl->line_set_aside > SET_ASIDE_LOGGED)
 		log_msg(&pl->log, LOG_WARNING, "%zu more items of the batch set "

@@ -150,28 +150,46 @@ ring_next(struct sink_ring *r, size_t len, int *err)
 
 /* Keep the slot ring_next gave (filled with len bytes) as the newest. */
 static void
-ring_commit(struct sink_ring *r, size_t len, size_t floor)
+ring_commit(struct sink_ring *r, size_t len, size_t floor, bool sent)
 {
 	struct sink_slot *sl = slot_at(r, r->count);
 
 	sl->len = len;
 	sl->floor = floor;
+	sl->sent = sent;
 	r->count++;
 	r->bytes += len;
 	r->floor_sum += floor;
 }
 
-/* Forget the oldest held datagrams that `unread` kernel bytes cannot
- * include: those before the shortest newest run reaching it. */
+/* Forget the newest held datagram, never sent. */
 static void
-ring_trim(struct sink_ring *r, size_t unread)
+ring_drop_newest(struct sink_ring *r)
+{
+	struct sink_slot *sl = slot_at(r, r->count - 1);
+
+	r->count--;
+	r->bytes -= sl->len;
+	r->floor_sum -= sl->floor;
+	sl->len = 0;
+}
+
+/* Forget the oldest held datagrams that `unread` kernel bytes, sampled
+ * when the oldest `on_socket` of them had been sent to this socket, cannot
+ * include: those before the shortest newest run of those reaching it. */
+static void
+ring_trim(struct sink_ring *r, size_t unread, size_t on_socket)
 {
 	struct sink_slot *sl;
+	size_t i, sum = r->floor_sum;
 
-	while (r->count > 0) {
+	for (i = on_socket; i < r->count; i++)
+		sum -= slot_at(r, i)->floor;
+	for (; on_socket > 0; on_socket--) {
 		sl = slot_at(r, 0);
-		if (r->floor_sum - sl->floor < unread)
+		if (sum - sl->floor < unread)
 			return;
+		sum -= sl->floor;
 		r->floor_sum -= sl->floor;
 		r->bytes -= sl->len;
 		if (sl->cap > SINK_SLOT_KEEP) {
@@ -233,8 +251,14 @@ sink_settle(struct sink *s)
 	if (s->fd == -1 || s->ring.count == 0 || sink_pending(s) > 0)
 		return s->ring.count;
 	now = unread_bytes(s->fd);
-	if (now >= 0 && peer_alive(s))
-		ring_trim(&s->ring, (size_t)now);
+	/* Gone or restarted while we had nothing to send: what it had not
+	 * read is pending again, for sink_resend to the next one. */
+	if (!peer_alive(s)) {
+		sink_close(s);
+		return s->ring.count;
+	}
+	if (now >= 0)
+		ring_trim(&s->ring, (size_t)now, s->ring.count);
 	return s->ring.count;
 }
 
@@ -275,7 +299,8 @@ sink_hold(struct sink *s, const char *bytes, size_t len)
 	if ((sl = ring_next(&s->ring, len, &err)) == NULL)
 		return -err;
 	memcpy(sl->bytes, bytes, len);
-	ring_commit(&s->ring, len, len);
+	/* Sent by an earlier process: sending it again is a resend. */
+	ring_commit(&s->ring, len, len, true);
 	return 0;
 }
 
@@ -327,35 +352,84 @@ ensure_connected(struct sink *s, int *err)
 	return SINK_SENT;
 }
 
+/*
+ * Send held datagrams first..first+n (n <= SINK_BATCH) in one sendmmsg,
+ * sampling the unread count once before and once after: returns how many
+ * the kernel took, or -errno.  The first sample counts once one is taken
+ * (analysisd was alive after it); what the count grew by beyond their
+ * lengths is added to the floor of the oldest of them, so that any newest
+ * run of held datagrams still sums to no more than the kernel holds for it
+ * (a run holding that one holds the whole batch).
+ */
+static int
+send_batch(struct sink *s, size_t n)
+{
+	struct mmsghdr msg[SINK_BATCH];
+	struct iovec iov[SINK_BATCH];
+	struct sink_ring *r = &s->ring;
+	struct sink_slot *sl;
+	size_t i, sum = 0;
+	long before, after;
+	int m;
+
+	memset(msg, 0, n * sizeof(msg[0]));
+	for (i = 0; i < n; i++) {
+		sl = slot_at(r, r->resend + i);
+		iov[i].iov_base = sl->bytes;
+		iov[i].iov_len = sl->len;
+		msg[i].msg_hdr.msg_iov = &iov[i];
+		msg[i].msg_hdr.msg_iovlen = 1;
+	}
+	before = unread_bytes(s->fd);
+	if ((m = sendmmsg(s->fd, msg, (unsigned)n, MSG_NOSIGNAL)) <= 0)
+		return m == 0 ? -EAGAIN : -errno;
+	after = unread_bytes(s->fd);
+	if (before >= 0)
+		ring_trim(r, (size_t)before, r->resend);
+	for (i = 0; i < (size_t)m; i++) {
+		sl = slot_at(r, r->resend + i);
+		sum += sl->len;
+		if (sl->sent)
+			s->resent++;
+		sl->sent = true;
+	}
+	if (before >= 0 && after > before && (size_t)(after - before) > sum) {
+		slot_at(r, r->resend)->floor += (size_t)(after - before) - sum;
+		r->floor_sum += (size_t)(after - before) - sum;
+	}
+	r->resend += (size_t)m;
+	/* No count to go by (not Linux?): nothing can be kept for long. */
+	if (before < 0 || after < 0)
+		ring_trim(r, 0, r->resend);
+	return m;
+}
+
 enum sink_status
 sink_resend(struct sink *s, int *err)
 {
-	struct sink_slot *sl;
 	enum sink_status st;
+	size_t n;
+	int m;
 
 	*err = 0;
 	if ((st = ensure_connected(s, err)) != SINK_SENT)
 		return st;
-	while (s->ring.resend < s->ring.count) {
-		sl = slot_at(&s->ring, s->ring.resend);
-		if (send(s->fd, sl->bytes, sl->len, MSG_NOSIGNAL) == -1) {
-			*err = errno;
-			return classify(s, errno);
+	while ((n = sink_pending(s)) > 0) {
+		if ((m = send_batch(s, n < SINK_BATCH ? n : SINK_BATCH)) < 0) {
+			*err = -m;
+			return classify(s, -m);
 		}
-		s->ring.resend++;
-		s->resent++;
 	}
 	return SINK_SENT;
 }
 
 enum sink_status
-sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
+sink_queue(struct sink *s, const struct iovec *parts, size_t nparts,
+    size_t tag, int *err)
 {
-	struct sink_ring *r = &s->ring;
 	struct sink_slot *sl;
-	size_t i, len = 0, floor;
+	size_t i, len = 0;
 	enum sink_status st;
-	long before, after;
 	char *w;
 
 	*err = 0;
@@ -369,12 +443,14 @@ sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
 		*err = EMSGSIZE;
 		return SINK_TOO_BIG;
 	}
-	if ((st = sink_resend(s, err)) != SINK_SENT)
+	/* Not connected (analysisd down?) or a batch waiting: send first. */
+	if ((s->fd == -1 || sink_pending(s) >= SINK_BATCH) &&
+	    (st = sink_resend(s, err)) != SINK_SENT)
 		return st;
 	len += s->header_len;
 	/* The copy analysisd may need again is also what is sent: one piece,
 	 * which the kernel takes faster than several. */
-	if ((sl = ring_next(r, len, err)) == NULL)
+	if ((sl = ring_next(&s->ring, len, err)) == NULL)
 		return SINK_BUSY;
 	w = sl->bytes;
 	memcpy(w, s->header, s->header_len);
@@ -383,27 +459,54 @@ sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
 		memcpy(w, parts[i].iov_base, parts[i].iov_len);
 		w += parts[i].iov_len;
 	}
-	/* Sampled right before and after the send: what the count grew by is
-	 * this datagram's share, less whatever analysisd read meanwhile. */
-	before = unread_bytes(s->fd);
-	if (send(s->fd, sl->bytes, len, MSG_NOSIGNAL) == -1) {
-		*err = errno;
-		return classify(s, errno);
-	}
-	after = unread_bytes(s->fd);
-	/* analysisd was alive after the first sample (it took the datagram):
-	 * the first sample counts. */
-	if (before >= 0)
-		ring_trim(r, (size_t)before);
-	floor = len;
-	if (before >= 0 && after > before && (size_t)(after - before) > floor)
-		floor = (size_t)(after - before);
-	ring_commit(r, len, floor);
-	r->resend = r->count;
-	/* No count to go by (not Linux?): nothing can be kept for long. */
-	if (before < 0 || after < 0)
-		ring_trim(r, 0);
+	ring_commit(&s->ring, len, len, false);
+	slot_at(&s->ring, s->ring.count - 1)->tag = tag;
 	return SINK_SENT;
+}
+
+size_t
+sink_unsent(const struct sink *s)
+{
+	const struct sink_ring *r = &s->ring;
+	size_t n = 0;
+
+	while (n < r->count && !slot_at(r, r->count - 1 - n)->sent)
+		n++;
+	return n;
+}
+
+size_t
+sink_drop_unsent(struct sink *s, size_t *tag, size_t *bytes)
+{
+	struct sink_ring *r = &s->ring;
+	struct sink_slot *sl;
+	size_t n = 0, sum = 0;
+
+	while (r->count > 0 && !(sl = slot_at(r, r->count - 1))->sent) {
+		*tag = sl->tag;
+		sum += sl->len;
+		ring_drop_newest(r);
+		n++;
+	}
+	if (n > 0)
+		*bytes = sum;
+	return n;
+}
+
+enum sink_status
+sink_sendv(struct sink *s, const struct iovec *parts, size_t nparts, int *err)
+{
+	enum sink_status st;
+
+	size_t tag, bytes;
+
+	if ((st = sink_resend(s, err)) != SINK_SENT ||
+	    (st = sink_queue(s, parts, nparts, 0, err)) != SINK_SENT)
+		return st;
+	/* Sent now or not at all. */
+	if ((st = sink_resend(s, err)) != SINK_SENT)
+		(void)sink_drop_unsent(s, &tag, &bytes);
+	return st;
 }
 
 void

@@ -7,6 +7,7 @@
 #ifndef SINK_H
 #define SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -31,8 +32,11 @@
  * order, so the unread datagrams are the newest ones: the ring keeps the
  * shortest run of newest datagrams whose sizes (a lower bound of the
  * kernel's count for each: their length, or what the count grew by across
- * their send) reach the last such sample.  When the socket dies they are sent again,
- * first thing, to the new one: at least once, never lost.
+ * their send) reach the last such sample.  Datagrams sent together
+ * (sink_queue) are sampled together: what the count grew by beyond their
+ * lengths counts for the oldest of them, so any newest run still sums to
+ * no more than the kernel holds for it.  When the socket dies they are
+ * sent again, first thing, to the new one: at least once, never lost.
  *
  * Bounds: the kernel holds at most SO_SNDBUF (SINK_SNDBUF, doubled by the
  * kernel, plus one datagram) of our unread bytes, and each datagram's
@@ -45,11 +49,20 @@
 #define SINK_RING_MAX_SLOTS (1u << 17)
 /* A slot's buffer above this size is freed once its datagram is read. */
 #define SINK_SLOT_KEEP 8192u
+/*
+ * Datagrams sink_queue holds before sending them in one sendmmsg (one
+ * system call and one SIOCOUTQ sample before and after, not one send and
+ * two samples each).  64 at most 64 KiB each stay far below
+ * SINK_RING_MAX_BYTES beside the kernel's share.
+ */
+#define SINK_BATCH 64u
 
 struct sink_slot {
 	char *bytes;		/* the whole datagram, header included */
 	size_t len, cap;
 	size_t floor;		/* at most the kernel bytes it occupies */
+	bool sent;		/* sent once: sending it again is a resend */
+	size_t tag;		/* the caller's, from sink_queue */
 };
 
 struct sink_ring {
@@ -100,6 +113,31 @@ enum sink_status sink_send(struct sink *s, const char *json, size_t len,
     int *err);
 
 /*
+ * sink_queue(s, parts, nparts, tag, err):
+ * Hold header + the concatenation of `nparts` (<= SINK_MAX_PARTS) pieces
+ * (copied) as one datagram to send with the next batch: held datagrams go
+ * out, in order, when SINK_BATCH are waiting (before this one is taken),
+ * when the socket is not connected, and at sink_resend (call it before
+ * answering for them).  SINK_SENT: taken, kept until analysisd has read
+ * it, and sent before anything newer; any other status (with *err as for
+ * sink_send) means this one was not taken.  `tag` is the caller's name for
+ * it (sink_drop_unsent).
+ */
+enum sink_status sink_queue(struct sink *s, const struct iovec *parts,
+    size_t nparts, size_t tag, int *err);
+
+/*
+ * sink_drop_unsent(s, tag, bytes):
+ * Forget the queued datagrams never sent yet (always the newest): returns
+ * how many, with *tag the oldest one's tag and *bytes their length in all
+ * (both untouched when none).
+ */
+size_t sink_drop_unsent(struct sink *s, size_t *tag, size_t *bytes);
+
+/* sink_unsent(s): queued datagrams never sent yet. */
+size_t sink_unsent(const struct sink *s);
+
+/*
  * sink_sendv(s, parts, nparts, err):
  * As sink_send, for the concatenation of `nparts` (<= SINK_MAX_PARTS) pieces
  * (not retained), so that a datagram can be sent from the bytes where they
@@ -118,7 +156,8 @@ void sink_wait_writable(struct sink *s, int timeout_ms);
 /*
  * sink_resend(s, err):
  * Connect when needed and send the held datagrams not yet on the current
- * socket (after analysisd's death, or those sink_hold added).  SINK_SENT
+ * socket (after analysisd's death, or those sink_hold or sink_queue
+ * added), SINK_BATCH per system call.  SINK_SENT
  * once none is left, else as sink_send.
  */
 enum sink_status sink_resend(struct sink *s, int *err);
@@ -128,7 +167,9 @@ enum sink_status sink_resend(struct sink *s, int *err);
  * Without sending, forget the held datagrams analysisd has read: sample
  * SIOCOUTQ, then check that the socket file is still the one connected to
  * and still accepts a connection (analysisd was alive after the sample).
- * Returns the number still held.
+ * If not, analysisd died: the socket is closed and every held datagram is
+ * pending (sink_resend sends them to the next one).  Returns the number
+ * still held.
  */
 size_t sink_settle(struct sink *s);
 

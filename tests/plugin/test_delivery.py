@@ -151,4 +151,25 @@ pl.close()
 rx.stop()
 wd.cleanup()
 
+# 6. analysisd dies while the plugin is idle, with datagrams it never read:
+#    the plugin notices without any new line (its file is gone or refuses)
+#    and sends them again to the next one.
+wd = Workdir()
+rx = Receiver(wd.socket)
+rx.pause()
+time.sleep(0.2)                 # its loop has seen the pause
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+few = batch[:5]
+t.eq(pl.call(compact(eventlist(few)), 30), "OK", "idle death: answered OK")
+rx.stop()                       # dies unread, its file removed
+time.sleep(0.5)                 # the plugin idles
+rx2 = Receiver(wd.socket)
+t.ok(rx2.wait_count(5, 10), "idle death: the 5 unread sent again to the "
+     "next analysisd with no new line (%d arrived)" % rx2.count())
+t.ok(same_events(delivered(rx2), few), "idle death: once each, in order")
+pl.close()
+rx2.stop()
+wd.cleanup()
+
 t.done()

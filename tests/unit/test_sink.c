@@ -34,6 +34,102 @@ recv_one(int fd, char *buf, size_t len, ssize_t *n)
 	return *n >= 0 ? 0 : -1;
 }
 
+/* Queue datagram {"n":k} (k: its tag). */
+static enum sink_status
+queue_n(struct sink *s, size_t k)
+{
+	char text[32];
+	struct iovec iov = { text, 0 };
+	int err;
+
+	iov.iov_len = (size_t)snprintf(text, sizeof(text), "{\"n\":%zu}", k);
+	return sink_queue(s, &iov, 1, k, &err);
+}
+
+/* The receiver's datagrams until none is waiting: how many; the last
+ * one's text in last. */
+static int
+drain(int fd, char *last, size_t len, int max)
+{
+	ssize_t n;
+	int k;
+
+	for (k = 0; k < max && recv_one(fd, last, len - 1, &n) == 0; k++)
+		last[n] = '\0';
+	return k;
+}
+
+/*
+ * sink_queue sends SINK_BATCH at a time, and what a batch's receiver has
+ * not read is still held whole: however many it reads of datagrams sent in
+ * one sendmmsg, the held ones include every unread one.  (The kernel
+ * queues net.unix.max_dgram_qlen + 1 datagrams, 11 by default, for a
+ * receiver that does not read: a batch can be cut short.)
+ */
+static void
+test_batches(const char *path)
+{
+	char buf[128];
+	size_t k, tag = 0, bytes = 0, held, unread, got;
+	struct sink s;
+	enum sink_status st;
+	int fd, err, tries;
+	ssize_t n;
+
+	ok(sink_init(&s, path, "k8s") == 0, "batches: init");
+	fd = bind_dgram(path, 0);
+	ok(queue_n(&s, 0) == SINK_SENT && sink_unsent(&s) == 1 &&
+	    recv_one(fd, buf, sizeof(buf), &n) == -1, "queued, not sent");
+	for (k = 1; k < SINK_BATCH; k++)
+		queue_n(&s, k);
+	ok(sink_unsent(&s) == SINK_BATCH && drain(fd, buf, sizeof(buf), 1000)
+	    == 0, "a batch queued: nothing sent yet");
+	st = queue_n(&s, SINK_BATCH);
+	got = (size_t)drain(fd, buf, sizeof(buf), 1000);
+	ok(st == SINK_BUSY && got > 0 && got < SINK_BATCH &&
+	    sink_unsent(&s) == SINK_BATCH - got, "one more: the batch goes "
+	    "first, cut at %zu by a full receiver; the new one not taken", got);
+	for (tries = 0; tries < 100 && sink_resend(&s, &err) != SINK_SENT;
+	    tries++)
+		got += (size_t)drain(fd, buf, sizeof(buf), 1000);
+	got += (size_t)drain(fd, buf, sizeof(buf), 1000);
+	ok(got == SINK_BATCH && strcmp(buf, "1:k8s:{\"n\":63}") == 0,
+	    "the rest as it reads: all %zu, in order", got);
+	ok(queue_n(&s, 7) == SINK_SENT && sink_drop_unsent(&s, &tag, &bytes)
+	    == 1 && tag == 7 && bytes == 6 + 7 && sink_unsent(&s) == 0,
+	    "a never-sent one dropped, with its tag and length");
+	ok(sink_settle(&s) == 0, "all read: nothing held");
+
+	/* Each count of reads from one sendmmsg: the unread ones stay held. */
+	for (unread = 1; unread <= 10; unread++) {
+		for (k = 0; k < 10; k++)
+			queue_n(&s, 1000 * k);
+		ok(sink_resend(&s, &err) == SINK_SENT, "10 sent at once");
+		drain(fd, buf, sizeof(buf), (int)(10 - unread));
+		held = sink_settle(&s);
+		ok(held >= unread && held <= 10, "%zu of them unread: %zu held",
+		    unread, held);
+		drain(fd, buf, sizeof(buf), 1000);
+	}
+
+	/* A receiver that dies with 5 of them unread: those go first, in
+	 * order, to the next one. */
+	for (k = 0; k < 10; k++)
+		queue_n(&s, k);
+	sink_resend(&s, &err);
+	drain(fd, buf, sizeof(buf), 5);
+	close(fd);
+	ok(sink_send(&s, "{}", 2, &err) == SINK_DOWN && sink_unsent(&s) == 0,
+	    "the receiver died: down, the new one not kept");
+	fd = bind_dgram(path, 0);
+	ok(sink_resend(&s, &err) == SINK_SENT, "sent again to the next one");
+	held = (size_t)drain(fd, buf, sizeof(buf), 1000);
+	ok(held >= 5 && strcmp(buf, "1:k8s:{\"n\":9}") == 0,
+	    "the unread 5 among the %zu resent, the newest last (%s)", held, buf);
+	close(fd);
+	sink_free(&s);
+}
+
 int
 main(void)
 {
@@ -145,6 +241,8 @@ main(void)
 	ok(sink_settle(&s) == 0, "read: nothing held");
 	close(fd);
 	sink_free(&s);
+
+	test_batches(path);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
