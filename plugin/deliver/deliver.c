@@ -627,7 +627,10 @@ deliver_span(struct plugin *pl, const struct span_batch *b, size_t i,
 	case FASTPATH_READY:
 		break;
 	}
-	sr = send_parts(pl, out.iov, out.nparts, out.len, i);
+	/* Tagged with the line's unit of progress, as send_one does: the
+	 * batch's item, or the envelope's record (whose one Event is i 0). */
+	sr = send_parts(pl, out.iov, out.nparts, out.len,
+	    index < 0 ? i : (size_t)index);
 	if (sr == SEND_OK && ev->bad != 0)
 		log_fast_reduced(pl, b->text, ev, members, index, out.reduced);
 	fastpath_out_free(&out);
@@ -675,8 +678,11 @@ static enum deliver_result
 reject_item_hashed(struct plugin *pl, const char *reason, const char *text,
     size_t len, long index)
 {
+	enum deliver_result r;
 	int rc;
 
+	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
+		return r;
 	if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
 		log_msg(&pl->log, LOG_WARNING, "item %ld of a %s request set "
 		    "aside: %s", index, pl->opts.frame == FRAME_FIREHOSE ?
@@ -770,6 +776,12 @@ deliver_envelope(struct plugin *pl, const char *line, size_t len,
 		    KEEPALIVE_EVERY - 1 && !still_wanted(pl))
 			r = DELIVER_EOF;
 	}
+	/* As for a webhook line: what was queued is sent before the answer,
+	 * or forgotten and sent again from the request (the sink copied it). */
+	if (r == DELIVER_DONE)
+		r = flush_sends(pl);
+	if (r != DELIVER_DONE)
+		unqueue(pl, progress);
 	records_free(&recs);
 	jscan_trim(&pl->scan, SCAN_KEEP_BYTES);
 	if (pl->line_set_aside > SET_ASIDE_LOGGED)
