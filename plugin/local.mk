@@ -23,6 +23,7 @@ libcore_a_SOURCES += \
 	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \
 	plugin/json/jsonout.c plugin/json/jsonout.h \
 	plugin/json/needles.c plugin/json/needles.h \
+	plugin/json/base64.c plugin/json/base64.h \
 	plugin/shape/head.c plugin/shape/head.h \
 	plugin/shape/fastpath.c plugin/shape/fastpath.h \
 	plugin/shape/prune.c plugin/shape/prune.h \

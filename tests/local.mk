@@ -69,6 +69,12 @@ tests_unit_test_needles_SOURCES = tests/unit/test_needles.c \
 	tests/unit/tap.h tests/unit/corpus.h
 tests_unit_test_needles_LDADD = $(CORE_LIBS)
 
+# The one base64 decoder (cloud frames, Secret values): RFC 4648's vectors.
+check_PROGRAMS += tests/unit/test_base64
+TESTS += tests/unit/test_base64
+tests_unit_test_base64_SOURCES = tests/unit/test_base64.c tests/unit/tap.h
+tests_unit_test_base64_LDADD = $(CORE_LIBS)
+
 # The fast path's JSON text writer reads back through jansson.
 check_PROGRAMS += tests/unit/test_jsonout
 TESTS += tests/unit/test_jsonout

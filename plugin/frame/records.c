@@ -1,5 +1,7 @@
 #include "records.h"
 
+#include "base64.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -50,60 +52,24 @@ records_free(struct records *r)
 	memset(r, 0, sizeof(*r));
 }
 
-/* The value of base64 digit c, or -1. */
-static int
-b64_value(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
 int
 b64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
 {
 	unsigned char *buf;
-	size_t i, n = 0, pad = 0;
-	uint32_t acc;
-	int v;
+	long n;
 
 	*out = NULL;
 	*outlen = 0;
 	if (len % 4 != 0)
 		return -EINVAL;
-	if (len >= 1 && in[len - 1] == '=')
-		pad++;
-	if (len >= 2 && in[len - 2] == '=')
-		pad++;
 	if ((buf = malloc(len / 4 * 3 + 1)) == NULL)
 		return -ENOMEM;
-	for (i = 0; i < len; i += 4) {
-		acc = 0;
-		for (size_t j = 0; j < 4; j++) {
-			bool padding = i + 4 == len && j >= 4 - pad;
-
-			v = padding ? 0 : b64_value((unsigned char)in[i + j]);
-			if (v < 0) {
-				free(buf);
-				return -EINVAL;
-			}
-			acc = acc << 6 | (uint32_t)v;
-		}
-		buf[n++] = (unsigned char)(acc >> 16);
-		buf[n++] = (unsigned char)(acc >> 8);
-		buf[n++] = (unsigned char)acc;
+	if ((n = base64_decode(in, len, buf)) < 0) {
+		free(buf);
+		return -EINVAL;
 	}
-	n -= pad;
 	buf[n] = '\0';
 	*out = buf;
-	*outlen = n;
+	*outlen = (size_t)n;
 	return 0;
 }

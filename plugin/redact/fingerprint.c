@@ -3,6 +3,8 @@
  */
 #include "fingerprint.h"
 
+#include "base64.h"
+
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -104,59 +106,6 @@ int fingerprint_marker(const unsigned char *key, size_t keylen,
 	return rc;
 }
 
-/* Value of one base64 digit, or -1. */
-static int b64_digit(unsigned char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode padded standard base64 into `out` (room for len / 4 * 3 bytes).
- * Returns the decoded length, or -1 when `text` is not base64.
- */
-static long b64_decode(const char *text, size_t len, unsigned char *out)
-{
-	size_t pad = 0, n = 0;
-	uint32_t acc = 0;
-
-	if (len % 4 != 0)
-		return -1;
-	while (pad < 2 && pad < len && text[len - 1 - pad] == '=')
-		pad++;
-	for (size_t i = 0; i < len - pad; i++) {
-		int d = b64_digit((unsigned char)text[i]);
-
-		if (d < 0)
-			return -1;
-		acc = (acc << 6) | (uint32_t)d;
-		if (i % 4 == 3) {
-			out[n++] = (unsigned char)(acc >> 16);
-			out[n++] = (unsigned char)(acc >> 8);
-			out[n++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (pad == 1) {
-		acc <<= 6;
-		out[n++] = (unsigned char)(acc >> 16);
-		out[n++] = (unsigned char)(acc >> 8);
-	} else if (pad == 2) {
-		acc <<= 12;
-		out[n++] = (unsigned char)(acc >> 16);
-	}
-	return (long)n;
-}
-
 int fingerprinter_marker_b64(struct fingerprinter *f, const char *text,
     size_t len, char out[FINGERPRINT_LEN + 1])
 {
@@ -169,7 +118,7 @@ int fingerprinter_marker_b64(struct fingerprinter *f, const char *text,
 	if (len / 4 * 3 + 3 > sizeof small && (raw = malloc(len / 4 * 3 + 3)) ==
 	    NULL)
 		return -ENOMEM;
-	n = b64_decode(text, len, raw);
+	n = base64_decode(text, len, raw);
 	if (n < 0)
 		rc = fingerprinter_marker(f, text, len, out);
 	else

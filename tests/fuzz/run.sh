@@ -31,7 +31,8 @@ shape_src="$p/redact/cred.c $p/redact/fingerprint.c $p/shape/k8sobj.c
   $p/derive/derive_exec.c $p/derive/derive_service.c
   $p/derive/derive_configmap.c $p/redact/redact.c $p/redact/redact_text.c
   $p/redact/redact_exec.c $p/shape/fit.c $p/shape/shape.c $p/json/needles.c
-  $p/json/jsonout.c $p/json/jsonspan.c $p/json/jsonscan.c $p/shape/head.c"
+  $p/json/jsonout.c $p/json/jsonspan.c $p/json/jsonscan.c $p/json/base64.c
+  $p/shape/head.c"
 fast_src="$shape_src $p/shape/fastpath.c $p/shape/prune.c $p/frame/eventlist.c"
 
 # build NAME SOURCES: tests/fuzz/NAME.c with SOURCES into $work/NAME/fuzz.
