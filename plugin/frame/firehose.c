@@ -1,7 +1,6 @@
 #include "firehose.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +11,6 @@
 
 /* EKS cluster names: 1-100 of [0-9A-Za-z_-] (CreateCluster's pattern). */
 #define EKS_NAME_MAX 100
-
-static int
-fail(char *reason, size_t reasonlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, reasonlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 /* <cluster> of "/aws/eks/<cluster>/cluster" into buf, else "". */
 static void
@@ -161,13 +149,13 @@ firehose_unwrap(const char *body, size_t len, struct records *out,
 	memset(out, 0, sizeof(*out));
 	root = json_loadb(body, len, 0, &err);
 	if (root == NULL)
-		return fail(reason, reasonlen, "Firehose body is not JSON: %s",
+		return records_fail(reason, reasonlen, "Firehose body is not JSON: %s",
 		    err.text);
 	records = json_object_get(root, "records");
 	if (!json_is_object(root) ||
 	    !json_is_string(json_object_get(root, "requestId")) ||
 	    !json_is_array(records))
-		rc = fail(reason, reasonlen, "not a Firehose request (expected "
+		rc = records_fail(reason, reasonlen, "not a Firehose request (expected "
 		    "requestId and a records array)");
 	json_array_foreach(records, i, rec) {
 		if (rc != 0)
@@ -176,7 +164,7 @@ firehose_unwrap(const char *body, size_t len, struct records *out,
 	}
 	json_decref(root);
 	if (rc == -E2BIG)
-		rc = fail(reason, reasonlen, "Firehose request unwraps to more "
+		rc = records_fail(reason, reasonlen, "Firehose request unwraps to more "
 		    "than %u items or %u MiB", RECORDS_MAX_ITEMS,
 		    RECORDS_MAX_TOTAL >> 20);
 	if (rc != 0)

@@ -1,7 +1,6 @@
 #include "pubsub.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,17 +9,6 @@
 #define GKE_NAME_MAX 64
 /* Segments of a resourceName: group/version/namespaces/ns/res/name/sub. */
 #define MAX_SEGMENTS 8
-
-static int
-fail(char *reason, size_t reasonlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, reasonlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 int
 grpc_to_http(long long code)
@@ -332,7 +320,7 @@ pubsub_unwrap(const char *body, size_t len, struct records *out,
 	memset(out, 0, sizeof(*out));
 	root = json_loadb(body, len, JSON_ALLOW_NUL, &err);
 	if (root == NULL)
-		return fail(reason, reasonlen, "Pub/Sub push body is not JSON: "
+		return records_fail(reason, reasonlen, "Pub/Sub push body is not JSON: "
 		    "%s", err.text);
 	msg = json_object_get(root, "message");
 	if (msg == NULL) {
@@ -346,14 +334,14 @@ pubsub_unwrap(const char *body, size_t len, struct records *out,
 	data = json_object_get(msg, "data");
 	if (!json_is_string(data)) {
 		json_decref(root);
-		return fail(reason, reasonlen, "Pub/Sub push message without "
+		return records_fail(reason, reasonlen, "Pub/Sub push message without "
 		    "string data");
 	}
 	rc = b64_decode(json_string_value(data), json_string_length(data),
 	    &bytes, &n);
 	json_decref(root);
 	if (rc == -EINVAL)
-		return fail(reason, reasonlen, "Pub/Sub message data is not "
+		return records_fail(reason, reasonlen, "Pub/Sub message data is not "
 		    "base64");
 	if (rc != 0)
 		return rc;

@@ -3,6 +3,8 @@
 #include "base64.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,4 +74,15 @@ b64_decode(const char *in, size_t len, unsigned char **out, size_t *outlen)
 	*out = buf;
 	*outlen = (size_t)n;
 	return 0;
+}
+
+int
+records_fail(char *reason, size_t reasonlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, reasonlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
 }

@@ -55,4 +55,12 @@ void records_free(struct records *r);
 int b64_decode(const char *in, size_t len, unsigned char **out,
     size_t *outlen);
 
+/*
+ * records_fail(reason, reasonlen, fmt, ...):
+ * Write why an envelope is refused (printf-style, cut to reasonlen) into
+ * `reason`; returns -EINVAL, what the frames' unwrap functions return then.
+ */
+int records_fail(char *reason, size_t reasonlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif /* !RECORDS_H */
