@@ -95,6 +95,49 @@ with open(os.path.join(wd.path, "jwks.json"), "w") as f:
 with open(os.path.join(wd.path, "pubsub.key"), "w") as f:
     f.write(TOKEN + "\n")
 
+
+
+def config_error(inp, want, why):
+    """rsyslogd -N1 on a config with input `inp` must log `want`."""
+    path = os.path.join(wd.path, "check.conf")
+    with open(path, "w") as f:
+        f.write('module(load="%s" ports="127.0.0.1:0")\n%s\n'
+                'action(type="omfile" file="%s/x")\n' % (imhttp, inp, wd.path))
+    p = subprocess.run([RSYSLOGD, "-N1", "-f", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    t.ok(want in p.stdout.decode(errors="replace"), "refused at start: " + why,
+         p.stdout.decode(errors="replace")[-600:])
+
+
+W = wd.path
+EP = 'input(type="imhttp" endpoint="/p" '
+with open(os.path.join(W, "ec.json"), "w") as f:
+    json.dump({"keys": [{"kty": "EC", "crv": "P-256", "kid": "ec", "x": "AA",
+                         "y": "AA"}]}, f)
+small = os.path.join(W, "small.pem")
+subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
+                "rsa_keygen_bits:1024", "-out", small], check=True,
+               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+mod = subprocess.run(["openssl", "rsa", "-in", small, "-noout", "-modulus"],
+                     check=True, stdout=subprocess.PIPE).stdout.decode()
+with open(os.path.join(W, "small.json"), "w") as f:
+    json.dump({"keys": [dict(JWK1, kid="small", n=b64u(bytes.fromhex(
+        mod.strip().split("=", 1)[1])))]}, f)
+config_error(EP + 'protocol="pubsub" oidcKeysFile="%s/jwks.json")' % W,
+             "go together", "oidcKeysFile without oidcAudience")
+config_error(EP + 'protocol="firehose" accessKeyFile="%s/pubsub.key" '
+             'oidcKeysFile="%s/jwks.json" oidcAudience="a")' % (W, W),
+             "go together", "OIDC settings on a firehose endpoint")
+config_error(EP + 'protocol="pubsub")', "needs accessKeyFile",
+             "pubsub with neither token= key nor OIDC keys")
+config_error(EP + 'protocol="pubsub" oidcKeysFile="%s/ec.json" '
+             'oidcAudience="a")' % W, "holds no RSA signing key",
+             "a keys file without an RSA key")
+config_error(EP + 'protocol="pubsub" oidcKeysFile="%s/small.json" '
+             'oidcAudience="a")' % W, "2048 to 4096 bits", "a 1024-bit key")
+config_error(EP + 'protocol="pubsub" oidcKeysFile="%s/none.json" '
+             'oidcAudience="a")' % W, "must be a JWKS", "no keys file")
+
 port = free_port()
 rx = Receiver(wd.socket)
 conf = os.path.join(wd.path, "rsyslog.conf")
