@@ -157,6 +157,13 @@ input(type="imhttp" endpoint="/pubsub" ruleset="pubsub" protocol="pubsub"
 input(type="imhttp" endpoint="/both" ruleset="pubsub" protocol="pubsub"
       accessKeyFile="%(wd)s/pubsub.key"
       oidcKeysFile="%(wd)s/jwks.json" oidcAudience="%(aud)s")
+input(type="imhttp" endpoint="/nokeys" ruleset="pubsub" protocol="pubsub"
+      oidcKeysFile="%(wd)s/missing.json" oidcAudience="%(aud)s")
+input(type="imhttp" endpoint="/tokennokeys" ruleset="pubsub" protocol="pubsub"
+      accessKeyFile="%(wd)s/pubsub.key"
+      oidcKeysFile="%(wd)s/missing.json" oidcAudience="%(aud)s")
+input(type="imhttp" endpoint="/noaudience" ruleset="pubsub" protocol="pubsub"
+      oidcKeysFile="%(wd)s/jwks.json")
 template(name="raw" type="string" string="%%rawmsg%%\\n")
 ruleset(name="pubsub" queue.type="Disk" queue.filename="pubsub-in"
         queue.spoolDirectory="%(wd)s/work" queue.checkpointInterval="1"
@@ -286,6 +293,15 @@ try:
             "/both?token=" + TOKEN, None)
     refused("OIDC token right but no token= on /both", 401, "/both",
             "Bearer " + jwt(), bearer=False)
+
+    # rsyslogd starts even when an input's settings are refused: such an
+    # endpoint must still refuse everyone
+    refused("keys file missing (rsyslogd started anyway)", 401, "/nokeys",
+            "Bearer " + jwt())
+    refused("keys file missing, token= right", 401,
+            "/tokennokeys?token=" + TOKEN, "Bearer " + jwt(), bearer=False)
+    refused("no oidcAudience (rsyslogd started anyway)", 401, "/noaudience",
+            "Bearer " + jwt())
 
     end = time.time() + 30
     got = []
