@@ -20,3 +20,6 @@ EXTRA_DIST += tests/e2e/test_stop_all.py
 # test_cloud_endpoints.py (issue 23): imhttp's protocol="firehose" and "pubsub".
 TESTS += tests/e2e/test_cloud_endpoints.py
 EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
+# test_pubsub_oidc.py (issue 23): Pub/Sub push's OIDC token checked by imhttp.
+TESTS += tests/e2e/test_pubsub_oidc.py
+EXTRA_DIST += tests/e2e/test_pubsub_oidc.py
