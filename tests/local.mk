@@ -140,3 +140,6 @@ EXTRA_DIST += tests/plugin/test_line_memory.py
 check_PROGRAMS += tests/unit/test_journal
 TESTS += tests/unit/test_journal
 tests_unit_test_journal_LDADD = $(CORE_LIBS)
+TESTS += tests/plugin/test_journal.py
+EXTRA_DIST += tests/plugin/test_journal.py tests/journal/bigevent.py \
+	tests/journal/record_journal.py

@@ -382,6 +382,8 @@ deliver_journal_open(struct plugin *pl)
 		close(fd);
 		return -errno;
 	}
+	/* The descriptor's offset is shared with the spool's own scan. */
+	rewinddir(dir);
 	rc = 0;
 	while (rc == 0 && (de = readdir(dir)) != NULL)
 		if (part_stream(de->d_name, stream))
