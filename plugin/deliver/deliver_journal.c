@@ -67,6 +67,30 @@ part_append(struct plugin *pl, const char *stream, const char *unit,
 	return rc;
 }
 
+static enum deliver_result
+out_of_memory(struct plugin *pl)
+{
+	snprintf(pl->error, sizeof(pl->error), "error: out of memory putting "
+	    "a journald line together");
+	return DELIVER_RETRY;
+}
+
+/* Set `n` bytes aside (their HMAC), durable before the line's answer. */
+static enum deliver_result
+reject_piece(struct plugin *pl, const char *bytes, size_t n,
+    const char *reason)
+{
+	enum deliver_result r = deliver_reject_text(pl, bytes, n, reason);
+	int rc;
+
+	if (r == DELIVER_DONE && (rc = reject_sync(&pl->reject)) != 0) {
+		snprintf(pl->error, sizeof(pl->error), "error: cannot write "
+		    "reject file %s: %s", pl->opts.reject_file, strerror(-rc));
+		r = DELIVER_RETRY;
+	}
+	return r;
+}
+
 /* Set partial line i aside (its HMAC), and its .part file. */
 static enum deliver_result
 set_aside_partial(struct plugin *pl, size_t i, const char *why)
@@ -82,13 +106,7 @@ set_aside_partial(struct plugin *pl, size_t i, const char *why)
 	    "pieces, %zu bytes, not delivered: %s", p->unit, p->stream,
 	    p->pieces, p->len, why);
 	memcpy(stream, p->stream, sizeof(stream));
-	r = deliver_reject_text(pl, p->buf, p->len, reason);
-	if (r == DELIVER_DONE && (rc = reject_sync(&pl->reject)) != 0) {
-		snprintf(pl->error, sizeof(pl->error), "error: cannot write "
-		    "reject file %s: %s", pl->opts.reject_file, strerror(-rc));
-		r = DELIVER_RETRY;
-	}
-	if (r != DELIVER_DONE)
+	if ((r = reject_piece(pl, p->buf, p->len, reason)) != DELIVER_DONE)
 		return r;
 	journal_take(&pl->journal, i, &buf, &len);
 	free(buf);
@@ -115,15 +133,15 @@ hold_piece(struct plugin *pl, const struct journal_piece *p)
 			return r;
 	i = journal_append(j, p->stream, p->unit, p->msg, p->len);
 	if (i == -ENOMEM)
-		return DELIVER_RETRY;
+		return out_of_memory(pl);
 	if (i == -E2BIG) {
 		/* Its own line is past --max-line: what came of it goes. */
 		own = journal_find(j, p->stream);
 		if (own >= 0 && (r = set_aside_partial(pl, (size_t)own,
 		    "longer than --max-line or too many pieces")) != DELIVER_DONE)
 			return r;
-		return deliver_reject_text(pl, p->msg, p->len, "piece of a "
-		    "journald line longer than --max-line: not delivered");
+		return reject_piece(pl, p->msg, p->len, "piece of a journald "
+		    "line longer than --max-line: not delivered");
 	}
 	if ((rc = part_append(pl, p->stream, p->unit, p->msg, p->len)) != 0) {
 		journal_retract(j, (size_t)i);
@@ -155,14 +173,14 @@ finish_line(struct plugin *pl, const struct journal_piece *p)
 			return r;
 	i = journal_append(j, p->stream, p->unit, p->msg, p->len);
 	if (i == -ENOMEM)
-		return DELIVER_RETRY;
+		return out_of_memory(pl);
 	if (i == -E2BIG) {
 		i = journal_find(j, p->stream);
 		r = set_aside_partial(pl, (size_t)i, "longer than --max-line "
 		    "(its last piece set aside too)");
-		return r != DELIVER_DONE ? r : deliver_reject_text(pl, p->msg,
-		    p->len, "last piece of a journald line longer than "
-		    "--max-line: not delivered");
+		return r != DELIVER_DONE ? r : reject_piece(pl, p->msg, p->len,
+		    "last piece of a journald line longer than --max-line: not "
+		    "delivered");
 	}
 	rc = journal_restore(j, (size_t)i, &text, &len, &restored);
 	if (rc == -E2BIG) {
@@ -172,7 +190,7 @@ finish_line(struct plugin *pl, const struct journal_piece *p)
 	}
 	if (rc != 0) {
 		journal_retract(j, (size_t)i);
-		return DELIVER_RETRY;
+		return out_of_memory(pl);
 	}
 	if (restored > 0)
 		log_msg(&pl->log, LOG_NOTICE, "journald line of %s (stream %s, "
@@ -227,9 +245,8 @@ take_piece(struct plugin *pl, const struct journal_piece *p)
 			return r;
 	if (p->stream[0] == '\0') {
 		if (p->brk == JOURNAL_BREAK_LINE_MAX)
-			return deliver_reject_text(pl, p->msg, p->len, "journald "
-			    "piece without _STREAM_ID: it cannot be put back "
-			    "together");
+			return reject_piece(pl, p->msg, p->len, "journald piece "
+			    "without _STREAM_ID: it cannot be put back together");
 		return deliver_whole(pl, p);
 	}
 	if (p->brk == JOURNAL_BREAK_LINE_MAX)
@@ -250,17 +267,11 @@ deliver_journal_line(struct plugin *pl, const char *line, size_t len)
 	if (!journal_is_envelope(line, len))
 		return deliver_text(pl, line, len);
 	rc = journal_parse(line, len, &p, reason, sizeof(reason));
-	if (rc == -ENOMEM) {
-		snprintf(pl->error, sizeof(pl->error), "error: out of memory "
-		    "reading a journald envelope");
-		return DELIVER_RETRY;
-	}
+	if (rc == -ENOMEM)
+		return out_of_memory(pl);
 	if (rc != 0)
-		return deliver_reject_text(pl, line, len, reason);
+		return reject_piece(pl, line, len, reason);
 	r = take_piece(pl, &p);
-	if (r == DELIVER_RETRY && pl->error[0] == '\0')
-		snprintf(pl->error, sizeof(pl->error), "error: out of memory "
-		    "putting a journald line together");
 	journal_piece_free(&p);
 	return r;
 }
