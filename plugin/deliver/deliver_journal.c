@@ -123,6 +123,7 @@ static enum deliver_result
 hold_piece(struct plugin *pl, const struct journal_piece *p)
 {
 	struct journal *j = &pl->journal;
+	char why[320];
 	enum deliver_result r;
 	long i, own;
 	int rc;
@@ -140,8 +141,10 @@ hold_piece(struct plugin *pl, const struct journal_piece *p)
 		if (own >= 0 && (r = set_aside_partial(pl, (size_t)own,
 		    "longer than --max-line or too many pieces")) != DELIVER_DONE)
 			return r;
-		return reject_piece(pl, p->msg, p->len, "piece of a journald "
-		    "line longer than --max-line: not delivered");
+		snprintf(why, sizeof(why), "piece of a journald line of %s (pid "
+		    "%s, stream %s) longer than --max-line: not delivered",
+		    p->unit, p->pid, p->stream);
+		return reject_piece(pl, p->msg, p->len, why);
 	}
 	if ((rc = part_append(pl, p->stream, p->unit, p->msg, p->len)) != 0) {
 		journal_retract(j, (size_t)i);

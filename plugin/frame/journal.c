@@ -178,20 +178,6 @@ break_of(const char *s)
 	return JOURNAL_BREAK_OTHER;
 }
 
-const char *
-journal_break_name(enum journal_break b)
-{
-	switch (b) {
-	case JOURNAL_BREAK_NONE: return "";
-	case JOURNAL_BREAK_LINE_MAX: return "line-max";
-	case JOURNAL_BREAK_EOF: return "eof";
-	case JOURNAL_BREAK_NUL: return "nul";
-	case JOURNAL_BREAK_PID_CHANGE: return "pid-change";
-	case JOURNAL_BREAK_OTHER: break;
-	}
-	return "other";
-}
-
 static void
 copy_cut(char *dst, size_t cap, const char *src, size_t n)
 {

@@ -185,7 +185,4 @@ int journal_restore(const struct journal *j, size_t i, char **out,
  */
 void journal_take(struct journal *j, size_t i, char **buf, size_t *len);
 
-/* journal_break_name(b): _LINE_BREAK's text for b ("" for NONE). */
-const char *journal_break_name(enum journal_break b);
-
 #endif /* !JOURNAL_H */
