@@ -146,6 +146,29 @@ t.ok("kept from the last run" in pl.stderr_text(), "the start says which pieces 
 t.ok(not [f for f in os.listdir(pl.spool_dir) if f.endswith(".part")], "its .part file is gone")
 wd.cleanup()
 
+# 2b. analysisd away when the last piece comes: the whole line is held,
+#     spooled at the stop (its .part file goes), delivered at the next start
+wd = Workdir("wka-journal-")
+pl = Plugin(wd.path, wd.socket, ["--frame", "journal", "--retry-wait", "0"])
+pl.answer()
+a = [pl.call(line) for line in big]
+pl.close()
+spool = os.listdir(pl.spool_dir)
+t.ok(a[:-1] == ["OK"] * (len(big) - 1) and a[-1] not in ("OK", None),
+     "analysisd away: the pieces answered OK, the last one an error (rsyslog keeps it)", a[-1])
+t.ok(not [f for f in spool if f.endswith(".part")] and [f for f in spool if f.endswith(".line")],
+     "at the stop the whole line is in the spool, the .part file gone", spool)
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket, ["--frame", "journal"])
+pl.answer()
+rx.wait_count(1, 30)
+rx.settle()
+pl.close()
+got = [e for _, e in rx.events()]
+rx.stop()
+t.eq(ids(got), {"journal-big": 1}, "the next start delivers it from the spool, once")
+wd.cleanup()
+
 # 3. interleaved, and a line whose last piece never comes
 a_lines, b_lines = S["journal-a"], S["journal-b"]
 inter = [l for l in ENVS if l in a_lines[:-1] or l in b_lines]
