@@ -129,7 +129,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 		return rc;
 	if (opts->frame == FRAME_JOURNAL &&
 	    (rc = deliver_journal_open(pl)) != 0)
-		return rc;
+		return fail(pl, "read the journald part files in",
+		    opts->spool_dir, rc);
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);

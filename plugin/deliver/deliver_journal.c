@@ -398,13 +398,14 @@ deliver_journal_open(struct plugin *pl)
 	}
 	/* The descriptor's offset is shared with the spool's own scan. */
 	rewinddir(dir);
-	rc = 0;
-	while (rc == 0 && (de = readdir(dir)) != NULL)
-		if (part_stream(de->d_name, stream))
-			rc = load_part(pl, de->d_name, stream);
+	/* A file that cannot be read stays for the admin: refusing to start
+	 * would only make rsyslog restart us again and again. */
+	while ((de = readdir(dir)) != NULL)
+		if (part_stream(de->d_name, stream) &&
+		    (rc = load_part(pl, de->d_name, stream)) != 0)
+			log_msg(&pl->log, LOG_ERR, "cannot read %s/%s: %s; left "
+			    "where it is, its pieces not used", pl->opts.spool_dir,
+			    de->d_name, strerror(-rc));
 	closedir(dir);
-	if (rc != 0)
-		log_msg(&pl->log, LOG_ERR, "cannot read the journald part files "
-		    "in %s: %s", pl->opts.spool_dir, strerror(-rc));
-	return rc;
+	return 0;
 }

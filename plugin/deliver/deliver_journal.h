@@ -31,7 +31,9 @@
  * (bounded by --max-line) and put back the partial lines of the spool's
  * .part files.  A damaged record ends its file's pieces (a piece written
  * in part was never answered: rsyslog sends it again); a file that does
- * not fit the table is set aside.  Returns 0 or a negative errno (logged).
+ * not fit the table is set aside; one that cannot be read is logged and
+ * left alone.  Returns 0, or -ENOMEM / a negative errno of the spool
+ * directory (logged).
  */
 int deliver_journal_open(struct plugin *pl);
 

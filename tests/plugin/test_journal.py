@@ -146,6 +146,25 @@ t.ok("kept from the last run" in pl.stderr_text(), "the start says which pieces 
 t.ok(not [f for f in os.listdir(pl.spool_dir) if f.endswith(".part")], "its .part file is gone")
 wd.cleanup()
 
+# 2a. a piece written in part (the plugin killed inside its append, the
+#     piece never answered, so rsyslog sends it again), and a .part name
+#     that is no file: the whole pieces are used, the other is left alone
+wd = Workdir("wka-journal-")
+answers, got, pl, wd, _ = run(big[:4], wd=wd)
+part = [f for f in os.listdir(pl.spool_dir) if f.endswith(".part")][0]
+with open(os.path.join(pl.spool_dir, part), "r+b") as f:
+    f.truncate(os.path.getsize(os.path.join(pl.spool_dir, part)) - 1000)
+os.mkdir(os.path.join(pl.spool_dir, "journal-%s.part" % ("e" * 32)))
+answers, got, pl, wd, code = run(big[3:], wd=wd)
+t.ok(answers == ["OK"] * (len(big) - 3), "after a damaged .part file: every piece answered")
+t.eq(ids(got), {"journal-big": 1}, "the 3 MB event delivered once: the damaged piece "
+     "dropped from the file, taken again from rsyslog")
+for e in got:
+    check_big(e, "after a damaged .part file")
+t.ok("cannot read" in pl.stderr_text() and "left where it is" in pl.stderr_text(),
+     "a .part name that is no file is logged and left alone, the plugin runs")
+wd.cleanup()
+
 # 2b. analysisd away when the last piece comes: the whole line is held,
 #     spooled at the stop (its .part file goes), delivered at the next start
 wd = Workdir("wka-journal-")
