@@ -124,6 +124,9 @@ relp_block() {
 #                            aside (rejected.jsonl), the session goes on
 #  --cluster NAME            k8s.cluster from the listener, not the event
 #  --source relp             k8s.source of these events
+#  --frame journal           a node's journald envelope (a line journald
+#                            split is put back together); other lines are
+#                            audit lines as the webhook's
 module(load="imrelp" tls.tlslib="openssl")
 EOT
 	for cp in $2; do
@@ -149,7 +152,7 @@ ruleset(name="wazuh-k8s-audit-relp-$name"
         queue.saveOnShutdown="on" queue.timeoutEnqueue="1000"
         queue.workerThreads="1") {
     action(type="omprog" name="wazuh-k8s-audit-relp-$name"
-           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-relp-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --source relp --cluster $name"
+           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-relp-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --source relp --frame journal --cluster $name"
            template="wazuh-k8s-audit-raw"
            confirmMessages="on" confirmTimeout="60000"
            forceSingleInstance="on"

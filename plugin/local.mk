@@ -19,6 +19,7 @@ libcore_a_SOURCES += \
 	plugin/frame/inflate.c plugin/frame/inflate.h \
 	plugin/frame/firehose.c plugin/frame/firehose.h \
 	plugin/frame/pubsub.c plugin/frame/pubsub.h \
+	plugin/frame/journal.c plugin/frame/journal.h \
 	plugin/json/jsonscan.c plugin/json/jsonscan.h \
 	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \
 	plugin/json/jsonout.c plugin/json/jsonout.h \
@@ -29,6 +30,7 @@ libcore_a_SOURCES += \
 	plugin/shape/prune.c plugin/shape/prune.h \
 	plugin/shape/shape.h \
 	plugin/deliver/deliver.c plugin/deliver/deliver.h \
+	plugin/deliver/deliver_journal.c plugin/deliver/deliver_journal.h \
 	plugin/deliver/spool.c plugin/deliver/spool.h \
 	plugin/deliver/reject.c plugin/deliver/reject.h \
 	plugin/deliver/pace.c plugin/deliver/pace.h \

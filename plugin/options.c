@@ -69,7 +69,10 @@ static const char usage_text[] =
 "  --frame KIND           what each line is: webhook (an audit EventList,\n"
 "                         default), firehose (an Amazon Data Firehose HTTP\n"
 "                         endpoint request of EKS audit logs) or pubsub (a\n"
-"                         Google Pub/Sub push request of GKE audit logs);\n"
+"                         Google Pub/Sub push request of GKE audit logs) or\n"
+"                         journal (the node drop-in's journald envelope, a\n"
+"                         line journald split put back together; other\n"
+"                         lines as webhook);\n"
 "                         each frame its own --spool-dir\n"
 "  --envelope-cluster     k8s.cluster from the envelope (EKS log group\n"
 "                         /aws/eks/NAME/cluster, GKE resource.labels\n"
@@ -230,9 +233,11 @@ set_frame(const char *value, enum frame_kind *out)
 		*out = FRAME_FIREHOSE;
 	else if (strcmp(value, "pubsub") == 0)
 		*out = FRAME_PUBSUB;
+	else if (strcmp(value, "journal") == 0)
+		*out = FRAME_JOURNAL;
 	else
 		return bad_value("frame", value,
-		    "expected webhook, firehose or pubsub");
+		    "expected webhook, firehose, pubsub or journal");
 	return 0;
 }
 

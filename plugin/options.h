@@ -23,7 +23,9 @@ enum confinement {
 enum frame_kind {
 	FRAME_WEBHOOK,		/* an audit EventList (kube-apiserver's webhook) */
 	FRAME_FIREHOSE,		/* a Firehose HTTP endpoint request (EKS) */
-	FRAME_PUBSUB		/* a Pub/Sub push request (GKE) */
+	FRAME_PUBSUB,		/* a Pub/Sub push request (GKE) */
+	FRAME_JOURNAL		/* the node drop-in's journald envelope, or
+				 * a webhook line (journal.h) */
 };
 
 /* Which daemon reads the socket (see agentstate.h). */

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "deliver_journal.h"
 #include "fds.h"
 #include "keyfile.h"
 
@@ -126,6 +127,10 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->next_spool_try = t;
 	if ((rc = deliver_load_unread(pl)) != 0)
 		return rc;
+	if (opts->frame == FRAME_JOURNAL &&
+	    (rc = deliver_journal_open(pl)) != 0)
+		return fail(pl, "read the journald part files in",
+		    opts->spool_dir, rc);
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "
 		    "delivering them first", pl->spool.count, opts->spool_dir);
@@ -143,6 +148,7 @@ plugin_close(struct plugin *pl)
 	omprog_free(&pl->io);
 	stopsig_close(&pl->stop);
 	jscan_free(&pl->scan);
+	journal_free(&pl->journal);
 	free(pl->copy);
 	pl->copy = NULL;
 	free(pl->held.line);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "journal.h"
 #include "jsonscan.h"
 #include "lockdown.h"
 #include "log.h"
@@ -45,6 +46,9 @@ struct plugin {
 	char *copy;			/* deliver_line's copy of a line, */
 	size_t copy_cap;		/* reused line after line */
 	struct held_line held;
+	struct journal journal;		/* --frame journal: partial lines */
+	char journal_held[JOURNAL_STREAM_LEN + 1];	/* stream of the held
+					 * line when put together, or "" */
 	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */

@@ -36,6 +36,11 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_PACED_WAITS=%llu", st->paced_waits,
 	    "K8S_AUDIT_AGENT_DISCONNECTED_WAITS=%llu",
 	    st->agent_disconnected_waits,
+	    "K8S_AUDIT_JOURNAL_PIECES=%llu", st->journal_pieces,
+	    "K8S_AUDIT_JOURNAL_LINES=%llu", st->journal_lines,
+	    "K8S_AUDIT_JOURNAL_SET_ASIDE=%llu", st->journal_set_aside,
+	    "K8S_AUDIT_JOURNAL_OTHER=%llu", st->journal_other,
+	    "K8S_AUDIT_JOURNAL_RESTORED=%llu", st->journal_restored,
 	    NULL);
 }
 #endif
@@ -61,4 +66,11 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	    st->shape.redacted, st->shape.trimmed, st->shape.filtered,
 	    st->reduced, st->reject_unwritten, st->paced_waits,
 	    st->agent_disconnected_waits);
+	if (st->journal_pieces + st->journal_other + st->journal_set_aside > 0)
+		log_msg(lg, LOG_INFO, "%s journal_pieces=%llu journal_lines=%llu "
+		    "journal_set_aside=%llu journal_other=%llu "
+		    "journal_restored=%llu", final ? "final stats:" : "stats:",
+		    st->journal_pieces, st->journal_lines,
+		    st->journal_set_aside, st->journal_other,
+		    st->journal_restored);
 }

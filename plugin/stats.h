@@ -28,6 +28,14 @@ struct stats {
 						 * delivery ceiling */
 	unsigned long long agent_disconnected_waits;	/* sleeps while the
 						 * Wazuh agent was not connected */
+	/* --frame journal (deliver_journal.h) */
+	unsigned long long journal_pieces;	/* pieces held for a line */
+	unsigned long long journal_lines;	/* lines put back together */
+	unsigned long long journal_set_aside;	/* partial lines set aside */
+	unsigned long long journal_other;	/* lines of the unit that are
+						 * no audit line: counted only */
+	unsigned long long journal_restored;	/* spaces journald stripped,
+						 * put back */
 	struct shape_stats shape;
 };
 

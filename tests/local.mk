@@ -135,3 +135,11 @@ EXTRA_DIST += tests/setup/test_node_setup.py
 # A line's memory bounded by the line, not a record per item (issue 21).
 TESTS += tests/plugin/test_line_memory.py
 EXTRA_DIST += tests/plugin/test_line_memory.py
+
+# journald's split lines put back together, --frame journal (issue 22).
+check_PROGRAMS += tests/unit/test_journal
+TESTS += tests/unit/test_journal
+tests_unit_test_journal_LDADD = $(CORE_LIBS)
+TESTS += tests/plugin/test_journal.py
+EXTRA_DIST += tests/plugin/test_journal.py tests/journal/bigevent.py \
+	tests/journal/record_journal.py

@@ -12,6 +12,7 @@
 #include "fastpath.h"
 #include "firehose.h"
 #include "pubsub.h"
+#include "deliver_journal.h"
 #include "jsonspan.h"
 #include "redact.h"
 
@@ -445,8 +446,8 @@ deliver_item(struct plugin *pl, json_t *item, long index,
  * stray quote turns keys into values and values into keys, so a masker
  * would leave a planted secret in clear), so none of it is stored.
  */
-static enum deliver_result
-reject_line(struct plugin *pl, const char *line, size_t len,
+enum deliver_result
+deliver_reject_text(struct plugin *pl, const char *line, size_t len,
     const char *reason)
 {
 	enum deliver_result r;
@@ -475,7 +476,7 @@ reject_salvaged(struct plugin *pl, const char *line, size_t len,
 		return r;
 	snprintf(why, sizeof(why), "%s (its first %zu events, whole, were "
 	    "delivered)", reason, n);
-	return reject_line(pl, line, len, why);
+	return deliver_reject_text(pl, line, len, why);
 }
 
 /*
@@ -763,7 +764,7 @@ deliver_envelope(struct plugin *pl, const char *line, size_t len,
 	if (rc == -ENOMEM)
 		return transient(pl, "error: out of memory unwrapping a request");
 	if (rc != 0)
-		return sync_rejects(pl, reject_line(pl, line, len, reason),
+		return sync_rejects(pl, deliver_reject_text(pl, line, len, reason),
 		    progress, durable);
 	*count = recs.count;
 	for (i = start; i < recs.count && r == DELIVER_DONE; i++) {
@@ -808,7 +809,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	struct timespec polled = now(), t;
 	int rc;
 
-	if (pl->opts.frame != FRAME_WEBHOOK)
+	if (pl->opts.frame == FRAME_FIREHOSE || pl->opts.frame == FRAME_PUBSUB)
 		return deliver_envelope(pl, line, len, start, progress, count);
 	*progress = start;
 	*count = 0;
@@ -819,7 +820,7 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	else if (rc != 0 && b.framed)
 		r = reject_framed_line(pl, &pl->scan, b.text, reason);
 	else if (rc != 0 && b.salvaged == 0)
-		r = reject_line(pl, line, len, reason);
+		r = deliver_reject_text(pl, line, len, reason);
 	else
 		*count = b.count + (b.salvaged > 0);
 	/* A broken line's whole events go first; then the line is set aside
@@ -969,8 +970,8 @@ deliver_new_line(struct plugin *pl, const char *line, size_t len)
 /*
  * deliver_line, on a line that stays where it is for the whole call.
  */
-static enum deliver_result
-deliver_stable_line(struct plugin *pl, const char *line, size_t len)
+enum deliver_result
+deliver_text(struct plugin *pl, const char *line, size_t len)
 {
 	unsigned char digest[SPOOL_DIGEST_LEN];
 	enum deliver_result r;
@@ -1031,7 +1032,10 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	}
 	memcpy(pl->copy, line, len);
 	pl->copy[len] = '\0';
-	r = deliver_stable_line(pl, pl->copy, len);
+	if (pl->opts.frame == FRAME_JOURNAL)
+		r = deliver_journal_line(pl, pl->copy, len);
+	else
+		r = deliver_text(pl, pl->copy, len);
 	if (pl->copy_cap > COPY_KEEP_BYTES) {
 		free(pl->copy);
 		pl->copy = NULL;
@@ -1228,8 +1232,10 @@ deliver_save(struct plugin *pl)
 		if ((rc = spool_update(&pl->spool, i)) != 0 && first == 0)
 			first = rc;
 	}
-	if (pl->held.valid && spool_find(&pl->spool, pl->held.digest) >= 0)
+	if (pl->held.valid && spool_find(&pl->spool, pl->held.digest) >= 0) {
 		release_held(pl);
+		deliver_journal_saved(pl);
+	}
 	if (pl->held.valid) {
 		rc = spool_add(&pl->spool, pl->held.line, pl->held.len,
 		    pl->held.digest, pl->held.delivered);
@@ -1239,6 +1245,7 @@ deliver_save(struct plugin *pl)
 			    "(%zu bytes, %zu events already delivered) to the "
 			    "spool", pl->held.len, pl->held.delivered);
 			release_held(pl);
+			deliver_journal_saved(pl);
 		} else if (first == 0) {
 			first = rc;
 		}

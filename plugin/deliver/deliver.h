@@ -35,6 +35,25 @@ enum deliver_result deliver_line(struct plugin *pl, const char *line,
     size_t len);
 
 /*
+ * deliver_text(pl, line, len):
+ * deliver_line for a line (audit Events, as the webhook frame takes them)
+ * that stays where it is for the whole call: the spool's older lines
+ * first; on a failure the line is held (a copy) for rsyslog's retry and
+ * the spool.  --frame journal hands it each line it has put together.
+ */
+enum deliver_result deliver_text(struct plugin *pl, const char *line,
+    size_t len);
+
+/*
+ * deliver_reject_text(pl, line, len, reason):
+ * Set `line` aside for `reason`: only its HMAC is kept (text that is not
+ * whole JSON cannot be redacted reliably).  DELIVER_DONE, or
+ * DELIVER_RETRY when the reject file cannot be written (pl->error).
+ */
+enum deliver_result deliver_reject_text(struct plugin *pl, const char *line,
+    size_t len, const char *reason);
+
+/*
  * deliver_spool(pl):
  * Try to deliver the spool's lines while rsyslog has nothing for us.
  */

@@ -13,6 +13,10 @@ EXTRA_DIST += tests/e2e/test_e2e.py tests/e2e/e2e.py tests/e2e/test_durable.py \
 # big events, another cluster's certificate). Needs rsyslog-relp.
 TESTS += tests/e2e/test_relp.py
 EXTRA_DIST += tests/e2e/test_relp.py
+# test_journal_relp.py (issue 22): a journal journald 252 wrote, read by the
+# node's imjournal, over RELP/TLS to the plugin's --frame journal.
+TESTS += tests/e2e/test_journal_relp.py
+EXTRA_DIST += tests/e2e/test_journal_relp.py
 
 # test_stop_all.py (issue 20): SIGTERM to rsyslogd and the plugin at once.
 TESTS += tests/e2e/test_stop_all.py
