@@ -47,14 +47,9 @@ static json_t *
 root_value(const struct jscan *sc, const char *text, const char *name,
     int *rc)
 {
-	const struct jmember *m = NULL;
+	const struct jmember *m = jscan_last(sc->root, sc->nroot, text, name);
 	json_t *v;
-	size_t i;
 
-	for (i = 0; i < sc->nroot; i++) {
-		if (jscan_key_reads_as(text, &sc->root[i], name))
-			m = &sc->root[i];
-	}
 	if (m == NULL)
 		return NULL;
 	if (m->bad != 0) {

@@ -30,8 +30,13 @@
  * item whose cluster is <cluster> of a log group /aws/eks/<cluster>/cluster
  * (else NULL); CONTROL_MESSAGE records give nothing.  A record that cannot
  * be read (not an object with string data, not base64, a damaged or
- * oversized gzip, not subscription JSON, a logEvent without a string
- * message) is one item with its reason and bytes, its neighbours are kept.
+ * oversized gzip, not subscription JSON) is one item with its reason and
+ * bytes, its neighbours are kept.  Records are framed (jscan_frame), not
+ * parsed whole, so a logEvent is one item on its own: a message holding
+ * raw bytes that are not UTF-8 or raw control characters is an Event
+ * whose text keeps them (the Event's own scan confines them, eventlist.h);
+ * a logEvent without a string message, or whose message has an invalid
+ * escape, is set aside alone with its reason and bytes.
  * Returns 0; -EINVAL with a one-line reason when the body itself is not a
  * Firehose request or unwraps past the records.h bounds (nothing of it is
  * an event); -ENOMEM.

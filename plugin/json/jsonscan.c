@@ -465,14 +465,16 @@ key_reads_as(const unsigned char *s, size_t n, const char *want,
 	return j == wantlen;
 }
 
-/* Is this (undamaged) key of the root `items`, as jansson reads it? */
+/* Is this (undamaged) key of the root the items key, as jansson reads it? */
 static bool
 is_items_key(const struct scan *x, const struct jmember *m)
 {
+	const char *key = x->sc->items_key ? x->sc->items_key : "items";
+
 	if (!m->key_escaped)
-		return jspan_is((const char *)x->s, m->key, "items");
+		return jspan_is((const char *)x->s, m->key, key);
 	return m->bad == 0 && key_reads_as(x->s + m->key.off, m->key.len,
-	    "items", 5);
+	    key, strlen(key));
 }
 
 /*
@@ -755,18 +757,26 @@ void
 jscan_free(struct jscan *sc)
 {
 	size_t window = sc->window;
+	const char *items_key = sc->items_key;
 
 	free(sc->root);
 	free(sc->items);
 	free(sc->members);
 	jscan_init(sc);
 	sc->window = window;
+	sc->items_key = items_key;
 }
 
 void
 jscan_set_window(struct jscan *sc, size_t window)
 {
 	sc->window = window;
+}
+
+void
+jscan_set_items_key(struct jscan *sc, const char *key)
+{
+	sc->items_key = key;
 }
 
 void
@@ -851,6 +861,18 @@ jscan_find(const struct jmember *members, size_t count, const char *text,
 		if (jscan_key_is(text, &members[i], key))
 			return &members[i];
 	return NULL;
+}
+
+const struct jmember *
+jscan_last(const struct jmember *members, size_t count, const char *text,
+    const char *key)
+{
+	const struct jmember *m = NULL;
+
+	for (size_t i = 0; i < count; i++)
+		if (jscan_key_reads_as(text, &members[i], key))
+			m = &members[i];
+	return m;
 }
 
 /*

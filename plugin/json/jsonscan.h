@@ -79,6 +79,8 @@ struct jscan {
 	size_t nmembers, members_cap;
 	size_t window;		/* most elements recorded at a time; 0 (as
 				 * jscan_init leaves it): all of them */
+	const char *items_key;	/* the root key whose array holds the
+				 * elements; NULL (jscan_init): "items" */
 	/* Where jscan_items_at scans again (jsonscan.c). */
 	const char *text;
 	size_t len, max_depth, items_depth, items_first, items_next;
@@ -115,6 +117,16 @@ void jscan_free(struct jscan *sc);
  */
 #define JSCAN_WINDOW_MEMBERS 32768
 void jscan_set_window(struct jscan *sc, size_t window);
+
+/*
+ * jscan_set_items_key(sc, key):
+ * Record the elements of the root object's member `key` (a string the
+ * caller keeps while the scanner is used; NULL: "items", the default),
+ * its key read as jansson reads keys, in place of `items`: a CloudWatch
+ * Logs subscription record holds its events in `logEvents`.  Kept across
+ * jscan_free, as the window is.
+ */
+void jscan_set_items_key(struct jscan *sc, const char *key);
 
 /*
  * jscan_items_at(sc, index):
@@ -229,6 +241,14 @@ bool jscan_key_reads_as(const char *text, const struct jmember *m,
  * The member of members[0..count) whose unescaped key is `key`, or NULL.
  */
 const struct jmember *jscan_find(const struct jmember *members, size_t count,
+    const char *text, const char *key);
+
+/*
+ * jscan_last(members, count, text, key):
+ * The member of members[0..count) that jansson keeps for `key`: the last
+ * whose key reads as `key` (jscan_key_reads_as), or NULL.
+ */
+const struct jmember *jscan_last(const struct jmember *members, size_t count,
     const char *text, const char *key);
 
 #endif /* !JSONSCAN_H */

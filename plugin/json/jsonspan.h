@@ -70,7 +70,9 @@ size_t jspan_keys(const char *text, struct jspan value);
  * jspan_string(text, value, out):
  * Unescape the validated JSON string `value` (with its quotes) into `out`,
  * which must have room for value.len bytes (unescaping never lengthens a
- * string); returns the length written.  \u0000 yields a NUL byte.
+ * string); returns the length written.  \u0000 yields a NUL byte.  A
+ * string jscan_frame found damaged only by JBAD_UTF8 or JBAD_CONTROL is
+ * read too: its escapes are valid, its raw bytes are copied as they are.
  */
 size_t jspan_string(const char *text, struct jspan value, char *out);
 

@@ -112,14 +112,18 @@ def post(body, key=KEY, rid="ed4acda5-034f-9f42-bba1-f29aea6d7d8f", gz=False):
         return int(code or 0), out
 
 
-def push(entry, query):
-    """(HTTP status, body) of a wrapped Pub/Sub push to /pubsub?<query>."""
+def push(entry, query, indent=None):
+    """(HTTP status, body) of a wrapped Pub/Sub push to /pubsub?<query>;
+    pretty-printed with `indent` and CRLF line ends when it is given."""
     body = json.dumps({"message": {
         "data": base64.b64encode(json.dumps(entry).encode()).decode(),
         "attributes": {"logging.googleapis.com/timestamp": entry["timestamp"]},
         "messageId": "9512538210416441",
         "publishTime": "2026-11-30T10:00:02.001Z"},
-        "subscription": "projects/demo-project/subscriptions/wazuh"}).encode()
+        "subscription": "projects/demo-project/subscriptions/wazuh"},
+        indent=indent).encode()
+    if indent is not None:
+        body = body.replace(b"\n", b"\r\n")
     p = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
                         "--max-time", "30", "--cacert",
                         os.path.join(certs, "ca.crt"), "-H",
@@ -130,7 +134,7 @@ def push(entry, query):
     return int(p.stdout or 0)
 
 
-def request(lines, rid):
+def request(lines, rid, indent=None):
     sub = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
                       "logGroup": "/aws/eks/prod-1/cluster",
                       "logStream": "kube-apiserver-audit-1",
@@ -139,7 +143,8 @@ def request(lines, rid):
                                     for i, m in enumerate(lines)]})
     return json.dumps({"requestId": rid, "timestamp": int(time.time() * 1000),
                        "records": [{"data": base64.b64encode(
-                           gzip.compress(sub.encode())).decode()}]}).encode()
+                           gzip.compress(sub.encode())).decode()}]},
+                      indent=indent).encode()
 
 
 def answer_ok(ans, rid, error):
@@ -212,6 +217,35 @@ try:
          [e["auditID"] for e in gke])
     t.ok(all(e["k8s"].get("cluster") == "gke-prod" and e["verb"] == "get"
              for e in gke), "converted: verb get, k8s.cluster gke-prod")
+
+    # Pretty-printed bodies (neither specification promises compact JSON):
+    # imhttp item 12 makes each body one message, line breaks and tabs
+    # included; without it each line was a message, set aside as not JSON.
+    pretty = [json.dumps(dict(json.loads(l), auditID="pretty-%d" % i))
+              for i, l in enumerate(LINES[:3])]
+    body = request(pretty, "r-pretty", indent=2)
+    code, ans = post(body, rid="r-pretty")
+    t.ok(code == 200 and answer_ok(ans, "r-pretty", False) and
+         body.count(b"\n") > 5, "pretty-printed Firehose request (%d line "
+         "feeds): 200" % body.count(b"\n"), (code, ans))
+    t.eq(push(dict(ENTRY, insertId="gke-pretty"), "?token=" + TOKEN,
+              indent="\t"), 200, "pretty-printed push (tabs, CRLF): 200")
+    end = time.time() + 30
+    whole = []
+    while time.time() < end and len(whole) < 4:
+        whole = sorted(e["auditID"] for _, e in rx.events()
+                       if e["auditID"] in ("pretty-0", "pretty-1", "pretty-2",
+                                           "gke-pretty"))
+        time.sleep(0.2)
+    rejected = []
+    for name in ("rejected.jsonl", "rejected-pubsub.jsonl"):
+        path = os.path.join(wd.path, name)
+        if os.path.exists(path):
+            with open(path) as f:
+                rejected += [json.loads(l).get("reason") for l in f]
+    t.ok(whole == ["gke-pretty", "pretty-0", "pretty-1", "pretty-2"] and
+         not rejected, "both pretty-printed bodies delivered whole, nothing "
+         "set aside", (whole, rejected[:3]))
 finally:
     proc.terminate()
     try:

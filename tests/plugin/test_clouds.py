@@ -149,6 +149,28 @@ t.ok(answers == ["OK"] and len(got) == 1 and not rejects and
      "a message nested too deep: delivered, its requestObject replaced",
      got[0]["k8s"] if got else rejects)
 
+# Bytes a cluster user can put in an audited field (here a label) that are
+# not UTF-8, raw in one logEvent of a record: only that Event pays, reduced
+# as on the webhook path; its neighbours in the same record are delivered
+# (the whole record was set aside before: a hiding attack).
+ev = json.loads(LINES[2])
+ev = dict(ev, auditID="utf8-1", requestObject={
+    "kind": "Pod", "metadata": {"name": "p", "labels": {"x": "@RAW@"}}})
+text = subscription([LINES[0], json.dumps(ev), LINES[1]]).encode()
+raw = {"data": base64.b64encode(gzip.compress(
+    text.replace(b"@RAW@", b"\xff\xfe"))).decode()}
+answers, got, rejects, _, _ = run([firehose([raw])], ["--frame", "firehose"])
+ids = [e["auditID"] for e in got]
+t.ok(answers == ["OK"] and not rejects and ids == [
+     json.loads(LINES[0])["auditID"], "utf8-1", json.loads(LINES[1])["auditID"]],
+     "invalid UTF-8 in one logEvent: all three Events of the record delivered",
+     (ids, [r.get("reason") for r in rejects]))
+t.ok(len(got) == 3 and "requestObject" in got[1]["k8s"].get("dropped", "") and
+     got[1]["verb"] == ev["verb"] and "requestObject" not in got[0]["k8s"].get(
+         "dropped", ""),
+     "the damaged one reduced (k8s.dropped names its member), its metadata "
+     "kept", got[1]["k8s"] if len(got) == 3 else None)
+
 # 5. A decompression bomb among good records.
 bomb = {"data": base64.b64encode(gzip.compress(b"\0" * (64 << 20))).decode()}
 answers, got, rejects, _, _ = run(

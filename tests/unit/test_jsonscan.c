@@ -439,6 +439,18 @@ test_items_key(void)
 		ok(good, "key %s %s %s", keys[i].key, keys[i].same ? "reads as" :
 		    "is not", keys[i].reads);
 	}
+	/* Another items key (a CloudWatch Logs record's logEvents). */
+	jscan_set_items_key(&sc, "logEvents");
+	jscan_free(&sc);
+	snprintf(line, sizeof(line), "{\"items\":[1],\"logEvents\":[{\"a\":1},"
+	    "{\"message\":\"x\",\"message\":\"y\"}],\"\\u006cogEvents\":"
+	    "[{\"a\":1},{\"message\":\"x\",\"message\":\"y\"}]}");
+	good = jscan_frame(&sc, line, strlen(line), 64, reason,
+	    sizeof(reason)) == JSCAN_OK && sc.has_items && sc.nitems == 2 &&
+	    sc.nmembers == 3 && jscan_last(sc.members + sc.items[1].first,
+	    sc.items[1].count, line, "message") == &sc.members[2];
+	ok(good, "items key logEvents, kept across jscan_free, its last "
+	    "(escaped) array read; jscan_last finds the last message");
 	jscan_free(&sc);
 }
 

@@ -241,6 +241,42 @@ test_not_events(void)
 	    "not JSON: refused (%s)", reason);
 }
 
+/*
+ * Invalid UTF-8 in a LogEntry (Cloud Logging writes proto3 strings, valid
+ * UTF-8 by definition, so only a forged push carries it): a push holds one
+ * entry, so setting it aside hides no neighbour.  Wrapped, the entry is
+ * set aside alone and the push answered; unwrapped, the body is the entry
+ * and is refused whole, which sets aside the same bytes.
+ */
+static void
+test_invalid_utf8(void)
+{
+	char *entry = fixture("pod-create-privileged"), *at, *body;
+	struct records r;
+	char reason[256];
+	int rc;
+
+	at = strstr(entry, "europe-west1");
+	if (at == NULL) {
+		ok(false, "fixture holds its location label");
+		free(entry);
+		return;
+	}
+	at[0] = '\xff';
+	body = wrapped(entry);
+	/* Unwrapped before ok() reads r: its arguments have no set order. */
+	rc = pubsub_unwrap(body, strlen(body), &r, reason, sizeof(reason));
+	ok(rc == 0 && r.count == 1 && r.items[0].reason != NULL, "invalid "
+	    "UTF-8 in a wrapped LogEntry: that entry set aside alone (%s)",
+	    rc == 0 && r.count ? r.items[0].reason : reason);
+	records_free(&r);
+	rc = pubsub_unwrap(entry, strlen(entry), &r, reason, sizeof(reason));
+	ok(rc == -EINVAL && strstr(reason, "not JSON"), "unwrapped: the body, "
+	    "that one entry, refused whole (%s)", reason);
+	free(body);
+	free(entry);
+}
+
 static void
 test_grpc(void)
 {
@@ -258,6 +294,7 @@ main(void)
 	test_pod_create();
 	test_table();
 	test_not_events();
+	test_invalid_utf8();
 	test_grpc();
 	return tap_done();
 }
