@@ -39,6 +39,7 @@ bench with an error instead of reporting a figure.
         [--before OLD/plugin/wazuh-k8s-audit] [--stages]
 """
 import argparse
+import atexit
 import http.client
 import json
 import os
@@ -321,6 +322,7 @@ def main():
     if so is None:
         raise SystemExit("imhttp: %s" % why)
     certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"))
+    atexit.register(shutil.rmtree, certs, True)
 
     pool = [ev for _s, ev in harness.corpus_events()
             if len(harness.compact(ev).encode()) < 48000]
