@@ -21,14 +21,25 @@ the last event at the stand-in, POST latency p50/p99, the CPU seconds per
 timed posts), and fsync+fdatasync calls of rsyslogd per batch (a separate,
 untimed pass under strace -c -f).
 
+`--before BINARY` adds a configuration `disk (before)`: the drop-in as
+shipped with an older build of the plugin, in the same alternation.
+`--stages` samples rsyslogd with `perf record` during the first round's
+`disk` posts and prints where its CPU time goes: the civetweb worker
+(TLS: libssl/libcrypto; imhttp's body handling: imhttp.so; the queue
+file's write: its kernel time) and the queue worker (the Disk queue's
+read-back and deserialisation: rsyslogd's own code; the file read and the
+omprog pipe: its kernel time).
+
 Run as root, the plugin is given --allow-root (as the e2e tests do): it
 would otherwise drop to a user that cannot reach the stand-in's socket in
 this root-only temp dir.  A configuration where no event arrives stops the
 bench with an error instead of reporting a figure.
 
     python3 bench/e2e.py --builddir _build [--batches 200] [--rounds 3]
+        [--before OLD/plugin/wazuh-k8s-audit] [--stages]
 """
 import argparse
+import atexit
 import http.client
 import json
 import os
@@ -200,12 +211,29 @@ def strace_fsyncs(pid, fn):
     return calls
 
 
-def run_config(name, env, so, certs, bodies, per_batch, strace):
+def perf_stages(data):
+    """Shares of rsyslogd's samples in `data`, by thread and object."""
+    out = subprocess.run(["perf", "report", "-i", data, "--no-children",
+                          "-g", "none", "--sort", "comm,dso", "--stdio"],
+                         capture_output=True, text=True).stdout
+    shares = {}
+    for line in out.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)\s+(\S+)", line)
+        if m:
+            thread = ("queue worker" if m.group(2).startswith("rs:")
+                      else m.group(2))
+            shares[thread + " " + m.group(3)] = float(m.group(1))
+    return shares
+
+
+def run_config(name, env, so, certs, bodies, per_batch, strace,
+               stages=False):
     wd = tempfile.mkdtemp(prefix="wka-bench-e2e-")
     sock = os.path.join(wd, "queue")
     counter = Counter(sock)
     counter.start()
-    rs = env["e2e"].Rsyslog(wd, so, env["plugin"], sock, certs,
+    plugin = env["before"] if name == "disk (before)" else env["plugin"]
+    rs = env["e2e"].Rsyslog(wd, so, plugin, sock, certs,
                             settings=[plugin_args(),
                                       "QUEUE_SYNC=" +
                                       ("on" if name == "sync" else "off")])
@@ -224,6 +252,13 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
         base = counter.n
         counter.expect(base + len(bodies) * per_batch)
         lat = []
+        if stages:
+            data = os.path.join(wd, "perf.data")
+            rec = subprocess.Popen(["perf", "record", "-F", "999", "-p",
+                                    str(rs.proc.pid), "-o", data],
+                                   stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+            time.sleep(1.0)             # attached to every thread
         cpu0 = cpu_sample(rs.proc.pid)
         t0 = time.perf_counter()
         for b in bodies:
@@ -236,12 +271,17 @@ def run_config(name, env, so, certs, bodies, per_batch, strace):
                              (name, counter.n - base, len(bodies) * per_batch))
         total = counter.when - t0
         cpu1 = cpu_sample(rs.proc.pid)
+        if stages:
+            rec.send_signal(signal.SIGINT)
+            rec.wait()
         per100k = 1e5 / (len(bodies) * per_batch)
         res = {"eps": len(bodies) * per_batch / total,
                "cpu_rsyslogd": (cpu1[0] - cpu0[0]) * per100k,
                "cpu_plugin": (cpu1[1] - cpu0[1]) * per100k,
                "post_s": posted, "p50": pct(lat, 50) * 1000,
                "p99": pct(lat, 99) * 1000}
+        if stages:
+            res["stages"] = perf_stages(data)
         if strace and shutil.which("strace"):
             n = 20
             res["fsyncs"] = strace_fsyncs(
@@ -261,7 +301,13 @@ def main():
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--per", type=int, default=400)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--before", help="an older plugin binary, run as "
+                    "`disk (before)` in the same alternation")
+    ap.add_argument("--stages", action="store_true",
+                    help="perf record rsyslogd in the first disk round")
     args = ap.parse_args()
+    if args.stages and shutil.which("perf") is None:
+        raise SystemExit("--stages needs perf (linux-perf)")
 
     builddir = os.path.abspath(args.builddir)
     os.environ.setdefault("TOP_SRCDIR", TOP)
@@ -276,6 +322,7 @@ def main():
     if so is None:
         raise SystemExit("imhttp: %s" % why)
     certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"))
+    atexit.register(shutil.rmtree, certs, True)
 
     pool = [ev for _s, ev in harness.corpus_events()
             if len(harness.compact(ev).encode()) < 48000]
@@ -285,17 +332,20 @@ def main():
     bodies = [harness.compact(harness.eventlist(
         e2e.tag_events(base, "bench%d" % i))).encode()
         for i in range(args.batches)]
-    env = {"e2e": e2e, "plugin": plugin}
+    env = {"e2e": e2e, "plugin": plugin,
+           "before": os.path.abspath(args.before) if args.before else None}
 
     # events each batch becomes (shaping filters some): measured, not assumed
     per_batch = measure_per_batch(env, so, certs, bodies[0])
 
-    names = ("disk", "sync", "memory")
+    names = (("disk (before)",) if args.before else ()) + \
+        ("disk", "sync", "memory")
     results = {n: [] for n in names}
     for r in range(args.rounds):
         for name in names:
-            results[name].append(run_config(name, env, so, certs, bodies,
-                                            per_batch, strace=(r == 0)))
+            results[name].append(run_config(
+                name, env, so, certs, bodies, per_batch, strace=(r == 0),
+                stages=args.stages and r == 0 and name == "disk"))
     mb = sum(len(b) for b in bodies) / len(bodies) / 1e6
     print("| %d batches x %d events (%.2f MB each), %d rounds | events/s | "
           "POST p50 | POST p99 | CPU s per 100k events: rsyslogd + plugin | "
@@ -311,6 +361,12 @@ def main():
                med["cpu_rsyslogd"], med["cpu_plugin"],
                med["cpu_rsyslogd"] + med["cpu_plugin"],
                "n/a (no strace)" if fs is None else "%.1f" % fs))
+    if args.stages:
+        print("\nrsyslogd's CPU samples during the first disk round's posts "
+              "(perf record -F 999), by thread and object:")
+        for k, v in sorted(results["disk"][0]["stages"].items(),
+                           key=lambda kv: -kv[1]):
+            print("  %5.1f %%  %s" % (v, k))
     print(json.dumps(results))
 
 
