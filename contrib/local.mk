@@ -2,12 +2,13 @@
 
 EXTRA_DIST += contrib/imhttp/build-imhttp.sh contrib/imhttp/imhttp-k8s.patch \
 	contrib/imhttp/civetweb-k8s.patch \
-	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/quickstart.sh \
+	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/render-lib.sh contrib/render-cloud.sh contrib/quickstart.sh \
 	contrib/kubernetes/audit-policy.yaml contrib/kubernetes/webhook-kubeconfig.yaml \
 	contrib/kubernetes/kube-apiserver-flags.txt \
 	rsyslog.d/60-wazuh-k8s-audit.conf.in rsyslog.d/wazuh-k8s-audit.env \
 	contrib/render-node-dropin.sh rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in \
-	rsyslog.d/node/wazuh-k8s-audit-node.env
+	rsyslog.d/node/wazuh-k8s-audit-node.env \
+	rsyslog.d/cloud/wazuh-k8s-audit-cloud.conf.in rsyslog.d/cloud/wazuh-k8s-audit-cloud.env
 
 # `make imhttp`: build the patched imhttp.so for the installed rsyslogd into
 # _build-imhttp/ (not part of `all`: it needs the rsyslog and civetweb source

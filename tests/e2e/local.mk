@@ -20,3 +20,7 @@ EXTRA_DIST += tests/e2e/test_stop_all.py
 # test_cloud_endpoints.py (issue 23): imhttp's protocol="firehose" and "pubsub".
 TESTS += tests/e2e/test_cloud_endpoints.py
 EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
+# test_cloud_service.py (issue 23): the cloud service's rendered configuration
+# (contrib/render-cloud.sh), a chained certificate, both endpoints delivered.
+TESTS += tests/e2e/test_cloud_service.py
+EXTRA_DIST += tests/e2e/test_cloud_service.py
