@@ -135,3 +135,6 @@ EXTRA_DIST += tests/setup/test_node_setup.py
 # A line's memory bounded by the line, not a record per item (issue 21).
 TESTS += tests/plugin/test_line_memory.py
 EXTRA_DIST += tests/plugin/test_line_memory.py
+# setup cloud-endpoint (issue 23): credential, certificate, render, -N1, status.
+TESTS += tests/setup/test_cloud_setup.py
+EXTRA_DIST += tests/setup/test_cloud_setup.py
