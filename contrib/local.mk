@@ -37,6 +37,7 @@ PACKAGE_FILES = contrib/debian/changelog contrib/debian/control \
 	contrib/debian/wazuh-k8s-audit.lintian-overrides \
 	contrib/debian/wazuh-k8s-audit-imhttp.lintian-overrides \
 	contrib/systemd/wazuh-k8s-audit.service contrib/systemd/rsyslog.conf \
+	contrib/systemd/wazuh-k8s-audit-cloud.service \
 	contrib/systemd/59-wazuh-k8s-audit-logger.conf \
 	contrib/logrotate/wazuh-k8s-audit \
 	contrib/setup/wazuh-k8s-audit-setup contrib/setup/install-layout.sh
