@@ -543,7 +543,9 @@ def cloud_service(c):
     code, ans = firehose_post(c, "fh-good", firehose_request("sd-fh", 5), key)
     got = wait_ids(c, "sd-fh", 5, timeout=30)
     t.ok(code == "200" and '"requestId":"sd-fh"' in ans.replace(" ", ""),
-         "Firehose request with the key: 200 and the JSON answer", (code, ans))
+         "Firehose request with the key: 200 and the JSON answer",
+         "%s %s\n%s" % (code, ans, c.run("grep -n 'input(\\|endpoint' /run/wazuh-k8s-audit-cloud/rsyslog.conf; "
+                                          "tail -n 5 /var/log/wazuh-k8s-audit-cloud/rsyslogd.log").stdout))
     t.eq(sorted(a for _, a in got), ["sd-fh-%04d" % i for i in range(5)],
          "its 5 Events reach the stand-in analysisd, each once")
     code, ans = firehose_post(c, "fh-bad", firehose_request("sd-fhbad", 1), key[:-1] + ("1" if key[-1] == "0" else "0"))
