@@ -18,7 +18,8 @@ service is stopped), logrotate, the cloud service
 (wazuh-k8s-audit-cloud: off until `setup cloud-endpoint firehose`, then
 bound to port 443 as the service user with CAP_NET_BIND_SERVICE alone, a
 Firehose request delivered and a wrong key refused, its exposure score no
-worse than the webhook unit's), `systemctl restart` during a stalled
+failing no check of systemd-analyze security the webhook unit passes
+but for that capability), `systemctl restart` during a stalled
 delivery (rsyslogd stops first; no duplicate beyond the documented resend of
 unread datagrams; `setup status` all good after the spool replay), `kill -9`
 of rsyslogd, an upgrade with events queued, remove and purge.
@@ -458,6 +459,8 @@ def processes(c):
 # What docs/security.md says the service can write ("What the service can
 # write"): its State-, Logs- and RuntimeDirectory, and its private /tmp.
 WRITABLE = ["/run/wazuh-k8s-audit", "/tmp", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-audit", "/var/tmp"]
+# systemd-analyze security's checks the cloud unit fails for binding 443
+CLOUD_CAPABILITY_CHECKS = {"AmbientCapabilities=", "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)"}
 WRITABLE_CLOUD = ["/run/wazuh-k8s-audit-cloud", "/tmp", "/var/lib/wazuh-k8s-audit-cloud",
                   "/var/log/wazuh-k8s-audit-cloud", "/var/tmp"]
 # Run as the service user in the service's mount namespace: every directory
@@ -561,12 +564,21 @@ def cloud_service(c):
     plugins = [v for v in procs.values() if v[0] == "wazuh-k8s-audit"]
     t.ok(plugins and all(v[1] == "1" and v[2] == "2" and v[3] == v[4] == "0000000000000000" for v in plugins),
          "its plugin: NoNewPrivs, seccomp, no capability (effective or ambient)", procs)
-    scores = []
+    # systemd-analyze's checks that fail: the cloud unit's are the webhook
+    # unit's but for the one capability it must have (port 443)
+    failing, scores = [], []
     for u in (UNIT, CLOUD_UNIT):
+        r = c.run("systemd-analyze security --json=short " + u)
+        try:
+            failing.append({x["name"] for x in json.loads(r.stdout) if x["set"] is False})
+        except ValueError:
+            failing.append({"(no JSON: %s)" % r.stdout[-300:]})
         m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", c.run("systemd-analyze security " + u).stdout)
-        scores.append(float(m.group(1)) if m else 99.0)
-    t.diag("systemd-analyze security (online): %s %.1f, %s %.1f" % (UNIT, scores[0], CLOUD_UNIT, scores[1]))
-    t.ok(scores[1] <= scores[0], "the cloud unit's exposure is no worse than the webhook unit's", scores)
+        scores.append(m.group(1) if m else "?")
+    t.diag("systemd-analyze security (online): %s %s, %s %s" % (UNIT, scores[0], CLOUD_UNIT, scores[1]))
+    allowed = failing[0] | CLOUD_CAPABILITY_CHECKS
+    t.ok(failing[1] <= allowed, "the cloud unit passes every check the webhook unit passes, but for "
+         "CAP_NET_BIND_SERVICE", sorted(failing[1] - allowed))
     writable(c, CLOUD_UNIT, WRITABLE_CLOUD)
 
 
