@@ -2,12 +2,13 @@
 
 EXTRA_DIST += contrib/imhttp/build-imhttp.sh contrib/imhttp/imhttp-k8s.patch \
 	contrib/imhttp/civetweb-k8s.patch \
-	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/quickstart.sh \
+	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/render-lib.sh contrib/render-cloud.sh contrib/quickstart.sh \
 	contrib/kubernetes/audit-policy.yaml contrib/kubernetes/webhook-kubeconfig.yaml \
 	contrib/kubernetes/kube-apiserver-flags.txt \
 	rsyslog.d/60-wazuh-k8s-audit.conf.in rsyslog.d/wazuh-k8s-audit.env \
 	contrib/render-node-dropin.sh rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in \
-	rsyslog.d/node/wazuh-k8s-audit-node.env
+	rsyslog.d/node/wazuh-k8s-audit-node.env \
+	rsyslog.d/cloud/wazuh-k8s-audit-cloud.conf.in rsyslog.d/cloud/wazuh-k8s-audit-cloud.env
 
 # `make imhttp`: build the patched imhttp.so for the installed rsyslogd into
 # _build-imhttp/ (not part of `all`: it needs the rsyslog and civetweb source
@@ -36,6 +37,7 @@ PACKAGE_FILES = contrib/debian/changelog contrib/debian/control \
 	contrib/debian/wazuh-k8s-audit.lintian-overrides \
 	contrib/debian/wazuh-k8s-audit-imhttp.lintian-overrides \
 	contrib/systemd/wazuh-k8s-audit.service contrib/systemd/rsyslog.conf \
+	contrib/systemd/wazuh-k8s-audit-cloud.service \
 	contrib/systemd/59-wazuh-k8s-audit-logger.conf \
 	contrib/logrotate/wazuh-k8s-audit \
 	contrib/setup/wazuh-k8s-audit-setup contrib/setup/install-layout.sh

@@ -14,6 +14,8 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+me=render-dropin
+. "$(dirname "$0")/render-lib.sh"
 tmpl=$top/rsyslog.d/60-wazuh-k8s-audit.conf.in
 envfile=$top/rsyslog.d/wazuh-k8s-audit.env
 out=
@@ -72,36 +74,7 @@ done
 [ "$(get THREADS)" -gt "$(get MAX_CONN_PER_SOURCE)" ] ||
 	echo "render-dropin: warning: THREADS is not above MAX_CONN_PER_SOURCE: one host that stalls its connections can hold every worker" >&2
 
-# acl_entry NET: civetweb's "+NET", or an error for what civetweb would
-# reject at start or (an IPv4 network with host bits set) never match
-acl_entry() {
-	case $1 in
-	*[!0-9a-fA-F.:/]*|'') echo "render-dropin: ALLOW_FROM: not an address or network: '$1'" >&2; return 1 ;;
-	*:*) printf '+%s' "$1"; return 0 ;;
-	esac
-	addr=${1%/*}; bits=32
-	[ "$addr" = "$1" ] || bits=${1#*/}
-	oldifs=$IFS; IFS=.; set -- $addr; IFS=$oldifs
-	[ $# -eq 4 ] && [ -n "$bits" ] && [ "$bits" -le 32 ] 2>/dev/null ||
-		{ echo "render-dropin: ALLOW_FROM: not an IPv4 address or network: '$addr/$bits'" >&2; return 1; }
-	for o in "$@"; do
-		case $o in ''|*[!0-9]*) echo "render-dropin: ALLOW_FROM: bad IPv4 address '$addr'" >&2; return 1 ;; esac
-		[ "$o" -le 255 ] || { echo "render-dropin: ALLOW_FROM: bad IPv4 address '$addr'" >&2; return 1; }
-	done
-	ip=$(( ($1 << 24) | ($2 << 16) | ($3 << 8) | $4 ))
-	host=$(( bits == 32 ? 0 : (1 << (32 - bits)) - 1 ))
-	[ $(( ip & host )) -eq 0 ] ||
-		{ echo "render-dropin: ALLOW_FROM: $addr/$bits has host bits set (the network is written with them zero)" >&2; return 1; }
-	printf '+%s' "$addr/$bits"
-}
-allow=$(get ALLOW_FROM)
-[ "$allow" != any ] || allow=0.0.0.0/0,::/0
-acl=
-for net in $(printf '%s' "$allow" | tr ',' ' '); do
-	e=$(acl_entry "$net") || exit 1
-	acl="${acl:+$acl,}$e"
-done
-[ -n "$acl" ] || { echo "render-dropin: ALLOW_FROM is empty (use 'any' to admit every address)" >&2; exit 1; }
+acl=$(acl_list "$(get ALLOW_FROM)") || exit 1
 
 # relp_block ADDRESS "NAME:PORT ...": the rsyslog text of one RELP listener
 # per cluster. Why one per cluster: imrelp gives the ruleset no property
@@ -187,15 +160,6 @@ done
 # with files as large as the budget, a full queue would never free any.
 # Files of 1/16 of QUEUE_MAX_DISK (at least 64 KiB) free space as batches
 # are delivered.
-to_bytes() {
-	case $1 in
-	*[kK]) echo $(( ${1%[kK]} * 1024 )) ;;
-	*[mM]) echo $(( ${1%[mM]} * 1024 * 1024 )) ;;
-	*[gG]) echo $(( ${1%[gG]} * 1024 * 1024 * 1024 )) ;;
-	*[!0-9]*|'') echo "render-dropin: QUEUE_MAX_DISK: not a size: $1" >&2; exit 1 ;;
-	*) echo "$1" ;;
-	esac
-}
 disk=$(to_bytes "$(get QUEUE_MAX_DISK)") || exit 1
 filesize=$(( disk / 16 ))
 [ "$filesize" -ge 65536 ] || filesize=65536

@@ -143,3 +143,7 @@ tests_unit_test_journal_LDADD = $(CORE_LIBS)
 TESTS += tests/plugin/test_journal.py
 EXTRA_DIST += tests/plugin/test_journal.py tests/journal/bigevent.py \
 	tests/journal/record_journal.py
+
+# setup cloud-endpoint (issue 23): credential, certificate, render, -N1, status.
+TESTS += tests/setup/test_cloud_setup.py
+EXTRA_DIST += tests/setup/test_cloud_setup.py

@@ -24,6 +24,7 @@ unitdir=${3:-/lib/systemd/system}
 lib=/usr/lib/wazuh-k8s-audit
 # render-dropin.sh finds its template in ../rsyslog.d: keep that shape.
 install -D -m 0755 contrib/render-dropin.sh "$d$lib/bin/render-dropin.sh"
+install -D -m 0644 contrib/render-lib.sh "$d$lib/bin/render-lib.sh"
 install -D -m 0755 contrib/certs/make-certs.sh "$d$lib/bin/make-certs.sh"
 install -D -m 0644 rsyslog.d/60-wazuh-k8s-audit.conf.in "$d$lib/rsyslog.d/60-wazuh-k8s-audit.conf.in"
 install -D -m 0644 "$so" "$d$lib/rsyslog/imhttp.so"
@@ -31,6 +32,9 @@ install -D -m 0644 "$so" "$d$lib/rsyslog/imhttp.so"
 install -D -m 0755 contrib/render-node-dropin.sh "$d$lib/bin/render-node-dropin.sh"
 install -D -m 0644 rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in "$d$lib/rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in"
 install -D -m 0644 rsyslog.d/node/wazuh-k8s-audit-node.env "$d$lib/rsyslog.d/node/wazuh-k8s-audit-node.env"
+# The cloud endpoints' service (EKS Firehose, GKE Pub/Sub): renderer, template
+install -D -m 0755 contrib/render-cloud.sh "$d$lib/bin/render-cloud.sh"
+install -D -m 0644 rsyslog.d/cloud/wazuh-k8s-audit-cloud.conf.in "$d$lib/rsyslog.d/cloud/wazuh-k8s-audit-cloud.conf.in"
 install -D -m 0755 contrib/setup/wazuh-k8s-audit-setup "$d/usr/sbin/wazuh-k8s-audit-setup"
 
 # The settings file the service renders its drop-in from: the project's
@@ -43,6 +47,14 @@ chmod 0644 "$d/etc/wazuh-k8s-audit/wazuh-k8s-audit.env"
 grep -q "^PLUGIN=/usr/bin/wazuh-k8s-audit$" "$d/etc/wazuh-k8s-audit/wazuh-k8s-audit.env" &&
 grep -q "^IMHTTP_MODULE=$lib/rsyslog/imhttp.so$" "$d/etc/wazuh-k8s-audit/wazuh-k8s-audit.env" ||
 	{ echo "install-layout: rsyslog.d/wazuh-k8s-audit.env lost PLUGIN= or IMHTTP_MODULE=" >&2; exit 1; }
+# The cloud service's settings (every endpoint off): the same substitutions
+sed -e "s|^PLUGIN=.*|PLUGIN=/usr/bin/wazuh-k8s-audit|" \
+    -e "s|^IMHTTP_MODULE=.*|IMHTTP_MODULE=$lib/rsyslog/imhttp.so|" \
+    rsyslog.d/cloud/wazuh-k8s-audit-cloud.env > "$d/etc/wazuh-k8s-audit/cloud.env"
+chmod 0644 "$d/etc/wazuh-k8s-audit/cloud.env"
+grep -q "^IMHTTP_MODULE=$lib/rsyslog/imhttp.so$" "$d/etc/wazuh-k8s-audit/cloud.env" ||
+	{ echo "install-layout: rsyslog.d/cloud/wazuh-k8s-audit-cloud.env lost IMHTTP_MODULE=" >&2; exit 1; }
+install -D -m 0644 contrib/systemd/wazuh-k8s-audit-cloud.service "$d$unitdir/wazuh-k8s-audit-cloud.service"
 install -m 0644 contrib/systemd/rsyslog.conf "$d/etc/wazuh-k8s-audit/rsyslog.conf"
 install -D -m 0644 contrib/systemd/59-wazuh-k8s-audit-logger.conf "$d/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf"
 install -D -m 0644 contrib/systemd/wazuh-k8s-audit.service "$d$unitdir/wazuh-k8s-audit.service"
@@ -52,6 +64,7 @@ install -D -m 0644 contrib/logrotate/wazuh-k8s-audit "$d/etc/logrotate.d/wazuh-k
 ex=$d/usr/share/doc/wazuh-k8s-audit/examples
 install -D -m 0644 rsyslog.d/wazuh-k8s-audit.env "$ex/wazuh-k8s-audit.env"
 install -D -m 0644 rsyslog.d/node/wazuh-k8s-audit-node.env "$ex/wazuh-k8s-audit-node.env"
+install -D -m 0644 rsyslog.d/cloud/wazuh-k8s-audit-cloud.env "$ex/cloud.env"
 for f in audit-policy.yaml webhook-kubeconfig.yaml kube-apiserver-flags.txt; do
 	install -D -m 0644 "contrib/kubernetes/$f" "$ex/kubernetes/$f"
 done

@@ -27,3 +27,7 @@ EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
 # test_pubsub_oidc.py (issue 23): Pub/Sub push's OIDC token checked by imhttp.
 TESTS += tests/e2e/test_pubsub_oidc.py
 EXTRA_DIST += tests/e2e/test_pubsub_oidc.py
+# test_cloud_service.py (issue 23): the cloud service's rendered configuration
+# (contrib/render-cloud.sh), a chained certificate, both endpoints delivered.
+TESTS += tests/e2e/test_cloud_service.py
+EXTRA_DIST += tests/e2e/test_cloud_service.py

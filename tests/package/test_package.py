@@ -41,6 +41,8 @@ DEB_DIR = os.environ.get("DEB_DIR", "")
 USER = "wazuh-k8s-audit"
 PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
 UNIT = "/lib/systemd/system/wazuh-k8s-audit.service"
+CLOUD_UNIT = "/lib/systemd/system/wazuh-k8s-audit-cloud.service"
+CLOUD_ENV = "/etc/wazuh-k8s-audit/cloud.env"
 ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit.env"
 RUN = "/run/wazuh-k8s-audit"
 SETUP = "/usr/sbin/wazuh-k8s-audit-setup"
@@ -240,6 +242,11 @@ def files_and_modes():
         "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf": ("0o644", "root", "root"),
         "/etc/logrotate.d/wazuh-k8s-audit": ("0o644", "root", "root"),
         UNIT: ("0o644", "root", "root"),
+        CLOUD_UNIT: ("0o644", "root", "root"),
+        CLOUD_ENV: ("0o644", "root", "root"),
+        "/usr/lib/wazuh-k8s-audit/bin/render-cloud.sh": ("0o755", "root", "root"),
+        "/var/lib/wazuh-k8s-audit-cloud": ("0o750", USER, USER),
+        "/var/log/wazuh-k8s-audit-cloud": ("0o750", USER, USER),
         "/etc/wazuh-k8s-audit/certs": ("0o750", "root", USER),
         "/var/lib/wazuh-k8s-audit": ("0o750", USER, USER),
         "/var/log/wazuh-k8s-audit": ("0o750", USER, USER),
@@ -253,7 +260,7 @@ def files_and_modes():
     t.ok("wazuh" in groups, "user %s is in group wazuh (the manager's)" % USER, groups)
     conff = sh(["dpkg-query", "-W", "-f=${Conffiles}", "wazuh-k8s-audit"]).stdout
     for c in [ENV, "/etc/wazuh-k8s-audit/rsyslog.conf", "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf",
-              "/etc/logrotate.d/wazuh-k8s-audit"]:
+              "/etc/logrotate.d/wazuh-k8s-audit", CLOUD_ENV]:
         t.ok(c in conff, "%s is a conffile" % c, conff)
     env = open(ENV).read()
     t.ok("PLUGIN=/usr/bin/wazuh-k8s-audit\n" in env and
@@ -265,6 +272,19 @@ def files_and_modes():
 
 
 def unit_score():
+    failing = []
+    for u in (UNIT, CLOUD_UNIT):
+        r = sh(["systemd-analyze", "security", "--offline=true", "--json=short", u])
+        try:
+            failing.append({x["name"] for x in json.loads(r.stdout) if x["set"] is False})
+        except ValueError:
+            failing.append({"(no JSON)"})
+    extra = failing[1] - failing[0] - {"AmbientCapabilities=",
+                                       "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)"}
+    t.ok(not extra, "the cloud unit passes every check the webhook unit passes, but for CAP_NET_BIND_SERVICE",
+         sorted(extra))
+    r = sh(["systemd-analyze", "verify", CLOUD_UNIT])
+    t.ok(r.returncode == 0, "systemd-analyze verify %s" % CLOUD_UNIT, r.stdout)
     r = sh(["systemd-analyze", "security", "--offline=true", UNIT])
     m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", r.stdout)
     score = float(m.group(1)) if m else 99.0
@@ -723,7 +743,8 @@ def remove_purge(marker):
     left = [p for p in ["/etc/wazuh-k8s-audit", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-audit",
                         "/usr/lib/wazuh-k8s-audit", "/usr/share/wazuh-k8s-audit", "/usr/share/doc/wazuh-k8s-audit",
                         "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf", "/etc/logrotate.d/wazuh-k8s-audit",
-                        UNIT, "/usr/sbin/wazuh-k8s-audit-setup"] if os.path.lexists(p)]
+                        UNIT, "/usr/sbin/wazuh-k8s-audit-setup", CLOUD_UNIT,
+                        "/var/lib/wazuh-k8s-audit-cloud", "/var/log/wazuh-k8s-audit-cloud"] if os.path.lexists(p)]
     t.eq(left, [], "purge leaves no file of ours")
     t.eq(installed("wazuh-k8s-audit") + installed("wazuh-k8s-audit-imhttp"), "", "dpkg knows neither package")
 

@@ -14,7 +14,12 @@ The checks: install, the dpkg trigger when the manager comes later,
 `systemctl enable --now` reaching READY, the processes' users and
 confinement, where the service can write (against docs/security.md), an mTLS
 POST delivered and a cert-less one refused, the logger path (also while the
-service is stopped), logrotate, `systemctl restart` during a stalled
+service is stopped), logrotate, the cloud service
+(wazuh-k8s-audit-cloud: off until `setup cloud-endpoint firehose`, then
+bound to port 443 as the service user with CAP_NET_BIND_SERVICE alone, a
+Firehose request delivered and a wrong key refused, its exposure score no
+failing no check of systemd-analyze security the webhook unit passes
+but for that capability), `systemctl restart` during a stalled
 delivery (rsyslogd stops first; no duplicate beyond the documented resend of
 unread datagrams; `setup status` all good after the spool replay), `kill -9`
 of rsyslogd, an upgrade with events queued, remove and purge.
@@ -27,7 +32,9 @@ Environment: DEB_DIR (the .debs), TOP_SRCDIR, PYTHONPATH (tests/lib);
 ROOTFS_CACHE (default /var/cache/wazuh-k8s-audit/rootfs); KEEP_ROOTFS=1
 leaves the container's tree behind (its path is printed).
 """
+import base64
 import glob
+import gzip
 import hashlib
 import json
 import os
@@ -52,6 +59,7 @@ BASE_PKGS = ["systemd", "systemd-sysv", "dbus", "rsyslog", "python3", "curl", "o
 PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
 USER = "wazuh-k8s-audit"
 UNIT = "wazuh-k8s-audit.service"
+CLOUD_UNIT = "wazuh-k8s-audit-cloud.service"
 ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit.env"
 CERTS = "/etc/wazuh-k8s-audit/certs"
 LOGS = "/var/log/wazuh-k8s-audit"
@@ -451,6 +459,10 @@ def processes(c):
 # What docs/security.md says the service can write ("What the service can
 # write"): its State-, Logs- and RuntimeDirectory, and its private /tmp.
 WRITABLE = ["/run/wazuh-k8s-audit", "/tmp", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-audit", "/var/tmp"]
+# systemd-analyze security's checks the cloud unit fails for binding 443
+CLOUD_CAPABILITY_CHECKS = {"AmbientCapabilities=", "CapabilityBoundingSet=~CAP_NET_(BIND_SERVICE|BROADCAST|RAW)"}
+WRITABLE_CLOUD = ["/run/wazuh-k8s-audit-cloud", "/tmp", "/var/lib/wazuh-k8s-audit-cloud",
+                  "/var/log/wazuh-k8s-audit-cloud", "/var/tmp"]
 # Run as the service user in the service's mount namespace: every directory
 # where it can create a file (/proc and /sys are not files).
 PROBE = r"""
@@ -471,17 +483,105 @@ print("\n".join(sorted(out)))
 """
 
 
-def writable(c):
+def writable(c, unit=UNIT, want=WRITABLE):
     """The directories the service can write, tried in its own view of the
     files (as rsyslogd and the plugin see them), against the docs."""
-    pid = c.show(UNIT, "MainPID").get("MainPID", "0")
+    pid = c.show(unit, "MainPID").get("MainPID", "0")
     r = c.run("nsenter -t %s -m -- setpriv --reuid=%s --regid=%s --init-groups --no-new-privs python3 -"
               % (pid, USER, USER), timeout=120, input=PROBE)
     got = r.stdout.split()
     # a directory below a writable one says nothing new
     tops = [d for d in got if not any(d.startswith(w + "/") for w in got if w != d)]
-    t.eq(tops, WRITABLE, "the service can create files only where docs/security.md says (its own directories, "
-         "its private /tmp)")
+    t.eq(tops, want, "%s can create files only where docs/security.md says (its own directories, "
+         "its private /tmp)" % unit)
+
+
+def firehose_request(prefix, n):
+    """A Firehose HTTP endpoint request body: one gzip'd CloudWatch Logs
+    record of n audit Events of cluster sd-eks."""
+    sub = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/eks/sd-eks/cluster",
+           "logStream": "kube-apiserver-audit-1", "subscriptionFilters": ["wazuh"],
+           "logEvents": [{"id": str(i), "timestamp": i, "message": json.dumps(e)}
+                         for i, e in enumerate(eventlist(prefix, n)["items"])]}
+    data = base64.b64encode(gzip.compress(json.dumps(sub).encode())).decode()
+    return {"requestId": prefix, "timestamp": int(time.time() * 1000), "records": [{"data": data}]}
+
+
+def firehose_post(c, name, body, key):
+    """POST a Firehose request to the cloud service on 127.0.0.1:443; the
+    HTTP status and the answer's body."""
+    with open(c.path("%s/%s.json" % (T, name)), "w") as f:
+        json.dump(body, f)
+    r = c.run("curl -sS -w '\\n%%{http_code}' --max-time 30 --cacert %s/ca.crt -H 'Content-Type: application/json' "
+              "-H 'X-Amz-Firehose-Request-Id: %s' -H 'X-Amz-Firehose-Access-Key: %s' --data-binary @%s/%s.json "
+              "https://localhost/firehose" % (CERTS, body["requestId"], key, T, name), timeout=60)
+    ans, _, code = r.stdout.rpartition("\n")
+    return code.strip(), ans
+
+
+def cloud_service(c):
+    """The second service: off until an endpoint is turned on, then on port
+    443 as the service user with CAP_NET_BIND_SERVICE alone."""
+    r = c.run("systemctl is-enabled %s; systemctl start %s" % (CLOUD_UNIT, CLOUD_UNIT), timeout=60)
+    t.ok(r.stdout.startswith("disabled") and r.returncode != 0 and
+         c.run("systemctl is-active " + CLOUD_UNIT).stdout.strip() != "active",
+         "cloud service: disabled after install, refuses to start with no endpoint on", r.stdout)
+    r = c.run("wazuh-k8s-audit-setup cloud-endpoint firehose --cert %s/server.crt --key %s/server.key"
+              % (CERTS, CERTS), timeout=120)
+    key = open(c.path("/etc/wazuh-k8s-audit/cloud/firehose.key")).read().strip() \
+        if os.path.exists(c.path("/etc/wazuh-k8s-audit/cloud/firehose.key")) else ""
+    s = c.show(CLOUD_UNIT, "ActiveState", "SubState", "MainPID", "UnitFileState")
+    t.ok(r.returncode == 0 and key and key in r.stdout and s.get("ActiveState") == "active"
+         and s.get("UnitFileState") == "enabled",
+         "setup cloud-endpoint firehose: key shown, the service enabled and active",
+         r.stdout + str(s) + c.run("journalctl -u %s -n 30 --no-pager" % CLOUD_UNIT).stdout)
+    pid = s.get("MainPID", "0")
+    st = dict(re.findall(r"(?m)^(\w+):[ \t]*(.*)$", c.run("cat /proc/%s/status" % pid).stdout))
+    uid = c.run("id -u " + USER).stdout.strip()
+    listen = c.run("ss -Hltnp 'sport = :443'").stdout
+    t.ok(st.get("Uid", "").split()[:1] == [uid] and "rsyslogd" in listen and
+         st.get("CapEff") == "0000000000000400" and st.get("CapBnd") == "0000000000000400",
+         "rsyslogd listens on port 443 as %s, CapEff and CapBnd = CAP_NET_BIND_SERVICE only" % USER,
+         "%s\n%s" % (listen, st))
+    code, ans = firehose_post(c, "fh-good", firehose_request("sd-fh", 5), key)
+    got = wait_ids(c, "sd-fh", 5, timeout=30)
+    t.ok(code == "200" and '"requestId":"sd-fh"' in ans.replace(" ", ""),
+         "Firehose request with the key: 200 and the JSON answer",
+         "%s %s\n%s" % (code, ans, c.run("grep -n 'input(\\|endpoint' /run/wazuh-k8s-audit-cloud/rsyslog.conf; "
+                                          "tail -n 5 /var/log/wazuh-k8s-audit-cloud/rsyslogd.log").stdout))
+    t.eq(sorted(a for _, a in got), ["sd-fh-%04d" % i for i in range(5)],
+         "its 5 Events reach the stand-in analysisd, each once")
+    code, ans = firehose_post(c, "fh-bad", firehose_request("sd-fhbad", 1), key[:-1] + ("1" if key[-1] == "0" else "0"))
+    time.sleep(1)
+    t.ok(code == "401" and not recorded(c, "sd-fhbad"), "a wrong access key: 401, nothing delivered", (code, ans))
+    procs = {}
+    cg = c.show(CLOUD_UNIT, "ControlGroup").get("ControlGroup", "")
+    for p in c.run("cat /sys/fs/cgroup%s/cgroup.procs /sys/fs/cgroup/unified%s/cgroup.procs 2>/dev/null"
+                   % (cg, cg)).stdout.split():
+        f = dict(re.findall(r"(?m)^(\w+):[ \t]*(.*)$", c.run("cat /proc/%s/status" % p).stdout))
+        if f:
+            procs[p] = (f.get("Name"), f.get("NoNewPrivs"), f.get("Seccomp"), f.get("CapEff"), f.get("CapAmb"))
+    plugins = [v for v in procs.values() if v[0] == "wazuh-k8s-audit"]
+    # the plugin inherits CAP_NET_BIND_SERVICE (ambient) and cannot drop it
+    # (capset is filtered); its own seccomp filter has no bind() or listen()
+    t.ok(plugins and all(v[1] == "1" and v[2] == "2" and v[3] == "0000000000000400" for v in plugins),
+         "its plugin: NoNewPrivs, seccomp, no capability but CAP_NET_BIND_SERVICE", procs)
+    # systemd-analyze's checks that fail: the cloud unit's are the webhook
+    # unit's but for the one capability it must have (port 443)
+    failing, scores = [], []
+    for u in (UNIT, CLOUD_UNIT):
+        r = c.run("systemd-analyze security --json=short " + u)
+        try:
+            failing.append({x["name"] for x in json.loads(r.stdout) if x["set"] is False})
+        except ValueError:
+            failing.append({"(no JSON: %s)" % r.stdout[-300:]})
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", c.run("systemd-analyze security " + u).stdout)
+        scores.append(m.group(1) if m else "?")
+    t.diag("systemd-analyze security (online): %s %s, %s %s" % (UNIT, scores[0], CLOUD_UNIT, scores[1]))
+    allowed = failing[0] | CLOUD_CAPABILITY_CHECKS
+    t.ok(failing[1] <= allowed, "the cloud unit passes every check the webhook unit passes, but for "
+         "CAP_NET_BIND_SERVICE", sorted(failing[1] - allowed))
+    writable(c, CLOUD_UNIT, WRITABLE_CLOUD)
 
 
 def logger_path(c):
@@ -687,7 +787,11 @@ OURS = ["/etc/wazuh-k8s-audit", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-
         "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf", "/etc/logrotate.d/wazuh-k8s-audit",
         "/lib/systemd/system/" + UNIT, "/etc/systemd/system/multi-user.target.wants/" + UNIT,
         "/var/lib/systemd/deb-systemd-helper-enabled/" + UNIT + ".dsh-also",
-        "/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/" + UNIT]
+        "/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/" + UNIT,
+        "/var/lib/wazuh-k8s-audit-cloud", "/var/log/wazuh-k8s-audit-cloud", "/run/wazuh-k8s-audit-cloud",
+        "/lib/systemd/system/" + CLOUD_UNIT, "/etc/systemd/system/multi-user.target.wants/" + CLOUD_UNIT,
+        "/var/lib/systemd/deb-systemd-helper-enabled/" + CLOUD_UNIT + ".dsh-also",
+        "/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/" + CLOUD_UNIT]
 
 
 def remove_purge(c):
@@ -704,7 +808,7 @@ def remove_purge(c):
     left += [p[len(c.root):] for p in glob.glob(c.path("/var/spool/rsyslog/wazuh-k8s-audit*"))]
     t.eq(left, [], "purge leaves no file of ours")
     r = c.run("systemctl daemon-reload; systemctl list-unit-files --no-legend %s; "
-              "dpkg-query -W -f='${db:Status-Abbrev}\\n' %s 2>/dev/null" % (UNIT, " ".join(PKGS)))
+              "dpkg-query -W -f='${db:Status-Abbrev}\\n' %s 2>/dev/null" % (UNIT + " " + CLOUD_UNIT, " ".join(PKGS)))
     t.eq(r.stdout.strip(), "", "systemd and dpkg know nothing of ours after the purge")
     t.eq(c.run("systemctl is-active rsyslog").stdout.strip(), "active", "the system rsyslog still runs")
 
@@ -767,7 +871,8 @@ def main(work):
         if not enable_now(c):
             return
         t.diag("install to running: %.0f s" % (time.time() - start))
-        steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()), (logger_path, ()),
+        steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()),
+                 (cloud_service, ()), (logger_path, ()),
                  (logrotate, ()), (restart_stalled, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
                  (remove_purge, ())]
         took = []
