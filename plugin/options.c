@@ -68,8 +68,10 @@ static const char usage_text[] =
 "                         letters, digits, '.', '_', '-', up to 32\n"
 "  --frame KIND           what each line is: webhook (an audit EventList,\n"
 "                         default), firehose (an Amazon Data Firehose HTTP\n"
-"                         endpoint request of EKS audit logs) or pubsub (a\n"
-"                         Google Pub/Sub push request of GKE audit logs);\n"
+"                         endpoint request of EKS audit logs), pubsub (a\n"
+"                         Google Pub/Sub push request of GKE audit logs) or\n"
+"                         syslog (an RFC 5424 or RFC 3164 message whose MSG\n"
+"                         is one Event, or OpenShift's record of one);\n"
 "                         each frame its own --spool-dir\n"
 "  --envelope-cluster     k8s.cluster from the envelope (EKS log group\n"
 "                         /aws/eks/NAME/cluster, GKE resource.labels\n"
@@ -230,9 +232,11 @@ set_frame(const char *value, enum frame_kind *out)
 		*out = FRAME_FIREHOSE;
 	else if (strcmp(value, "pubsub") == 0)
 		*out = FRAME_PUBSUB;
+	else if (strcmp(value, "syslog") == 0)
+		*out = FRAME_SYSLOG;
 	else
 		return bad_value("frame", value,
-		    "expected webhook, firehose or pubsub");
+		    "expected webhook, firehose, pubsub or syslog");
 	return 0;
 }
 

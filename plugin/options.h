@@ -23,7 +23,8 @@ enum confinement {
 enum frame_kind {
 	FRAME_WEBHOOK,		/* an audit EventList (kube-apiserver's webhook) */
 	FRAME_FIREHOSE,		/* a Firehose HTTP endpoint request (EKS) */
-	FRAME_PUBSUB		/* a Pub/Sub push request (GKE) */
+	FRAME_PUBSUB,		/* a Pub/Sub push request (GKE) */
+	FRAME_SYSLOG		/* a syslog message of one Event (imtcp) */
 };
 
 /* Which daemon reads the socket (see agentstate.h). */
