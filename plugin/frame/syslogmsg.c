@@ -235,6 +235,7 @@ syslog_unwrap(const char *line, size_t len, struct records *out,
 	const char *brace;
 	int rc;
 
+	memset(out, 0, sizeof(*out));
 	if (pri > 0 && len - pri >= 2 && line[pri] == '1' &&
 	    line[pri + 1] == ' ') {
 		if ((rc = rfc5424_msg(line, len, pri, &off, reason,
@@ -247,5 +248,8 @@ syslog_unwrap(const char *line, size_t len, struct records *out,
 			    "without a JSON object");
 		off = (size_t)(brace - line);
 	}
-	return add_msg(out, line + off, len - off);
+	if ((rc = add_msg(out, line + off, len - off)) == -E2BIG)
+		return records_fail(reason, reasonlen, "syslog message over "
+		    "%u bytes", RECORDS_MAX_TOTAL);
+	return rc;
 }

@@ -42,8 +42,8 @@
  * item's cluster is always NULL: nothing in a message names its cluster.
  * Whether the item is an Event is the caller's to check (batch_scan).
  * Returns 0; -EINVAL with a one-line reason when the line is a malformed
- * RFC 5424 message, has no MSG, or holds no '{' where the Event would
- * start; -E2BIG past the records.h bounds; -ENOMEM.
+ * RFC 5424 message, has no MSG, holds no '{' where the Event would
+ * start, or is past the records.h bounds; -ENOMEM.
  */
 int syslog_unwrap(const char *line, size_t len, struct records *out,
     char *reason, size_t reasonlen);

@@ -26,10 +26,14 @@ static const char EVENT[] =
 static char *
 unwrap(const char *line, size_t len)
 {
-	struct records r = { 0 };
+	struct records r;
 	char reason[256] = "";
 	char *text = NULL;
-	int rc = syslog_unwrap(line, len, &r, reason, sizeof(reason));
+	int rc;
+
+	/* as the caller hands it over: not initialised */
+	memset(&r, 0xa5, sizeof(r));
+	rc = syslog_unwrap(line, len, &r, reason, sizeof(reason));
 
 	if (rc != 0 || r.count != 1 || r.items[0].reason != NULL ||
 	    r.items[0].cluster != NULL)
