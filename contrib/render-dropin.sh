@@ -174,14 +174,14 @@ syslog_block() {
 # syslog over TLS from forwarders (SYSLOG_LISTEN, SYSLOG_CLUSTERS). Plain
 # syslog has no acknowledgement: what a sender had written to a connection
 # that broke may be lost (RELP, above, has none of that).
-#  streamDriver "ossl"       TLS (rsyslog-openssl), 1.2 or later
+#  streamDriver "gtls"       TLS 1.2 or 1.3 (rsyslog-gnutls). Not "ossl":
+#                            imtcp with ossl lets any name through x509/name
+#                            (rsyslog#6350; measured with 8.2302)
 #  authMode="x509/name"      the client certificate must be signed by
-#                            CA_FILE and carry a name (DNS SAN or CN)
+#                            CA_FILE, carry the clientAuth purpose
+#                            (CheckExtendedKeyPurpose) and a name
 #  permittedPeer             *.<cluster>.nodes.wazuh-k8s-audit: a forwarder
-#                            of another cluster is refused (the ossl driver
-#                            of rsyslog 8.2302 cannot check the clientAuth
-#                            purpose: node certificates are only made with
-#                            it, by node-cert)
+#                            of another cluster is refused
 #  octet-counted and LF      both framings (RFC 6587 3.4.1 / RFC 5425 and
 #                            3.4.2): a frame whose length comes first, else
 #                            a line
