@@ -249,6 +249,14 @@ def main():
                                            "make-certs.sh"), "-d", certs,
                         "-n", cn], check=True, stdout=subprocess.DEVNULL)
     alpha, beta = "nodes/alpha/cp-1", "nodes/beta/cp-1"
+    render = os.path.join(TOP, "contrib", "render-dropin.sh")
+    for bad, why in (("SYSLOG_CLUSTERS=Alpha:1", "bad cluster name"),
+                     ("SYSLOG_CLUSTERS=", "SYSLOG_CLUSTERS is empty"),
+                     ("SYSLOG_CLUSTERS=alpha", "expected NAME:PORT")):
+        p = subprocess.run(["sh", render, "SYSLOG_LISTEN=0.0.0.0", bad],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        t.ok(p.returncode != 0 and why in p.stderr.decode(),
+             "render-dropin refuses %s" % bad, p.stderr.decode())
     recv = Receiver(os.path.join(d, "analysisd.sock"))
     pa, pb = e2e.free_port(), e2e.free_port()
     m = e2e.Rsyslog(os.path.join(d, "m"), so, PLUGIN, recv.path, certs,
@@ -400,8 +408,8 @@ def main():
              "alpha's listener logs the refused certificate name")
         t.ok(any("certificate" in l and "beta" not in l for l in refusals),
              "alpha's listener logs the peer without a certificate")
-    except RuntimeError as e:
-        t.ok(False, "pipeline ran", str(e))
+    except (RuntimeError, OSError) as e:
+        t.ok(False, "pipeline ran", repr(e))
     finally:
         for s in senders:
             s.close()
