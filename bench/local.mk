@@ -28,6 +28,12 @@ bench-clouds: plugin/wazuh-k8s-audit bench/counter
 	$(PYTHON3) $(srcdir)/bench/clouds.py --builddir $(abs_top_builddir) \
 	    --top $(abs_top_srcdir) $(CLOUDS_ARGS)
 EXTRA_DIST += bench/clouds.py
+# Pub/Sub push's OIDC token check against the token= key, in imhttp alone
+# (issue 23; PUBSUB_AUTH_ARGS="--pushes N --runs R").
+bench-pubsub-auth:
+	$(PYTHON3) $(srcdir)/bench/pubsub_auth.py --builddir $(abs_top_builddir) $(PUBSUB_AUTH_ARGS)
+EXTRA_DIST += bench/pubsub_auth.py
+.PHONY: bench-pubsub-auth
 .PHONY: bench bench-memory bench-e2e bench-hostile bench-clouds
 
 # Audit log file on a node -> RELP/TLS -> manager -> stand-in, beside the

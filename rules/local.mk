@@ -12,7 +12,8 @@ dist_k8slists_DATA = \
 	rules/lists/k8s-system-namespaces \
 	rules/lists/k8s-trusted-users
 
-# Run every case of tests/rules/cases.json through a real Wazuh analysisd (logtest socket).
+# Run every case of tests/rules/cases.json, and the GKE conversions (gke_rules.py),
+# through a real Wazuh analysisd (logtest socket).
 # WAZUH_PREFIX=/var/ossec (default) or LOGTEST_SOCKET=/path/to/queue/sockets/logtest.
 WAZUH_PREFIX ?= /var/ossec
 LOGTEST_SOCKET ?=
@@ -21,5 +22,11 @@ check-rules: plugin/wazuh-k8s-audit
 	TOP_SRCDIR='$(abs_top_srcdir)' \
 	$(PYTHON3) $(top_srcdir)/tests/rules/logtest_check.py --prefix '$(WAZUH_PREFIX)' \
 		$(if $(LOGTEST_SOCKET),--socket '$(LOGTEST_SOCKET)') $(CHECK_RULES_FLAGS)
+	sock='$(LOGTEST_SOCKET)'; [ -n "$$sock" ] || sock='$(WAZUH_PREFIX)/queue/sockets/logtest'; \
+	LOGTEST_SOCKET="$$sock" PLUGIN='$(abs_top_builddir)/plugin/wazuh-k8s-audit' TOP_SRCDIR='$(abs_top_srcdir)' \
+	PYTHONPATH='$(abs_top_srcdir)/tests/lib' \
+	$(PYTHON3) $(top_srcdir)/tests/rules/gke_rules.py > check-rules-gke.tap; \
+	rc=$$?; cat check-rules-gke.tap; ! grep -q '^not ok' check-rules-gke.tap && [ $$rc = 0 ]
 .PHONY: check-rules
+CLEANFILES += check-rules-gke.tap
 dist_doc_DATA += docs/rules.md

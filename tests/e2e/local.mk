@@ -25,3 +25,6 @@ EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
 # RFC 3164 / OpenShift records, big events, other clusters' certificates.
 TESTS += tests/e2e/test_syslog.py
 EXTRA_DIST += tests/e2e/test_syslog.py
+# test_pubsub_oidc.py (issue 23): Pub/Sub push's OIDC token checked by imhttp.
+TESTS += tests/e2e/test_pubsub_oidc.py
+EXTRA_DIST += tests/e2e/test_pubsub_oidc.py

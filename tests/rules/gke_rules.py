@@ -2,7 +2,10 @@
 tests/fixtures/gke, pushed wrapped through the real plugin (--frame pubsub),
 must raise the rule -- and level -- that a native audit Event of the same
 action raises in tests/rules/cases.json, through the approximate engine
-(k8srules.py; the real analysisd run is `make check-rules`)."""
+(k8srules.py).  With LOGTEST_SOCKET naming a real analysisd's logtest socket
+(`make check-rules` passes it), each converted Event and the native case's
+events also go through that analysisd, one logtest session each, and must
+raise the same rule at the same level there."""
 import base64
 import json
 import os
@@ -11,6 +14,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import k8srules as K  # noqa: E402
+from logtest_check import Logtest  # noqa: E402
 from harness import Plugin, Receiver, Tap, Workdir  # noqa: E402
 
 TOP = os.environ.get("TOP_SRCDIR", os.path.join(HERE, "..", ".."))
@@ -58,4 +62,39 @@ for (name, native), aid in zip(TABLE, ids):
          "%s: rule %s level %s, as the native event of the same action" %
          (name, want["rule"], want["level"]),
          "got %s: %s" % (got, K.expand_description(r, ev["fields"]) if r else ""))
+
+LOGTEST = os.environ.get("LOGTEST_SOCKET")
+if LOGTEST and os.path.exists(LOGTEST):
+    lt = Logtest(LOGTEST)
+
+    def analysisd(payloads):
+        """(rule, level, description) analysisd gives the last of payloads,
+        all in one logtest session."""
+        token, got = None, (None, None, "no datagram")
+        for p in payloads:
+            token, rid, lvl, desc, _ = lt.process(p, token)
+            got = (rid, lvl, desc)
+        if token:
+            lt.close(token)
+        return got
+
+    runner = K.PluginRunner()
+    try:
+        for (name, native), aid in zip(TABLE, ids):
+            want = []
+            for spec in cases[native]["events"]:
+                for line in K.event_lines(spec):
+                    want += [K.split_datagram(d)[1] for d in runner.send(line)]
+            nat = analysisd(want)
+            gke = analysisd([payloads[aid]]) if aid in payloads else (None, None, "")
+            t.diag("analysisd: %s: GKE %s/%s (%s); native %s/%s (%s)" %
+                   (name, gke[0], gke[1], gke[2], nat[0], nat[1], nat[2]))
+            t.ok(gke[:2] == nat[:2], "%s: analysisd raises %s/%s for the GKE "
+                 "entry as for the native event" % (name, nat[0], nat[1]),
+                 "GKE %s/%s %s" % gke)
+    finally:
+        runner.close()
+else:
+    t.skip("the converted entries through a real analysisd",
+           "LOGTEST_SOCKET not set (make check-rules sets it)")
 t.done()
