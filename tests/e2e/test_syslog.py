@@ -26,6 +26,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -365,6 +366,31 @@ def main():
              "rejected.jsonl", txt[-300:])
         t.ok(all(len(g) <= 65535 for g in recv.datagrams),
              "every datagram fits analysisd's 65,535 bytes")
+
+        # 5 (measured, first): the manager restarted while the node
+        #    forwards. Plain syslog has no acknowledgement: what the node
+        #    wrote into the dying connection may be lost (stated); what it
+        #    sends once the manager is back arrives, and nothing twice.
+        def paced(prefix, n):
+            with open(audit, "ab") as f:
+                for l in tagged(lines, prefix, n):
+                    f.write(l + b"\n")
+                    f.flush()
+                    time.sleep(0.01)
+        wr = threading.Thread(target=paced, args=("rst", 300))
+        wr.start()
+        time.sleep(1.0)
+        m.stop()
+        m.start()
+        wr.join()
+        paced("back", 100)
+        got = wait_all(recv, "back", 100, 40)
+        check_once(t, got, 100, "after a manager restart")
+        got = wait_all(recv, "rst", 300, 20, idle=5)
+        dup = sum(len(v) - 1 for v in got.values())
+        t.diag("manager restarted while the node forwarded: %d of 300 lost "
+               "(no acknowledgement in plain syslog)" % (300 - len(got)))
+        t.ok(dup == 0, "across the restart nothing arrives twice (%d)" % dup)
 
         # 4. no client certificate; a certificate of cluster beta on alpha's
         #    listener: nothing delivered; beta's on beta's: labelled beta
