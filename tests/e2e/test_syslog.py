@@ -15,8 +15,10 @@ Checks: every event delivered once, as the apiserver wrote it, with
 k8s.cluster from the listener and k8s.source syslog; OpenShift's envelope
 left out and its audit level kept; a 3 MB event through the node delivered
 reduced with k8s.dropped, a message over maxMessageSize never delivered cut
-and the next one delivered; no client certificate, or one of another
-cluster, delivers nothing.
+and the next one delivered; after a manager restart what is sent arrives
+once (what the restart lost is reported: plain syslog has no
+acknowledgement); no client certificate, or one of another cluster,
+delivers nothing.
 """
 import json
 import os
@@ -367,7 +369,7 @@ def main():
         t.ok(all(len(g) <= 65535 for g in recv.datagrams),
              "every datagram fits analysisd's 65,535 bytes")
 
-        # 5 (measured, first): the manager restarted while the node
+        # 4. the manager restarted while the node
         #    forwards. Plain syslog has no acknowledgement: what the node
         #    wrote into the dying connection may be lost (stated); what it
         #    sends once the manager is back arrives, and nothing twice.
@@ -392,7 +394,7 @@ def main():
                "(no acknowledgement in plain syslog)" % (300 - len(got)))
         t.ok(dup == 0, "across the restart nothing arrives twice (%d)" % dup)
 
-        # 4. no client certificate; a certificate of cluster beta on alpha's
+        # 5. no client certificate; a certificate of cluster beta on alpha's
         #    listener: nothing delivered; beta's on beta's: labelled beta
         def attempt(port, cert, prefix, claim):
             evs = tagged(lines, prefix, 5)
