@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Syslog benchmark: a TLS syslog sender -> manager -> datagrams at the stand-in.
+"""Syslog benchmark: a TLS syslog sender -> manager -> the stand-in.
 
 The manager: a private rsyslogd with the rendered drop-in's syslog listener
 (imtcp over TLS with a client certificate, Disk queue, the real plugin with

@@ -48,7 +48,8 @@ field_end(const char *s, size_t len, size_t i)
 {
 	size_t start = i;
 
-	while (i < len && (unsigned char)s[i] >= 33 && (unsigned char)s[i] <= 126)
+	while (i < len && (unsigned char)s[i] >= 33 &&
+	    (unsigned char)s[i] <= 126)
 		i++;
 	if (i == start || i >= len || s[i] != ' ')
 		return 0;

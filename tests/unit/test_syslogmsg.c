@@ -216,7 +216,8 @@ test_viaq(void)
 
 	/* damage stays in its member, the envelope still goes */
 	t = unwrap_str("{\"log_type\":\"audit\",\"hostname\":\"m\","
-	    "\"auditID\":\"x\",\"userAgent\":\"\xff\xfe\",\"level\":\"Request\"}");
+	    "\"auditID\":\"x\",\"userAgent\":\"\xff\xfe\","
+	    "\"level\":\"Request\"}");
 	ok(t && strcmp(t, "{\"auditID\":\"x\",\"userAgent\":\"\xff\xfe\","
 	    "\"level\":\"Request\"}") == 0, "a record with invalid UTF-8: the "
 	    "damaged member kept as its bytes for the caller to reduce");
