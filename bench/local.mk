@@ -42,3 +42,10 @@ EXTRA_DIST += bench/pubsub_auth.py
 bench-relp: plugin/wazuh-k8s-audit
 	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) $(RELP_ARGS)
 .PHONY: bench-relp
+# A TLS syslog sender -> the manager's syslog listener -> stand-in, for
+# RFC 5424 Events and OpenShift's records (issue 22; SYSLOG_ARGS="--events N
+# --rounds R").
+bench-syslog: plugin/wazuh-k8s-audit
+	$(PYTHON3) $(srcdir)/bench/syslog.py --builddir $(abs_top_builddir) $(SYSLOG_ARGS)
+EXTRA_DIST += bench/syslog.py
+.PHONY: bench-syslog

@@ -11,7 +11,7 @@ fi
 exec sh "$(dirname "$0")/apt-install.sh" \
 	autoconf automake make gcc pkg-config \
 	libjansson-dev libssl-dev libsystemd-dev libseccomp-dev zlib1g-dev \
-	python3 python3-yaml rsyslog rsyslog-relp curl openssl ca-certificates procps strace \
+	python3 python3-yaml rsyslog rsyslog-relp rsyslog-gnutls curl openssl ca-certificates procps strace \
 	clang libclang-rt-dev \
 	dpkg-dev \
 	debhelper lintian adduser iproute2 logrotate systemd util-linux \

@@ -57,6 +57,8 @@ grep -q '^ALLOW_FROM=' "$settings" ||
 grep -q '^MAX_CONN_PER_SOURCE=' "$settings" || echo 'MAX_CONN_PER_SOURCE=16' >> "$settings"
 grep -q '^RELP_LISTEN=' "$settings" || echo 'RELP_LISTEN=' >> "$settings"
 grep -q '^RELP_CLUSTERS=' "$settings" || echo 'RELP_CLUSTERS=' >> "$settings"
+grep -q '^SYSLOG_LISTEN=' "$settings" || echo 'SYSLOG_LISTEN=' >> "$settings"
+grep -q '^SYSLOG_CLUSTERS=' "$settings" || echo 'SYSLOG_CLUSTERS=' >> "$settings"
 case $(get QUEUE_SYNC) in on|off) ;; *) echo "render-dropin: QUEUE_SYNC must be on or off" >&2; exit 1 ;; esac
 for k in $keys; do
 	grep -q "^$k=" "$settings" || { echo "render-dropin: $k is not set" >&2; exit 1; }
@@ -138,6 +140,84 @@ EOT
 	done
 }
 
+# syslog_block ADDRESS "NAME:PORT ...": the rsyslog text of one syslog
+# (imtcp over TLS) listener per cluster, for forwarders that speak syslog
+# (OpenShift's ClusterLogForwarder): as relp_block, one listener per
+# cluster because the ruleset cannot see the client certificate.
+syslog_block() {
+	frame=$(to_bytes "$(get MAX_MESSAGE_SIZE)") || return 1
+	cat <<EOT
+# syslog over TLS from forwarders (SYSLOG_LISTEN, SYSLOG_CLUSTERS). Plain
+# syslog has no acknowledgement: what a sender had written to a connection
+# that broke may be lost (RELP, above, has none of that).
+#  streamDriver "gtls"       TLS 1.2 or 1.3 (rsyslog-gnutls). Not "ossl":
+#                            imtcp with ossl lets any name through x509/name
+#                            (rsyslog#6350; measured with 8.2302)
+#  authMode="x509/name"      the client certificate must be signed by
+#                            CA_FILE, carry the clientAuth purpose
+#                            (CheckExtendedKeyPurpose) and a name
+#  permittedPeer             *.<cluster>.nodes.wazuh-k8s-audit: a forwarder
+#                            of another cluster is refused
+#  octet-counted and LF      both framings (RFC 6587 3.4.1 / RFC 5425 and
+#                            3.4.2): a frame whose length comes first, else
+#                            a line
+#  maxFrameSize              octet-counted frames up to MAX_MESSAGE_SIZE
+#                            (imtcp's default, 200000, would turn a larger
+#                            frame into LF-framed garbage)
+#  discardTruncatedMsg       a message over MAX_MESSAGE_SIZE arrives cut,
+#                            the plugin sets it aside, and its rest is
+#                            dropped instead of read as more messages
+#  queue.timeoutEnqueue      a full queue slows the sender (TCP), it does
+#                            not discard: there is no 503 to answer
+#  --frame syslog            the Event is the MSG (after the RFC 5424 or
+#                            RFC 3164 header); OpenShift's envelope fields
+#                            are left out (docs/production.md, section 8)
+#  --cluster NAME            k8s.cluster from the listener, not the event
+#  --source syslog           k8s.source of these events
+module(load="imtcp")
+EOT
+	for cp in $2; do
+		name=${cp%%:*} port=${cp#*:}
+		case $name in
+		''|-*|*-|*[!a-z0-9-]*) echo "render-dropin: SYSLOG_CLUSTERS: bad cluster name '$name' (a DNS label: a-z 0-9 -)" >&2; return 1 ;;
+		esac
+		[ ${#name} -le 63 ] || { echo "render-dropin: SYSLOG_CLUSTERS: cluster name longer than 63: $name" >&2; return 1; }
+		case $port in ''|*[!0-9]*) echo "render-dropin: SYSLOG_CLUSTERS: $cp: expected NAME:PORT" >&2; return 1 ;; esac
+		cat <<EOT
+input(type="imtcp" name="k8s-syslog-$name" address="$1" port="$port"
+      ruleset="wazuh-k8s-audit-syslog-$name" keepAlive="on"
+      streamDriver.name="gtls" streamDriver.mode="1"
+      streamDriver.authMode="x509/name"
+      permittedPeer=["*.$name.nodes.wazuh-k8s-audit"]
+      streamDriver.CheckExtendedKeyPurpose="on"
+      streamDriver.CAFile="$(get CA_FILE)"
+      streamDriver.CertFile="$(get SERVER_PEM)"
+      streamDriver.KeyFile="$(get SERVER_PEM)"
+      gnutlsPriorityString="NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+      supportOctetCountedFraming="on" maxFrameSize="$frame"
+      discardTruncatedMsg="on")
+ruleset(name="wazuh-k8s-audit-syslog-$name"
+        queue.type="Disk" queue.filename="wazuh-k8s-audit-syslog-$name"
+        queue.spoolDirectory="$(get LIB_DIR)/queue"
+        queue.syncQueueFiles="$(get QUEUE_SYNC)" queue.checkpointInterval="1"
+        queue.maxDiskSpace="$(get QUEUE_MAX_DISK)" queue.maxFileSize="$filesize"
+        queue.size="100000" queue.dequeueBatchSize="1"
+        queue.saveOnShutdown="on" queue.timeoutEnqueue="3600000"
+        queue.workerThreads="1") {
+    action(type="omprog" name="wazuh-k8s-audit-syslog-$name"
+           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-syslog-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --frame syslog --source syslog --cluster $name"
+           template="wazuh-k8s-audit-raw"
+           confirmMessages="on" confirmTimeout="60000"
+           forceSingleInstance="on"
+           closeTimeout="15000" killUnresponsive="on"
+           output="$(get LOG_DIR)/plugin-syslog-$name.log" fileCreateMode="0640"
+           queue.type="Direct"
+           action.resumeRetryCount="-1" action.resumeInterval="1")
+}
+EOT
+	done
+}
+
 # The RELP listeners (RELP_LISTEN, RELP_CLUSTERS): one input, ruleset and
 # plugin instance per cluster, written by relp_block below.
 relp=$(mktemp)
@@ -148,6 +228,12 @@ if [ -n "$relp_listen" ] && [ -z "$relp_clusters" ]; then
 	echo "render-dropin: RELP_LISTEN is set but RELP_CLUSTERS is empty" >&2; exit 1
 fi
 case $relp_listen in *[!0-9A-Za-z.:_-]*) echo "render-dropin: RELP_LISTEN: not an address: $relp_listen" >&2; exit 1 ;; esac
+syslog_listen=$(get SYSLOG_LISTEN)
+syslog_clusters=$(get SYSLOG_CLUSTERS)
+if [ -n "$syslog_listen" ] && [ -z "$syslog_clusters" ]; then
+	echo "render-dropin: SYSLOG_LISTEN is set but SYSLOG_CLUSTERS is empty" >&2; exit 1
+fi
+case $syslog_listen in *[!0-9A-Za-z.:_-]*) echo "render-dropin: SYSLOG_LISTEN: not an address: $syslog_listen" >&2; exit 1 ;; esac
 
 # sed script: @KEY@ -> value (escape what sed's replacement treats specially)
 script=$(mktemp)
@@ -166,6 +252,9 @@ filesize=$(( disk / 16 ))
 if [ -n "$relp_listen" ]; then
 	relp_block "$relp_listen" "$relp_clusters" > "$relp" || exit 1
 fi
+if [ -n "$syslog_listen" ]; then
+	syslog_block "$syslog_listen" "$syslog_clusters" >> "$relp" || exit 1
+fi
 printf 's|@QUEUE_FILE_SIZE@|%s|g\n' "$filesize" >> "$script"
 printf 's|@VERIFY_PEER@|%s|g\n' "$verify" >> "$script"
 printf 's|@ALLOW_ACL@|%s|g\n' "$acl" >> "$script"
@@ -175,7 +264,7 @@ if [ -z "$(get LOGGER_TAG)" ]; then
 else
 	echo '/^#@LOGGER_\(BEGIN\|END\)@/d' >> "$script"
 fi
-# the RELP block (already substituted) replaces its marker line
+# the listener blocks (RELP, syslog; already substituted) replace the marker
 printf '/^#@RELP@$/{\nr %s\nd\n}\n' "$relp" >> "$script"
 # a doubled space where PLUGIN_ARGS is empty is harmless; tidy it anyway
 echo 's|  *"$|"|' >> "$script"

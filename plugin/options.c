@@ -68,11 +68,13 @@ static const char usage_text[] =
 "                         letters, digits, '.', '_', '-', up to 32\n"
 "  --frame KIND           what each line is: webhook (an audit EventList,\n"
 "                         default), firehose (an Amazon Data Firehose HTTP\n"
-"                         endpoint request of EKS audit logs) or pubsub (a\n"
-"                         Google Pub/Sub push request of GKE audit logs) or\n"
+"                         endpoint request of EKS audit logs), pubsub (a\n"
+"                         Google Pub/Sub push request of GKE audit logs),\n"
 "                         journal (the node drop-in's journald envelope, a\n"
 "                         line journald split put back together; other\n"
-"                         lines as webhook);\n"
+"                         lines as webhook) or syslog (an RFC 5424 or\n"
+"                         RFC 3164 message whose MSG is one Event, or\n"
+"                         OpenShift's record of one);\n"
 "                         each frame its own --spool-dir\n"
 "  --envelope-cluster     k8s.cluster from the envelope (EKS log group\n"
 "                         /aws/eks/NAME/cluster, GKE resource.labels\n"
@@ -235,9 +237,11 @@ set_frame(const char *value, enum frame_kind *out)
 		*out = FRAME_PUBSUB;
 	else if (strcmp(value, "journal") == 0)
 		*out = FRAME_JOURNAL;
+	else if (strcmp(value, "syslog") == 0)
+		*out = FRAME_SYSLOG;
 	else
 		return bad_value("frame", value,
-		    "expected webhook, firehose, pubsub or journal");
+		    "expected webhook, firehose, pubsub, journal or syslog");
 	return 0;
 }
 

@@ -24,8 +24,9 @@ enum frame_kind {
 	FRAME_WEBHOOK,		/* an audit EventList (kube-apiserver's webhook) */
 	FRAME_FIREHOSE,		/* a Firehose HTTP endpoint request (EKS) */
 	FRAME_PUBSUB,		/* a Pub/Sub push request (GKE) */
-	FRAME_JOURNAL		/* the node drop-in's journald envelope, or
+	FRAME_JOURNAL,		/* the node drop-in's journald envelope, or
 				 * a webhook line (journal.h) */
+	FRAME_SYSLOG		/* a syslog message of one Event (imtcp) */
 };
 
 /* Which daemon reads the socket (see agentstate.h). */

@@ -128,6 +128,11 @@ EXTRA_DIST += tests/fixtures
 TESTS += tests/plugin/test_clouds.py
 EXTRA_DIST += tests/plugin/test_clouds.py
 
+# Syslog listener: messages of one Event, OpenShift's records (issue 22).
+check_PROGRAMS += tests/unit/test_syslogmsg
+TESTS += tests/unit/test_syslogmsg
+tests_unit_test_syslogmsg_LDADD = $(CORE_LIBS)
+
 # Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
 TESTS += tests/setup/test_node_setup.py
 EXTRA_DIST += tests/setup/test_node_setup.py

@@ -13,6 +13,7 @@
 #include "firehose.h"
 #include "pubsub.h"
 #include "deliver_journal.h"
+#include "syslogmsg.h"
 #include "jsonspan.h"
 #include "redact.h"
 
@@ -673,6 +674,24 @@ sync_rejects(struct plugin *pl, enum deliver_result r, size_t *progress,
 	    pl->opts.reject_file, strerror(-rc));
 }
 
+/* What an envelope is called in the log. */
+static const char *
+envelope_name(enum frame_kind frame)
+{
+	switch (frame) {
+	case FRAME_FIREHOSE:
+		return "Firehose request";
+	case FRAME_PUBSUB:
+		return "Pub/Sub request";
+	case FRAME_SYSLOG:
+		return "syslog message";
+	case FRAME_WEBHOOK:
+	case FRAME_JOURNAL:
+		break;
+	}
+	return "request";
+}
+
 /* Item `index` of an envelope set aside: only its HMAC, as for a line
  * that does not parse (it cannot be redacted reliably). */
 static enum deliver_result
@@ -685,9 +704,8 @@ reject_item_hashed(struct plugin *pl, const char *reason, const char *text,
 	if ((r = flush_before_reject(pl)) != DELIVER_DONE)
 		return r;
 	if (pl->line_set_aside++ < SET_ASIDE_LOGGED)
-		log_msg(&pl->log, LOG_WARNING, "item %ld of a %s request set "
-		    "aside: %s", index, pl->opts.frame == FRAME_FIREHOSE ?
-		    "Firehose" : "Pub/Sub", reason);
+		log_msg(&pl->log, LOG_WARNING, "item %ld of a %s set aside: "
+		    "%s", index, envelope_name(pl->opts.frame), reason);
 	if ((rc = reject_hashed(&pl->reject, reason, text, len, index)) != 0)
 		return transient(pl, "error: cannot write reject file %s: %s",
 		    pl->opts.reject_file, strerror(-rc));
@@ -739,7 +757,7 @@ deliver_record(struct plugin *pl, const struct record_item *it, long index)
 }
 
 /*
- * deliver_events for a cloud envelope (--frame firehose or pubsub): its
+ * deliver_events for an envelope (--frame firehose, pubsub or syslog): its
  * items, unwrapped afresh on every try (records.h: the same items each
  * time, so progress holds), from `start` on.  An envelope that is not one
  * is set aside whole, as a line that does not parse.
@@ -759,6 +777,8 @@ deliver_envelope(struct plugin *pl, const char *line, size_t len,
 	pl->line_set_aside = 0;
 	if (pl->opts.frame == FRAME_FIREHOSE)
 		rc = firehose_unwrap(line, len, &recs, reason, sizeof(reason));
+	else if (pl->opts.frame == FRAME_SYSLOG)
+		rc = syslog_unwrap(line, len, &recs, reason, sizeof(reason));
 	else
 		rc = pubsub_unwrap(line, len, &recs, reason, sizeof(reason));
 	if (rc == -ENOMEM)

@@ -24,6 +24,11 @@ EXTRA_DIST += tests/e2e/test_stop_all.py
 # test_cloud_endpoints.py (issue 23): imhttp's protocol="firehose" and "pubsub".
 TESTS += tests/e2e/test_cloud_endpoints.py
 EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
+# test_syslog.py (issue 22): syslog over TLS (imtcp, rsyslog-gnutls) per
+# cluster: a node rsyslogd's octet-counted RFC 5424, LF-framed RFC 5424 /
+# RFC 3164 / OpenShift records, big events, other clusters' certificates.
+TESTS += tests/e2e/test_syslog.py
+EXTRA_DIST += tests/e2e/test_syslog.py
 # test_pubsub_oidc.py (issue 23): Pub/Sub push's OIDC token checked by imhttp.
 TESTS += tests/e2e/test_pubsub_oidc.py
 EXTRA_DIST += tests/e2e/test_pubsub_oidc.py
