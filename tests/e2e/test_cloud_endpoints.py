@@ -34,6 +34,13 @@ with open(os.path.join(TOP_SRCDIR, "tests/fixtures/eks/real-apiserver-events.jso
     LINES = [l.rstrip("\n") for l in f if l.strip()][:20]
 KEY = "k3y-" + base64.b64encode(os.urandom(24)).decode()
 TOKEN = base64.urlsafe_b64encode(os.urandom(24)).decode().rstrip("=")
+
+
+def wrong(secret):
+    """secret with its last character changed (never equal to it)"""
+    return secret[:-1] + ("A" if secret[-1] != "A" else "B")
+
+
 with open(os.path.join(TOP_SRCDIR, "tests/fixtures/gke/secret-get.json")) as f:
     ENTRY = json.load(f)
 
@@ -167,7 +174,7 @@ try:
     code, ans = post(request(LINES[:5], "r-nokey"), key=None, rid="r-nokey")
     t.ok(code == 401 and answer_ok(ans, "r-nokey", True),
          "no access key: 401 with requestId, timestamp, errorMessage", (code, ans))
-    code, ans = post(request(LINES[:5], "r-bad"), key=KEY[:-1] + "x", rid="r-bad")
+    code, ans = post(request(LINES[:5], "r-bad"), key=wrong(KEY), rid="r-bad")
     t.ok(code == 401 and answer_ok(ans, "r-bad", True),
          "wrong access key: 401", (code, ans))
     code, ans = post(request(LINES[:5], "r-bad"), key=KEY + "x", rid="r-bad")
@@ -196,7 +203,7 @@ try:
              e["k8s"].get("cluster") == "prod-1" for e in got),
          "k8s.source firehose, k8s.cluster from the log group")
 
-    for query, why in (("", "no token"), ("?token=" + TOKEN[:-1] + "A",
+    for query, why in (("", "no token"), ("?token=" + wrong(TOKEN),
                                           "wrong token"),
                        ("?token=" + TOKEN + "x", "token and one more byte"),
                        ("?x=" + TOKEN, "the token under another name")):
