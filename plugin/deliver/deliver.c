@@ -816,7 +816,8 @@ deliver_envelope(struct plugin *pl, const char *line, size_t len,
  * Deliver the events of `line` from index `start` on.  *progress ends as
  * the index of the first event not yet handled, *count as the line's
  * number of events.  The line is validated and split once, by jsonscan
- * (an envelope's, --frame firehose or pubsub, by deliver_envelope).
+ * (an envelope's, --frame firehose, pubsub or syslog, by deliver_envelope;
+ * a journal line, once put back together, is split here as a webhook's).
  */
 static enum deliver_result
 deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
@@ -829,7 +830,8 @@ deliver_events(struct plugin *pl, const char *line, size_t len, size_t start,
 	struct timespec polled = now(), t;
 	int rc;
 
-	if (pl->opts.frame == FRAME_FIREHOSE || pl->opts.frame == FRAME_PUBSUB)
+	if (pl->opts.frame == FRAME_FIREHOSE || pl->opts.frame == FRAME_PUBSUB ||
+	    pl->opts.frame == FRAME_SYSLOG)
 		return deliver_envelope(pl, line, len, start, progress, count);
 	*progress = start;
 	*count = 0;
