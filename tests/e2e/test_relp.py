@@ -33,7 +33,7 @@ from harness import PLUGIN, Receiver, Tap, Workdir, corpus_events  # noqa: E402
 RSYSLOGD = e2e.RSYSLOGD
 TOP = e2e.TOP_SRCDIR
 ROTATE_AT = 256 * 1024      # bytes: the writer's --audit-log-maxsize
-RELP_WINDOW = 128           # librelp's default window: the most a resend repeats
+RELP_WINDOW = 512           # the node's omrelp windowSize: the most a resend repeats
 
 
 def real_lines():
@@ -298,6 +298,43 @@ def main():
         t.diag("outage: %d duplicates (RELP resends unacknowledged frames "
                "after a reconnect: at most its window, %d)"
                % (dup, RELP_WINDOW))
+
+        # 2b. the manager's rsyslogd killed -9 twice while a node without a
+        #     second manager sends: (a) mid-stream, (b) while analysisd
+        #     reads nothing (the plugin cannot deliver, the node keeps
+        #     sending). An acknowledged frame is a delivered event (the
+        #     plugin's OK; what analysisd had not read, the plugin spools
+        #     at the end of its input), the node sends again what was not
+        #     acknowledged: none lost. A manager that acknowledged from
+        #     memory (its ruleset queue in memory) loses its backlog at (b).
+        solo_logs = os.path.join(d, "solo-audit")
+        solo = Node(os.path.join(d, "solo"), certs, "alpha", "cp-1",
+                    solo_logs, "localhost:%d" % pa)
+        nodes.append(solo)
+        solo.start()
+        n = 4000
+        wr = threading.Thread(target=AuditLog(solo_logs).write,
+                              args=(tagged(lines, "mkill", n), 0.001))
+        wr.start()
+        time.sleep(0.8)
+        at_kill = len(delivered(recv, "mkill"))
+        m1.crash()
+        time.sleep(0.5)
+        start_managers((m1, pa))
+        recv[0].pause()
+        time.sleep(1.5)
+        m1.crash()
+        recv[0].resume()
+        start_managers((m1, pa))
+        wr.join()
+        got = wait_all(recv, "mkill", n, 90)
+        t.diag("manager kill -9: %d of %d delivered at the first kill"
+               % (at_kill, n))
+        t.ok(0 < at_kill < n, "the first kill came mid-stream (%d of %d)"
+             % (at_kill, n))
+        check_once(t, got, n, "manager rsyslogd kill -9 mid-stream and "
+                   "while analysisd reads nothing", max_dup=2 * RELP_WINDOW)
+        solo.stop()
 
         # 3. failover: the first manager stopped, the second takes the
         #    events; the first back, the traffic returns to it
