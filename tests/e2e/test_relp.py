@@ -34,7 +34,7 @@ from harness import PLUGIN, Receiver, Tap, Workdir, corpus_events  # noqa: E402
 RSYSLOGD = e2e.RSYSLOGD
 TOP = e2e.TOP_SRCDIR
 ROTATE_AT = 256 * 1024      # bytes: the writer's --audit-log-maxsize
-RELP_WINDOW = 512           # the node's omrelp windowSize: the most a resend repeats
+RELP_WINDOW = 512           # the node's omrelp windowSize: most a resend repeats
 
 
 def real_lines():
@@ -369,7 +369,8 @@ def main():
         # 2b. the manager's rsyslogd killed -9 twice, then stopped, while a
         #     node without a second manager sends: (a) mid-stream, (b)
         #     while analysisd reads nothing (the plugin cannot deliver, the
-        #     node keeps sending). An acknowledged frame is a delivered event (the
+        #     node keeps sending), (c) stopped while analysisd reads
+        #     nothing. An acknowledged frame is a delivered event (the
         #     plugin's OK; what analysisd had not read, the plugin spools
         #     at the end of its input), the node sends again what was not
         #     acknowledged: none lost. A manager that acknowledged from
