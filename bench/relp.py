@@ -3,8 +3,9 @@
 
 The node: a private rsyslogd with the rendered node drop-in (imfile, Disk
 queue, omrelp over TLS with a node certificate). The manager: a private
-rsyslogd with the rendered manager drop-in (imrelp over TLS, Disk queue,
-the real plugin with --max-eps 0) into a counting stand-in analysisd.
+rsyslogd with the rendered manager drop-in (imrelp over TLS, its ruleset
+Direct: a frame is answered once the real plugin, --max-eps 0, delivered
+its event) into a counting stand-in analysisd.
 N events of the real kube-apiserver mix (shared/real-apiserver beside the
 clone, else the corpus) are appended to the audit log at full speed;
 reported: events/s from the first line written to the last datagram, and

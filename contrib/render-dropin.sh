@@ -88,8 +88,17 @@ acl=$(acl_list "$(get ALLOW_FROM)") || exit 1
 relp_block() {
 	cat <<EOT
 # RELP from control-plane nodes (RELP_LISTEN, RELP_CLUSTERS). imrelp answers
-# a frame only after the message is in this Disk queue (the same design and
-# settings as the webhook's ruleset above): acknowledged = in the queue file.
+# a frame only after the plugin answered OK for its event, so acknowledged =
+# delivered: the ruleset runs Direct, in imrelp's thread (rsyslog's
+# onSyslogRcv -> submitMsg2 -> the action; librelp sends "200 OK" when that
+# returns: librelp 1.11 src/scsyslog.c). The plugin's OK means the event is
+# in analysisd's socket queue, and what analysisd has not read is saved in
+# the plugin's spool when rsyslogd dies (README, "Nothing lost when
+# analysisd dies"); a frame not answered is sent again by the node. No Disk
+# queue here: its index (.qi), rewritten and renamed at every message, cost
+# the manager 30 s of CPU per 100k events (docs/production.md, section 8).
+# While the plugin retries (analysisd away), imrelp's one thread waits: the
+# nodes keep their events in their own Disk queues.
 #  tls.authMode="name"       the client certificate must be signed by
 #                            CA_FILE and carry a permitted name
 #  tls.permittedPeer         *.<cluster>.nodes.wazuh-k8s-audit: a node of
@@ -118,14 +127,7 @@ input(type="imrelp" name="k8s-relp-$name" address="$1" port="$port"
       tls="on" tls.cacert="$(get CA_FILE)"
       tls.mycert="$(get SERVER_PEM)" tls.myprivkey="$(get SERVER_PEM)"
       tls.authMode="name" tls.permittedPeer=["*.$name.nodes.wazuh-k8s-audit"])
-ruleset(name="wazuh-k8s-audit-relp-$name"
-        queue.type="Disk" queue.filename="wazuh-k8s-audit-relp-$name"
-        queue.spoolDirectory="$(get LIB_DIR)/queue"
-        queue.syncQueueFiles="$(get QUEUE_SYNC)" queue.checkpointInterval="1"
-        queue.maxDiskSpace="$(get QUEUE_MAX_DISK)" queue.maxFileSize="$filesize"
-        queue.size="100000" queue.dequeueBatchSize="1"
-        queue.saveOnShutdown="on" queue.timeoutEnqueue="1000"
-        queue.workerThreads="1") {
+ruleset(name="wazuh-k8s-audit-relp-$name" queue.type="Direct") {
     action(type="omprog" name="wazuh-k8s-audit-relp-$name"
            binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-relp-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --source relp --frame journal --cluster $name"
            template="wazuh-k8s-audit-raw"
