@@ -68,10 +68,28 @@ not_provided(char *list, size_t cap, const char *name)
 }
 
 /*
+ * Whether seg[0..n) names the core namespaces resource itself:
+ * core/v1/namespaces[/name[/status|/finalize]], as kube-apiserver's
+ * RequestInfoFactory reads /api/v1/namespaces/...: a third part after
+ * "namespaces" that is one of a Namespace's subresources is that subresource,
+ * anything else is a resource inside the namespace.
+ */
+static bool
+namespace_itself(char **seg, size_t n)
+{
+	if (n < 3 || strcmp(seg[0], "core") != 0 ||
+	    strcmp(seg[2], "namespaces") != 0)
+		return false;
+	return n <= 4 || (n == 5 && (strcmp(seg[4], "status") == 0 ||
+	    strcmp(seg[4], "finalize") == 0));
+}
+
+/*
  * objectRef and requestURI from resourceName, split on '/':
  *   g/v/namespaces/ns/res[/name[/sub]]  or  g/v/res[/name[/sub]]
- * ("core" is the legacy group: no apiGroup, URI under /api).  The URI is
- * the path the request had (no query string: GKE does not log it).
+ * (core/v1/namespaces[/name[/sub]] is the Namespace itself; "core" is the
+ * legacy group: no apiGroup, URI under /api).  The URI is the path the
+ * request had (no query string: GKE does not log it).
  */
 static int
 add_resource(json_t *ev, const char *name, char *missing, size_t mcap)
@@ -91,8 +109,10 @@ add_resource(json_t *ev, const char *name, char *missing, size_t mcap)
 	for (p = strtok_r(buf, "/", &save); p && n < MAX_SEGMENTS;
 	    p = strtok_r(NULL, "/", &save))
 		seg[n++] = p;
-	ns = n >= 5 && strcmp(seg[2], "namespaces") == 0;
-	if (n < 3 || p != NULL || (strcmp(seg[2], "namespaces") == 0 && !ns)) {
+	ns = n >= 5 && strcmp(seg[2], "namespaces") == 0 &&
+	    !namespace_itself(seg, n);
+	if (n < 3 || p != NULL || (strcmp(seg[2], "namespaces") == 0 && !ns &&
+	    !namespace_itself(seg, n))) {
 		not_provided(missing, mcap, "objectRef");
 		return set_str(ev, "requestURI", uri);
 	}
