@@ -52,7 +52,7 @@ WHY = {
         "requestURI": "GKE logs no request URI; the frame rebuilds the path without the query",
         "responseStatus.code": "GKE logs a gRPC status: 201 Created and 101 Switching Protocols come back as 200",
         "k8s.user_kind": "no user.groups in the LogEntry (system:unauthenticated, system:masters unknown)",
-        "k8s.psa_violations": "Pod Security annotations are LogEntry labels, which the frame does not map",
+        "k8s.psa_violations": "the frame maps no annotation but the authorization decision (from authorizationInfo)",
         "k8s.decision": "no authorizationInfo for this request",
         "stage": "GKE logs completed requests only (stage ResponseComplete)",
         "k8s.impersonated_user": "impersonatedUser is not in the AuditLog the frame reads",
@@ -86,14 +86,24 @@ def policy_view(policy, ev):
     return ev
 
 
+def _method_group(group):
+    """The API group as GKE's methodName spells it: a *.k8s.io group reversed
+    without the suffix (rbac.authorization.k8s.io -> authorization.rbac, as in
+    io.k8s.authorization.rbac.v1.clusterrolebindings.create), others as they are."""
+    if group.endswith(".k8s.io"):
+        return ".".join(reversed(group[:-len(".k8s.io")].split(".")))
+    return group
+
+
 def to_logentry(ev):
     """The LogEntry GKE writes for one audit Event: google.cloud.audit.AuditLog in
     protoPayload (serviceName k8s.io, methodName io.k8s.<group>.<version>.<resource>
     [.<sub>].<verb>, resourceName <group>/<version>/[namespaces/<ns>/]<res>[/<name>
     [/<sub>]], authenticationInfo.principalEmail, requestMetadata.callerIp and
     callerSuppliedUserAgent, authorizationInfo[], request/response, status a
-    google.rpc.Status), the audit annotations as LogEntry labels, resource k8s_cluster
-    ("Audit logging for GKE"; Cloud Logging's LogEntry and AuditLog references).
+    google.rpc.Status), the audit annotations as LogEntry labels, resource k8s_cluster,
+    reads in the data_access log, the rest in activity ("Audit logging for GKE"; Cloud
+    Logging's LogEntry and AuditLog references).
     Not in it: user.groups, impersonatedUser, the request URI and its query, the stage
     (GKE logs completed requests).  None for a non-resource request (no resourceName)."""
     o = ev.get("objectRef") or {}
@@ -108,7 +118,7 @@ def to_logentry(ev):
         parts.append(o["name"])
         if o.get("subresource"):
             parts.append(o["subresource"])
-    method = ".".join(["io.k8s", group, parts[1], o["resource"]] +
+    method = ".".join(["io.k8s", _method_group(group), parts[1], o["resource"]] +
                       ([o["subresource"]] if o.get("subresource") else []) + [ev.get("verb", "")])
     rs = ev.get("responseStatus") or {}
     code = rs.get("code", 200)
@@ -129,7 +139,8 @@ def to_logentry(ev):
         if isinstance(ev.get(src), dict):
             pp[dst] = ev[src]
     aid = ev.get("auditID", "")
-    return {"insertId": aid, "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity",
+    log = "data_access" if ev.get("verb") in ("get", "list", "watch") else "activity"
+    return {"insertId": aid, "logName": "projects/p/logs/cloudaudit.googleapis.com%2F" + log,
             "operation": {"id": aid, "producer": "k8s.io", "first": True, "last": True},
             "protoPayload": pp, "labels": ann,
             "resource": {"type": "k8s_cluster", "labels": {"cluster_name": "c", "location": "l",
