@@ -17,7 +17,8 @@ A rule fires from a cloud ("yes") when each of its positive cases raises it at t
 case's level; "partly" when some do; "no" when none does.  For each case that does not,
 the fields the rule and its ancestors read (k8srules.rule_field_names) are compared
 between the native and the cloud's shaped event: the ones that differ are the reason
-the table gives.  A negative case that alerts from a cloud's data (a rule level > 0
+the table gives.  And statically, over all cases: the fields some rule (or a parent)
+reads that native events carry and no event from a cloud's data does.  A negative case that alerts from a cloud's data (a rule level > 0
 where the native events give none or a lower level) is listed too.
 
 The table between the markers in docs/clouds.md must be what this computes: a change of
@@ -284,6 +285,7 @@ def compute():
     clouds = Clouds()
     verdict = {}   # rule -> cloud -> {"ok": [per positive case], "why": [...]}
     extra = {"eks": [], "gke": []}
+    seen = {"native": set(), "eks": set(), "gke": set()}   # field names carried
     try:
         for c in cases:
             if c.get("kind") not in ("positive", "negative"):
@@ -291,8 +293,10 @@ def compute():
             pl = clouds.payloads(c)
             nat = outcome(eng, pl["native"])
             want = (c["expect"]["rule"], c["expect"]["level"])
+            seen["native"].update(k.lower() for ev in nat[2] for k in ev["fields"])
             for cloud in ("eks", "gke"):
                 got = outcome(eng, pl[cloud])
+                seen[cloud].update(k.lower() for ev in got[2] for k in ev["fields"])
                 if c["kind"] == "negative":
                     if got[1] > nat[1]:
                         extra[cloud].append("%s (%s/%s)" % (c["name"], got[0], got[1]))
@@ -306,10 +310,19 @@ def compute():
                     v["why"] += why
     finally:
         clouds.close()
-    return rules, verdict, extra
+    # Statically: the fields the rules (with their parents) read that native events
+    # carry and no event from a cloud's data does, and which rules read each.
+    never = {}
+    for cloud in ("eks", "gke"):
+        never[cloud] = {}
+        for r in rules:
+            for f in K.rule_field_names(eng, r):
+                if f.lower() in seen["native"] and f.lower() not in seen[cloud]:
+                    never[cloud].setdefault(f, set()).add(r.id)
+    return rules, verdict, extra, never
 
 
-def table(rules, verdict, extra):
+def table(rules, verdict, extra, never):
     def word(v):
         return "yes" if all(v["ok"]) else "no" if not any(v["ok"]) else "partly"
 
@@ -331,13 +344,18 @@ def table(rules, verdict, extra):
     for cloud in ("eks", "gke"):
         lines += ["", "Negative cases that alert from %s's data (the native events do not): %s." %
                   (cloud.upper(), ", ".join(extra[cloud]) if extra[cloud] else "none")]
+    for cloud in ("eks", "gke"):
+        lines += ["", "Fields the rules read (with their parents) that the native events of the cases "
+                  "carry and no event from %s's data does: %s." %
+                  (cloud.upper(), "; ".join("`%s` (%s)" % (f, ", ".join(str(i) for i in sorted(ids)))
+                                            for f, ids in sorted(never[cloud].items())) or "none")]
     lines += ["", END]
     return "\n".join(lines)
 
 
 def main():
-    rules, verdict, extra = compute()
-    text = table(rules, verdict, extra)
+    rules, verdict, extra, never = compute()
+    text = table(rules, verdict, extra, never)
     doc = open(DOC, encoding="utf-8").read()
     if BEGIN not in doc or END not in doc:
         print("not ok 1 - docs/clouds.md holds the generated table between its markers")
