@@ -26,7 +26,11 @@ check-rules: plugin/wazuh-k8s-audit
 	LOGTEST_SOCKET="$$sock" PLUGIN='$(abs_top_builddir)/plugin/wazuh-k8s-audit' TOP_SRCDIR='$(abs_top_srcdir)' \
 	PYTHONPATH='$(abs_top_srcdir)/tests/lib' \
 	$(PYTHON3) $(top_srcdir)/tests/rules/gke_rules.py > check-rules-gke.tap; \
-	rc=$$?; cat check-rules-gke.tap; ! grep -q '^not ok' check-rules-gke.tap && [ $$rc = 0 ]
+	rc=$$?; cat check-rules-gke.tap; ! grep -q '^not ok' check-rules-gke.tap && [ $$rc = 0 ] || exit 1; \
+	LOGTEST_SOCKET="$$sock" PLUGIN='$(abs_top_builddir)/plugin/wazuh-k8s-audit' TOP_SRCDIR='$(abs_top_srcdir)' \
+	CORPUS='$(abs_top_srcdir)/tests/corpus/k8s-audit' \
+	$(PYTHON3) $(top_srcdir)/tests/rules/cloud_rules.py > check-rules-clouds.tap; \
+	rc=$$?; cat check-rules-clouds.tap; ! grep -q '^not ok' check-rules-clouds.tap && [ $$rc = 0 ]
 .PHONY: check-rules
-CLEANFILES += check-rules-gke.tap
+CLEANFILES += check-rules-gke.tap check-rules-clouds.tap
 dist_doc_DATA += docs/rules.md

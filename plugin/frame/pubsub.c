@@ -68,18 +68,39 @@ not_provided(char *list, size_t cap, const char *name)
 }
 
 /*
+ * Whether seg[0..n) names the core namespaces resource itself:
+ * core/v1/namespaces[/name[/status|/finalize]], as kube-apiserver's
+ * RequestInfoFactory reads /api/v1/namespaces/...: a third part after
+ * "namespaces" that is one of a Namespace's subresources is that subresource,
+ * anything else is a resource inside the namespace.
+ */
+static bool
+namespace_itself(char **seg, size_t n)
+{
+	if (n < 3 || strcmp(seg[0], "core") != 0 ||
+	    strcmp(seg[2], "namespaces") != 0)
+		return false;
+	return n <= 4 || (n == 5 && (strcmp(seg[4], "status") == 0 ||
+	    strcmp(seg[4], "finalize") == 0));
+}
+
+/*
  * objectRef and requestURI from resourceName, split on '/':
  *   g/v/namespaces/ns/res[/name[/sub]]  or  g/v/res[/name[/sub]]
- * ("core" is the legacy group: no apiGroup, URI under /api).  The URI is
- * the path the request had (no query string: GKE does not log it).
+ * (core/v1/namespaces[/name[/sub]] is the Namespace itself, whose namespace
+ * is its name, as kube-apiserver records it, but on create: that request's
+ * path is /api/v1/namespaces; "core" is the legacy group: no apiGroup, URI
+ * under /api).  The URI is the path the request had (no query string: GKE
+ * does not log it).
  */
 static int
-add_resource(json_t *ev, const char *name, char *missing, size_t mcap)
+add_resource(json_t *ev, const char *name, const char *verb, char *missing,
+    size_t mcap)
 {
 	char buf[1024], uri[1100], *seg[MAX_SEGMENTS], *save = NULL, *p;
 	size_t n = 0, at;
 	json_t *ref;
-	bool core, ns;
+	bool core, ns, self;
 
 	if (name == NULL || strlen(name) >= sizeof(buf) || name[0] == '/' ||
 	    strstr(name, "//") != NULL) {
@@ -91,12 +112,15 @@ add_resource(json_t *ev, const char *name, char *missing, size_t mcap)
 	for (p = strtok_r(buf, "/", &save); p && n < MAX_SEGMENTS;
 	    p = strtok_r(NULL, "/", &save))
 		seg[n++] = p;
-	ns = n >= 5 && strcmp(seg[2], "namespaces") == 0;
-	if (n < 3 || p != NULL || (strcmp(seg[2], "namespaces") == 0 && !ns)) {
+	ns = n >= 5 && strcmp(seg[2], "namespaces") == 0 &&
+	    !namespace_itself(seg, n);
+	if (n < 3 || p != NULL || (strcmp(seg[2], "namespaces") == 0 && !ns &&
+	    !namespace_itself(seg, n))) {
 		not_provided(missing, mcap, "objectRef");
 		return set_str(ev, "requestURI", uri);
 	}
 	core = strcmp(seg[0], "core") == 0;
+	self = namespace_itself(seg, n) && n >= 4 && strcmp(verb, "create") != 0;
 	if (core)
 		snprintf(uri, sizeof(uri), "/api/%s/%s", seg[1],
 		    name + strlen(seg[0]) + strlen(seg[1]) + 2);
@@ -107,7 +131,7 @@ add_resource(json_t *ev, const char *name, char *missing, size_t mcap)
 	at = ns ? 4 : 2;
 	if ((!core && set_str(ref, "apiGroup", seg[0]) != 0) ||
 	    set_str(ref, "apiVersion", seg[1]) != 0 ||
-	    (ns && set_str(ref, "namespace", seg[3]) != 0) ||
+	    ((ns || self) && set_str(ref, "namespace", seg[3]) != 0) ||
 	    set_str(ref, "resource", seg[at]) != 0 ||
 	    (n > at + 1 && set_str(ref, "name", seg[at + 1]) != 0) ||
 	    (n > at + 2 && set_str(ref, "subresource", seg[at + 2]) != 0) ||
@@ -218,8 +242,8 @@ build(json_t *ev, const json_t *entry, const json_t *pp, const char *id,
 	    "requestReceivedTimestamp", ts) ||
 	    set_str(ev, "stageTimestamp", ts))
 		return -ENOMEM;
-	if ((rc = add_resource(ev, str_at(pp, "resourceName", NULL), missing,
-	    sizeof(missing))) != 0 ||
+	if ((rc = add_resource(ev, str_at(pp, "resourceName", NULL), verb,
+	    missing, sizeof(missing))) != 0 ||
 	    (rc = add_user_and_request(ev, pp, missing,
 	    sizeof(missing))) != 0 ||
 	    (rc = add_status(ev, json_object_get(pp, "status"))) != 0 ||

@@ -25,6 +25,14 @@ TABLE = [
     ("secret-get", "110181 secret-get-curl.json"),
     ("pod-exec", "110150 exec-ls.json"),
     ("secret-list-denied", "110270 forbidden-list-secrets.json"),
+    ("clusterrole-wildcard-verbs", "110222 falco-create_cluster_role_wildcard_verbs.json"),
+    ("clusterrole-escalate", "110224 role-escalate.json"),
+    ("clusterrolebinding-anonymous", "110221 binding-anonymous.json"),
+    ("serviceaccount-token", "110184 sa-token-request.json"),
+    ("nodes-proxy", "110155 nodes-proxy-exec.json"),
+    ("anonymous-create-namespace", "110272 falco-anonymous_creates_namespace_foo.json"),
+    ("mutatingwebhook-create", "110300 webhook-create.json"),
+    ("namespace-delete", "110342 falco-delete_namespace_foo.json"),
 ]
 
 t = Tap()

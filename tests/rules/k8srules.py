@@ -600,6 +600,10 @@ class Engine:
         self.lists = lists
         self.top = []
         self.location = location
+        # The tree lives in the rules' children: built afresh, so that every Engine
+        # made from the same rules has one copy of each child, not one per Engine.
+        for r in rules:
+            r.children = []
         for r in rules:
             if r.if_sid:
                 for sid in r.if_sid:
@@ -824,7 +828,7 @@ class PluginError(RuntimeError):
 class PluginRunner:
     """Run $PLUGIN with a stand-in analysisd datagram socket; send() returns the datagrams."""
 
-    def __init__(self, plugin=None, location="k8s"):
+    def __init__(self, plugin=None, location="k8s", extra_args=()):
         self.plugin = plugin or os.environ.get("PLUGIN") or os.path.join(
             os.environ.get("TOP_BUILDDIR", TOP), "plugin", "wazuh-k8s-audit")
         if not os.access(self.plugin, os.X_OK):
@@ -841,7 +845,7 @@ class PluginRunner:
                 "--spool-dir", os.path.join(self.tmp, "spool"),
                 "--state-file", os.path.join(self.tmp, "analysisd.state"),
                 "--key-file", os.path.join(self.tmp, "hmac.key"),
-                "--max-eps", "0", "--retry-wait", "1", "--stats-interval", "0"]
+                "--max-eps", "0", "--retry-wait", "1", "--stats-interval", "0"] + list(extra_args)
         if os.geteuid() == 0:
             # The unprivileged user it would become cannot use this root
             # work directory; it stays confined (tests/plugin/test_confinement.py).
@@ -883,16 +887,21 @@ class PluginRunner:
         full socket buffer never stalls it."""
         line = json.dumps({"kind": "EventList", "apiVersion": "audit.k8s.io/v1", "items": events},
                           separators=(",", ":"), ensure_ascii=False)
+        return self.send_counted(line, len(events), timeout)
+
+    def send_counted(self, line, count, timeout=60):
+        """Send one omprog line that the plugin's --frame turns into count events (an
+        EventList, a Firehose request) and return their count datagrams, in order."""
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
         out = []
         answered = None
         deadline = time.monotonic() + timeout
-        while answered is None or len(out) < len(events):
+        while answered is None or len(out) < count:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise PluginError("batch: %d of %d datagrams, answer %r (%s)"
-                                  % (len(out), len(events), answered, self._err()))
+                                  % (len(out), count, answered, self._err()))
             r, _, _ = select.select([self.sock] + ([self.proc.stdout] if answered is None else []), [], [],
                                     min(left, 1.0))
             if self.sock in r:

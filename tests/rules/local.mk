@@ -14,3 +14,6 @@ EXTRA_DIST += \
 # GKE LogEntries converted (issue 23): the native cases' rules.
 TESTS += tests/rules/gke_rules.py
 EXTRA_DIST += tests/rules/gke_rules.py
+# Which rules fire from EKS's and GKE's data: docs/clouds.md's table, computed (issue 23).
+TESTS += tests/rules/cloud_rules.py
+EXTRA_DIST += tests/rules/cloud_rules.py

@@ -204,6 +204,67 @@ test_table(void)
 	}
 }
 
+/*
+ * The Namespace itself: core/v1/namespaces[/name[/status|/finalize]] names
+ * the namespaces resource, as kube-apiserver reads /api/v1/namespaces/...
+ * (its namespace is its name, but on create, posted to the collection); a
+ * fifth part that is no Namespace subresource is a namespaced resource.
+ */
+static void
+test_namespaces(void)
+{
+	static const struct {
+		const char *method, *rn, *resource, *name, *sub, *ns, *uri;
+	} cases[] = {
+		{ "io.k8s.core.v1.namespaces.list", "core/v1/namespaces",
+		  "namespaces", NULL, NULL, NULL, "/api/v1/namespaces" },
+		{ "io.k8s.core.v1.namespaces.create", "core/v1/namespaces/team-a",
+		  "namespaces", "team-a", NULL, NULL,
+		  "/api/v1/namespaces/team-a" },
+		{ "io.k8s.core.v1.namespaces.delete", "core/v1/namespaces/team-a",
+		  "namespaces", "team-a", NULL, "team-a",
+		  "/api/v1/namespaces/team-a" },
+		{ "io.k8s.core.v1.namespaces.finalize.update",
+		  "core/v1/namespaces/team-a/finalize", "namespaces", "team-a",
+		  "finalize", "team-a", "/api/v1/namespaces/team-a/finalize" },
+		{ "io.k8s.core.v1.namespaces.status.patch",
+		  "core/v1/namespaces/team-a/status", "namespaces", "team-a",
+		  "status", "team-a", "/api/v1/namespaces/team-a/status" },
+		{ "io.k8s.core.v1.pods.create", "core/v1/namespaces/team-a/pods",
+		  "pods", NULL, NULL, "team-a", "/api/v1/namespaces/team-a/pods" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char *entry = fixture("pod-create-privileged"), *body, *text;
+		json_t *e = json_loads(entry, 0, NULL), *ev;
+		struct records r;
+
+		json_object_set_new(json_object_get(e, "protoPayload"),
+		    "resourceName", json_string(cases[i].rn));
+		json_object_set_new(json_object_get(e, "protoPayload"),
+		    "methodName", json_string(cases[i].method));
+		text = json_dumps(e, JSON_COMPACT);
+		body = wrapped(text);
+		ev = convert(body, &r);
+		ok(ev && is(ev, "objectRef.resource", cases[i].resource) &&
+		    is(ev, "objectRef.name", cases[i].name ? cases[i].name :
+		    "(none)") && is(ev, "objectRef.subresource", cases[i].sub ?
+		    cases[i].sub : "(none)") && is(ev, "objectRef.namespace",
+		    cases[i].ns ? cases[i].ns : "(none)") &&
+		    is(ev, "requestURI", cases[i].uri),
+		    "%s: objectRef %s %s %s in %s, %s", cases[i].rn,
+		    s(ev, "objectRef.resource"), s(ev, "objectRef.name"),
+		    s(ev, "objectRef.subresource"), s(ev, "objectRef.namespace"),
+		    s(ev, "requestURI"));
+		json_decref(ev);
+		json_decref(e);
+		records_free(&r);
+		free(text);
+		free(body);
+		free(entry);
+	}
+}
+
 static void
 test_not_events(void)
 {
@@ -223,11 +284,13 @@ test_not_events(void)
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		char *body = wrapped(bad[i]);
+		/* Unwrapped before ok() reads r: its arguments have no set order. */
+		int rc = pubsub_unwrap(body, strlen(body), &r, reason,
+		    sizeof(reason));
 
-		ok(pubsub_unwrap(body, strlen(body), &r, reason,
-		    sizeof(reason)) == 0 && r.count == 1 && r.items[0].reason,
+		ok(rc == 0 && r.count == 1 && r.items[0].reason,
 		    "message %zu set aside alone: %s", i,
-		    r.count ? r.items[0].reason : reason);
+		    rc == 0 && r.count ? r.items[0].reason : reason);
 		records_free(&r);
 		free(body);
 	}
@@ -293,6 +356,7 @@ main(void)
 {
 	test_pod_create();
 	test_table();
+	test_namespaces();
 	test_not_events();
 	test_invalid_utf8();
 	test_grpc();
