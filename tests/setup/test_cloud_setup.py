@@ -6,6 +6,8 @@ rsyslogd -N1 with the patched imhttp; a check that fails changes nothing;
 the OIDC settings rendered as imhttp's oidcKeysFile/oidcAudience/oidcEmail;
 `status` shows the endpoints. Runs from the source tree in a temporary
 layout shaped as the package installs it (paths from the environment)."""
+import base64
+import json
 import os
 import re
 import shutil
@@ -127,16 +129,35 @@ t.ok(rc == 0 and "https://<this host's public name>/gke-push?token=<it>" in out
      and out.count(tok) == 1 and env_of("PUBSUB_PATH") == "/gke-push",
      "cloud-endpoint pubsub: a token for the push URL, the certificate kept", out)
 
+def rsa_jwks(path):
+    """a JWKS of one fresh 2048-bit RSA key, as Google publishes its keys"""
+    pem = subprocess.run(["openssl", "genrsa", "2048"], stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, check=True).stdout
+    hexn = subprocess.run(["openssl", "rsa", "-noout", "-modulus"], input=pem,
+                          stdout=subprocess.PIPE, check=True).stdout.decode()
+    n = bytes.fromhex(hexn.strip().split("=", 1)[1])
+    b64 = base64.urlsafe_b64encode(n).decode().rstrip("=")
+    with open(path, "w") as f:
+        json.dump({"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256",
+                             "use": "sig", "n": b64, "e": "AQAB"}]}, f)
+
+
 jwks = os.path.join(work, "google.jwks")
-with open(jwks, "w") as f:
-    f.write('{"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "n": "AQAB", "e": "AQAB"}]}\n')
+rsa_jwks(jwks)
 rc, out = setup("cloud-endpoint", "pubsub", "--oidc-keys", jwks, "--oidc-audience",
                 "https://audit.example.org/gke-push")
 t.ok(rc == 1 and "go together" in out, "--oidc-keys without --oidc-email: refused", out)
-# The patched imhttp of main does not know oidcKeysFile yet (the OIDC
-# verification is another branch's work): the tool's -N1 check then
-# refuses, and nothing changes. Rendered either way:
+# A keys file imhttp cannot use (no RSA key of 2048 bits or more): its
+# -N1 check refuses, and nothing changes.
+bad = os.path.join(work, "bad.jwks")
+with open(bad, "w") as f:
+    f.write('{"keys": [{"kty": "RSA", "kid": "k1", "alg": "RS256", "n": "AQAB", "e": "AQAB"}]}\n')
 envsnap = open(cloudenv).read()
+rc, out = setup("cloud-endpoint", "pubsub", "--oidc-keys", bad, "--oidc-audience",
+                "https://audit.example.org/gke-push", "--oidc-email",
+                "push@demo.iam.gserviceaccount.com")
+t.ok(rc != 0 and "rsyslogd -N1 refuses" in out and open(cloudenv).read() == envsnap,
+     "--oidc-keys without a usable RSA key: refused by -N1, nothing changed", out)
 rc, out = setup("cloud-endpoint", "pubsub", "--oidc-keys", jwks, "--oidc-audience",
                 "https://audit.example.org/gke-push", "--oidc-email",
                 "push@demo.iam.gserviceaccount.com")
@@ -150,14 +171,10 @@ t.ok('protocol="pubsub" oidcKeysFile="/k.json" oidcAudience="https://audit.examp
      ' oidcEmail="push@demo.iam.gserviceaccount.com")' in rendered,
      "the OIDC settings rendered as imhttp's oidcKeysFile, oidcAudience, oidcEmail",
      rendered[-1500:])
-if rc == 0:
-    t.ok(env_of("PUBSUB_OIDC_EMAIL") == "push@demo.iam.gserviceaccount.com" and
-         env_of("PUBSUB_KEY_FILE") == "" and
-         os.path.exists(os.path.join(etc, "cloud", "google-oidc-keys.json")),
-         "--oidc-*: the keys installed, cloud.env switched to OIDC", out)
-else:
-    t.ok("rsyslogd -N1 refuses" in out and open(cloudenv).read() == envsnap,
-         "--oidc-* on an imhttp without OIDC: refused by -N1, nothing changed", out)
+t.ok(rc == 0 and env_of("PUBSUB_OIDC_EMAIL") == "push@demo.iam.gserviceaccount.com" and
+     env_of("PUBSUB_KEY_FILE") == "" and
+     os.path.exists(os.path.join(etc, "cloud", "google-oidc-keys.json")),
+     "--oidc-*: the keys installed, cloud.env switched to OIDC", out)
 
 r = subprocess.run([SETUP, "status"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                    env=ENV).stdout.decode(errors="replace")
