@@ -190,6 +190,7 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 				pl->stats.bytes += pl->sink.header_len + len;
 			}
 			pl->stats.resent = pl->sink.resent;
+			pl->stats.resent_read = pl->sink.resent_read;
 			drop_unread_file(pl);
 			return SEND_OK;
 		case SINK_TOO_BIG:
@@ -1179,6 +1180,7 @@ deliver_resend(struct plugin *pl)
 		    pl->opts.socket_path, strerror(err));
 	note_up(pl);
 	pl->stats.resent = pl->sink.resent;
+	pl->stats.resent_read = pl->sink.resent_read;
 	drop_unread_file(pl);
 	return DELIVER_DONE;
 }
