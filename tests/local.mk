@@ -135,3 +135,7 @@ EXTRA_DIST += tests/setup/test_node_setup.py
 # A line's memory bounded by the line, not a record per item (issue 21).
 TESTS += tests/plugin/test_line_memory.py
 EXTRA_DIST += tests/plugin/test_line_memory.py
+
+# Events analysisd read but had not finished when it stopped (issue 27).
+TESTS += tests/plugin/test_restart_read.py
+EXTRA_DIST += tests/plugin/test_restart_read.py tests/lib/queued_standin.py
