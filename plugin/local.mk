@@ -30,6 +30,7 @@ libcore_a_SOURCES += \
 	plugin/shape/shape.h \
 	plugin/deliver/deliver.c plugin/deliver/deliver.h \
 	plugin/deliver/spool.c plugin/deliver/spool.h \
+	plugin/deliver/readwin.c plugin/deliver/readwin.h \
 	plugin/deliver/reject.c plugin/deliver/reject.h \
 	plugin/deliver/pace.c plugin/deliver/pace.h \
 	plugin/deliver/agentstate.c plugin/deliver/agentstate.h \

@@ -357,11 +357,11 @@ apply(int opt, const char *arg, struct options *o)
 			o->retry_wait = (unsigned)v;
 		return rc;
 	case OPT_READ_WINDOW:
-		if ((rc = set_number("read-window", arg, 0, 1u << 22, &v)) == 0)
+		if ((rc = set_number("read-window", arg, 0, 1u << 23, &v)) == 0)
 			o->read_window = (size_t)v;
 		return rc;
 	case OPT_READ_WINDOW_BYTES:
-		if ((rc = set_number("read-window-bytes", arg, 0, 1ull << 32,
+		if ((rc = set_number("read-window-bytes", arg, 0, 1ull << 30,
 		    &v)) == 0)
 			o->read_window_bytes = (size_t)v;
 		return rc;

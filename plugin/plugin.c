@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "deliver.h"
+#include "readwin.h"
 #include "fds.h"
 #include "keyfile.h"
 
@@ -126,7 +127,9 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->next_stats = t;
 	pl->next_stats.tv_sec += opts->stats_interval;
 	pl->next_spool_try = t;
-	if ((rc = deliver_load_unread(pl)) != 0)
+	/* The read window is older than what analysisd had not read. */
+	if ((rc = readwin_load(pl)) != 0 ||
+	    (rc = deliver_load_unread(pl)) != 0)
 		return rc;
 	if (pl->spool.count > 0)
 		log_msg(&pl->log, LOG_NOTICE, "%zu line(s) in spool %s: "

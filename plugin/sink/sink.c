@@ -419,8 +419,13 @@ sink_take(struct sink *s, const char *bytes, size_t len)
 
 	if (len == 0 || len > SINK_MAX_DATAGRAM)
 		return -EMSGSIZE;
-	if (r->count > r->taken || r->taken >= r->window.max_count ||
-	    r->taken_bytes + len > r->window.max_bytes)
+	if (r->count > r->taken)
+		return -ENOBUFS;
+	/* The newest are kept, as in the window itself. */
+	while (r->taken > 0 && (r->taken >= r->window.max_count ||
+	    r->taken_bytes + len > r->window.max_bytes))
+		ring_drop_oldest(r);
+	if (r->window.max_count == 0 || len > r->window.max_bytes)
 		return -ENOBUFS;
 	if ((sl = ring_next(r, len, &err)) == NULL)
 		return -err;

@@ -238,8 +238,10 @@ const char *sink_taken(const struct sink *s, size_t i, size_t *len);
  * sink_take(s, bytes, len):
  * Put a whole datagram (header included, e.g. of an earlier process's read
  * window) after the read window, as read now: it goes again if the
- * socket turns out to be another one than sink_set_peer named.  Call
- * before anything is held.  Returns 0, -EMSGSIZE, or -ENOMEM / -ENOBUFS.
+ * socket turns out to be another one than sink_set_peer named.  The oldest
+ * make room within the window's bounds.  Call before anything is held.
+ * Returns 0, -EMSGSIZE, or -ENOMEM / -ENOBUFS (no window, or one that can
+ * never hold it, or something held already).
  */
 int sink_take(struct sink *s, const char *bytes, size_t len);
 

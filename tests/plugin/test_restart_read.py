@@ -138,7 +138,39 @@ t.ok(written < read and len(lost) > 0,
      "no window: the %d the stand-in held unprocessed are lost (%d)"
      % (read - written, len(lost)))
 
-# 3. No restart: nothing sent twice, the window notwithstanding.
+# 3. The plugin stops too (rsyslog restarted with the manager): its window
+#    is saved in the spool and goes to the next analysisd from the next
+#    process; had analysisd not restarted, nothing would (4.).
+wd = Workdir()
+first = Standin(wd, 1, 0.002)
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+lines, ids = batches("p")
+answers = [pl.call(l, 30) for l in lines]
+pl.close()
+read, written = first.term()
+second = Standin(wd, 2, 0)
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+end = time.time() + 20
+while time.time() < end and not set(ids) <= set(
+        audit_ids(first.written() + second.written())):
+    time.sleep(0.1)
+pl.close()
+got = audit_ids(first.written() + second.written())
+t.ok(all(a == "OK" for a in answers) and written < read,
+     "plugin restart: the stand-in died with %d unprocessed"
+     % (read - written))
+t.eq(len(set(ids) - set(got)), 0, "plugin restart: no event lost")
+t.ok(final_stat(pl, "resent_read") == read and
+     len(got) - len(ids) <= written,
+     "plugin restart: the saved window went again (%s), %d duplicates"
+     % (final_stat(pl, "resent_read"), len(got) - len(ids)))
+second.kill()
+wd.cleanup()
+
+# 4. No restart: nothing sent twice, the window notwithstanding, by the
+#    same process or by the next one.
 wd = Workdir()
 sd = Standin(wd, 1, 0)
 pl = Plugin(wd.path, wd.socket)
@@ -147,14 +179,20 @@ lines, ids = batches("n")
 answers = [pl.call(l, 30) for l in lines[:2]]
 time.sleep(1)
 answers.append(pl.call(lines[2], 30))
+pl.close()
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+answers.append(pl.call(lines[3], 30))
 end = time.time() + 20
-while time.time() < end and len(sd.written()) < 3 * PER_LINE:
+while time.time() < end and len(sd.written()) < 4 * PER_LINE:
     time.sleep(0.05)
 pl.close()
 got = audit_ids(sd.written())
 rr = final_stat(pl, "resent_read")
+t.ok("had read before the last stop held" in pl.stderr_text(),
+     "no restart: the next process held the saved window")
 t.ok(all(a == "OK" for a in answers), "no restart: answered OK")
-t.eq(sorted(got), sorted(ids[:3 * PER_LINE]),
+t.eq(sorted(got), sorted(ids[:4 * PER_LINE]),
      "no restart: each event exactly once")
 t.eq(rr, 0, "no restart: resent_read=0")
 sd.kill()
