@@ -73,8 +73,8 @@ readwin_save(struct plugin *pl)
 	rc = spool_save_read(&pl->spool, &peer, d, n);
 	free(d);
 	if (rc == 0)
-		log_msg(&pl->log, LOG_NOTICE, "saved %zu datagram(s) analysisd "
-		    "had read (the read window) to the spool", n);
+		log_msg(&pl->log, LOG_NOTICE, "read window: %zu datagram(s) "
+		    "analysisd had read kept in the spool", n);
 	else
 		log_msg(&pl->log, LOG_ERR, "cannot save the read window to the "
 		    "spool %s: %s", pl->opts.spool_dir, strerror(-rc));
