@@ -29,6 +29,9 @@ def vm_hwm_kb(pid):
 
 def run_once(cmd, lines_path, counter, workdir):
     sock = os.path.join(workdir, "queue")
+    # Each run is a new receiver: a spool left by the last run would send
+    # its read window (issue 27) to it again, which is not throughput.
+    shutil.rmtree(os.path.join(workdir, "spool"), ignore_errors=True)
     rx = subprocess.Popen([counter, sock], stdout=subprocess.PIPE, text=True)
     rx.stdout.readline()
     proc = subprocess.Popen(cmd + [sock],

@@ -33,6 +33,7 @@ libcore_a_SOURCES += \
 	plugin/deliver/deliver.c plugin/deliver/deliver.h \
 	plugin/deliver/deliver_journal.c plugin/deliver/deliver_journal.h \
 	plugin/deliver/spool.c plugin/deliver/spool.h \
+	plugin/deliver/readwin.c plugin/deliver/readwin.h \
 	plugin/deliver/reject.c plugin/deliver/reject.h \
 	plugin/deliver/pace.c plugin/deliver/pace.h \
 	plugin/deliver/agentstate.c plugin/deliver/agentstate.h \

@@ -21,6 +21,20 @@
  */
 #define DEFAULT_MAX_EPS 5000u
 
+/*
+ * The read window (struct sink_window): what analysisd can hold read but
+ * unfinished, with Wazuh 4.x's default internal_options: 16,384 events in
+ * each of decode_event_queue, decode_output_queue, alerts_queue and
+ * archives_queue, plus one per decoding and rule-matching thread (64
+ * covers 32 cores); 128 MiB holds that many events of 2 KiB (a corpus
+ * event shaped is 2.9 KB on average: the time bound is the one that
+ * binds below ~2,200 events/s); 30 s is twice the time analysisd takes
+ * to empty full queues at 5,000 events/s (docs/production.md).
+ */
+#define DEFAULT_READ_WINDOW (4u * 16384u + 64u)
+#define DEFAULT_READ_WINDOW_BYTES ((size_t)128 << 20)
+#define DEFAULT_READ_WINDOW_SECS 30u
+
 static const char usage_text[] =
 "Usage: wazuh-k8s-audit [OPTION]...\n"
 "Read Kubernetes audit batches from rsyslog's omprog (one JSON line each),\n"
@@ -51,16 +65,24 @@ static const char usage_text[] =
 "                         var/run/wazuh-agentd.state (default /var/ossec)\n"
 "  --retry-wait SECS      how long to wait for an unavailable analysisd before\n"
 "                         answering rsyslog with an error (default 5)\n"
+"  --read-window N        datagrams analysisd has read kept to send again to\n"
+"                         the next analysisd if it stops before finishing\n"
+"                         them, 0 for none (default 65600: its queues' size)\n"
+"  --read-window-bytes N  at most N bytes of them (default 134217728)\n"
+"  --read-window-secs S   each kept until analysisd is seen alive S seconds\n"
+"                         after it read it (default 30)\n"
 "  --stats-interval SECS  seconds between counter lines, 0 for exit only\n"
 "                         (default 300); retries= counts sends repeated while\n"
 "                         analysisd was busy (socket full: wait for room) or\n"
 "                         down (every 200 ms, up to --retry-wait): waits,\n"
 "                         not losses; resent= datagrams sent again (analysisd\n"
-"                         died before reading them); cut_lines= lines cut by\n"
-"                         rsyslogd's death, dropped (its queue hands them\n"
-"                         over again); paced_waits= sleeps to stay under the\n"
-"                         ceiling; agent_disconnected_waits= sleeps while the\n"
-"                         Wazuh agent was not connected (--target)\n"
+"                         died before reading them); resent_read= of them,\n"
+"                         read by an analysisd that stopped (--read-window);\n"
+"                         cut_lines= lines cut by rsyslogd's death, dropped\n"
+"                         (its queue hands them over again); paced_waits=\n"
+"                         sleeps to stay under the ceiling;\n"
+"                         agent_disconnected_waits= sleeps while the Wazuh\n"
+"                         agent was not connected (--target)\n"
 "  --log TARGET           stderr or journal (default stderr)\n"
 "  --cluster NAME         add the cluster name to every event\n"
 "  --source NAME          add k8s.source NAME to every event: the channel it\n"
@@ -107,6 +129,10 @@ enum {
 /* Which Wazuh daemon reads the socket (agentstate.h). */
 enum { OPT_TARGET = OPT_VERSION + 1, OPT_WAZUH_DIR };
 
+/* The read window (sink.h). */
+enum { OPT_READ_WINDOW = OPT_WAZUH_DIR + 1, OPT_READ_WINDOW_BYTES,
+	OPT_READ_WINDOW_SECS };
+
 static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
 	{ "location", required_argument, NULL, OPT_LOCATION },
@@ -118,6 +144,9 @@ static const struct option long_options[] = {
 	{ "target", required_argument, NULL, OPT_TARGET },
 	{ "wazuh-dir", required_argument, NULL, OPT_WAZUH_DIR },
 	{ "retry-wait", required_argument, NULL, OPT_RETRY_WAIT },
+	{ "read-window", required_argument, NULL, OPT_READ_WINDOW },
+	{ "read-window-bytes", required_argument, NULL, OPT_READ_WINDOW_BYTES },
+	{ "read-window-secs", required_argument, NULL, OPT_READ_WINDOW_SECS },
 	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "cluster", required_argument, NULL, OPT_CLUSTER },
@@ -157,6 +186,9 @@ set_defaults(struct options *o)
 	o->max_fields = 256;
 	o->max_eps = DEFAULT_MAX_EPS;
 	o->retry_wait = 5;
+	o->read_window = DEFAULT_READ_WINDOW;
+	o->read_window_bytes = DEFAULT_READ_WINDOW_BYTES;
+	o->read_window_secs = DEFAULT_READ_WINDOW_SECS;
 	o->stats_interval = 300;
 	o->stages = SHAPE_STAGE_ALL;
 	o->log = LOG_TARGET_STDERR;
@@ -332,6 +364,19 @@ apply(int opt, const char *arg, struct options *o)
 	case OPT_RETRY_WAIT:
 		if ((rc = set_number("retry-wait", arg, 0, 3600, &v)) == 0)
 			o->retry_wait = (unsigned)v;
+		return rc;
+	case OPT_READ_WINDOW:
+		if ((rc = set_number("read-window", arg, 0, 1u << 23, &v)) == 0)
+			o->read_window = (size_t)v;
+		return rc;
+	case OPT_READ_WINDOW_BYTES:
+		if ((rc = set_number("read-window-bytes", arg, 0, 1ull << 30,
+		    &v)) == 0)
+			o->read_window_bytes = (size_t)v;
+		return rc;
+	case OPT_READ_WINDOW_SECS:
+		if ((rc = set_number("read-window-secs", arg, 0, 86400, &v)) == 0)
+			o->read_window_secs = (unsigned)v;
 		return rc;
 	case OPT_STATS_INTERVAL:
 		if ((rc = set_number("stats-interval", arg, 0, 86400, &v)) == 0)

@@ -56,6 +56,10 @@ struct options {
 	size_t max_fields;		/* analysisd JSON decoder field limit */
 	unsigned max_eps;		/* delivery ceiling, events/s; 0: none */
 	unsigned retry_wait;		/* seconds to wait for analysisd per try */
+	size_t read_window;		/* read datagrams kept for a restart;
+					 * 0: none (struct sink_window) */
+	size_t read_window_bytes;
+	unsigned read_window_secs;
 	unsigned stats_interval;	/* seconds between counter lines; 0: exit only */
 	unsigned stages;		/* enum shape_stage bitmask */
 	enum log_target log;

@@ -8,6 +8,7 @@
 
 #include "deliver.h"
 #include "deliver_journal.h"
+#include "readwin.h"
 #include "fds.h"
 #include "keyfile.h"
 
@@ -99,6 +100,8 @@ plugin_open(struct plugin *pl, const struct options *opts)
 		return fail(pl, "watch for", "stop signals", rc);
 	if ((rc = sink_init(&pl->sink, opts->socket_path, opts->location)) != 0)
 		return fail(pl, "use socket/location", opts->location, rc);
+	sink_set_window(&pl->sink, opts->read_window, opts->read_window_bytes,
+	    opts->read_window_secs);
 	if ((rc = omprog_init(&pl->io, STDIN_FILENO, STDOUT_FILENO,
 	    pl->stop.fd, opts->max_line)) != 0)
 		return fail(pl, "set up", "stdin", rc);
@@ -125,7 +128,9 @@ plugin_open(struct plugin *pl, const struct options *opts)
 	pl->next_stats = t;
 	pl->next_stats.tv_sec += opts->stats_interval;
 	pl->next_spool_try = t;
-	if ((rc = deliver_load_unread(pl)) != 0)
+	/* The read window is older than what analysisd had not read. */
+	if ((rc = readwin_load(pl)) != 0 ||
+	    (rc = deliver_load_unread(pl)) != 0)
 		return rc;
 	if (opts->frame == FRAME_JOURNAL &&
 	    (rc = deliver_journal_open(pl)) != 0)
@@ -218,7 +223,10 @@ idle_timeout(const struct plugin *pl)
 		if (ms < 0 || spool_ms < ms)
 			ms = spool_ms;
 	}
-	if (sink_held_count(&pl->sink) > 0 && (ms < 0 || ms > HELD_CHECK_MS))
+	/* The read window too: it ages only while analysisd is seen alive,
+	 * and goes again at once when it is seen replaced. */
+	if (sink_held_count(&pl->sink) + sink_taken_count(&pl->sink) > 0 &&
+	    (ms < 0 || ms > HELD_CHECK_MS))
 		ms = HELD_CHECK_MS;
 	return ms > 60000 ? 60000 : (int)ms;
 }

@@ -28,6 +28,7 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_SPOOLED=%llu", st->spooled,
 	    "K8S_AUDIT_CUT_LINES=%llu", st->cut_lines,
 	    "K8S_AUDIT_RESENT=%llu", st->resent,
+	    "K8S_AUDIT_RESENT_READ=%llu", st->resent_read,
 	    "K8S_AUDIT_REDACTED=%llu", st->shape.redacted,
 	    "K8S_AUDIT_TRIMMED=%llu", st->shape.trimmed,
 	    "K8S_AUDIT_FILTERED=%llu", st->shape.filtered,
@@ -57,12 +58,13 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	log_msg(lg, LOG_INFO, "%s lines=%llu events=%llu bytes=%llu "
 	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
 	    "retries=%llu duplicates=%llu spooled=%llu cut_lines=%llu "
-	    "resent=%llu redacted=%llu trimmed=%llu filtered=%llu reduced=%llu "
+	    "resent=%llu resent_read=%llu redacted=%llu trimmed=%llu filtered=%llu reduced=%llu "
 	    "reject_unwritten=%llu paced_waits=%llu agent_disconnected_waits=%llu",
 	    final ? "final stats:" : "stats:",
 	    st->lines, st->events, st->bytes, st->rejected_lines,
 	    st->rejected_events, st->temp_failures, st->retries,
 	    st->duplicates, st->spooled, st->cut_lines, st->resent,
+	    st->resent_read,
 	    st->shape.redacted, st->shape.trimmed, st->shape.filtered,
 	    st->reduced, st->reject_unwritten, st->paced_waits,
 	    st->agent_disconnected_waits);

@@ -20,6 +20,8 @@ struct stats {
 	unsigned long long cut_lines;		/* partial lines dropped at end of input */
 	unsigned long long resent;		/* datagrams sent again: analysisd may
 						 * not have read them before it died */
+	unsigned long long resent_read;		/* of them, read by an analysisd
+						 * that stopped (its read window) */
 	unsigned long long reduced;		/* events sent with an unusable
 						 * part replaced (k8s.dropped) */
 	unsigned long long reject_unwritten;	/* reject entries only counted:

@@ -152,3 +152,7 @@ EXTRA_DIST += tests/plugin/test_journal.py tests/journal/bigevent.py \
 # setup cloud-endpoint (issue 23): credential, certificate, render, -N1, status.
 TESTS += tests/setup/test_cloud_setup.py
 EXTRA_DIST += tests/setup/test_cloud_setup.py
+
+# Events analysisd read but had not finished when it stopped (issue 27).
+TESTS += tests/plugin/test_restart_read.py
+EXTRA_DIST += tests/plugin/test_restart_read.py tests/lib/queued_standin.py

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agentstate.h"
+#include "readwin.h"
 #include "eventlist.h"
 #include "fastpath.h"
 #include "firehose.h"
@@ -192,6 +193,7 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 				pl->stats.bytes += pl->sink.header_len + len;
 			}
 			pl->stats.resent = pl->sink.resent;
+			pl->stats.resent_read = pl->sink.resent_read;
 			drop_unread_file(pl);
 			return SEND_OK;
 		case SINK_TOO_BIG:
@@ -1193,18 +1195,34 @@ deliver_load_unread(struct plugin *pl)
 	return 0;
 }
 
+/* How long deliver_resend keeps sending to a busy analysisd: a read
+ * window is up to tens of thousands of datagrams, far more than its
+ * socket takes at once. */
+#define RESEND_BUSY_MS 1000
+
 enum deliver_result
 deliver_resend(struct plugin *pl)
 {
+	struct timespec start = now(), t;
+	enum sink_status st;
 	int err;
 
 	if (sink_pending(&pl->sink) == 0)
 		return DELIVER_DONE;
-	if (sink_resend(&pl->sink, &err) != SINK_SENT)
-		return transient(pl, "error: analysisd socket %s: %s",
-		    pl->opts.socket_path, strerror(err));
+	for (;;) {
+		st = sink_resend(&pl->sink, &err);
+		pl->stats.resent = pl->sink.resent;
+		pl->stats.resent_read = pl->sink.resent_read;
+		if (st == SINK_SENT)
+			break;
+		t = now();
+		if (st != SINK_BUSY || ms_between(&start, &t) >= RESEND_BUSY_MS ||
+		    stopsig_requested(&pl->stop))
+			return transient(pl, "error: analysisd socket %s: %s",
+			    pl->opts.socket_path, strerror(err));
+		sink_wait_writable(&pl->sink, BUSY_WAIT_MS);
+	}
 	note_up(pl);
-	pl->stats.resent = pl->sink.resent;
 	drop_unread_file(pl);
 	return DELIVER_DONE;
 }
@@ -1247,6 +1265,8 @@ deliver_save(struct plugin *pl)
 	int rc, first = 0;
 
 	first = save_unread(pl);
+	if ((rc = readwin_save(pl)) != 0 && first == 0)
+		first = rc;
 
 	for (i = 0; i < pl->spool.count; i++) {
 		if (pl->spool.entries[i].delivered == 0)

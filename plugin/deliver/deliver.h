@@ -83,7 +83,8 @@ int deliver_load_unread(struct plugin *pl);
 /*
  * deliver_resend(pl):
  * Send the held datagrams a dead analysisd (or the last process) may not
- * have read, without waiting: DELIVER_DONE once none is left.
+ * have read (or had read, if it was another), waiting for room in its
+ * socket up to a second: DELIVER_DONE once none is left.
  */
 enum deliver_result deliver_resend(struct plugin *pl);
 

@@ -446,21 +446,27 @@ unread_mac(const struct spool *sp, const void *bytes, size_t len,
 	return 0;
 }
 
-int
-spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
+/*
+ * Make file `name` hold `head`, then the n datagrams as
+ * "<length> <MAC hex>\n" + bytes, at most `max` bytes in all, durably;
+ * n == 0 removes it.
+ */
+static int
+save_records(struct spool *sp, const char *name, const char *head,
+    const struct iovec *dgrams, size_t n, size_t max)
 {
-	char head[48], mac[UNREAD_MAC_HEX + 1], *body, *w;
+	char mac[UNREAD_MAC_HEX + 1], *body, *w;
 	size_t i, size = 0;
 	int rc;
 
 	if (n == 0) {
-		if (unlinkat(sp->dirfd, UNREAD_FILE, 0) == -1)
+		if (unlinkat(sp->dirfd, name, 0) == -1)
 			return errno == ENOENT ? 0 : -errno;
 		return fsync(sp->dirfd) == -1 ? -errno : 0;
 	}
 	for (i = 0; i < n; i++)
 		size += 32 + UNREAD_MAC_HEX + dgrams[i].iov_len;
-	if (size > SPOOL_UNREAD_MAX)
+	if (size > max)
 		return -EFBIG;
 	if ((body = malloc(size)) == NULL)
 		return -ENOMEM;
@@ -474,12 +480,21 @@ spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
 		memcpy(w, dgrams[i].iov_base, dgrams[i].iov_len);
 		w += dgrams[i].iov_len;
 	}
-	snprintf(head, sizeof(head), UNREAD_MAGIC "%zu\n", n);
 	if (rc == 0)
-		rc = fsutil_replace(sp->dirfd, UNREAD_FILE, head, strlen(head),
+		rc = fsutil_replace(sp->dirfd, name, head, strlen(head),
 		    body, (size_t)(w - body));
 	free(body);
 	return rc;
+}
+
+int
+spool_save_unread(struct spool *sp, const struct iovec *dgrams, size_t n)
+{
+	char head[48];
+
+	snprintf(head, sizeof(head), UNREAD_MAGIC "%zu\n", n);
+	return save_records(sp, UNREAD_FILE, head, dgrams, n,
+	    SPOOL_UNREAD_MAX);
 }
 
 /*
@@ -527,13 +542,38 @@ authentic(const struct spool *sp, const char *bytes, size_t len,
 	return diff == 0;
 }
 
+/*
+ * Pass the `want` records of text[at..len) to keep, as spool_load_unread
+ * says; v2: records with a MAC.  Returns the number passed or a negative
+ * errno.
+ */
+static int
+load_records(struct spool *sp, const char *text, size_t len, size_t at,
+    unsigned long long want, bool v2, spool_unread_fn keep, void *arg)
+{
+	const char *d, *mac;
+	size_t dlen, got = 0;
+	int rc = 0;
+
+	while (at < len && rc >= 0) {
+		if ((d = unread_record(text, len, &at, &dlen, v2, &mac)) == NULL)
+			rc = -EBADMSG;
+		else if ((rc = keep(arg, d, dlen, !v2 || authentic(sp, d,
+		    dlen, mac))) >= 0)
+			got++;
+	}
+	if (rc >= 0 && got != want)
+		rc = -EBADMSG;
+	return rc < 0 ? rc : (int)got;
+}
+
 int
 spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg)
 {
 	unsigned long long want;
-	const char *d, *nl, *mac;
+	const char *nl;
 	char *text;
-	size_t len, at, dlen, magic = strlen(UNREAD_MAGIC), got = 0;
+	size_t len, magic = strlen(UNREAD_MAGIC);
 	bool v2;
 	int rc;
 
@@ -550,16 +590,50 @@ spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg)
 		free(text);
 		return -EBADMSG;
 	}
-	at = (size_t)(nl + 1 - text);
-	while (at < len && rc >= 0) {
-		if ((d = unread_record(text, len, &at, &dlen, v2, &mac)) == NULL)
-			rc = -EBADMSG;
-		else if ((rc = keep(arg, d, dlen, !v2 || authentic(sp, d,
-		    dlen, mac))) >= 0)
-			got++;
-	}
+	rc = load_records(sp, text, len, (size_t)(nl + 1 - text), want, v2,
+	    keep, arg);
 	free(text);
-	if (rc >= 0 && got != want)
-		rc = -EBADMSG;
-	return rc < 0 ? rc : (int)got;
+	return rc;
+}
+
+#define READ_FILE "read"
+#define READ_MAGIC "wka-read 1 "
+
+int
+spool_save_read(struct spool *sp, const struct spool_peer *peer,
+    const struct iovec *dgrams, size_t n)
+{
+	char head[128];
+
+	snprintf(head, sizeof(head), READ_MAGIC "%zu %llu %llu %lld\n", n,
+	    peer->dev, peer->ino, peer->ctime_ns);
+	return save_records(sp, READ_FILE, head, dgrams, n, SPOOL_READ_MAX);
+}
+
+int
+spool_load_read(struct spool *sp, struct spool_peer *peer,
+    spool_unread_fn keep, void *arg)
+{
+	unsigned long long want;
+	const char *nl;
+	char *text;
+	size_t len, magic = strlen(READ_MAGIC);
+	int rc;
+
+	rc = fsutil_read(sp->dirfd, READ_FILE, SPOOL_READ_MAX, &text, &len);
+	if (rc == -ENOENT)
+		return 0;
+	if (rc != 0)
+		return rc;
+	nl = memchr(text, '\n', len);
+	if (nl == NULL || len < magic || strncmp(text, READ_MAGIC, magic) != 0 ||
+	    sscanf(text + magic, "%llu %llu %llu %lld", &want, &peer->dev,
+	    &peer->ino, &peer->ctime_ns) != 4) {
+		free(text);
+		return -EBADMSG;
+	}
+	rc = load_records(sp, text, len, (size_t)(nl + 1 - text), want, true,
+	    keep, arg);
+	free(text);
+	return rc;
 }

@@ -176,4 +176,35 @@ typedef int spool_unread_fn(void *arg, const char *bytes, size_t len,
  */
 int spool_load_unread(struct spool *sp, spool_unread_fn keep, void *arg);
 
+/*
+ * The read window (sink.h) outlives the process in file `read`:
+ * "wka-read 1 <count> <dev> <ino> <ctime ns>\n" (the socket file of the
+ * analysisd that read them), then records as unread's version 2.  At most
+ * this much (--read-window-bytes is at most 1 GiB, --read-window 8M
+ * records of at most 96 bytes each besides).
+ */
+#define SPOOL_READ_MAX ((size_t)1 << 31)
+
+struct spool_peer {
+	unsigned long long dev, ino;
+	long long ctime_ns;
+};
+
+/*
+ * spool_save_read(sp, peer, dgrams, n):
+ * Make the read file hold exactly these n datagrams (pieces not retained),
+ * read by the analysisd of socket file `peer`, durably; n == 0 removes it.
+ * Returns 0 or a negative errno.
+ */
+int spool_save_read(struct spool *sp, const struct spool_peer *peer,
+    const struct iovec *dgrams, size_t n);
+
+/*
+ * spool_load_read(sp, peer, keep, arg):
+ * As spool_load_unread, for the read file, setting *peer from it first.
+ * The file stays until spool_save_read replaces it.
+ */
+int spool_load_read(struct spool *sp, struct spool_peer *peer,
+    spool_unread_fn keep, void *arg);
+
 #endif /* !SPOOL_H */

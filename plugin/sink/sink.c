@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -39,6 +40,69 @@ sink_init(struct sink *s, const char *path, const char *location)
 	return 0;
 }
 
+void
+sink_set_window(struct sink *s, size_t max_count, size_t max_bytes,
+    unsigned max_secs)
+{
+	s->ring.window.max_count = max_count;
+	s->ring.window.max_bytes = max_bytes;
+	s->ring.window.max_ms = (long long)max_secs * 1000;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static long long
+ctime_ns(const struct stat *st)
+{
+	return (long long)st->st_ctim.tv_sec * 1000000000LL +
+	    st->st_ctim.tv_nsec;
+}
+
+/* Whether `st` is the socket file last connected to: a restarted
+ * analysisd binds a new one (new inode, or at least a new change time). */
+static bool
+same_peer(const struct sink *s, const struct stat *st)
+{
+	return s->peer_known && st->st_dev == s->peer_dev &&
+	    st->st_ino == s->peer_ino && ctime_ns(st) == s->peer_ctime_ns;
+}
+
+static struct sink_slot *slot_at(const struct sink_ring *r, size_t i);
+
+/*
+ * Connected to another analysisd than the last: what the last one read
+ * may have died in its queues, so the read window goes again (before what
+ * it had not read), each datagram counted as unread from now on.
+ */
+static void
+reopen_window(struct sink *s, const struct stat *st)
+{
+	struct sink_ring *r = &s->ring;
+	struct sink_slot *sl;
+	size_t i;
+
+	if (same_peer(s, st)) {
+		r->resend = r->taken;
+		return;
+	}
+	for (i = 0; i < r->taken; i++) {
+		sl = slot_at(r, i);
+		sl->floor = sl->len;
+		sl->reread = true;
+		r->floor_sum += sl->len;
+	}
+	r->taken = 0;
+	r->taken_bytes = 0;
+	r->resend = 0;
+}
+
 static int
 sink_connect(struct sink *s)
 {
@@ -64,9 +128,32 @@ sink_connect(struct sink *s)
 		return -e;
 	}
 	s->fd = fd;
+	reopen_window(s, &st);
+	s->peer_known = true;
 	s->peer_dev = st.st_dev;
 	s->peer_ino = st.st_ino;
+	s->peer_ctime_ns = ctime_ns(&st);
 	return 0;
+}
+
+bool
+sink_peer(const struct sink *s, unsigned long long *dev,
+    unsigned long long *ino, long long *ctime_ns)
+{
+	*dev = s->peer_dev;
+	*ino = s->peer_ino;
+	*ctime_ns = s->peer_ctime_ns;
+	return s->peer_known;
+}
+
+void
+sink_set_peer(struct sink *s, unsigned long long dev, unsigned long long ino,
+    long long ctime_ns)
+{
+	s->peer_known = true;
+	s->peer_dev = (dev_t)dev;
+	s->peer_ino = (ino_t)ino;
+	s->peer_ctime_ns = ctime_ns;
 }
 
 void
@@ -105,11 +192,11 @@ ring_reserve(struct sink_ring *r, size_t len)
 	struct sink_slot *ns;
 	size_t i, ncap;
 
-	if (r->bytes + len > SINK_RING_MAX_BYTES)
+	if (r->bytes - r->taken_bytes + len > SINK_RING_MAX_BYTES)
 		return -ENOBUFS;
 	if (r->count < r->cap)
 		return 0;
-	if (r->cap >= SINK_RING_MAX_SLOTS)
+	if (r->cap >= SINK_RING_MAX_SLOTS + r->window.max_count)
 		return -ENOBUFS;
 	ncap = r->cap ? 2 * r->cap : 64;
 	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
@@ -174,35 +261,56 @@ ring_drop_newest(struct sink_ring *r)
 	sl->len = 0;
 }
 
-/* Forget the oldest held datagrams that `unread` kernel bytes, sampled
- * when the oldest `on_socket` of them had been sent to this socket, cannot
- * include: those before the shortest newest run of those reaching it. */
+/* Forget the oldest held datagram, in the read window. */
 static void
-ring_trim(struct sink_ring *r, size_t unread, size_t on_socket)
+ring_drop_oldest(struct sink_ring *r)
+{
+	struct sink_slot *sl = slot_at(r, 0);
+
+	r->bytes -= sl->len;
+	r->taken_bytes -= sl->len;
+	r->taken--;
+	if (sl->cap > SINK_SLOT_KEEP || r->cap > SINK_KEEP_SLOTS) {
+		free(sl->bytes);
+		sl->bytes = NULL;
+		sl->cap = 0;
+	}
+	sl->len = 0;
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+	if (r->resend > 0)
+		r->resend--;
+}
+
+/*
+ * Move the held datagrams that `unread` kernel bytes, sampled when the
+ * oldest `on_socket` of them had been sent to this socket, cannot include
+ * (those before the shortest newest run of those reaching it) to the read
+ * window, as read at `t` (after the sample), and keep that window within
+ * its bounds; analysisd was alive at `t` (a send or a connection after it
+ * succeeded), so what it was seen reading window.max_ms before is done.
+ */
+static void
+ring_trim(struct sink_ring *r, size_t unread, size_t on_socket, long long t)
 {
 	struct sink_slot *sl;
 	size_t i, sum = r->floor_sum;
 
 	for (i = on_socket; i < r->count; i++)
 		sum -= slot_at(r, i)->floor;
-	for (; on_socket > 0; on_socket--) {
-		sl = slot_at(r, 0);
+	for (; r->taken < on_socket; r->taken++) {
+		sl = slot_at(r, r->taken);
 		if (sum - sl->floor < unread)
-			return;
+			break;
 		sum -= sl->floor;
 		r->floor_sum -= sl->floor;
-		r->bytes -= sl->len;
-		if (sl->cap > SINK_SLOT_KEEP) {
-			free(sl->bytes);
-			sl->bytes = NULL;
-			sl->cap = 0;
-		}
-		sl->len = 0;
-		r->head = (r->head + 1) % r->cap;
-		r->count--;
-		if (r->resend > 0)
-			r->resend--;
+		r->taken_bytes += sl->len;
+		sl->read_ms = t;
 	}
+	while (r->taken > 0 && (r->taken > r->window.max_count ||
+	    r->taken_bytes > r->window.max_bytes ||
+	    slot_at(r, 0)->read_ms + r->window.max_ms <= t))
+		ring_drop_oldest(r);
 }
 
 /* Kernel bytes of ours the receiver has not read, or -1. */
@@ -229,8 +337,7 @@ peer_alive(const struct sink *s)
 	bool alive;
 	int fd;
 
-	if (stat(s->path, &st) == -1 || st.st_dev != s->peer_dev ||
-	    st.st_ino != s->peer_ino)
+	if (stat(s->path, &st) == -1 || !same_peer(s, &st))
 		return false;
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -247,19 +354,22 @@ size_t
 sink_settle(struct sink *s)
 {
 	long now;
+	long long t;
 
 	if (s->fd == -1 || s->ring.count == 0 || sink_pending(s) > 0)
-		return s->ring.count;
+		return sink_held_count(s);
 	now = unread_bytes(s->fd);
+	t = now_ms();
 	/* Gone or restarted while we had nothing to send: what it had not
-	 * read is pending again, for sink_resend to the next one. */
+	 * read is pending again, for sink_resend to the next one (and its
+	 * read window too, if the next is another). */
 	if (!peer_alive(s)) {
 		sink_close(s);
-		return s->ring.count;
+		return sink_held_count(s);
 	}
 	if (now >= 0)
-		ring_trim(&s->ring, (size_t)now, s->ring.count);
-	return s->ring.count;
+		ring_trim(&s->ring, (size_t)now, s->ring.count, t);
+	return sink_held_count(s);
 }
 
 size_t
@@ -271,11 +381,23 @@ sink_pending(const struct sink *s)
 size_t
 sink_held_count(const struct sink *s)
 {
-	return s->ring.count;
+	return s->ring.count - s->ring.taken;
 }
 
 const char *
 sink_held(const struct sink *s, size_t i, size_t *len)
+{
+	return sink_taken(s, s->ring.taken + i, len);
+}
+
+size_t
+sink_taken_count(const struct sink *s)
+{
+	return s->ring.taken;
+}
+
+const char *
+sink_taken(const struct sink *s, size_t i, size_t *len)
 {
 	const struct sink_slot *sl;
 
@@ -286,6 +408,35 @@ sink_held(const struct sink *s, size_t i, size_t *len)
 	sl = slot_at(&s->ring, i);
 	*len = sl->len;
 	return sl->bytes;
+}
+
+int
+sink_take(struct sink *s, const char *bytes, size_t len)
+{
+	struct sink_ring *r = &s->ring;
+	struct sink_slot *sl;
+	int err = 0;
+
+	if (len == 0 || len > SINK_MAX_DATAGRAM)
+		return -EMSGSIZE;
+	if (r->count > r->taken)
+		return -ENOBUFS;
+	/* The newest are kept, as in the window itself. */
+	while (r->taken > 0 && (r->taken >= r->window.max_count ||
+	    r->taken_bytes + len > r->window.max_bytes))
+		ring_drop_oldest(r);
+	if (r->window.max_count == 0 || len > r->window.max_bytes)
+		return -ENOBUFS;
+	if ((sl = ring_next(r, len, &err)) == NULL)
+		return -err;
+	memcpy(sl->bytes, bytes, len);
+	ring_commit(r, len, len, true);
+	/* Read, as far as anyone knows, just now. */
+	r->floor_sum -= len;
+	r->taken++;
+	r->taken_bytes += len;
+	sl->read_ms = now_ms();
+	return 0;
 }
 
 int
@@ -348,7 +499,6 @@ ensure_connected(struct sink *s, int *err)
 		*err = -rc;
 		return classify(s, -rc);
 	}
-	s->ring.resend = 0;
 	return SINK_SENT;
 }
 
@@ -370,6 +520,7 @@ send_batch(struct sink *s, size_t n)
 	struct sink_slot *sl;
 	size_t i, sum = 0;
 	long before, after;
+	long long t;
 	int m;
 
 	memset(msg, 0, n * sizeof(msg[0]));
@@ -381,26 +532,31 @@ send_batch(struct sink *s, size_t n)
 		msg[i].msg_hdr.msg_iovlen = 1;
 	}
 	before = unread_bytes(s->fd);
+	t = now_ms();
 	if ((m = sendmmsg(s->fd, msg, (unsigned)n, MSG_NOSIGNAL)) <= 0)
 		return m == 0 ? -EAGAIN : -errno;
 	after = unread_bytes(s->fd);
-	if (before >= 0)
-		ring_trim(r, (size_t)before, r->resend);
 	for (i = 0; i < (size_t)m; i++) {
 		sl = slot_at(r, r->resend + i);
 		sum += sl->len;
 		if (sl->sent)
 			s->resent++;
+		if (sl->reread)
+			s->resent_read++;
 		sl->sent = true;
+		sl->reread = false;
 	}
 	if (before >= 0 && after > before && (size_t)(after - before) > sum) {
 		slot_at(r, r->resend)->floor += (size_t)(after - before) - sum;
 		r->floor_sum += (size_t)(after - before) - sum;
 	}
 	r->resend += (size_t)m;
+	/* After the floors: the window may drop slots, and r->resend with it. */
+	if (before >= 0)
+		ring_trim(r, (size_t)before, r->resend - (size_t)m, t);
 	/* No count to go by (not Linux?): nothing can be kept for long. */
 	if (before < 0 || after < 0)
-		ring_trim(r, 0, r->resend);
+		ring_trim(r, 0, r->resend, t);
 	return m;
 }
 

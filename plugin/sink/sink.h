@@ -45,10 +45,35 @@
  * one makes a send SINK_BUSY until analysisd reads).
  */
 #define SINK_SNDBUF 212992
+/* Both guards count what analysisd has not read: the read window comes on
+ * top (struct sink_window bounds it). */
 #define SINK_RING_MAX_BYTES (8u << 20)
 #define SINK_RING_MAX_SLOTS (1u << 17)
-/* A slot's buffer above this size is freed once its datagram is read. */
+/* A slot's buffer above this size is freed once its datagram is read, and
+ * any slot's once the ring has more than SINK_KEEP_SLOTS slots (a large
+ * read window): at most 8 MiB of free buffers are kept for reuse. */
 #define SINK_SLOT_KEEP 8192u
+#define SINK_KEEP_SLOTS 1024u
+
+/*
+ * The read window: datagrams analysisd has read but may not have finished.
+ * analysisd takes a datagram off the socket into its own queues and
+ * threads (decode, rule matching, alerts and archives writers) and a
+ * SIGTERM makes it exit() with them unfinished (docs/production.md,
+ * "What a manager restart may take").  So a read datagram is kept a while
+ * longer, oldest first out: at most `max_count` of them and `max_bytes` of
+ * their lengths, and only until analysisd is seen alive `max_ms` after it
+ * was seen read (by then it had that long to finish it).  When the socket
+ * comes back as another one (another analysisd: its file's device, inode
+ * or change time differ), the window is sent again, first, before what
+ * was not read: at least once, never lost, within those bounds.  When it
+ * comes back as the same one, nothing of the window is sent again.
+ */
+struct sink_window {
+	size_t max_count;	/* 0: no window (read datagrams are dropped) */
+	size_t max_bytes;
+	long long max_ms;
+};
 /*
  * Datagrams sink_queue holds before sending them in one sendmmsg (one
  * system call and one SIOCOUTQ sample before and after, not one send and
@@ -62,15 +87,20 @@ struct sink_slot {
 	size_t len, cap;
 	size_t floor;		/* at most the kernel bytes it occupies */
 	bool sent;		/* sent once: sending it again is a resend */
+	bool reread;		/* of a dead analysisd's read window */
 	size_t tag;		/* the caller's, from sink_queue */
+	long long read_ms;	/* in the window: when it was seen read */
 };
 
 struct sink_ring {
 	struct sink_slot *slot;	/* circular, `cap` slots from `head` */
 	size_t cap, head, count;
 	size_t bytes;		/* sum of len over the held datagrams */
-	size_t floor_sum;	/* sum of floor over them */
+	size_t floor_sum;	/* sum of floor over the unread ones */
 	size_t resend;		/* held datagrams already on the current socket */
+	size_t taken;		/* the oldest held: the read window */
+	size_t taken_bytes;	/* sum of len over the window */
+	struct sink_window window;
 };
 
 struct sink {
@@ -79,9 +109,12 @@ struct sink {
 	char header[2 * SINK_MAX_LOCATION + 4];	/* "1:<escaped location>:" */
 	size_t header_len;
 	struct sink_ring ring;	/* datagrams analysisd may not have read */
-	dev_t peer_dev;		/* the socket file connected to */
-	ino_t peer_ino;
+	bool peer_known;	/* peer_* name an analysisd's socket file */
+	dev_t peer_dev;		/* the socket file connected to (or, at */
+	ino_t peer_ino;		/* start, the last process's: sink_set_peer) */
+	long long peer_ctime_ns;
 	unsigned long long resent;	/* datagrams sent again after a death */
+	unsigned long long resent_read;	/* those of them from the read window */
 };
 
 enum sink_status {
@@ -98,6 +131,14 @@ enum sink_status {
  * `location` or `path` is too long.
  */
 int sink_init(struct sink *s, const char *path, const char *location);
+
+/*
+ * sink_set_window(s, max_count, max_bytes, max_secs):
+ * Keep that read window (see struct sink_window; max_count 0: none, the
+ * default after sink_init).
+ */
+void sink_set_window(struct sink *s, size_t max_count, size_t max_bytes,
+    unsigned max_secs);
 
 /*
  * sink_send(s, json, len, err):
@@ -178,11 +219,42 @@ size_t sink_pending(const struct sink *s);
 
 /*
  * sink_held(s, i, len):
- * Held datagram i (0 = oldest) of sink_held_count(s), header included;
- * *len its length.  The bytes stay owned by s until its next send.
+ * Held datagram i (0 = oldest) of sink_held_count(s) analysisd may not have
+ * read, header included; *len its length.  The bytes stay owned by s until
+ * its next send.  The read window is not among them.
  */
 size_t sink_held_count(const struct sink *s);
 const char *sink_held(const struct sink *s, size_t i, size_t *len);
+
+/*
+ * sink_taken(s, i, len):
+ * As sink_held, for datagram i of the sink_taken_count(s) of the read
+ * window.
+ */
+size_t sink_taken_count(const struct sink *s);
+const char *sink_taken(const struct sink *s, size_t i, size_t *len);
+
+/*
+ * sink_take(s, bytes, len):
+ * Put a whole datagram (header included, e.g. of an earlier process's read
+ * window) after the read window, as read now: it goes again if the
+ * socket turns out to be another one than sink_set_peer named.  The oldest
+ * make room within the window's bounds.  Call before anything is held.
+ * Returns 0, -EMSGSIZE, or -ENOMEM / -ENOBUFS (no window, or one that can
+ * never hold it, or something held already).
+ */
+int sink_take(struct sink *s, const char *bytes, size_t len);
+
+/*
+ * sink_peer(s, dev, ino, ctime_ns), sink_set_peer(s, dev, ino, ctime_ns):
+ * The identity of the socket file last connected to (false: none yet), and
+ * setting it at start to an earlier process's, so that the read window it
+ * saved is sent again only to another analysisd.
+ */
+bool sink_peer(const struct sink *s, unsigned long long *dev,
+    unsigned long long *ino, long long *ctime_ns);
+void sink_set_peer(struct sink *s, unsigned long long dev,
+    unsigned long long ino, long long ctime_ns);
 
 /*
  * sink_hold(s, bytes, len):

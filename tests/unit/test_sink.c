@@ -130,6 +130,141 @@ test_batches(const char *path)
 	sink_free(&s);
 }
 
+/* Send {"n":k} for k in [from, to) to a receiver that reads each. */
+static void
+send_read(struct sink *s, int fd, size_t from, size_t to)
+{
+	char text[32], buf[64];
+	size_t k;
+	ssize_t n;
+	int err;
+
+	for (k = from; k < to; k++) {
+		snprintf(text, sizeof(text), "{\"n\":%zu}", k);
+		sink_send(s, text, strlen(text), &err);
+		recv_one(fd, buf, sizeof(buf), &n);
+	}
+}
+
+/*
+ * The read window: what a receiver read stays held (not as unread) within
+ * its count, bytes and age; a new receiver gets it again first, the same
+ * one never does.
+ */
+static void
+test_window(const char *path)
+{
+	char buf[64], first[64] = "";
+	struct sink s;
+	size_t k;
+	ssize_t n;
+	int fd, err;
+
+	ok(sink_init(&s, path, "k8s") == 0, "window: init");
+	sink_set_window(&s, 5, 1 << 20, 60);
+	fd = bind_dgram(path, 0);
+	send_read(&s, fd, 0, 8);
+	sink_settle(&s);
+	ok(sink_held_count(&s) == 0 && sink_taken_count(&s) == 5,
+	    "8 sent and read: none unread, the newest 5 in the window (%zu)",
+	    sink_taken_count(&s));
+	ok(sink_taken(&s, 0, &k) != NULL && k == 13 &&
+	    memcmp(sink_taken(&s, 0, &k), "1:k8s:{\"n\":3}", 13) == 0,
+	    "the oldest kept is n=3");
+
+	/* The same receiver, reconnected: nothing of the window again. */
+	sink_close(&s);
+	ok(sink_send(&s, "{\"n\":8}", 7, &err) == SINK_SENT && s.resent == 0,
+	    "same receiver after a reconnect: no resend");
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	ok(k == 1, "it got only the new one (%zu)", k);
+	sink_settle(&s);
+
+	/* Another receiver bound in its place: the window goes first. */
+	close(fd);
+	fd = bind_dgram(path, 0);
+	ok(sink_settle(&s) == 0 && s.fd == -1 && sink_pending(&s) == 5,
+	    "settle sees it replaced: the window is pending");
+	ok(sink_send(&s, "{\"n\":9}", 7, &err) == SINK_SENT,
+	    "new receiver: sent");
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		if (k == 0)
+			memcpy(first, buf, (size_t)n < sizeof(first) ? (size_t)n : 0);
+	ok(k == 6 && strncmp(first, "1:k8s:{\"n\":4}", 13) == 0,
+	    "it got the 5 the old one had read (n=4..8) first, then the new one "
+	    "(%zu, first %.13s)", k, first);
+	ok(s.resent_read == 5 && s.resent == 5, "counted: resent_read %llu, "
+	    "resent %llu", s.resent_read, s.resent);
+	sink_settle(&s);
+	ok(sink_taken_count(&s) == 5 && sink_held_count(&s) == 0,
+	    "read again: back in the window, bounded (%zu)",
+	    sink_taken_count(&s));
+
+	/* Bytes bound: each datagram is 13 bytes. */
+	sink_set_window(&s, 5, 30, 60);
+	send_read(&s, fd, 10, 11);
+	sink_settle(&s);
+	ok(sink_taken_count(&s) == 2, "30 bytes: 2 of 13 kept (%zu)",
+	    sink_taken_count(&s));
+
+	/* Age bound: only while the receiver is seen alive. */
+	sink_set_window(&s, 5, 1 << 20, 1);
+	usleep(1100 * 1000);
+	close(fd);
+	sink_settle(&s);
+	ok(sink_taken_count(&s) == 2, "receiver dead: the window does not age");
+	fd = bind_dgram(path, 0);
+	ok(sink_resend(&s, &err) == SINK_SENT && s.resent_read == 7,
+	    "the next one gets it (%llu)", s.resent_read);
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	sink_settle(&s);
+	usleep(1100 * 1000);
+	sink_settle(&s);
+	ok(k == 2 && sink_taken_count(&s) == 0, "seen alive 1 s after it read "
+	    "them (%zu): the window is empty (%zu)", k, sink_taken_count(&s));
+
+	/* A window saved by an earlier process, for a receiver that is or is
+	 * not the one it was connected to. */
+	sink_free(&s);
+	ok(sink_init(&s, path, "k8s") == 0, "window: init again");
+	sink_set_window(&s, 5, 1 << 20, 60);
+	send_read(&s, fd, 0, 1);
+	{
+		unsigned long long dev, ino;
+		long long ct;
+		struct sink t;
+
+		ok(sink_peer(&s, &dev, &ino, &ct), "the peer is known");
+		sink_init(&t, path, "k8s");
+		sink_set_window(&t, 5, 1 << 20, 60);
+		sink_set_peer(&t, dev, ino, ct);
+		ok(sink_take(&t, "1:k8s:{\"w\":1}", 13) == 0 &&
+		    sink_taken_count(&t) == 1 && sink_pending(&t) == 1,
+		    "taken from a file");
+		ok(sink_hold(&t, "1:k8s:{\"u\":1}", 13) == 0 &&
+		    sink_take(&t, "1:k8s:{\"w\":2}", 13) == -ENOBUFS,
+		    "nothing taken after an unread one");
+		ok(sink_resend(&t, &err) == SINK_SENT && t.resent == 1 &&
+		    t.resent_read == 0, "same receiver: only the unread one goes");
+		sink_free(&t);
+		for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+			;
+		sink_init(&t, path, "k8s");
+		sink_set_window(&t, 5, 1 << 20, 60);
+		sink_set_peer(&t, dev, ino + 1, ct);
+		ok(sink_take(&t, "1:k8s:{\"w\":1}", 13) == 0 &&
+		    sink_resend(&t, &err) == SINK_SENT && t.resent_read == 1,
+		    "another receiver: the window goes");
+		sink_free(&t);
+	}
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	close(fd);
+	sink_free(&s);
+}
+
 int
 main(void)
 {
@@ -243,6 +378,7 @@ main(void)
 	sink_free(&s);
 
 	test_batches(path);
+	test_window(path);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();

@@ -128,6 +128,36 @@ main(void)
 	ok(spool_save_unread(&sp, NULL, 0) == 0 &&
 	    spool_load_unread(&sp, keep, &got) == 0, "removed: nothing");
 	ok(spool_save_unread(&sp, NULL, 0) == 0, "removing it twice is fine");
+
+	/* The read window, with the analysisd that read it. */
+	{
+		struct spool_peer peer = { 2049, 1234567, 1765000000123456789LL },
+		    back = { 0, 0, 0 };
+
+		got.n = got.authentic = 0;
+		got.total = 0;
+		ok(spool_load_read(&sp, &back, keep, &got) == 0 && got.n == 0,
+		    "no read file: nothing");
+		ok(spool_save_read(&sp, &peer, dg, 3) == 0, "read window saved");
+		spool_close(&sp);
+		ok(spool_open(&sp, sub, 4, getuid()) == 0 &&
+		    (spool_set_key(&sp, key, sizeof(key)), 1) &&
+		    spool_load_read(&sp, &back, keep, &got) == 3 &&
+		    got.authentic == 3 && back.dev == peer.dev &&
+		    back.ino == peer.ino && back.ctime_ns == peer.ctime_ns &&
+		    strcmp(got.last, "1:k8s:{\"c\":\"x\ny\"}") == 0,
+		    "reopened: the 3 and the socket's identity");
+		ok(spool_load_unread(&sp, keep, &got) == 0,
+		    "not taken for the unread file");
+		got.authentic = 0;
+		spool_set_key(&sp, (const unsigned char *)"another key", 11);
+		ok(spool_load_read(&sp, &back, keep, &got) == 3 &&
+		    got.authentic == 0, "under another key: none authentic");
+		spool_set_key(&sp, key, sizeof(key));
+		ok(spool_save_read(&sp, &peer, NULL, 0) == 0 &&
+		    spool_load_read(&sp, &back, keep, &got) == 0,
+		    "an empty window: no file");
+	}
 	spool_close(&sp);
 
 	snprintf(path, sizeof(path), "%s/unread", sub);
