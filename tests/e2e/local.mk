@@ -27,3 +27,7 @@ EXTRA_DIST += tests/e2e/test_cloud_endpoints.py
 # test_pubsub_oidc.py (issue 23): Pub/Sub push's OIDC token checked by imhttp.
 TESTS += tests/e2e/test_pubsub_oidc.py
 EXTRA_DIST += tests/e2e/test_pubsub_oidc.py
+# test_imhttp_framing.py (issue 24): imhttp's split of a body into messages
+# at the edges (maxMessageSize, read boundaries, LF-only and CRLF bodies).
+TESTS += tests/e2e/test_imhttp_framing.py
+EXTRA_DIST += tests/e2e/test_imhttp_framing.py
