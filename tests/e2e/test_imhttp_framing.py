@@ -9,6 +9,9 @@ The expected messages are computed here from the rules, not from a run:
                        no byte lost; empty lines are no message; CR stays
   firehose endpoint    the whole body is one message (cut the same way), LF,
                        CR and TAB turned into spaces
+  octet endpoint       (supportOctetCountedFraming="on") a message starting
+                       with a digit is octet-counted ("5 hello"), any other
+                       is framed as on the plain endpoint
 Bodies are shaped at the edges the split has: a line of exactly
 maxMessageSize and one byte either side, line ends on either side of
 imhttp's 16 KiB read boundaries (civetweb's mg_read fills the buffer but
@@ -48,10 +51,13 @@ main_queue(queue.workerThreads="1")
 module(load="%(imhttp)s" ports="127.0.0.1:%(port)d"
        liboptions=["tcp_nodelay=1", "enable_keep_alive=yes"])
 input(type="imhttp" endpoint="/plain" ruleset="plain")
+input(type="imhttp" endpoint="/octet" ruleset="octet"
+      supportOctetCountedFraming="on")
 input(type="imhttp" endpoint="/firehose" ruleset="firehose"
       protocol="firehose" accessKeyFile="%(wd)s/access.key")
 template(name="raw" type="string" string="%%rawmsg%%\\n")
 ruleset(name="plain") { action(type="omfile" file="%(wd)s/plain.out" template="raw") }
+ruleset(name="octet") { action(type="omfile" file="%(wd)s/octet.out" template="raw") }
 ruleset(name="firehose") { action(type="omfile" file="%(wd)s/firehose.out" template="raw") }
 *.* action(type="omfile" file="%(wd)s/internal.log")
 """ % {"wd": wd.path, "imhttp": imhttp, "port": port, "limit": LIMIT})
@@ -71,7 +77,8 @@ def firehose_messages(body):
 
 
 def line(n, tag):
-    """n bytes of printable text starting with tag (no LF, CR or TAB)."""
+    """n bytes of printable text starting with tag (no LF, CR or TAB; tags
+    start with a letter: not octet-counted on the octet endpoint)."""
     base = (tag + "-" + "abcdefghijklmnopqrstuvwxyz0123456789" * 8).encode()
     return (base * (n // len(base) + 1))[:n]
 
@@ -194,8 +201,13 @@ try:
         except OSError:
             time.sleep(0.2)
     for name, body in bodies():
-        check("/plain", "plain.out", name, body, plain_messages,
-              {"Content-Type": "text/plain"})
+        for endpoint in ("/plain", "/octet"):
+            check(endpoint, endpoint[1:] + ".out", name, body, plain_messages,
+                  {"Content-Type": "text/plain"})
+    check("/octet", "octet.out", "octet-counted frames between LF-framed lines",
+          b"5 hellolineA\n10 two lines.lineB\r\n\n3 endtail",
+          lambda _b: [b"hello", b"lineA", b"two lines.", b"lineB\r", b"end",
+                      b"tail"], {"Content-Type": "text/plain"})
     fh = {"Content-Type": "application/json",
           "X-Amz-Firehose-Access-Key": KEY,
           "X-Amz-Firehose-Request-Id": "framing"}
