@@ -23,8 +23,11 @@ untimed pass under strace -c -f).
 
 `--before BINARY` adds a configuration `disk (before)`: the drop-in as
 shipped with an older build of the plugin, in the same alternation.
+`--imhttp-before SO` adds `disk (old imhttp)`: the drop-in as shipped with
+another build of imhttp.so (e.g. one built from an older
+contrib/imhttp/imhttp-k8s.patch with build-imhttp.sh -c DIR -o DIR).
 `--stages` samples rsyslogd with `perf record` during the first round's
-`disk` posts and prints where its CPU time goes: the civetweb worker
+posts of `disk` (and of `disk (old imhttp)`) and prints where its CPU time goes: the civetweb worker
 (TLS: libssl/libcrypto; imhttp's body handling: imhttp.so; the queue
 file's write: its kernel time) and the queue worker (the Disk queue's
 read-back and deserialisation: rsyslogd's own code; the file read and the
@@ -36,7 +39,8 @@ this root-only temp dir.  A configuration where no event arrives stops the
 bench with an error instead of reporting a figure.
 
     python3 bench/e2e.py --builddir _build [--batches 200] [--rounds 3]
-        [--before OLD/plugin/wazuh-k8s-audit] [--stages]
+        [--before OLD/plugin/wazuh-k8s-audit] [--imhttp-before OLD/imhttp.so]
+        [--stages]
 """
 import argparse
 import atexit
@@ -233,6 +237,8 @@ def run_config(name, env, so, certs, bodies, per_batch, strace,
     counter = Counter(sock)
     counter.start()
     plugin = env["before"] if name == "disk (before)" else env["plugin"]
+    if name == "disk (old imhttp)":
+        so = env["imhttp_before"]
     rs = env["e2e"].Rsyslog(wd, so, plugin, sock, certs,
                             settings=[plugin_args(),
                                       "QUEUE_SYNC=" +
@@ -303,8 +309,11 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--before", help="an older plugin binary, run as "
                     "`disk (before)` in the same alternation")
+    ap.add_argument("--imhttp-before", help="an older imhttp.so, run as "
+                    "`disk (old imhttp)` in the same alternation")
     ap.add_argument("--stages", action="store_true",
-                    help="perf record rsyslogd in the first disk round")
+                    help="perf record rsyslogd in the first disk round (and "
+                    "the first disk (old imhttp) round)")
     args = ap.parse_args()
     if args.stages and shutil.which("perf") is None:
         raise SystemExit("--stages needs perf (linux-perf)")
@@ -333,19 +342,23 @@ def main():
         e2e.tag_events(base, "bench%d" % i))).encode()
         for i in range(args.batches)]
     env = {"e2e": e2e, "plugin": plugin,
-           "before": os.path.abspath(args.before) if args.before else None}
+           "before": os.path.abspath(args.before) if args.before else None,
+           "imhttp_before": (os.path.abspath(args.imhttp_before)
+                             if args.imhttp_before else None)}
 
     # events each batch becomes (shaping filters some): measured, not assumed
     per_batch = measure_per_batch(env, so, certs, bodies[0])
 
     names = (("disk (before)",) if args.before else ()) + \
+        (("disk (old imhttp)",) if args.imhttp_before else ()) + \
         ("disk", "sync", "memory")
+    sampled = ("disk", "disk (old imhttp)")
     results = {n: [] for n in names}
     for r in range(args.rounds):
         for name in names:
             results[name].append(run_config(
                 name, env, so, certs, bodies, per_batch, strace=(r == 0),
-                stages=args.stages and r == 0 and name == "disk"))
+                stages=args.stages and r == 0 and name in sampled))
     mb = sum(len(b) for b in bodies) / len(bodies) / 1e6
     print("| %d batches x %d events (%.2f MB each), %d rounds | events/s | "
           "POST p50 | POST p99 | CPU s per 100k events: rsyslogd + plugin | "
@@ -361,10 +374,10 @@ def main():
                med["cpu_rsyslogd"], med["cpu_plugin"],
                med["cpu_rsyslogd"] + med["cpu_plugin"],
                "n/a (no strace)" if fs is None else "%.1f" % fs))
-    if args.stages:
-        print("\nrsyslogd's CPU samples during the first disk round's posts "
-              "(perf record -F 999), by thread and object:")
-        for k, v in sorted(results["disk"][0]["stages"].items(),
+    for name in (n for n in sampled if args.stages and n in results):
+        print("\nrsyslogd's CPU samples during the first %s round's posts "
+              "(perf record -F 999), by thread and object:" % name)
+        for k, v in sorted(results[name][0]["stages"].items(),
                            key=lambda kv: -kv[1]):
             print("  %5.1f %%  %s" % (v, k))
     print(json.dumps(results))

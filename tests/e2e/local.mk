@@ -39,3 +39,7 @@ EXTRA_DIST += tests/e2e/test_cloud_service.py
 # real_restart_check.py (issue 27): a REAL analysisd restarted mid-burst,
 # lost and duplicates from its archives; needs a Wazuh install, not in CI.
 EXTRA_DIST += tests/e2e/real_restart_check.py
+# test_imhttp_framing.py (issue 24): imhttp's split of a body into messages
+# at the edges (maxMessageSize, read boundaries, LF-only and CRLF bodies).
+TESTS += tests/e2e/test_imhttp_framing.py
+EXTRA_DIST += tests/e2e/test_imhttp_framing.py

@@ -288,8 +288,10 @@ def main():
     t.ok(not bad, "plugin SIGKILLed: delivered events equal their sources")
 
     rs.stop()
+    # paths are left out: a checkout's own path may hold "imhttp"
     errors = [l for l in rs.internal_log().splitlines()
-              if "imhttp" in l and "refused" not in l and
+              if "imhttp" in l.replace(e2e.TOP_BUILDDIR, "").replace(
+                  e2e.TOP_SRCDIR, "") and "refused" not in l and
               "incomplete" not in l and "exceeds" not in l]
     t.ok(not errors, "no unexpected imhttp errors in rsyslog's log", errors)
 
