@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
 from harness import PLUGIN, Receiver, Tap, Workdir  # noqa: E402
-from test_relp import Node, delivered, wait_all, wait_port  # noqa: E402
+from test_relp import Node, wait_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures", "journal")
@@ -102,7 +102,7 @@ def phase(t, so, d, drop):
                        os.path.join(d, "audit"), "localhost:%d" % port)
     try:
         m.start()
-        if not t.ok(wait_port(port), "the manager's RELP listener is up", m.internal_log()):
+        if not t.ok(e2e.wait_port(port), "the manager's RELP listener is up", m.internal_log()):
             return {}, m, "", [], []
         start = time.time()
         node.start()
