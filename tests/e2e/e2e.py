@@ -4,6 +4,8 @@ imhttp, the real plugin, curl as the webhook client over mutual TLS.
 Nothing here touches the system's rsyslog: the private instance has its own
 config, work directory, pid file, loopback port and imuxsock socket.
 """
+import base64
+import gzip
 import json
 import os
 import re
@@ -366,3 +368,32 @@ class Node:
         except OSError:
             return "(none)"
 
+
+def firehose_request(lines, rid, log_group, log_stream, indent=None):
+    """The body of an Amazon Data Firehose HTTP endpoint request (requestId
+    rid, one record) whose record is what a CloudWatch Logs subscription
+    filter sends: a DATA_MESSAGE of log_group/log_stream with lines as its
+    logEvents, gzipped, base64 in the record's data. indent: the JSON's."""
+    sub = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                      "logGroup": log_group, "logStream": log_stream,
+                      "subscriptionFilters": ["wazuh"],
+                      "logEvents": [{"id": str(i), "timestamp": i, "message": m}
+                                    for i, m in enumerate(lines)]})
+    return json.dumps({"requestId": rid, "timestamp": int(time.time() * 1000),
+                       "records": [{"data": base64.b64encode(
+                           gzip.compress(sub.encode())).decode()}]},
+                      indent=indent).encode()
+
+
+def stop_rsyslogd(t, proc, log):
+    """End a test's own rsyslogd proc (SIGTERM; SIGKILL if it still runs
+    after 30 s) and diag on tap t the last 5 lines of its log file, if any."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if os.path.exists(log):
+        with open(log, errors="replace") as f:
+            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))
