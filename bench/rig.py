@@ -5,7 +5,6 @@ of their rounds.
 """
 import importlib.util
 import os
-import subprocess
 import sys
 import tempfile
 
@@ -40,9 +39,7 @@ def setup(builddir):
         raise SystemExit("imhttp: %s" % why)
     certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"),
                            "localhost", "127.0.0.1")
-    subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                       "make-certs.sh"), "-d", certs,
-                    "-n", "bench:cp-1"], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "bench:cp-1")
     return e2e, be, so, certs
 
 

@@ -81,6 +81,15 @@ def make_certs(directory, *sans):
     return directory
 
 
+def make_node_certs(directory, *names):
+    """Node certificates for names CLUSTER:NODE in directory (made by
+    make_certs): nodes/CLUSTER/NODE.crt and .key, signed by its CA."""
+    for name in names:
+        subprocess.run(["sh", os.path.join(TOP_SRCDIR, "contrib", "certs",
+                                           "make-certs.sh"), "-d", directory,
+                        "-n", name], check=True, stdout=subprocess.DEVNULL)
+
+
 class Rsyslog:
     """A private rsyslogd running the rendered drop-in."""
 

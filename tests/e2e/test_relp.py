@@ -195,10 +195,7 @@ def main():
     w = Workdir("wka-relp-")
     d = w.path
     certs = e2e.make_certs(os.path.join(d, "certs"), "localhost", "127.0.0.1")
-    for cn in ("alpha:cp-1", "beta:cp-1"):
-        subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                           "make-certs.sh"), "-d", certs,
-                        "-n", cn], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "alpha:cp-1", "beta:cp-1")
     recv = [Receiver(os.path.join(d, "a1.sock")),
             Receiver(os.path.join(d, "a2.sock"))]
     pa, pb, p2 = e2e.free_port(), e2e.free_port(), e2e.free_port()

@@ -163,10 +163,7 @@ def main():
     w = Workdir("wka-syslog-")
     d = w.path
     certs = e2e.make_certs(os.path.join(d, "certs"), "localhost", "127.0.0.1")
-    for cn in ("alpha:cp-1", "beta:cp-1"):
-        subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                           "make-certs.sh"), "-d", certs,
-                        "-n", cn], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "alpha:cp-1", "beta:cp-1")
     alpha, beta = "nodes/alpha/cp-1", "nodes/beta/cp-1"
     render = os.path.join(TOP, "contrib", "render-dropin.sh")
     for bad, why in (("SYSLOG_CLUSTERS=Alpha:1", "bad cluster name"),
