@@ -47,5 +47,5 @@ bench-relp: plugin/wazuh-k8s-audit
 # --rounds R").
 bench-syslog: plugin/wazuh-k8s-audit
 	$(PYTHON3) $(srcdir)/bench/syslog.py --builddir $(abs_top_builddir) $(SYSLOG_ARGS)
-EXTRA_DIST += bench/syslog.py
+EXTRA_DIST += bench/syslog.py bench/rig.py
 .PHONY: bench-syslog

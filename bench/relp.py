@@ -17,23 +17,13 @@ mutual-TLS keep-alive connection) with the same events.
     python3 bench/relp.py --builddir _build [--events 50000] [--rounds 3]
 """
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+import rig
 
 
 def run_relp(env, so, certs, lines, copies, per_copy):
@@ -53,12 +43,12 @@ def run_relp(env, so, certs, lines, copies, per_copy):
                    "localhost:%d" % port)
     try:
         m.start()
-        if not tr.wait_port(port):
+        if not e2e.wait_port(port):
             raise SystemExit("no RELP listener: " + m.internal_log())
         node.start()
         path = os.path.join(logs, "audit.log")
         with open(path, "ab") as f:            # warm-up: TLS, plugin start
-            f.write(b"\n".join(tr.tagged(lines, "warm", 200)) + b"\n")
+            f.write(b"\n".join(e2e.tagged(lines, "warm", 200)) + b"\n")
         counter.expect(1)
         if not counter.reached.wait(60):
             raise SystemExit("relp: warm-up: nothing arrived\n" +
@@ -67,7 +57,7 @@ def run_relp(env, so, certs, lines, copies, per_copy):
         base = counter.n
         target = base + copies * per_copy
         counter.expect(target)
-        data = [b"\n".join(tr.tagged(lines, "b%d" % c, len(lines))) + b"\n"
+        data = [b"\n".join(e2e.tagged(lines, "b%d" % c, len(lines))) + b"\n"
                 for c in range(copies)]
         n0 = be.cpu_seconds(node.proc.pid)
         m0, p0 = be.cpu_sample(m.proc.pid)
@@ -94,32 +84,18 @@ def run_relp(env, so, certs, lines, copies, per_copy):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=os.path.join(TOP, "_build"))
+    ap.add_argument("--builddir", default=os.path.join(rig.TOP, "_build"))
     ap.add_argument("--events", type=int, default=50000)
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     builddir = os.path.abspath(args.builddir)
-    os.environ.setdefault("TOP_SRCDIR", TOP)
-    os.environ.setdefault("TOP_BUILDDIR", builddir)
-    os.environ.setdefault("CORPUS", os.path.join(TOP, "tests", "corpus",
-                                                 "k8s-audit"))
-    sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
-    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
-    import e2e
+    e2e, be, so, certs = rig.setup(builddir)
     import harness
-    be = load("bench_e2e", os.path.join(HERE, "e2e.py"))
-    tr = load("test_relp", os.path.join(TOP, "tests", "e2e", "test_relp.py"))
+    tr = rig.load("test_relp", os.path.join(rig.TOP, "tests", "e2e",
+                                            "test_relp.py"))
     plugin = os.path.join(builddir, "plugin", "wazuh-k8s-audit")
-    so, why = e2e.build_imhttp()
-    if so is None:
-        raise SystemExit("imhttp: %s" % why)
-    certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"),
-                           "localhost", "127.0.0.1")
-    subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                       "make-certs.sh"), "-d", certs,
-                    "-n", "bench:cp-1"], check=True, stdout=subprocess.DEVNULL)
     env = {"e2e": e2e, "plugin": plugin, "bench": be, "relp": tr}
-    lines, origin = tr.real_lines()
+    lines, origin = e2e.real_lines()
     copies = max(1, args.events // len(lines))
 
     # events one copy of the lines becomes at the stand-in (shaping may
@@ -142,8 +118,7 @@ def main():
         # the total (run_config waits for len(bodies) * per_batch)
         hook.append(be.run_config("disk", env, so, certs, bodies,
                                   copies * per_copy / len(bodies), False))
-    med = lambda rs: sorted(rs, key=lambda x: x["eps"])[len(rs) // 2]
-    r, h = med(relp), med(hook)
+    r, h = rig.median(relp), rig.median(hook)
     print("events: %s, %d per round (%d copies x %d lines), %d rounds" %
           (origin, copies * per_copy, copies, len(lines), args.rounds))
     print("| path | events/s | CPU s per 100k events |")

@@ -15,23 +15,13 @@ and of the plugin.
     python3 bench/syslog.py --builddir _build [--events 20000] [--rounds 1]
 """
 import argparse
-import importlib.util
 import json
 import os
 import subprocess
-import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(HERE)
-
-
-def load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+import rig
 
 
 def messages(ts, lines, n, shape):
@@ -57,7 +47,7 @@ def run_round(env, so, certs, lines, n, shape):
                               "SYSLOG_CLUSTERS=bench:%d" % port])
     try:
         m.start()
-        if not ts.wait_port(port):
+        if not e2e.wait_port(port):
             raise SystemExit("no syslog listener: " + m.internal_log())
         s = ts.Sender(port, certs, "nodes/bench/cp-1")
         s.s.sendall(messages(ts, lines, 200, "warm"))   # TLS, plugin start
@@ -89,32 +79,17 @@ def run_round(env, so, certs, lines, n, shape):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--builddir", default=os.path.join(TOP, "_build"))
+    ap.add_argument("--builddir", default=os.path.join(rig.TOP, "_build"))
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
     builddir = os.path.abspath(args.builddir)
-    os.environ.setdefault("TOP_SRCDIR", TOP)
-    os.environ.setdefault("TOP_BUILDDIR", builddir)
-    os.environ.setdefault("CORPUS", os.path.join(TOP, "tests", "corpus",
-                                                 "k8s-audit"))
-    sys.path.insert(0, os.path.join(TOP, "tests", "lib"))
-    sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
-    import e2e
-    be = load("bench_e2e", os.path.join(HERE, "e2e.py"))
-    ts = load("test_syslog", os.path.join(TOP, "tests", "e2e",
-                                          "test_syslog.py"))
-    so, why = e2e.build_imhttp()
-    if so is None:
-        raise SystemExit("imhttp: %s" % why)
-    certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"),
-                           "localhost", "127.0.0.1")
-    subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                       "make-certs.sh"), "-d", certs,
-                    "-n", "bench:cp-1"], check=True, stdout=subprocess.DEVNULL)
+    e2e, be, so, certs = rig.setup(builddir)
+    ts = rig.load("test_syslog", os.path.join(rig.TOP, "tests", "e2e",
+                                              "test_syslog.py"))
     env = {"e2e": e2e, "bench": be, "ts": ts,
            "plugin": os.path.join(builddir, "plugin", "wazuh-k8s-audit")}
-    lines, origin = ts.real_lines()
+    lines, origin = e2e.real_lines()
     results = {}
     try:
         for shape in ("rfc5424", "openshift"):
@@ -123,14 +98,13 @@ def main():
             results[shape] = rs
     finally:
         subprocess.run(["rm", "-rf", certs])
-    med = lambda rs: sorted(rs, key=lambda x: x["eps"])[len(rs) // 2]
     print("events: %s, %d per round, %d rounds" % (origin, args.events,
                                                   args.rounds))
     print("| sender (one TLS connection) | events/s | CPU s per 100k events |")
     print("|---|---:|---|")
     for shape, what in (("rfc5424", "octet-counted RFC 5424 of the Event"),
                         ("openshift", "LF-framed OpenShift records")):
-        r = med(results[shape])
+        r = rig.median(results[shape])
         print("| %s | %.0f | manager rsyslogd %.2f, plugin %.2f |" %
               (what, r["eps"], r["cpu_manager"], r["cpu_plugin"]))
     print(json.dumps(results))

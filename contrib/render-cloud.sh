@@ -46,14 +46,7 @@ LOG_DIR LIB_DIR QUEUE_MAX_DISK QUEUE_SYNC QUEUE_STATS_INTERVAL"
 settings=$(mktemp)
 script=$(mktemp)
 trap 'rm -f "$settings" "$script"' EXIT
-grep -E '^[A-Z_]+=' "$envfile" > "$settings" || true
-for kv in "$@"; do
-	case $kv in
-	[A-Z]*=*) printf '%s\n' "$kv" >> "$settings" ;;
-	*) echo "$me: not KEY=VALUE: $kv" >&2; exit 2 ;;
-	esac
-done
-get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+read_settings "$envfile" "$@"
 fail() { echo "$me: $*" >&2; exit 1; }
 for k in $keys; do
 	grep -q "^$k=" "$settings" || fail "$k is not set"
@@ -114,7 +107,6 @@ if [ $ps = yes ]; then
 fi
 
 # sed script: @KEY@ -> value (escape what sed's replacement treats specially)
-esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 for k in $keys; do
 	printf 's|@%s@|%s|g\n' "$k" "$(esc "$(get "$k")")" >> "$script"
 done

@@ -41,14 +41,7 @@ LOGGER_TAG ALLOW_FROM MAX_CONN_PER_SOURCE"
 # settings: the file, then the command line; last one wins
 settings=$(mktemp)
 trap 'rm -f "$settings"' EXIT
-grep -E '^[A-Z_]+=' "$envfile" > "$settings" || true
-for kv in "$@"; do
-	case $kv in
-	[A-Z]*=*) printf '%s\n' "$kv" >> "$settings" ;;
-	*) echo "render-dropin: not KEY=VALUE: $kv" >&2; exit 2 ;;
-	esac
-done
-get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+read_settings "$envfile" "$@"
 # settings added later have defaults, so older env files still render
 grep -q '^QUEUE_STATS_INTERVAL=' "$settings" || echo 'QUEUE_STATS_INTERVAL=60' >> "$settings"
 grep -q '^QUEUE_SYNC=' "$settings" || echo 'QUEUE_SYNC=off' >> "$settings"
@@ -77,6 +70,18 @@ done
 	echo "render-dropin: warning: THREADS is not above MAX_CONN_PER_SOURCE: one host that stalls its connections can hold every worker" >&2
 
 acl=$(acl_list "$(get ALLOW_FROM)") || exit 1
+
+# cluster_port KEY NAME:PORT: one entry of KEY (RELP_CLUSTERS,
+# SYSLOG_CLUSTERS) into $name and $port, or an error: NAME a DNS label
+# (it goes into certificate names), PORT digits
+cluster_port() {
+	name=${2%%:*} port=${2#*:}
+	case $name in
+	''|-*|*-|*[!a-z0-9-]*) echo "$me: $1: bad cluster name '$name' (a DNS label: a-z 0-9 -)" >&2; return 1 ;;
+	esac
+	[ ${#name} -le 63 ] || { echo "$me: $1: cluster name longer than 63: $name" >&2; return 1; }
+	case $port in ''|*[!0-9]*) echo "$me: $1: $2: expected NAME:PORT" >&2; return 1 ;; esac
+}
 
 # relp_block ADDRESS "NAME:PORT ...": the rsyslog text of one RELP listener
 # per cluster. Why one per cluster: imrelp gives the ruleset no property
@@ -114,12 +119,7 @@ relp_block() {
 module(load="imrelp" tls.tlslib="openssl")
 EOT
 	for cp in $2; do
-		name=${cp%%:*} port=${cp#*:}
-		case $name in
-		''|-*|*-|*[!a-z0-9-]*) echo "render-dropin: RELP_CLUSTERS: bad cluster name '$name' (a DNS label: a-z 0-9 -)" >&2; return 1 ;;
-		esac
-		[ ${#name} -le 63 ] || { echo "render-dropin: RELP_CLUSTERS: cluster name longer than 63: $name" >&2; return 1; }
-		case $port in ''|*[!0-9]*) echo "render-dropin: RELP_CLUSTERS: $cp: expected NAME:PORT" >&2; return 1 ;; esac
+		cluster_port RELP_CLUSTERS "$cp" || return 1
 		cat <<EOT
 input(type="imrelp" name="k8s-relp-$name" address="$1" port="$port"
       ruleset="wazuh-k8s-audit-relp-$name" keepAlive="on"
@@ -179,12 +179,7 @@ syslog_block() {
 module(load="imtcp")
 EOT
 	for cp in $2; do
-		name=${cp%%:*} port=${cp#*:}
-		case $name in
-		''|-*|*-|*[!a-z0-9-]*) echo "render-dropin: SYSLOG_CLUSTERS: bad cluster name '$name' (a DNS label: a-z 0-9 -)" >&2; return 1 ;;
-		esac
-		[ ${#name} -le 63 ] || { echo "render-dropin: SYSLOG_CLUSTERS: cluster name longer than 63: $name" >&2; return 1; }
-		case $port in ''|*[!0-9]*) echo "render-dropin: SYSLOG_CLUSTERS: $cp: expected NAME:PORT" >&2; return 1 ;; esac
+		cluster_port SYSLOG_CLUSTERS "$cp" || return 1
 		cat <<EOT
 input(type="imtcp" name="k8s-syslog-$name" address="$1" port="$port"
       ruleset="wazuh-k8s-audit-syslog-$name" keepAlive="on"
@@ -224,23 +219,23 @@ EOT
 # plugin instance per cluster, written by relp_block below.
 relp=$(mktemp)
 trap 'rm -f "$settings" "$relp"' EXIT
-relp_listen=$(get RELP_LISTEN)
-relp_clusters=$(get RELP_CLUSTERS)
-if [ -n "$relp_listen" ] && [ -z "$relp_clusters" ]; then
-	echo "render-dropin: RELP_LISTEN is set but RELP_CLUSTERS is empty" >&2; exit 1
-fi
-case $relp_listen in *[!0-9A-Za-z.:_-]*) echo "render-dropin: RELP_LISTEN: not an address: $relp_listen" >&2; exit 1 ;; esac
-syslog_listen=$(get SYSLOG_LISTEN)
-syslog_clusters=$(get SYSLOG_CLUSTERS)
-if [ -n "$syslog_listen" ] && [ -z "$syslog_clusters" ]; then
-	echo "render-dropin: SYSLOG_LISTEN is set but SYSLOG_CLUSTERS is empty" >&2; exit 1
-fi
-case $syslog_listen in *[!0-9A-Za-z.:_-]*) echo "render-dropin: SYSLOG_LISTEN: not an address: $syslog_listen" >&2; exit 1 ;; esac
+# check_listen KIND: KIND_LISTEN (RELP, SYSLOG) is off (empty) or an
+# address with KIND_CLUSTERS set; exit 1 otherwise
+check_listen() {
+	l=$(get "$1_LISTEN")
+	if [ -n "$l" ] && [ -z "$(get "$1_CLUSTERS")" ]; then
+		echo "$me: $1_LISTEN is set but $1_CLUSTERS is empty" >&2; exit 1
+	fi
+	case $l in *[!0-9A-Za-z.:_-]*) echo "$me: $1_LISTEN: not an address: $l" >&2; exit 1 ;; esac
+}
+check_listen RELP
+check_listen SYSLOG
+relp_listen=$(get RELP_LISTEN) relp_clusters=$(get RELP_CLUSTERS)
+syslog_listen=$(get SYSLOG_LISTEN) syslog_clusters=$(get SYSLOG_CLUSTERS)
 
 # sed script: @KEY@ -> value (escape what sed's replacement treats specially)
 script=$(mktemp)
 trap 'rm -f "$settings" "$relp" "$script"' EXIT
-esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 for k in $keys; do
 	printf 's|@%s@|%s|g\n' "$k" "$(esc "$(get "$k")")" >> "$script"
 done

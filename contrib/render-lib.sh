@@ -1,6 +1,27 @@
 # render-lib.sh: shell functions shared by render-dropin.sh (the webhook's
-# drop-in) and render-cloud.sh (the cloud endpoints' configuration); sourced,
-# not run. Messages start with "$me: " (set by the caller).
+# drop-in), render-cloud.sh (the cloud endpoints' configuration) and
+# render-node-dropin.sh (a control-plane node's drop-in); sourced, not run.
+# Messages start with "$me: " (set by the caller).
+
+# read_settings ENVFILE [KEY=VALUE ...]: ENVFILE's KEY=VALUE lines, then the
+# arguments, into the file named by $settings (the caller's temporary file);
+# the last of a key wins (see get). Exit 2 on an argument not KEY=VALUE.
+read_settings() {
+	grep -E '^[A-Z0-9_]+=' "$1" > "$settings" || true
+	shift
+	for kv in "$@"; do
+		case $kv in
+		[A-Z]*=*) printf '%s\n' "$kv" >> "$settings" ;;
+		*) echo "$me: not KEY=VALUE: $kv" >&2; exit 2 ;;
+		esac
+	done
+}
+
+# get KEY: the value of KEY's last line in $settings (empty if none)
+get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+
+# esc VALUE: VALUE escaped for a sed replacement delimited by |
+esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 
 # acl_entry NET: civetweb's "+NET", or an error for what civetweb would
 # reject at start or (an IPv4 network with host bits set) never match

@@ -13,6 +13,8 @@
 set -eu
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+me=render-node-dropin
+. "$(dirname "$0")/render-lib.sh"
 tmpl=$top/rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in
 envfile=$top/rsyslog.d/node/wazuh-k8s-audit-node.env
 out=
@@ -25,7 +27,7 @@ while getopts e:o:h opt; do
 	esac
 done
 shift $((OPTIND - 1))
-die() { echo "render-node-dropin: $*" >&2; exit 1; }
+die() { echo "$me: $*" >&2; exit 1; }
 [ -r "$envfile" ] || die "cannot read $envfile"
 [ -r "$tmpl" ] || die "cannot read $tmpl"
 
@@ -33,14 +35,7 @@ settings=$(mktemp)
 script=$(mktemp)
 inputs=$(mktemp)
 trap 'rm -f "$settings" "$script" "$inputs"' EXIT
-grep -E '^[A-Z0-9_]+=' "$envfile" > "$settings" || true
-for kv in "$@"; do
-	case $kv in
-	[A-Z]*=*) printf '%s\n' "$kv" >> "$settings" ;;
-	*) echo "render-node-dropin: not KEY=VALUE: $kv" >&2; exit 2 ;;
-	esac
-done
-get() { sed -n "s/^$1=//p" "$settings" | tail -n 1; }
+read_settings "$envfile" "$@"
 keys="CLUSTER AUDIT_LOGS JOURNAL_UNIT JOURNAL_LOAD MANAGER MANAGER_NAME
 MANAGER2 MANAGER2_NAME CA_FILE NODE_CERT NODE_KEY QUEUE_DIR QUEUE_MAX_DISK
 MAX_MESSAGE_SIZE"
@@ -85,7 +80,6 @@ hostport "$(get MANAGER)" MANAGER
 m1h=$h m1p=$p
 m1n=$(peer_name "$m1h" "$(get MANAGER_NAME)" MANAGER) || exit 1
 
-esc() { printf '%s' "$1" | sed -e 's/[\\|&]/\\&/g'; }
 sub() { printf 's|@%s@|%s|g\n' "$1" "$(esc "$2")" >> "$script"; }
 for k in CA_FILE NODE_CERT NODE_KEY QUEUE_DIR QUEUE_MAX_DISK MAX_MESSAGE_SIZE JOURNAL_UNIT; do
 	sub "$k" "$(get "$k")"
@@ -118,16 +112,7 @@ fi
 
 # rsyslog frees disk queue space only by deleting a whole file: files of
 # 1/16 of the budget (at least 64 KiB), as on the manager
-to_bytes() {
-	case $1 in
-	*[kK]) echo $(( ${1%[kK]} * 1024 )) ;;
-	*[mM]) echo $(( ${1%[mM]} * 1024 * 1024 )) ;;
-	*[gG]) echo $(( ${1%[gG]} * 1024 * 1024 * 1024 )) ;;
-	*[!0-9]*|'') die "QUEUE_MAX_DISK: not a size: $1" ;;
-	*) echo "$1" ;;
-	esac
-}
-disk=$(to_bytes "$(get QUEUE_MAX_DISK)")
+disk=$(to_bytes "$(get QUEUE_MAX_DISK)") || exit 1
 filesize=$(( disk / 16 ))
 [ "$filesize" -ge 65536 ] || filesize=65536
 sub QUEUE_FILE_SIZE "$filesize"

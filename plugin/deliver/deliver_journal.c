@@ -75,6 +75,19 @@ out_of_memory(struct plugin *pl)
 	return DELIVER_RETRY;
 }
 
+/* Remove `stream`'s .part file, its line delivered or set aside: a failure
+ * is logged, the line's answer stands. */
+static void
+part_done(struct plugin *pl, const char *stream)
+{
+	int rc;
+
+	if ((rc = part_remove(pl, stream)) != 0)
+		log_msg(&pl->log, LOG_ERR, "cannot remove %s/" PART_PREFIX "%s"
+		    PART_SUFFIX ": %s", pl->opts.spool_dir, stream,
+		    strerror(-rc));
+}
+
 /* Set `n` bytes aside (their HMAC), durable before the line's answer. */
 static enum deliver_result
 reject_piece(struct plugin *pl, const char *bytes, size_t n,
@@ -100,7 +113,6 @@ set_aside_partial(struct plugin *pl, size_t i, const char *why)
 	enum deliver_result r;
 	size_t len;
 	char *buf;
-	int rc;
 
 	snprintf(reason, sizeof(reason), "journald line of %s (stream %s), %zu "
 	    "pieces, %zu bytes, not delivered: %s", p->unit, p->stream,
@@ -111,11 +123,26 @@ set_aside_partial(struct plugin *pl, size_t i, const char *why)
 	journal_take(&pl->journal, i, &buf, &len);
 	free(buf);
 	pl->stats.journal_set_aside++;
-	if ((rc = part_remove(pl, stream)) != 0)
-		log_msg(&pl->log, LOG_ERR, "cannot remove %s" PART_PREFIX "%s"
-		    PART_SUFFIX ": %s", pl->opts.spool_dir, stream,
-		    strerror(-rc));
+	part_done(pl, stream);
 	return DELIVER_DONE;
+}
+
+/*
+ * Add piece `p` to its stream's partial line, after setting aside the
+ * partial lines that must go to make room for it.  *i: the line's index, or
+ * -E2BIG where the line would pass --max-line (nothing added).
+ */
+static enum deliver_result
+append_piece(struct plugin *pl, const struct journal_piece *p, long *i)
+{
+	enum deliver_result r;
+
+	while ((*i = journal_room(&pl->journal, p->stream, p->len)) >= 0)
+		if ((r = set_aside_partial(pl, (size_t)*i, "more partial lines "
+		    "held than the plugin's bounds allow")) != DELIVER_DONE)
+			return r;
+	*i = journal_append(&pl->journal, p->stream, p->unit, p->msg, p->len);
+	return *i == -ENOMEM ? out_of_memory(pl) : DELIVER_DONE;
 }
 
 /* A piece of a line that goes on: held, durable before it is answered. */
@@ -128,13 +155,8 @@ hold_piece(struct plugin *pl, const struct journal_piece *p)
 	long i, own;
 	int rc;
 
-	while ((i = journal_room(j, p->stream, p->len)) >= 0)
-		if ((r = set_aside_partial(pl, (size_t)i, "more partial lines "
-		    "held than the plugin's bounds allow")) != DELIVER_DONE)
-			return r;
-	i = journal_append(j, p->stream, p->unit, p->msg, p->len);
-	if (i == -ENOMEM)
-		return out_of_memory(pl);
+	if ((r = append_piece(pl, p, &i)) != DELIVER_DONE)
+		return r;
 	if (i == -E2BIG) {
 		/* Its own line is past --max-line: what came of it goes. */
 		own = journal_find(j, p->stream);
@@ -170,13 +192,8 @@ finish_line(struct plugin *pl, const struct journal_piece *p)
 	int rc;
 
 	memcpy(stream, p->stream, sizeof(stream));
-	while ((i = journal_room(j, p->stream, p->len)) >= 0)
-		if ((r = set_aside_partial(pl, (size_t)i, "more partial lines "
-		    "held than the plugin's bounds allow")) != DELIVER_DONE)
-			return r;
-	i = journal_append(j, p->stream, p->unit, p->msg, p->len);
-	if (i == -ENOMEM)
-		return out_of_memory(pl);
+	if ((r = append_piece(pl, p, &i)) != DELIVER_DONE)
+		return r;
 	if (i == -E2BIG) {
 		i = journal_find(j, p->stream);
 		r = set_aside_partial(pl, (size_t)i, "longer than --max-line "
@@ -215,10 +232,7 @@ finish_line(struct plugin *pl, const struct journal_piece *p)
 	journal_take(j, (size_t)i, &buf, &len);
 	free(buf);
 	pl->journal_held[0] = '\0';
-	if ((rc = part_remove(pl, stream)) != 0)
-		log_msg(&pl->log, LOG_ERR, "cannot remove %s/" PART_PREFIX "%s"
-		    PART_SUFFIX ": %s", pl->opts.spool_dir, stream,
-		    strerror(-rc));
+	part_done(pl, stream);
 	return DELIVER_DONE;
 }
 

@@ -4,8 +4,11 @@ imhttp, the real plugin, curl as the webhook client over mutual TLS.
 Nothing here touches the system's rsyslog: the private instance has its own
 config, work directory, pid file, loopback port and imuxsock socket.
 """
+import base64
+import gzip
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,6 +18,7 @@ TOP_SRCDIR = os.environ.get("TOP_SRCDIR") or \
     os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 TOP_BUILDDIR = os.environ.get("TOP_BUILDDIR") or TOP_SRCDIR
 RSYSLOGD = "/usr/sbin/rsyslogd"
+AID = re.compile(rb'"auditID":"[^"]*"')
 
 
 def build_imhttp():
@@ -57,12 +61,33 @@ def free_port():
     return port
 
 
+def wait_port(port, timeout=20):
+    """True once 127.0.0.1:port accepts a connection, False after timeout s."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.1)
+    return False
+
+
 def make_certs(directory, *sans):
     subprocess.run(["sh", os.path.join(TOP_SRCDIR, "contrib", "certs",
                                        "make-certs.sh"), "-d", directory]
                    + list(sans or ("localhost", "127.0.0.1")),
                    check=True, stdout=subprocess.DEVNULL)
     return directory
+
+
+def make_node_certs(directory, *names):
+    """Node certificates for names CLUSTER:NODE in directory (made by
+    make_certs): nodes/CLUSTER/NODE.crt and .key, signed by its CA."""
+    for name in names:
+        subprocess.run(["sh", os.path.join(TOP_SRCDIR, "contrib", "certs",
+                                           "make-certs.sh"), "-d", directory,
+                        "-n", name], check=True, stdout=subprocess.DEVNULL)
 
 
 class Rsyslog:
@@ -262,3 +287,122 @@ def wait_delivered(receiver, prefix, n, timeout=60):
             break
         time.sleep(0.1)
     return delivered(receiver, prefix)
+
+
+def real_lines():
+    """(lines, where from): the real apiserver's audit lines
+    (shared/real-apiserver/audit-benign.jsonl beside the clone), else the
+    project's corpus events, one compact JSON a line."""
+    from harness import corpus_events   # tests/lib, on the tests' path
+    for up in ("..", os.path.join("..", "..")):
+        p = os.path.join(TOP_SRCDIR, up, "shared", "real-apiserver",
+                         "audit-benign.jsonl")
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                return [l for l in f.read().split(b"\n") if l], p
+    evs = [ev for _src, ev in corpus_events()]
+    return [json.dumps(e, separators=(",", ":")).encode() for e in evs], \
+        "tests/corpus (real-apiserver not found)"
+
+
+def tagged(lines, prefix, n):
+    """n lines (cycling), the auditID of line i replaced by prefix-i and
+    every other byte left as the apiserver wrote it."""
+    return [AID.sub(b'"auditID":"%s-%d"' % (prefix.encode(), i),
+                    lines[i % len(lines)], count=1) for i in range(n)]
+
+
+def wait_quiet(count, n, timeout, idle=10):
+    """Poll count() until it reaches n, timeout seconds pass, or it is above
+    0 and has not changed for idle seconds (the rest is not coming)."""
+    end = time.time() + timeout
+    last, since = -1, time.time()
+    while time.time() < end:
+        k = count()
+        if k >= n:
+            return
+        if k != last:
+            last, since = k, time.time()
+        elif k > 0 and time.time() - since > idle:
+            return
+        time.sleep(0.2)
+
+
+def check_once(t, got, n, what, max_dup=0):
+    """On tap t: every one of n events is in got (auditID -> deliveries) and
+    at most max_dup deliveries are duplicates; returns the duplicates."""
+    lost = n - len(got)
+    dup = sum(len(v) - 1 for v in got.values())
+    t.ok(lost == 0, "%s: all %d events delivered (lost %d)" % (what, n, lost))
+    t.ok(dup <= max_dup, "%s: %d duplicates (allowed %d)" % (what, dup, max_dup))
+    return dup
+
+
+class Node:
+    """A private node rsyslogd running self.conf in working directory wd:
+    what a subclass writes there is its business; this starts, stops and
+    reads its internal log (wd/internal.log)."""
+
+    def __init__(self, wd):
+        self.wd = wd
+        self.internal = os.path.join(wd, "internal.log")
+        self.pidfile = os.path.join(wd, "rsyslogd.pid")
+        self.conf = os.path.join(wd, "rsyslog.conf")
+        self.proc = None
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            [RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
+            cwd=self.wd, stdin=subprocess.DEVNULL,
+            stdout=open(os.path.join(self.wd, "rsyslogd.out"), "ab"),
+            stderr=subprocess.STDOUT)
+
+    def stop(self):
+        """SIGTERM and wait (60 s at the most)."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(60)
+        self.proc = None
+
+    def crash(self):
+        """SIGKILL, as the OOM killer does."""
+        self.proc.kill()
+        self.proc.wait()
+        self.proc = None
+
+    def internal_log(self):
+        try:
+            with open(self.internal, errors="replace") as f:
+                return f.read()[-3000:]
+        except OSError:
+            return "(none)"
+
+
+def firehose_request(lines, rid, log_group, log_stream, indent=None):
+    """The body of an Amazon Data Firehose HTTP endpoint request (requestId
+    rid, one record) whose record is what a CloudWatch Logs subscription
+    filter sends: a DATA_MESSAGE of log_group/log_stream with lines as its
+    logEvents, gzipped, base64 in the record's data. indent: the JSON's."""
+    sub = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
+                      "logGroup": log_group, "logStream": log_stream,
+                      "subscriptionFilters": ["wazuh"],
+                      "logEvents": [{"id": str(i), "timestamp": i, "message": m}
+                                    for i, m in enumerate(lines)]})
+    return json.dumps({"requestId": rid, "timestamp": int(time.time() * 1000),
+                       "records": [{"data": base64.b64encode(
+                           gzip.compress(sub.encode())).decode()}]},
+                      indent=indent).encode()
+
+
+def stop_rsyslogd(t, proc, log):
+    """End a test's own rsyslogd proc (SIGTERM; SIGKILL if it still runs
+    after 30 s) and diag on tap t the last 5 lines of its log file, if any."""
+    proc.terminate()
+    try:
+        proc.wait(30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    if os.path.exists(log):
+        with open(log, errors="replace") as f:
+            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))

@@ -24,7 +24,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import RSYSLOGD, TOP_SRCDIR, free_port, make_certs, require_pipeline  # noqa: E402
+from e2e import (RSYSLOGD, TOP_SRCDIR, free_port, make_certs,  # noqa: E402
+                 firehose_request, require_pipeline, stop_rsyslogd)
 from harness import Receiver, Tap, Workdir  # noqa: E402
 
 t = Tap()
@@ -142,16 +143,8 @@ def push(entry, query, indent=None):
 
 
 def request(lines, rid, indent=None):
-    sub = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-                      "logGroup": "/aws/eks/prod-1/cluster",
-                      "logStream": "kube-apiserver-audit-1",
-                      "subscriptionFilters": ["wazuh"],
-                      "logEvents": [{"id": str(i), "timestamp": i, "message": m}
-                                    for i, m in enumerate(lines)]})
-    return json.dumps({"requestId": rid, "timestamp": int(time.time() * 1000),
-                       "records": [{"data": base64.b64encode(
-                           gzip.compress(sub.encode())).decode()}]},
-                      indent=indent).encode()
+    return firehose_request(lines, rid, "/aws/eks/prod-1/cluster",
+                            "kube-apiserver-audit-1", indent)
 
 
 def answer_ok(ans, rid, error):
@@ -254,16 +247,7 @@ try:
          not rejected, "both pretty-printed bodies delivered whole, nothing "
          "set aside", (whole, rejected[:3]))
 finally:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_rsyslogd(t, proc, os.path.join(wd.path, "internal.log"))
     rx.stop()
-    log = os.path.join(wd.path, "internal.log")
-    if os.path.exists(log):
-        with open(log, errors="replace") as f:
-            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))
     wd.cleanup()
 t.done()

@@ -12,7 +12,6 @@ k8s.source and k8s.cluster; a wrong access key is answered 401 before any
 body byte was sent (the client sends the headers of a 1 MiB body and
 nothing more); each endpoint has its own Disk queue and spool."""
 import base64
-import gzip
 import json
 import os
 import socket
@@ -22,7 +21,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import RSYSLOGD, TOP_SRCDIR, free_port, require_pipeline  # noqa: E402
+from e2e import (RSYSLOGD, TOP_SRCDIR, free_port,  # noqa: E402
+                 firehose_request, require_pipeline, stop_rsyslogd)
 from harness import Receiver, Tap, Workdir  # noqa: E402
 
 t = Tap()
@@ -151,15 +151,8 @@ def https(path, body, headers):
 
 
 def firehose_body(lines, rid):
-    sub = json.dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012",
-                      "logGroup": "/aws/eks/prod-eks/cluster",
-                      "logStream": "kube-apiserver-audit-0a1b",
-                      "subscriptionFilters": ["wazuh"],
-                      "logEvents": [{"id": str(i), "timestamp": i, "message": m}
-                                    for i, m in enumerate(lines)]})
-    return json.dumps({"requestId": rid, "timestamp": int(time.time() * 1000),
-                       "records": [{"data": base64.b64encode(
-                           gzip.compress(sub.encode())).decode()}]}).encode()
+    return firehose_request(lines, rid, "/aws/eks/prod-eks/cluster",
+                            "kube-apiserver-audit-0a1b")
 
 
 def fh_headers(key, rid):
@@ -247,16 +240,7 @@ try:
          any(q.startswith("wazuh-k8s-audit-pubsub") for q in qi),
          "each endpoint has its own Disk queue", qi)
 finally:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_rsyslogd(t, proc, os.path.join(w, "log", "rsyslogd.log"))
     rx.stop()
-    log = os.path.join(w, "log", "rsyslogd.log")
-    if os.path.exists(log):
-        with open(log, errors="replace") as f:
-            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))
     wd.cleanup()
 t.done()

@@ -30,7 +30,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
 from harness import PLUGIN, Receiver, Tap, Workdir  # noqa: E402
-from test_relp import Node, delivered, wait_all, wait_port  # noqa: E402
+from test_relp import Node, wait_all  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIX = os.path.join(HERE, "..", "fixtures", "journal")
@@ -90,8 +90,7 @@ def phase(t, so, d, drop):
     """One node and one manager from scratch in d; (events by auditID,
     manager, plugin log, reject reasons)."""
     certs = e2e.make_certs(os.path.join(d, "certs"), "localhost", "127.0.0.1")
-    subprocess.run(["sh", os.path.join(e2e.TOP_SRCDIR, "contrib", "certs", "make-certs.sh"),
-                    "-d", certs, "-n", "alpha:cp-1"], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "alpha:cp-1")
     recv = Receiver(os.path.join(d, "a.sock"))
     port = e2e.free_port()
     m = e2e.Rsyslog(os.path.join(d, "m"), so, PLUGIN, recv.path, certs,
@@ -102,7 +101,7 @@ def phase(t, so, d, drop):
                        os.path.join(d, "audit"), "localhost:%d" % port)
     try:
         m.start()
-        if not t.ok(wait_port(port), "the manager's RELP listener is up", m.internal_log()):
+        if not t.ok(e2e.wait_port(port), "the manager's RELP listener is up", m.internal_log()):
             return {}, m, "", [], []
         start = time.time()
         node.start()

@@ -25,7 +25,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import RSYSLOGD, TOP_SRCDIR, free_port, make_certs, require_pipeline  # noqa: E402
+from e2e import (RSYSLOGD, TOP_SRCDIR, free_port, make_certs,  # noqa: E402
+                 require_pipeline, stop_rsyslogd)
 from harness import Receiver, Tap, Workdir  # noqa: E402
 
 t = Tap()
@@ -318,16 +319,7 @@ try:
          and "token email is not oidcEmail" in log,
          "each refusal logged with its reason", log[-2000:])
 finally:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop_rsyslogd(t, proc, os.path.join(wd.path, "internal.log"))
     rx.stop()
-    log = os.path.join(wd.path, "internal.log")
-    if os.path.exists(log):
-        with open(log, errors="replace") as f:
-            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))
     wd.cleanup()
 t.done()

@@ -19,8 +19,6 @@ another cluster against this cluster's listener.
 """
 import json
 import os
-import re
-import signal
 import socket
 import subprocess
 import sys
@@ -29,40 +27,12 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from harness import PLUGIN, Receiver, Tap, Workdir, corpus_events  # noqa: E402
+from e2e import check_once, real_lines, tagged, wait_port  # noqa: E402
+from harness import PLUGIN, Receiver, Tap, Workdir  # noqa: E402
 
-RSYSLOGD = e2e.RSYSLOGD
 TOP = e2e.TOP_SRCDIR
 ROTATE_AT = 256 * 1024      # bytes: the writer's --audit-log-maxsize
 RELP_WINDOW = 512           # the node's omrelp windowSize: most a resend repeats
-
-
-def real_lines():
-    """(lines, where from): the real apiserver's lines, else the corpus's
-    events, one compact JSON a line."""
-    for up in ("..", os.path.join("..", "..")):
-        p = os.path.join(TOP, up, "shared", "real-apiserver",
-                         "audit-benign.jsonl")
-        if os.path.exists(p):
-            with open(p, "rb") as f:
-                return [l for l in f.read().split(b"\n") if l], p
-    evs = [ev for _src, ev in corpus_events()]
-    return [json.dumps(e, separators=(",", ":")).encode() for e in evs], \
-        "tests/corpus (real-apiserver not found)"
-
-
-AID = re.compile(rb'"auditID":"[^"]*"')
-
-
-def tagged(lines, prefix, n):
-    """n lines (cycling), the auditID of line i replaced by prefix-i and
-    every other byte left as the apiserver wrote it."""
-    out = []
-    for i in range(n):
-        line = lines[i % len(lines)]
-        out.append(AID.sub(b'"auditID":"%s-%d"' % (prefix.encode(), i),
-                           line, count=1))
-    return out
 
 
 class AuditLog:
@@ -94,16 +64,13 @@ class AuditLog:
         self.f = open(self.path, "ab")
 
 
-class Node:
+class Node(e2e.Node):
     """A private rsyslogd with the rendered node drop-in."""
 
     def __init__(self, wd, certs, cluster, node, logs, manager, manager2=""):
-        self.wd = wd
+        super().__init__(wd)
         for d in ("work", "queue"):
             os.makedirs(os.path.join(wd, d), exist_ok=True)
-        self.internal = os.path.join(wd, "internal.log")
-        self.pidfile = os.path.join(wd, "rsyslogd.pid")
-        self.conf = os.path.join(wd, "rsyslog.conf")
         self.dropin = os.path.join(wd, "61-wazuh-k8s-audit-node.conf")
         self.args = [
             "CLUSTER=" + cluster,
@@ -114,7 +81,6 @@ class Node:
             "NODE_CERT=" + os.path.join(certs, "nodes", cluster, node + ".crt"),
             "NODE_KEY=" + os.path.join(certs, "nodes", cluster, node + ".key"),
             "QUEUE_DIR=" + os.path.join(wd, "queue"), "QUEUE_MAX_DISK=256m"]
-        self.proc = None
         self.render()
         with open(self.conf, "w") as f:
             f.write('global(workDirectory="%s/work" processInternalMessages="on")\n'
@@ -126,31 +92,6 @@ class Node:
         subprocess.run(["sh", os.path.join(TOP, "contrib",
                                            "render-node-dropin.sh"),
                         "-o", self.dropin] + self.args + list(over), check=True)
-
-    def start(self):
-        self.proc = subprocess.Popen(
-            [RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
-            cwd=self.wd, stdin=subprocess.DEVNULL,
-            stdout=open(os.path.join(self.wd, "rsyslogd.out"), "ab"),
-            stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(60)
-        self.proc = None
-
-    def crash(self):
-        self.proc.kill()
-        self.proc.wait()
-        self.proc = None
-
-    def internal_log(self):
-        try:
-            with open(self.internal, errors="replace") as f:
-                return f.read()[-3000:]
-        except OSError:
-            return "(none)"
 
 
 class Forwarder:
@@ -219,17 +160,6 @@ class Forwarder:
         self.move(None)
 
 
-def wait_port(port, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
 def delivered(receivers, prefix):
     """auditID -> [(receiver index, event)] for auditIDs prefix-N."""
     got = {}
@@ -244,29 +174,11 @@ def delivered(receivers, prefix):
 def wait_all(receivers, prefix, n, timeout, idle=10):
     """Wait for n events of that prefix, at most timeout seconds, or until
     some arrived and none more for idle seconds."""
-    end = time.time() + timeout
-    last, since = -1, time.time()
-    while time.time() < end:
-        k = len(delivered(receivers, prefix))
-        if k >= n:
-            break
-        if k != last:
-            last, since = k, time.time()
-        elif k > 0 and time.time() - since > idle:
-            break
-        time.sleep(0.2)
+    e2e.wait_quiet(lambda: len(delivered(receivers, prefix)), n, timeout,
+                   idle)
     for r in receivers:
         r.settle(quiet=0.5)
     return delivered(receivers, prefix)
-
-
-def check_once(t, got, n, what, max_dup=0):
-    """Every one of n events delivered; duplicates at most max_dup."""
-    lost = n - len(got)
-    dup = sum(len(v) - 1 for v in got.values())
-    t.ok(lost == 0, "%s: all %d events delivered (lost %d)" % (what, n, lost))
-    t.ok(dup <= max_dup, "%s: %d duplicates (allowed %d)" % (what, dup, max_dup))
-    return dup
 
 
 def main():
@@ -283,10 +195,7 @@ def main():
     w = Workdir("wka-relp-")
     d = w.path
     certs = e2e.make_certs(os.path.join(d, "certs"), "localhost", "127.0.0.1")
-    for cn in ("alpha:cp-1", "beta:cp-1"):
-        subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                           "make-certs.sh"), "-d", certs,
-                        "-n", cn], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "alpha:cp-1", "beta:cp-1")
     recv = [Receiver(os.path.join(d, "a1.sock")),
             Receiver(os.path.join(d, "a2.sock"))]
     pa, pb, p2 = e2e.free_port(), e2e.free_port(), e2e.free_port()

@@ -22,8 +22,6 @@ delivers nothing.
 """
 import json
 import os
-import re
-import signal
 import socket
 import ssl
 import subprocess
@@ -33,35 +31,15 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import e2e  # noqa: E402
-from harness import PLUGIN, Receiver, Tap, Workdir, corpus_events  # noqa: E402
+from e2e import check_once, delivered, real_lines, tagged, wait_port  # noqa: E402
+from harness import PLUGIN, Receiver, Tap, Workdir  # noqa: E402
 
-RSYSLOGD = e2e.RSYSLOGD
 TOP = e2e.TOP_SRCDIR
 MODDIR = "/usr/lib/x86_64-linux-gnu/rsyslog"
 BOM = b"\xef\xbb\xbf"
-AID = re.compile(rb'"auditID":"[^"]*"')
 # Members OpenShift's collector adds to an audit Event (ViaQ data model).
 ENVELOPE = ("@timestamp", "timestamp", "hostname", "log_type", "log_source",
             "k8s_audit_level", "openshift_audit_level", "openshift", "tag")
-
-
-def real_lines():
-    """(lines, where from): the real apiserver's lines, else the corpus's."""
-    for up in ("..", os.path.join("..", "..")):
-        p = os.path.join(TOP, up, "shared", "real-apiserver",
-                         "audit-benign.jsonl")
-        if os.path.exists(p):
-            with open(p, "rb") as f:
-                return [l for l in f.read().split(b"\n") if l], p
-    evs = [ev for _src, ev in corpus_events()]
-    return [json.dumps(e, separators=(",", ":")).encode() for e in evs], \
-        "tests/corpus (real-apiserver not found)"
-
-
-def tagged(lines, prefix, n):
-    """n lines (cycling), line i's auditID replaced by prefix-i."""
-    return [AID.sub(b'"auditID":"%s-%d"' % (prefix.encode(), i),
-                    lines[i % len(lines)], count=1) for i in range(n)]
 
 
 def openshift_record(line, old):
@@ -118,16 +96,13 @@ class Sender:
             pass
 
 
-class Node:
+class Node(e2e.Node):
     """A node rsyslogd: imfile on an audit log, omfwd over TCP+TLS with
     octet-counted RFC 5424 (RSYSLOG_SyslogProtocol23Format)."""
 
     def __init__(self, wd, certs, cert, port, log):
-        self.wd = wd
+        super().__init__(wd)
         os.makedirs(os.path.join(wd, "work"), exist_ok=True)
-        self.internal = os.path.join(wd, "internal.log")
-        self.conf = os.path.join(wd, "rsyslog.conf")
-        self.proc = None
         with open(self.conf, "w") as f:
             f.write("""\
 global(workDirectory="%(wd)s/work" processInternalMessages="on"
@@ -152,72 +127,13 @@ ruleset(name="fwd" queue.type="LinkedList" queue.size="100000") {
                 "crt": os.path.join(certs, cert + ".crt"),
                 "key": os.path.join(certs, cert + ".key")})
 
-    def start(self):
-        self.proc = subprocess.Popen(
-            [RSYSLOGD, "-n", "-f", self.conf, "-i",
-             os.path.join(self.wd, "rsyslogd.pid")],
-            cwd=self.wd, stdin=subprocess.DEVNULL,
-            stdout=open(os.path.join(self.wd, "rsyslogd.out"), "ab"),
-            stderr=subprocess.STDOUT)
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(60)
-        self.proc = None
-
-    def internal_log(self):
-        try:
-            with open(self.internal, errors="replace") as f:
-                return f.read()[-3000:]
-        except OSError:
-            return "(none)"
-
-
-def wait_port(port, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
-def delivered(recv, prefix):
-    """auditID -> [events] for auditIDs prefix-N."""
-    got = {}
-    for _loc, ev in recv.events():
-        aid = ev.get("auditID", "") if isinstance(ev, dict) else ""
-        if aid.startswith(prefix + "-"):
-            got.setdefault(aid, []).append(ev)
-    return got
-
 
 def wait_all(recv, prefix, n, timeout, idle=10):
     """Wait for n events of that prefix, at most timeout seconds, or until
     some arrived and none more for idle seconds."""
-    end = time.time() + timeout
-    last, since = -1, time.time()
-    while time.time() < end:
-        k = len(delivered(recv, prefix))
-        if k >= n:
-            break
-        if k != last:
-            last, since = k, time.time()
-        elif k > 0 and time.time() - since > idle:
-            break
-        time.sleep(0.2)
+    e2e.wait_quiet(lambda: len(delivered(recv, prefix)), n, timeout, idle)
     recv.settle(quiet=0.5)
     return delivered(recv, prefix)
-
-
-def check_once(t, got, n, what):
-    lost = n - len(got)
-    dup = sum(len(v) - 1 for v in got.values())
-    t.ok(lost == 0, "%s: all %d events delivered (lost %d)" % (what, n, lost))
-    t.ok(dup == 0, "%s: each once (%d duplicates)" % (what, dup))
 
 
 def same_as_line(ev, line):
@@ -247,10 +163,7 @@ def main():
     w = Workdir("wka-syslog-")
     d = w.path
     certs = e2e.make_certs(os.path.join(d, "certs"), "localhost", "127.0.0.1")
-    for cn in ("alpha:cp-1", "beta:cp-1"):
-        subprocess.run(["sh", os.path.join(TOP, "contrib", "certs",
-                                           "make-certs.sh"), "-d", certs,
-                        "-n", cn], check=True, stdout=subprocess.DEVNULL)
+    e2e.make_node_certs(certs, "alpha:cp-1", "beta:cp-1")
     alpha, beta = "nodes/alpha/cp-1", "nodes/beta/cp-1"
     render = os.path.join(TOP, "contrib", "render-dropin.sh")
     for bad, why in (("SYSLOG_CLUSTERS=Alpha:1", "bad cluster name"),

@@ -23,6 +23,7 @@ work = tempfile.mkdtemp(prefix="wka-nodesetup-")
 etc, lib = os.path.join(work, "etc"), os.path.join(work, "lib")
 for src, dst in (("contrib/certs/make-certs.sh", "bin/make-certs.sh"),
                  ("contrib/render-node-dropin.sh", "bin/render-node-dropin.sh"),
+                 ("contrib/render-lib.sh", "bin/render-lib.sh"),
                  ("rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in",
                   "rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in"),
                  ("rsyslog.d/node/wazuh-k8s-audit-node.env",
