@@ -539,6 +539,11 @@ send_batch(struct sink *s, size_t n)
 	for (i = 0; i < (size_t)m; i++) {
 		sl = slot_at(r, r->resend + i);
 		sum += sl->len;
+		/* What it was credited with on an earlier socket is not on
+		 * this one: counted twice, the datagrams before it would
+		 * count as read too early. */
+		r->floor_sum -= sl->floor - sl->len;
+		sl->floor = sl->len;
 		if (sl->sent)
 			s->resent++;
 		if (sl->reread)

@@ -265,6 +265,75 @@ test_window(const char *path)
 	sink_free(&s);
 }
 
+/*
+ * Fill fd's queue from another socket, then read one: room for exactly one
+ * more datagram.  Returns how many are left queued.
+ */
+static int
+fill_but_one(int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t sl = sizeof(sun);
+	int o = socket(AF_UNIX, SOCK_DGRAM, 0), c = 0;
+	char buf[8];
+	ssize_t n;
+
+	getsockname(fd, (struct sockaddr *)&sun, &sl);
+	while (c < 10000 && sendto(o, "x", 1, MSG_DONTWAIT,
+	    (struct sockaddr *)&sun, sl) == 1)
+		c++;
+	close(o);
+	recv_one(fd, buf, sizeof(buf), &n);
+	return c - 1;
+}
+
+/*
+ * A resent datagram's size estimate starts again from its length: the
+ * kernel overhead it was credited with on a dead receiver's socket is not
+ * on the new one.  D0 goes alone and D1..D5 together (D1 credited with
+ * their overhead).  The next receiver's queue has room for one: D0 goes,
+ * then D1..D5 in a batch of their own (D1 credited again).  It reads none
+ * of them: none may count as read, and a third receiver gets all of them
+ * again (no read window: one counted read early would be lost).
+ */
+static void
+test_resend_estimate(const char *path)
+{
+	char buf[64];
+	struct sink s;
+	size_t k;
+	ssize_t n;
+	int fd, err, others;
+
+	ok(sink_init(&s, path, "k8s") == 0, "estimate: init");
+	fd = bind_dgram(path, 0);
+	ok(sink_send(&s, "{\"n\":0}", 7, &err) == SINK_SENT, "D0 alone");
+	for (k = 1; k < 6; k++)
+		queue_n(&s, k);
+	ok(sink_resend(&s, &err) == SINK_SENT && sink_held_count(&s) == 6,
+	    "D1..D5 in one batch, none read: 6 held");
+	close(fd);
+	fd = bind_dgram(path, 0);
+	others = fill_but_one(fd);
+	ok(sink_settle(&s) == 6 && sink_resend(&s, &err) == SINK_BUSY &&
+	    sink_pending(&s) == 5, "a new receiver with room for one: D0 sent");
+	for (k = 0; k < (size_t)others; k++)
+		recv_one(fd, buf, sizeof(buf), &n);
+	ok(sink_resend(&s, &err) == SINK_SENT, "then D1..D5 in one batch");
+	ok(sink_send(&s, "{\"n\":6}", 7, &err) == SINK_SENT,
+	    "it read none of them, one more sent");
+	ok(sink_held_count(&s) == 7, "all 7 held (%zu)", sink_held_count(&s));
+	close(fd);
+	fd = bind_dgram(path, 0);
+	sink_settle(&s);
+	ok(sink_resend(&s, &err) == SINK_SENT, "a third receiver");
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	ok(k == 7, "it got all 7, none lost (%zu)", k);
+	close(fd);
+	sink_free(&s);
+}
+
 int
 main(void)
 {
@@ -379,6 +448,7 @@ main(void)
 
 	test_batches(path);
 	test_window(path);
+	test_resend_estimate(path);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
