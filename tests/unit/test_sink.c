@@ -334,6 +334,63 @@ test_resend_estimate(const char *path)
 	sink_free(&s);
 }
 
+/* Datagram k of test_bytes: {"k":"<k>xxx..."} of a length that varies. */
+static size_t
+make_k(char *text, size_t k)
+{
+	size_t len = 40 + (k * 7919) % 3000, n;
+
+	n = (size_t)snprintf(text, len, "{\"k\":\"%zu", k);
+	memset(text + n, 'x', len - n - 2);
+	memcpy(text + len - 2, "\"}", 2);
+	return len;
+}
+
+/*
+ * The held datagrams share one byte buffer that wraps and grows: through
+ * thousands of datagrams of varying lengths, read as they come, with a
+ * window that widens (the buffer grows while wrapped), the read window is
+ * always exactly the newest ones, byte for byte.
+ */
+static void
+test_bytes(const char *path)
+{
+	static char text[4096], want[4096 + 8];
+	struct sink s;
+	size_t k, i, len, wlen, bad = 0, checks = 0;
+	const char *got;
+	char buf[8192];
+	ssize_t n;
+	int fd, err;
+
+	ok(sink_init(&s, path, "k8s") == 0, "bytes: init");
+	fd = bind_dgram(path, 0);
+	for (k = 0; k < 3000; k++) {
+		sink_set_window(&s, 20 + k / 20, 1 << 20, 60);
+		len = make_k(text, k);
+		if (sink_send(&s, text, len, &err) != SINK_SENT)
+			bad++;
+		recv_one(fd, buf, sizeof(buf), &n);
+		if (k % 97 != 0)
+			continue;
+		sink_settle(&s);
+		checks++;
+		for (i = 0; i < sink_taken_count(&s); i++) {
+			wlen = 6 + make_k(want + 6, k + 1 - sink_taken_count(&s) + i);
+			memcpy(want, "1:k8s:", 6);
+			got = sink_taken(&s, i, &len);
+			if (len != wlen || memcmp(got, want, len) != 0)
+				bad++;
+		}
+	}
+	sink_settle(&s);
+	ok(bad == 0 && checks == 31 && sink_taken_count(&s) == 169,
+	    "3000 sent and read: the window the newest 169, intact (%zu bad, "
+	    "buffer %zu bytes)", bad, s.ring.bcap);
+	close(fd);
+	sink_free(&s);
+}
+
 int
 main(void)
 {
@@ -449,6 +506,7 @@ main(void)
 	test_batches(path);
 	test_window(path);
 	test_resend_estimate(path);
+	test_bytes(path);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
