@@ -474,19 +474,23 @@ unread_mac(struct unread_mac *k, const void *bytes, size_t len,
 	return 0;
 }
 
+/* Records save_records stages before each write: far above a datagram. */
+#define SAVE_CHUNK (1u << 20)
+
 /*
  * Make file `name` hold `head`, then the n datagrams as
  * "<length> <MAC hex>\n" + bytes, at most `max` bytes in all, durably;
- * n == 0 removes it.
+ * n == 0 removes it.  Written through a SAVE_CHUNK buffer, not a copy of
+ * the whole (a read window may be 128 MiB).
  */
 static int
 save_records(struct spool *sp, const char *name, const char *head,
     const struct iovec *dgrams, size_t n, size_t max)
 {
-	char mac[UNREAD_MAC_HEX + 1], *body, *w;
+	char mac[UNREAD_MAC_HEX + 1], *chunk;
 	struct unread_mac k;
-	size_t i, size = 0;
-	int rc;
+	size_t i, w = 0, size = 0;
+	int fd, rc;
 
 	if (n == 0) {
 		if (unlinkat(sp->dirfd, name, 0) == -1)
@@ -497,25 +501,34 @@ save_records(struct spool *sp, const char *name, const char *head,
 		size += 32 + UNREAD_MAC_HEX + dgrams[i].iov_len;
 	if (size > max)
 		return -EFBIG;
-	if ((body = malloc(size)) == NULL)
+	if ((chunk = malloc(SAVE_CHUNK)) == NULL)
 		return -ENOMEM;
-	w = body;
-	rc = mac_open(sp, &k);
+	if ((fd = fsutil_replace_begin(sp->dirfd, name)) < 0) {
+		free(chunk);
+		return fd;
+	}
+	if ((rc = mac_open(sp, &k)) == 0)
+		rc = fsutil_write_all(fd, head, strlen(head));
 	for (i = 0; i < n && rc == 0; i++) {
-		if ((rc = unread_mac(&k, dgrams[i].iov_base, dgrams[i].iov_len,
-		    mac)) != 0)
+		if (w + 32 + UNREAD_MAC_HEX + dgrams[i].iov_len > SAVE_CHUNK) {
+			rc = fsutil_write_all(fd, chunk, w);
+			w = 0;
+		}
+		if (rc == 0)
+			rc = unread_mac(&k, dgrams[i].iov_base,
+			    dgrams[i].iov_len, mac);
+		if (rc != 0)
 			break;
-		w += snprintf(w, 32 + UNREAD_MAC_HEX, "%zu %s\n",
+		w += (size_t)snprintf(chunk + w, 32 + UNREAD_MAC_HEX, "%zu %s\n",
 		    dgrams[i].iov_len, mac);
-		memcpy(w, dgrams[i].iov_base, dgrams[i].iov_len);
+		memcpy(chunk + w, dgrams[i].iov_base, dgrams[i].iov_len);
 		w += dgrams[i].iov_len;
 	}
-	mac_close(&k);
 	if (rc == 0)
-		rc = fsutil_replace(sp->dirfd, name, head, strlen(head),
-		    body, (size_t)(w - body));
-	free(body);
-	return rc;
+		rc = fsutil_write_all(fd, chunk, w);
+	mac_close(&k);
+	free(chunk);
+	return fsutil_replace_end(sp->dirfd, name, fd, rc);
 }
 
 int
