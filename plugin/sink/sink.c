@@ -565,10 +565,12 @@ ensure_connected(struct sink *s, int *err)
  * Send held datagrams first..first+n (n <= SINK_BATCH) in one sendmmsg,
  * sampling the unread count once before and once after: returns how many
  * the kernel took, or -errno.  The first sample counts once one is taken
- * (analysisd was alive after it); what the count grew by beyond their
- * lengths is added to the floor of the oldest of them, so that any newest
- * run of held datagrams still sums to no more than the kernel holds for it
- * (a run holding that one holds the whole batch).
+ * (analysisd was alive after it); each one's floor starts again from its
+ * length (what it was credited with on an earlier socket is not on this
+ * one), and what the count grew by beyond their lengths is added to the
+ * floor of the oldest of them, so that any newest run of held datagrams
+ * still sums to no more than the kernel holds for it (a run holding that
+ * one holds the whole batch).
  */
 static int
 send_batch(struct sink *s, size_t n)
