@@ -6,8 +6,8 @@ Each program reads the same EventList lines the way omprog hands them over
 receiver.  Runs alternate between the programs (A B A B ...) so that noise
 hits both alike; the median run of each is reported with events/s, MB/s of
 input, CPU seconds per 100k events and peak RSS, and the ratio to the floor.
-`--before BINARY` runs an older build of the plugin beside this one, in the
-same alternation, for a before/after from one run.
+`--before BINARY` (repeatable) runs an older build of the plugin beside this
+one, in the same alternation, for a before/after from one run.
 """
 import argparse
 import os
@@ -74,8 +74,10 @@ def main():
     ap.add_argument("--mix", default="corpus,metadata")
     ap.add_argument("--confinement", default="on,off",
                     help="plugin --confinement modes to run side by side")
-    ap.add_argument("--before", help="an older plugin binary to run beside "
-                    "this build's, in the same alternation")
+    ap.add_argument("--before", action="append", default=[],
+                    help="an older plugin binary (or a script running one) "
+                    "to run beside this build's, in the same alternation; "
+                    "may be given more than once")
     a = ap.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     b = a.builddir
@@ -90,8 +92,10 @@ def main():
         # work directory: stay root (still confined by Landlock/seccomp).
         root = ["--allow-root"] if os.geteuid() == 0 else []
         builds = [("", os.path.join(b, "plugin", "wazuh-k8s-audit"))]
-        if a.before:
-            builds.insert(0, ("before: ", os.path.abspath(a.before)))
+        for i, old in enumerate(a.before):
+            label = "before: " if len(a.before) == 1 else \
+                "before %d (%s): " % (i + 1, os.path.basename(old))
+            builds.insert(i, (label, os.path.abspath(old)))
         for (label, binary), mode in [(x, m) for x in builds
                                       for m in a.confinement.split(",")]:
             programs.append(

@@ -49,25 +49,37 @@ fsutil_write_all(int fd, const void *bytes, size_t n)
 	return 0;
 }
 
+/* The temporary file of `name`: ".<name>.tmp". */
+static int
+tmp_name(const char *name, char tmp[NAME_MAX + 1])
+{
+	if (snprintf(tmp, NAME_MAX + 1, ".%s.tmp", name) >= NAME_MAX + 1)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 int
-fsutil_replace(int dirfd, const char *name, const void *head,
-    size_t headlen, const void *body, size_t bodylen)
+fsutil_replace_begin(int dirfd, const char *name)
 {
 	char tmp[NAME_MAX + 1];
 	int fd, rc;
 
-	if (snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
+	if ((rc = tmp_name(name, tmp)) != 0)
+		return rc;
 	/* A leftover of a crash, or a link planted in its place: gone. */
 	if (unlinkat(dirfd, tmp, 0) == -1 && errno != ENOENT)
 		return -errno;
 	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd == -1)
-		return -errno;
-	rc = fsutil_write_all(fd, head, headlen);
-	if (rc == 0)
-		rc = fsutil_write_all(fd, body, bodylen);
+	return fd == -1 ? -errno : fd;
+}
+
+int
+fsutil_replace_end(int dirfd, const char *name, int fd, int rc)
+{
+	char tmp[NAME_MAX + 1];
+
+	(void)tmp_name(name, tmp);	/* _begin checked it */
 	if (rc == 0 && fsync(fd) == -1)
 		rc = -errno;
 	if (close(fd) == -1 && rc == 0)
@@ -79,6 +91,20 @@ fsutil_replace(int dirfd, const char *name, const void *head,
 		return rc;
 	}
 	return fsync(dirfd) == -1 ? -errno : 0;
+}
+
+int
+fsutil_replace(int dirfd, const char *name, const void *head,
+    size_t headlen, const void *body, size_t bodylen)
+{
+	int fd, rc;
+
+	if ((fd = fsutil_replace_begin(dirfd, name)) < 0)
+		return fd;
+	rc = fsutil_write_all(fd, head, headlen);
+	if (rc == 0)
+		rc = fsutil_write_all(fd, body, bodylen);
+	return fsutil_replace_end(dirfd, name, fd, rc);
 }
 
 int

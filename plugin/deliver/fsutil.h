@@ -27,6 +27,19 @@ int fsutil_replace(int dirfd, const char *name, const void *head,
     size_t headlen, const void *body, size_t bodylen);
 
 /*
+ * fsutil_replace_begin(dirfd, name), fsutil_replace_end(dirfd, name, fd, rc):
+ * fsutil_replace in two steps, for a caller that writes the file piece by
+ * piece: _begin returns the new temporary file's descriptor (or a negative
+ * errno); _end takes it back with the caller's result rc (0 or a negative
+ * errno) and closes it: when rc is 0 the file is fsynced, renamed over
+ * `name` and the directory fsynced, else (or on any error there) it is
+ * removed and `name` left unchanged.  Returns 0 or a negative errno (rc
+ * when it was one).
+ */
+int fsutil_replace_begin(int dirfd, const char *name);
+int fsutil_replace_end(int dirfd, const char *name, int fd, int rc);
+
+/*
  * fsutil_read(dirfd, name, max, out, outlen):
  * Read the whole file `name` (at most `max` bytes) into a malloc'd buffer
  * that the caller frees, NUL-terminated; opened as fsutil_open_file.

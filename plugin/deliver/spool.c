@@ -11,7 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/params.h>
 
 #include "fsutil.h"
 
@@ -415,49 +417,80 @@ spool_set_key(struct spool *sp, const unsigned char *key, size_t keylen)
 #define UNREAD_MAC_DOMAIN "wka-unread datagram\n"
 #define UNREAD_MAC_HEX (2 * SPOOL_DIGEST_LEN)
 
-/* HMAC-SHA256 of a datagram, in hex; 0 or -EINVAL without a key. */
+/*
+ * The HMAC of a file's datagrams: keyed once per file, not per datagram
+ * (OpenSSL looks the algorithms up and sets the key up at every new
+ * context, which cost more than hashing a whole window).
+ */
+struct unread_mac {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *c;
+};
+
+/* Key *k with sp's key: 0, -EINVAL without a key, -EIO. */
 static int
-unread_mac(const struct spool *sp, const void *bytes, size_t len,
+mac_open(const struct spool *sp, struct unread_mac *k)
+{
+	OSSL_PARAM p[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+		    (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end()
+	};
+
+	k->mac = NULL;
+	k->c = NULL;
+	if (sp->key == NULL)
+		return -EINVAL;
+	if ((k->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (k->c = EVP_MAC_CTX_new(k->mac)) == NULL ||
+	    EVP_MAC_init(k->c, sp->key, sp->keylen, p) != 1)
+		return -EIO;
+	return 0;
+}
+
+static void
+mac_close(struct unread_mac *k)
+{
+	EVP_MAC_CTX_free(k->c);
+	EVP_MAC_free(k->mac);
+}
+
+/* HMAC-SHA256 of a datagram under mac_open's key, in hex: 0 or -EIO. */
+static int
+unread_mac(struct unread_mac *k, const void *bytes, size_t len,
     char hex[UNREAD_MAC_HEX + 1])
 {
 	unsigned char mac[SPOOL_DIGEST_LEN];
-	size_t n = sizeof(mac);
-	EVP_MD_CTX *c;
-	EVP_PKEY *pkey;
-	int ok;
+	size_t n = 0;
 
-	if (sp->key == NULL)
-		return -EINVAL;
-	if ((c = EVP_MD_CTX_new()) == NULL)
-		return -ENOMEM;
-	pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_HMAC, NULL, sp->key,
-	    sp->keylen);
-	ok = pkey != NULL &&
-	    EVP_DigestSignInit(c, NULL, EVP_sha256(), NULL, pkey) == 1 &&
-	    EVP_DigestSignUpdate(c, UNREAD_MAC_DOMAIN,
-	    strlen(UNREAD_MAC_DOMAIN)) == 1 &&
-	    EVP_DigestSignUpdate(c, bytes, len) == 1 &&
-	    EVP_DigestSignFinal(c, mac, &n) == 1 && n == sizeof(mac);
-	EVP_PKEY_free(pkey);
-	EVP_MD_CTX_free(c);
-	if (!ok)
+	/* A NULL key starts again with the one EVP_MAC_init was given. */
+	if (k->c == NULL || EVP_MAC_init(k->c, NULL, 0, NULL) != 1 ||
+	    EVP_MAC_update(k->c, (const unsigned char *)UNREAD_MAC_DOMAIN,
+	    strlen(UNREAD_MAC_DOMAIN)) != 1 ||
+	    EVP_MAC_update(k->c, bytes, len) != 1 ||
+	    EVP_MAC_final(k->c, mac, &n, sizeof(mac)) != 1 || n != sizeof(mac))
 		return -EIO;
 	to_hex(mac, hex);
 	return 0;
 }
 
+/* Records save_records stages before each write: far above a datagram. */
+#define SAVE_CHUNK (1u << 20)
+
 /*
  * Make file `name` hold `head`, then the n datagrams as
  * "<length> <MAC hex>\n" + bytes, at most `max` bytes in all, durably;
- * n == 0 removes it.
+ * n == 0 removes it.  Written through a SAVE_CHUNK buffer, not a copy of
+ * the whole (a read window may be 128 MiB).
  */
 static int
 save_records(struct spool *sp, const char *name, const char *head,
     const struct iovec *dgrams, size_t n, size_t max)
 {
-	char mac[UNREAD_MAC_HEX + 1], *body, *w;
-	size_t i, size = 0;
-	int rc;
+	char mac[UNREAD_MAC_HEX + 1], *chunk;
+	struct unread_mac k;
+	size_t i, w = 0, size = 0;
+	int fd, rc;
 
 	if (n == 0) {
 		if (unlinkat(sp->dirfd, name, 0) == -1)
@@ -468,23 +501,34 @@ save_records(struct spool *sp, const char *name, const char *head,
 		size += 32 + UNREAD_MAC_HEX + dgrams[i].iov_len;
 	if (size > max)
 		return -EFBIG;
-	if ((body = malloc(size)) == NULL)
+	if ((chunk = malloc(SAVE_CHUNK)) == NULL)
 		return -ENOMEM;
-	w = body;
-	for (i = 0, rc = 0; i < n && rc == 0; i++) {
-		if ((rc = unread_mac(sp, dgrams[i].iov_base, dgrams[i].iov_len,
-		    mac)) != 0)
+	if ((fd = fsutil_replace_begin(sp->dirfd, name)) < 0) {
+		free(chunk);
+		return fd;
+	}
+	if ((rc = mac_open(sp, &k)) == 0)
+		rc = fsutil_write_all(fd, head, strlen(head));
+	for (i = 0; i < n && rc == 0; i++) {
+		if (w + 32 + UNREAD_MAC_HEX + dgrams[i].iov_len > SAVE_CHUNK) {
+			rc = fsutil_write_all(fd, chunk, w);
+			w = 0;
+		}
+		if (rc == 0)
+			rc = unread_mac(&k, dgrams[i].iov_base,
+			    dgrams[i].iov_len, mac);
+		if (rc != 0)
 			break;
-		w += snprintf(w, 32 + UNREAD_MAC_HEX, "%zu %s\n",
+		w += (size_t)snprintf(chunk + w, 32 + UNREAD_MAC_HEX, "%zu %s\n",
 		    dgrams[i].iov_len, mac);
-		memcpy(w, dgrams[i].iov_base, dgrams[i].iov_len);
+		memcpy(chunk + w, dgrams[i].iov_base, dgrams[i].iov_len);
 		w += dgrams[i].iov_len;
 	}
 	if (rc == 0)
-		rc = fsutil_replace(sp->dirfd, name, head, strlen(head),
-		    body, (size_t)(w - body));
-	free(body);
-	return rc;
+		rc = fsutil_write_all(fd, chunk, w);
+	mac_close(&k);
+	free(chunk);
+	return fsutil_replace_end(sp->dirfd, name, fd, rc);
 }
 
 int
@@ -528,14 +572,14 @@ unread_record(const char *text, size_t len, size_t *at, size_t *dlen,
 
 /* Whether `mac` (UNREAD_MAC_HEX hex digits, or NULL) is the datagram's. */
 static bool
-authentic(const struct spool *sp, const char *bytes, size_t len,
+authentic(struct unread_mac *k, const char *bytes, size_t len,
     const char *mac)
 {
 	char want[UNREAD_MAC_HEX + 1];
 	unsigned char diff = 0;
 	size_t i;
 
-	if (mac == NULL || unread_mac(sp, bytes, len, want) != 0)
+	if (mac == NULL || unread_mac(k, bytes, len, want) != 0)
 		return false;
 	for (i = 0; i < UNREAD_MAC_HEX; i++)
 		diff |= (unsigned char)(want[i] ^ mac[i]);
@@ -552,16 +596,20 @@ load_records(struct spool *sp, const char *text, size_t len, size_t at,
     unsigned long long want, bool v2, spool_unread_fn keep, void *arg)
 {
 	const char *d, *mac;
+	struct unread_mac k;
 	size_t dlen, got = 0;
 	int rc = 0;
 
+	/* Without a key (or OpenSSL), no datagram is authentic. */
+	(void)mac_open(sp, &k);
 	while (at < len && rc >= 0) {
 		if ((d = unread_record(text, len, &at, &dlen, v2, &mac)) == NULL)
 			rc = -EBADMSG;
-		else if ((rc = keep(arg, d, dlen, !v2 || authentic(sp, d,
+		else if ((rc = keep(arg, d, dlen, !v2 || authentic(&k, d,
 		    dlen, mac))) >= 0)
 			got++;
 	}
+	mac_close(&k);
 	if (rc >= 0 && got != want)
 		rc = -EBADMSG;
 	return rc < 0 ? rc : (int)got;

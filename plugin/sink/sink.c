@@ -170,11 +170,8 @@ sink_close(struct sink *s)
 void
 sink_free(struct sink *s)
 {
-	size_t i;
-
 	sink_close(s);
-	for (i = 0; i < s->ring.cap; i++)
-		free(s->ring.slot[i].bytes);
+	free(s->ring.buf);
 	free(s->ring.slot);
 	memset(&s->ring, 0, sizeof(s->ring));
 }
@@ -201,7 +198,7 @@ ring_reserve(struct sink_ring *r, size_t len)
 	ncap = r->cap ? 2 * r->cap : 64;
 	if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
 		return -ENOMEM;
-	/* Held slots first, in order, then the free ones with their buffers. */
+	/* Held slots first, in order. */
 	for (i = 0; i < r->cap; i++)
 		ns[i] = *slot_at(r, i);
 	free(r->slot);
@@ -211,27 +208,93 @@ ring_reserve(struct sink_ring *r, size_t len)
 	return 0;
 }
 
-/* The slot after the held ones, with room for len bytes. */
+/*
+ * Where len bytes fit after the newest held datagram in the byte buffer
+ * (the oldest's bytes and the free ones after the newest): its offset, or
+ * false.
+ */
+/* The end of the newest held datagram's bytes (count > 0). */
+static size_t
+ring_tail(const struct sink_ring *r)
+{
+	const struct sink_slot *last = slot_at(r, r->count - 1);
+
+	return last->off + last->len;
+}
+
+static bool
+ring_fit(const struct sink_ring *r, size_t len, size_t *off)
+{
+	size_t head, tail;
+
+	if (r->count == 0) {
+		*off = 0;
+		return r->bcap >= len;
+	}
+	head = slot_at(r, 0)->off;
+	tail = ring_tail(r);
+	if (tail > head) {
+		/* Not wrapped: after the newest, else from the start. */
+		*off = r->bcap - tail >= len ? tail : 0;
+		return r->bcap - tail >= len || head >= len;
+	}
+	*off = tail;
+	return head - tail >= len;
+}
+
+/*
+ * Grow the byte buffer for len more bytes: geometrically, up to what the
+ * bounds let be held at once (beyond it only by what is needed).  realloc
+ * moves large buffers without a copy (mremap); a wrapped run's oldest part
+ * (from the oldest to the old end) moves to the new end, so the new room
+ * lies after the newest.  Returns 0 or -ENOMEM.
+ */
+static int
+ring_grow(struct sink_ring *r, size_t len)
+{
+	size_t limit = r->window.max_bytes + SINK_RING_MAX_BYTES +
+	    2 * SINK_MAX_DATAGRAM;
+	size_t ncap = r->bcap < (1u << 15) ? (1u << 16) : 2 * r->bcap;
+	size_t head, shift, i;
+	bool wrapped;
+	char *nb;
+
+	if (ncap > limit)
+		ncap = limit;
+	if (ncap < r->bcap + len)
+		ncap = r->bcap + len;
+	wrapped = r->count > 0 && ring_tail(r) <= slot_at(r, 0)->off;
+	if ((nb = realloc(r->buf, ncap)) == NULL)
+		return -ENOMEM;
+	shift = ncap - r->bcap;
+	if (wrapped) {
+		head = slot_at(r, 0)->off;
+		memmove(nb + head + shift, nb + head, r->bcap - head);
+		for (i = 0; i < r->count && slot_at(r, i)->off >= head; i++)
+			slot_at(r, i)->off += shift;
+	}
+	r->buf = nb;
+	r->bcap = ncap;
+	return 0;
+}
+
+/* The slot after the held ones, with room for len bytes at *w. */
 static struct sink_slot *
-ring_next(struct sink_ring *r, size_t len, int *err)
+ring_next(struct sink_ring *r, size_t len, char **w, int *err)
 {
 	struct sink_slot *sl;
-	char *nb;
+	size_t off;
 	int rc;
 
-	if ((rc = ring_reserve(r, len)) != 0) {
-		*err = -rc;
+	if ((rc = ring_reserve(r, len)) != 0 ||
+	    (!ring_fit(r, len, &off) && ((rc = ring_grow(r, len)) != 0 ||
+	    !ring_fit(r, len, &off)))) {
+		*err = rc != 0 ? -rc : ENOMEM;
 		return NULL;
 	}
 	sl = slot_at(r, r->count);
-	if (sl->cap < len) {
-		if ((nb = realloc(sl->bytes, len)) == NULL) {
-			*err = ENOMEM;
-			return NULL;
-		}
-		sl->bytes = nb;
-		sl->cap = len;
-	}
+	sl->off = off;
+	*w = r->buf + off;
 	return sl;
 }
 
@@ -270,11 +333,6 @@ ring_drop_oldest(struct sink_ring *r)
 	r->bytes -= sl->len;
 	r->taken_bytes -= sl->len;
 	r->taken--;
-	if (sl->cap > SINK_SLOT_KEEP || r->cap > SINK_KEEP_SLOTS) {
-		free(sl->bytes);
-		sl->bytes = NULL;
-		sl->cap = 0;
-	}
 	sl->len = 0;
 	r->head = (r->head + 1) % r->cap;
 	r->count--;
@@ -407,7 +465,7 @@ sink_taken(const struct sink *s, size_t i, size_t *len)
 	}
 	sl = slot_at(&s->ring, i);
 	*len = sl->len;
-	return sl->bytes;
+	return s->ring.buf + sl->off;
 }
 
 int
@@ -415,6 +473,7 @@ sink_take(struct sink *s, const char *bytes, size_t len)
 {
 	struct sink_ring *r = &s->ring;
 	struct sink_slot *sl;
+	char *w;
 	int err = 0;
 
 	if (len == 0 || len > SINK_MAX_DATAGRAM)
@@ -427,9 +486,9 @@ sink_take(struct sink *s, const char *bytes, size_t len)
 		ring_drop_oldest(r);
 	if (r->window.max_count == 0 || len > r->window.max_bytes)
 		return -ENOBUFS;
-	if ((sl = ring_next(r, len, &err)) == NULL)
+	if ((sl = ring_next(r, len, &w, &err)) == NULL)
 		return -err;
-	memcpy(sl->bytes, bytes, len);
+	memcpy(w, bytes, len);
 	ring_commit(r, len, len, true);
 	/* Read, as far as anyone knows, just now. */
 	r->floor_sum -= len;
@@ -442,14 +501,14 @@ sink_take(struct sink *s, const char *bytes, size_t len)
 int
 sink_hold(struct sink *s, const char *bytes, size_t len)
 {
-	struct sink_slot *sl;
+	char *w;
 	int err = 0;
 
 	if (len == 0 || len > SINK_MAX_DATAGRAM)
 		return -EMSGSIZE;
-	if ((sl = ring_next(&s->ring, len, &err)) == NULL)
+	if (ring_next(&s->ring, len, &w, &err) == NULL)
 		return -err;
-	memcpy(sl->bytes, bytes, len);
+	memcpy(w, bytes, len);
 	/* Sent by an earlier process: sending it again is a resend. */
 	ring_commit(&s->ring, len, len, true);
 	return 0;
@@ -506,10 +565,12 @@ ensure_connected(struct sink *s, int *err)
  * Send held datagrams first..first+n (n <= SINK_BATCH) in one sendmmsg,
  * sampling the unread count once before and once after: returns how many
  * the kernel took, or -errno.  The first sample counts once one is taken
- * (analysisd was alive after it); what the count grew by beyond their
- * lengths is added to the floor of the oldest of them, so that any newest
- * run of held datagrams still sums to no more than the kernel holds for it
- * (a run holding that one holds the whole batch).
+ * (analysisd was alive after it); each one's floor starts again from its
+ * length (what it was credited with on an earlier socket is not on this
+ * one), and what the count grew by beyond their lengths is added to the
+ * floor of the oldest of them, so that any newest run of held datagrams
+ * still sums to no more than the kernel holds for it (a run holding that
+ * one holds the whole batch).
  */
 static int
 send_batch(struct sink *s, size_t n)
@@ -526,7 +587,7 @@ send_batch(struct sink *s, size_t n)
 	memset(msg, 0, n * sizeof(msg[0]));
 	for (i = 0; i < n; i++) {
 		sl = slot_at(r, r->resend + i);
-		iov[i].iov_base = sl->bytes;
+		iov[i].iov_base = r->buf + sl->off;
 		iov[i].iov_len = sl->len;
 		msg[i].msg_hdr.msg_iov = &iov[i];
 		msg[i].msg_hdr.msg_iovlen = 1;
@@ -539,6 +600,11 @@ send_batch(struct sink *s, size_t n)
 	for (i = 0; i < (size_t)m; i++) {
 		sl = slot_at(r, r->resend + i);
 		sum += sl->len;
+		/* What it was credited with on an earlier socket is not on
+		 * this one: counted twice, the datagrams before it would
+		 * count as read too early. */
+		r->floor_sum -= sl->floor - sl->len;
+		sl->floor = sl->len;
 		if (sl->sent)
 			s->resent++;
 		if (sl->reread)
@@ -606,17 +672,16 @@ sink_queue(struct sink *s, const struct iovec *parts, size_t nparts,
 	len += s->header_len;
 	/* The copy analysisd may need again is also what is sent: one piece,
 	 * which the kernel takes faster than several. */
-	if ((sl = ring_next(&s->ring, len, err)) == NULL)
+	if ((sl = ring_next(&s->ring, len, &w, err)) == NULL)
 		return SINK_BUSY;
-	w = sl->bytes;
 	memcpy(w, s->header, s->header_len);
 	w += s->header_len;
 	for (i = 0; i < nparts; i++) {
 		memcpy(w, parts[i].iov_base, parts[i].iov_len);
 		w += parts[i].iov_len;
 	}
+	sl->tag = tag;
 	ring_commit(&s->ring, len, len, false);
-	slot_at(&s->ring, s->ring.count - 1)->tag = tag;
 	return SINK_SENT;
 }
 

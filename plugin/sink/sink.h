@@ -49,12 +49,6 @@
  * top (struct sink_window bounds it). */
 #define SINK_RING_MAX_BYTES (8u << 20)
 #define SINK_RING_MAX_SLOTS (1u << 17)
-/* A slot's buffer above this size is freed once its datagram is read, and
- * any slot's once the ring has more than SINK_KEEP_SLOTS slots (a large
- * read window): at most 8 MiB of free buffers are kept for reuse. */
-#define SINK_SLOT_KEEP 8192u
-#define SINK_KEEP_SLOTS 1024u
-
 /*
  * The read window: datagrams analysisd has read but may not have finished.
  * analysisd takes a datagram off the socket into its own queues and
@@ -82,9 +76,9 @@ struct sink_window {
  */
 #define SINK_BATCH 64u
 
+/* A held datagram: its bytes lie at `off` in the ring's byte buffer. */
 struct sink_slot {
-	char *bytes;		/* the whole datagram, header included */
-	size_t len, cap;
+	size_t off, len;	/* the whole datagram, header included */
 	size_t floor;		/* at most the kernel bytes it occupies */
 	bool sent;		/* sent once: sending it again is a resend */
 	bool reread;		/* of a dead analysisd's read window */
@@ -92,9 +86,19 @@ struct sink_slot {
 	long long read_ms;	/* in the window: when it was seen read */
 };
 
+/*
+ * The held datagrams lie in one byte buffer, in order from the oldest's
+ * `off`, wrapping to its start (a datagram is never split: the end may be
+ * left unused).  The buffer only grows, geometrically, up to what the
+ * bounds let be held at once (SINK_RING_MAX_BYTES of unread ones, the
+ * window's max_bytes, and a datagram or two); so neither keeping nor
+ * forgetting a datagram allocates or frees memory once it has grown.
+ */
 struct sink_ring {
 	struct sink_slot *slot;	/* circular, `cap` slots from `head` */
 	size_t cap, head, count;
+	char *buf;		/* the datagrams' bytes, `bcap` of them */
+	size_t bcap;
 	size_t bytes;		/* sum of len over the held datagrams */
 	size_t floor_sum;	/* sum of floor over the unread ones */
 	size_t resend;		/* held datagrams already on the current socket */

@@ -265,6 +265,132 @@ test_window(const char *path)
 	sink_free(&s);
 }
 
+/*
+ * Fill fd's queue from another socket, then read one: room for exactly one
+ * more datagram.  Returns how many are left queued.
+ */
+static int
+fill_but_one(int fd)
+{
+	struct sockaddr_un sun;
+	socklen_t sl = sizeof(sun);
+	int o = socket(AF_UNIX, SOCK_DGRAM, 0), c = 0;
+	char buf[8];
+	ssize_t n;
+
+	getsockname(fd, (struct sockaddr *)&sun, &sl);
+	while (c < 10000 && sendto(o, "x", 1, MSG_DONTWAIT,
+	    (struct sockaddr *)&sun, sl) == 1)
+		c++;
+	close(o);
+	recv_one(fd, buf, sizeof(buf), &n);
+	return c - 1;
+}
+
+/*
+ * A resent datagram's size estimate starts again from its length: the
+ * kernel overhead it was credited with on a dead receiver's socket is not
+ * on the new one.  D0 goes alone and D1..D5 together (D1 credited with
+ * their overhead).  The next receiver's queue has room for one: D0 goes,
+ * then D1..D5 in a batch of their own (D1 credited again).  It reads none
+ * of them: none may count as read, and a third receiver gets all of them
+ * again (no read window: one counted read early would be lost).
+ */
+static void
+test_resend_estimate(const char *path)
+{
+	char buf[64];
+	struct sink s;
+	size_t k;
+	ssize_t n;
+	int fd, err, others;
+
+	ok(sink_init(&s, path, "k8s") == 0, "estimate: init");
+	fd = bind_dgram(path, 0);
+	ok(sink_send(&s, "{\"n\":0}", 7, &err) == SINK_SENT, "D0 alone");
+	for (k = 1; k < 6; k++)
+		queue_n(&s, k);
+	ok(sink_resend(&s, &err) == SINK_SENT && sink_held_count(&s) == 6,
+	    "D1..D5 in one batch, none read: 6 held");
+	close(fd);
+	fd = bind_dgram(path, 0);
+	others = fill_but_one(fd);
+	ok(sink_settle(&s) == 6 && sink_resend(&s, &err) == SINK_BUSY &&
+	    sink_pending(&s) == 5, "a new receiver with room for one: D0 sent");
+	for (k = 0; k < (size_t)others; k++)
+		recv_one(fd, buf, sizeof(buf), &n);
+	ok(sink_resend(&s, &err) == SINK_SENT, "then D1..D5 in one batch");
+	ok(sink_send(&s, "{\"n\":6}", 7, &err) == SINK_SENT,
+	    "it read none of them, one more sent");
+	ok(sink_held_count(&s) == 7, "all 7 held (%zu)", sink_held_count(&s));
+	close(fd);
+	fd = bind_dgram(path, 0);
+	sink_settle(&s);
+	ok(sink_resend(&s, &err) == SINK_SENT, "a third receiver");
+	for (k = 0; recv_one(fd, buf, sizeof(buf), &n) == 0; k++)
+		;
+	ok(k == 7, "it got all 7, none lost (%zu)", k);
+	close(fd);
+	sink_free(&s);
+}
+
+/* Datagram k of test_bytes: {"k":"<k>xxx..."} of a length that varies. */
+static size_t
+make_k(char *text, size_t k)
+{
+	size_t len = 40 + (k * 7919) % 3000, n;
+
+	n = (size_t)snprintf(text, len, "{\"k\":\"%zu", k);
+	memset(text + n, 'x', len - n - 2);
+	memcpy(text + len - 2, "\"}", 2);
+	return len;
+}
+
+/*
+ * The held datagrams share one byte buffer that wraps and grows: through
+ * thousands of datagrams of varying lengths, read as they come, with a
+ * window that widens (the buffer grows while wrapped), the read window is
+ * always exactly the newest ones, byte for byte.
+ */
+static void
+test_bytes(const char *path)
+{
+	static char text[4096], want[4096 + 8];
+	struct sink s;
+	size_t k, i, len, wlen, bad = 0, checks = 0;
+	const char *got;
+	char buf[8192];
+	ssize_t n;
+	int fd, err;
+
+	ok(sink_init(&s, path, "k8s") == 0, "bytes: init");
+	fd = bind_dgram(path, 0);
+	for (k = 0; k < 3000; k++) {
+		sink_set_window(&s, 20 + k / 20, 1 << 20, 60);
+		len = make_k(text, k);
+		if (sink_send(&s, text, len, &err) != SINK_SENT)
+			bad++;
+		recv_one(fd, buf, sizeof(buf), &n);
+		if (k % 97 != 0)
+			continue;
+		sink_settle(&s);
+		checks++;
+		for (i = 0; i < sink_taken_count(&s); i++) {
+			wlen = 6 + make_k(want + 6, k + 1 - sink_taken_count(&s) + i);
+			memcpy(want, "1:k8s:", 6);
+			got = sink_taken(&s, i, &len);
+			if (len != wlen || memcmp(got, want, len) != 0)
+				bad++;
+		}
+	}
+	sink_settle(&s);
+	ok(bad == 0 && checks == 31 && sink_taken_count(&s) == 169,
+	    "3000 sent and read: the window the newest 169, intact (%zu bad, "
+	    "buffer %zu bytes)", bad, s.ring.bcap);
+	close(fd);
+	sink_free(&s);
+}
+
 int
 main(void)
 {
@@ -379,6 +505,8 @@ main(void)
 
 	test_batches(path);
 	test_window(path);
+	test_resend_estimate(path);
+	test_bytes(path);
 	unlink(path);
 	rmdir(dir);
 	return tap_done();
