@@ -972,10 +972,11 @@ def node_role(c):
         node_files(c)
         node_manager_restart(c)
         node_journal(c)
-    # rsyslog stopped first: it writes imjournal's state file as it stops
-    c.run("systemctl stop rsyslog; rm -rf %s %s %s /var/spool/rsyslog/wazuh-k8s-audit-node* "
-          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal* %s; systemctl start rsyslog"
-          % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
+    # the drop-in goes first, then rsyslog restarts without it: the old
+    # rsyslogd writes imjournal's state file as it stops (and syslog.socket
+    # may start rsyslog again at any time), so its files go after
+    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -f /var/spool/rsyslog/wazuh-k8s-audit-node* "
+          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal*" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
 
 
 def remove_purge(c):
