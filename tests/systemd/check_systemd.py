@@ -22,7 +22,19 @@ failing no check of systemd-analyze security the webhook unit passes
 but for that capability), `systemctl restart` during a stalled
 delivery (rsyslogd stops first; no duplicate beyond the documented resend of
 unread datagrams; `setup status` all good after the spool replay), `kill -9`
-of rsyslogd, an upgrade with events queued, remove and purge.
+of rsyslogd, an upgrade with events queued, the node role (below), remove
+and purge.
+
+The node role, in the same container: the service gets a RELP listener
+for cluster alpha (RELP_LISTEN, RELP_CLUSTERS), `setup node-cert alpha
+cp-1` makes the node's certificate, and the container's own system
+rsyslog.service becomes a control-plane node's (`setup node-dropin`:
+imfile on /var/log/kubernetes/audit/audit*.log, imjournal for a unit's
+stdout, omrelp over TLS to 127.0.0.1). Audit lines appended with a
+rename-and-create rotation arrive each once with k8s.cluster alpha and
+k8s.source relp; the manager's service restarted mid-stream loses none;
+a 200 KB line on a transient unit's stdout, split by the real journald
+(LineMax 48K), arrives once, whole or reduced with k8s.dropped.
 
 Prints TAP. Skips (a `# SKIP` line) only when not root or when
 systemd-nspawn cannot run a container on this machine at all; anything
@@ -54,8 +66,9 @@ CACHE = os.environ.get("ROOTFS_CACHE", "/var/cache/wazuh-k8s-audit/rootfs")
 SUITE = "bookworm"
 # What the container needs besides the .debs' own dependencies: systemd as
 # init, the system logger (the logger path), the tools the checks use.
+# rsyslog-relp: the node role's omrelp and the manager's RELP listener.
 BASE_PKGS = ["systemd", "systemd-sysv", "dbus", "rsyslog", "python3", "curl", "openssl",
-             "ca-certificates", "logrotate", "adduser", "iproute2", "procps"]
+             "ca-certificates", "logrotate", "adduser", "iproute2", "procps", "rsyslog-relp"]
 PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
 USER = "wazuh-k8s-audit"
 UNIT = "wazuh-k8s-audit.service"
@@ -794,6 +807,178 @@ OURS = ["/etc/wazuh-k8s-audit", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-
         "/var/lib/systemd/deb-systemd-helper-enabled/multi-user.target.wants/" + CLOUD_UNIT]
 
 
+# --- the node role: the container's own rsyslog as a control-plane node's ---------------
+RELP_PORT = 2514
+AUDIT_DIR = "/var/log/kubernetes/audit"
+NODE_DIR = "/etc/wazuh-k8s-audit/node"
+NODE_DROPIN = "/etc/rsyslog.d/61-wazuh-k8s-audit-node.conf"
+NODE_ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit-node.env"
+APISERVER_UNIT = "sd-kube-apiserver.service"   # the journald check's transient unit
+RELP_WINDOW = 512                               # the node drop-in's omrelp windowSize
+
+
+def recorded_events(c, prefix):
+    """The Events of prefix the stand-in analysisd read, parsed ({} for a
+    datagram that is not JSON)."""
+    out = []
+    try:
+        data = open(c.path(RECORDED), "rb").read()
+    except OSError:
+        return out
+    for line in data.splitlines():
+        m = re.match(rb"1:[^:]*:(.*)$", line)
+        try:
+            e = json.loads(m.group(1)) if m else {}
+        except ValueError:
+            e = {}
+        if str(e.get("auditID", "")).startswith(prefix + "-"):
+            out.append(e)
+    return out
+
+
+def append_audit(c, events, name="audit.log"):
+    """Append events, one JSON line each, to the audit log as kube-apiserver
+    does (the host writes the container's file: inotify sees it alike)."""
+    with open(c.path("%s/%s" % (AUDIT_DIR, name)), "a") as f:
+        for e in events:
+            f.write(json.dumps(e, separators=(",", ":")) + "\n")
+
+
+def rotate_audit(c, stamp):
+    """kube-apiserver's rotation: the full file renamed audit-<time>.log,
+    a new audit.log created."""
+    live = c.path(AUDIT_DIR + "/audit.log")
+    os.rename(live, c.path("%s/audit-%s.log" % (AUDIT_DIR, stamp)))
+    open(live, "w").close()
+
+
+def node_setup(c):
+    """Manager: a RELP listener for cluster alpha and a node certificate;
+    node: the certificate copied, `setup node-dropin`, rsyslog restarted."""
+    env = open(c.path(ENV)).read()
+    env = re.sub(r"(?m)^RELP_LISTEN=.*$", "RELP_LISTEN=127.0.0.1", env)
+    env = re.sub(r"(?m)^RELP_CLUSTERS=.*$", "RELP_CLUSTERS=alpha:%d" % RELP_PORT, env)
+    with open(c.path(ENV), "w") as f:
+        f.write(env)
+    r = c.run("systemctl restart %s && for i in $(seq 100); do ss -Hltn 'sport = :%d' | grep -q LISTEN && exit 0; "
+              "sleep 0.1; done; exit 1" % (UNIT, RELP_PORT), timeout=120)
+    if not t.ok(r.returncode == 0, "manager: RELP_LISTEN and RELP_CLUSTERS=alpha:%d set, the service restarted "
+                "and listening" % RELP_PORT, r.stdout + c.run("journalctl -u %s -n 30 --no-pager" % UNIT).stdout):
+        return False
+    r = c.run("wazuh-k8s-audit-setup node-cert alpha cp-1 && install -d -m 0700 {n} && "
+              "install -m 0644 {d}/ca.crt {n}/ca.crt && install -m 0644 {d}/nodes/alpha/cp-1.crt {n}/node.crt && "
+              "install -m 0600 {d}/nodes/alpha/cp-1.key {n}/node.key".format(d=CERTS, n=NODE_DIR))
+    if not t.ok(r.returncode == 0, "setup node-cert alpha cp-1, copied to the node's %s" % NODE_DIR, r.stdout):
+        return False
+    os.makedirs(c.path(AUDIT_DIR), exist_ok=True)
+    open(c.path(AUDIT_DIR + "/audit.log"), "w").close()
+    r = c.run("wazuh-k8s-audit-setup node-dropin CLUSTER=alpha MANAGER=127.0.0.1:%d MANAGER_NAME=localhost "
+              "'AUDIT_LOGS=%s/audit*.log' JOURNAL_UNIT=%s && systemctl restart rsyslog"
+              % (RELP_PORT, AUDIT_DIR, APISERVER_UNIT), timeout=120)
+    # rsyslog's word on the configuration (e.g. a global() set twice)
+    warn = c.run("journalctl -u rsyslog -n 30 --no-pager -o cat | grep -F 'error during parsing'").stdout
+    if warn:
+        t.diag("node: rsyslogd on the configuration:\n" + warn)
+    return t.ok(r.returncode == 0 and c.run("systemctl is-active rsyslog").stdout.strip() == "active",
+                "node: setup node-dropin (127.0.0.1:%d, %s/audit*.log, JOURNAL_UNIT), rsyslog.service restarted"
+                % (RELP_PORT, AUDIT_DIR), r.stdout + c.run("journalctl -u rsyslog -n 20 --no-pager").stdout)
+
+
+def node_files(c):
+    """Audit log lines with a rename-and-create rotation in the middle:
+    every event once, k8s.cluster alpha from the listener, k8s.source relp."""
+    n = 300
+    evs = eventlist("sd-node", n)["items"]
+    append_audit(c, evs[:100])
+    time.sleep(0.5)
+    append_audit(c, evs[100:150])
+    rotate_audit(c, "2026-12-07T16-00-00.000")
+    append_audit(c, evs[150:])
+    wait_ids(c, "sd-node", n, timeout=60)
+    got = recorded_events(c, "sd-node")
+    ids = [e["auditID"] for e in got]
+    t.diag("node files: %d events written across a rotation, %d datagrams, %d distinct" % (n, len(ids), len(set(ids))))
+    want = ["sd-node-%04d" % i for i in range(n)]
+    t.ok(sorted(ids) == want,
+         "node: the %d audit log events, across a rename-and-create rotation, reach analysisd each once" % n,
+         "missing %s\n%s" % (sorted(set(want) - set(ids))[:10],
+                             c.run("journalctl -u rsyslog -n 20 --no-pager; tail -n 5 %s/plugin.log" % LOGS).stdout))
+    bad = [e.get("k8s") for e in got if e.get("k8s", {}).get("cluster") != "alpha"
+           or e.get("k8s", {}).get("source") != "relp"]
+    t.ok(got and not bad, "node: every event has k8s.cluster alpha and k8s.source relp", bad[:3])
+
+
+def node_manager_restart(c):
+    """The manager's service restarted while the node's file grows: 0 lost,
+    duplicates no more than RELP resends (its window)."""
+    n, chunk = 600, 20
+    evs = eventlist("sd-noderst", n)["items"]
+    start = time.time()
+    restarted = None
+    for i in range(0, n, chunk):
+        append_audit(c, evs[i:i + chunk])
+        time.sleep(0.05)
+        if i == n // 2:
+            r = c.run("systemctl restart " + UNIT, timeout=120)
+            restarted = r.returncode == 0
+    t.ok(restarted, "manager: systemctl restart %s mid-stream (%.1f s of writing)" % (UNIT, time.time() - start))
+    wait_ids(c, "sd-noderst", n, timeout=60)
+    ids = [e["auditID"] for e in recorded_events(c, "sd-noderst")]
+    uniq = set(ids)
+    dup = len(ids) - len(uniq)
+    t.diag("manager restarted mid-stream: %d events written, %d datagrams, %d distinct, %d duplicates"
+           % (n, len(ids), len(uniq), dup))
+    t.ok(len(uniq) == n, "manager restarted mid-stream: every one of the %d events arrives (0 lost)" % n,
+         "%d lost\n%s" % (n - len(uniq), c.run("journalctl -u rsyslog -n 20 --no-pager").stdout))
+    t.ok(dup <= RELP_WINDOW, "manager restarted mid-stream: duplicates (%d) within RELP's resend window (%d)"
+         % (dup, RELP_WINDOW))
+
+
+def node_journal(c):
+    """kube-apiserver's stdout (--audit-log-path=-) through the node's real
+    journald: a line above LineMax (48K) is split into entries; the event
+    arrives once, whole or reduced with k8s.dropped, never cut."""
+    ev = dict(eventlist("sd-journal", 1)["items"][0])
+    ev["requestObject"] = {"kind": "ConfigMap", "apiVersion": "v1", "data": {"blob": "x" * (200 << 10)}}
+    line = json.dumps(ev, separators=(",", ":"))
+    with open(c.path(T + "/journal-event.json"), "w") as f:
+        f.write(line + "\n")
+    r = c.run("systemd-run --unit=%s --wait --collect -q cat %s/journal-event.json" % (APISERVER_UNIT, T), timeout=60)
+    pieces = c.run("journalctl -u %s -o export --no-pager | grep -ac '^_LINE_BREAK=line-max'" % APISERVER_UNIT).stdout
+    t.ok(r.returncode == 0 and int(pieces.strip() or 0) > 0,
+         "journald: a %d KB audit line on %s's stdout, split into entries (%s marked line-max)"
+         % (len(line) >> 10, APISERVER_UNIT, pieces.strip()), r.stdout)
+    wait_ids(c, "sd-journal", 1, timeout=45)
+    got = recorded_events(c, "sd-journal")
+    t.ok(len(got) == 1, "journald: the event arrives once (%d times)" % len(got),
+         c.run("journalctl -u rsyslog -n 20 --no-pager; tail -n 5 %s/plugin.log" % LOGS).stdout)
+    if not got:
+        return
+    e = got[0]
+    whole = e.get("requestObject") == ev["requestObject"]
+    reduced = "requestObject" not in e and "requestObject" in str(e.get("k8s", {}).get("dropped", ""))
+    t.diag("journald: the event arrived %s" % ("whole" if whole else "reduced" if reduced else "cut"))
+    t.ok(whole or reduced, "journald: whole, or its requestObject left out and named in k8s.dropped (never cut)",
+         {"k8s": e.get("k8s"), "requestObject": str(e.get("requestObject"))[:200]})
+    t.ok(e.get("k8s", {}).get("cluster") == "alpha" and e.get("k8s", {}).get("source") == "relp"
+         and all(e.get(k) == ev[k] for k in ("verb", "user", "objectRef", "requestURI")),
+         "journald: its metadata as written, k8s.cluster alpha, k8s.source relp", e.get("k8s"))
+
+
+def node_role(c):
+    """The node side on the container's system rsyslog, then undone (the
+    node's files are the admin's, not the package's: purge leaves them)."""
+    if node_setup(c):
+        node_files(c)
+        node_manager_restart(c)
+        node_journal(c)
+    # the drop-in goes first, then rsyslog restarts without it: the old
+    # rsyslogd writes imjournal's state file as it stops (and syslog.socket
+    # may start rsyslog again at any time), so its files go after
+    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -f /var/spool/rsyslog/wazuh-k8s-audit-node* "
+          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal*" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
+
+
 def remove_purge(c):
     r = c.run("dpkg --remove " + " ".join(PKGS), timeout=120)
     procs = c.run("pgrep -u %s" % USER).stdout.split()
@@ -874,7 +1059,7 @@ def main(work):
         steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()),
                  (cloud_service, ()), (logger_path, ()),
                  (logrotate, ()), (restart_stalled, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
-                 (remove_purge, ())]
+                 (node_role, ()), (remove_purge, ())]
         took = []
         for fn, args in steps:
             start = time.time()

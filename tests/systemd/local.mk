@@ -2,7 +2,8 @@
 # Debian 12 container booted with systemd-nspawn (rootfs made by mmdebstrap,
 # cached in /var/cache/wazuh-k8s-audit/rootfs): install, enable --now,
 # confinement, mTLS, the logger path, logrotate, restart mid-delivery,
-# kill -9, upgrade, dpkg trigger, remove and purge
+# kill -9, upgrade, dpkg trigger, the node role (setup node-cert and
+# node-dropin on the container's rsyslog, RELP into the service), remove and purge
 # (tests/systemd/check_systemd.py, TAP). Root; not part of `make check`.
 # DEB_DIR=DIR tests the .debs there instead of building them (.ci/run
 # passes the ones check-package built).
