@@ -6,7 +6,7 @@ EXTRA_DIST += contrib/imhttp/build-imhttp.sh contrib/imhttp/imhttp-k8s.patch \
 	contrib/kubernetes/audit-policy.yaml contrib/kubernetes/webhook-kubeconfig.yaml \
 	contrib/kubernetes/kube-apiserver-flags.txt \
 	rsyslog.d/60-wazuh-k8s-audit.conf.in rsyslog.d/wazuh-k8s-audit.env \
-	contrib/render-node-dropin.sh rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in \
+	contrib/render-node-dropin.sh rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in \
 	rsyslog.d/node/wazuh-k8s-audit-node.env \
 	rsyslog.d/cloud/wazuh-k8s-audit-cloud.conf.in rsyslog.d/cloud/wazuh-k8s-audit-cloud.env
 

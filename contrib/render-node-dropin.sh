@@ -7,7 +7,7 @@
 #   -e ENVFILE  settings (default rsyslog.d/node/wazuh-k8s-audit-node.env
 #               beside the template); KEY=VALUE arguments override
 #   -o OUTPUT   where the .conf goes (default: standard output), e.g.
-#               /etc/rsyslog.d/61-wazuh-k8s-audit-node.conf
+#               /etc/rsyslog.d/58-wazuh-k8s-audit-node.conf
 #
 # See the comments in wazuh-k8s-audit-node.env for every setting.
 set -eu
@@ -15,7 +15,7 @@ set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 me=render-node-dropin
 . "$(dirname "$0")/render-lib.sh"
-tmpl=$top/rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in
+tmpl=$top/rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in
 envfile=$top/rsyslog.d/node/wazuh-k8s-audit-node.env
 out=
 while getopts e:o:h opt; do

@@ -30,7 +30,7 @@ install -D -m 0644 rsyslog.d/60-wazuh-k8s-audit.conf.in "$d$lib/rsyslog.d/60-waz
 install -D -m 0644 "$so" "$d$lib/rsyslog/imhttp.so"
 # The control-plane node's side (RELP forwarder): template and renderer
 install -D -m 0755 contrib/render-node-dropin.sh "$d$lib/bin/render-node-dropin.sh"
-install -D -m 0644 rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in "$d$lib/rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in"
+install -D -m 0644 rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in "$d$lib/rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in"
 install -D -m 0644 rsyslog.d/node/wazuh-k8s-audit-node.env "$d$lib/rsyslog.d/node/wazuh-k8s-audit-node.env"
 # The cloud endpoints' service (EKS Firehose, GKE Pub/Sub): renderer, template
 install -D -m 0755 contrib/render-cloud.sh "$d$lib/bin/render-cloud.sh"

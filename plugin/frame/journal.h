@@ -14,7 +14,7 @@
  * cursor), so a lost piece is not seen as such: what it breaks is broken
  * JSON, which the webhook path never delivers (deliver.h).
  *
- * The envelope (rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in, template
+ * The envelope (rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in, template
  * wazuh-k8s-audit-journal) is one flat JSON object whose first member is
  * "wazuh-k8s-audit-journal":1, then the string members stream
  * (_STREAM_ID), line_break (_LINE_BREAK, "" when absent), unit

@@ -71,7 +71,7 @@ class Node(e2e.Node):
         super().__init__(wd)
         for d in ("work", "queue"):
             os.makedirs(os.path.join(wd, d), exist_ok=True)
-        self.dropin = os.path.join(wd, "61-wazuh-k8s-audit-node.conf")
+        self.dropin = os.path.join(wd, "58-wazuh-k8s-audit-node.conf")
         self.args = [
             "CLUSTER=" + cluster,
             "AUDIT_LOGS=" + os.path.join(logs, "audit*.log"),

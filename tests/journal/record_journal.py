@@ -6,7 +6,7 @@ Boots the cached Debian 12 rootfs of tests/systemd/check_systemd.py
 (systemd 252, rsyslog 8.2302) with systemd-nspawn and, inside:
 - runs rsyslogd with imjournal and the node drop-in's journald part
   (its envelope template and filter, taken from
-  rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in, through a Disk-queue
+  rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in, through a Disk-queue
   ruleset as on a node), writing each envelope to a file instead of RELP;
 - starts a transient unit kube-apiserver.service (systemd-run; its stdout
   and stderr are one journal stream) whose processes print, in turn:
@@ -45,7 +45,7 @@ import bigevent  # noqa: E402
 CACHE = "/var/cache/wazuh-k8s-audit/rootfs"
 FIX = os.path.join(TOP, "tests", "fixtures", "journal")
 OUT = os.path.join(FIX, "envelopes.jsonl.xz")
-NODE_CONF = os.path.join(TOP, "rsyslog.d", "node", "61-wazuh-k8s-audit-node.conf.in")
+NODE_CONF = os.path.join(TOP, "rsyslog.d", "node", "58-wazuh-k8s-audit-node.conf.in")
 MACHINE = "wka-journal-%d" % os.getpid()
 NSPAWN = ["systemd-nspawn", "--register=no", "--keep-unit", "--private-network",
           "--console=passive", "--machine=" + MACHINE]

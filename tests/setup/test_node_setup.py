@@ -24,14 +24,14 @@ etc, lib = os.path.join(work, "etc"), os.path.join(work, "lib")
 for src, dst in (("contrib/certs/make-certs.sh", "bin/make-certs.sh"),
                  ("contrib/render-node-dropin.sh", "bin/render-node-dropin.sh"),
                  ("contrib/render-lib.sh", "bin/render-lib.sh"),
-                 ("rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in",
-                  "rsyslog.d/node/61-wazuh-k8s-audit-node.conf.in"),
+                 ("rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in",
+                  "rsyslog.d/node/58-wazuh-k8s-audit-node.conf.in"),
                  ("rsyslog.d/node/wazuh-k8s-audit-node.env",
                   "rsyslog.d/node/wazuh-k8s-audit-node.env")):
     os.makedirs(os.path.dirname(os.path.join(lib, dst)), exist_ok=True)
     shutil.copy(os.path.join(TOP, src), os.path.join(lib, dst))
 nodeenv = os.path.join(etc, "wazuh-k8s-audit-node.env")
-dropin = os.path.join(work, "61-wazuh-k8s-audit-node.conf")
+dropin = os.path.join(work, "58-wazuh-k8s-audit-node.conf")
 ENV = dict(os.environ, WAZUH_K8S_AUDIT_ETC=etc, WAZUH_K8S_AUDIT_LIB=lib,
            WAZUH_K8S_AUDIT_NODE_ENV=nodeenv,
            WAZUH_K8S_AUDIT_NODE_DROPIN=dropin)

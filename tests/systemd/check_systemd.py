@@ -811,7 +811,7 @@ OURS = ["/etc/wazuh-k8s-audit", "/var/lib/wazuh-k8s-audit", "/var/log/wazuh-k8s-
 RELP_PORT = 2514
 AUDIT_DIR = "/var/log/kubernetes/audit"
 NODE_DIR = "/etc/wazuh-k8s-audit/node"
-NODE_DROPIN = "/etc/rsyslog.d/61-wazuh-k8s-audit-node.conf"
+NODE_DROPIN = "/etc/rsyslog.d/58-wazuh-k8s-audit-node.conf"
 NODE_ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit-node.env"
 APISERVER_UNIT = "sd-kube-apiserver.service"   # the journald check's transient unit
 RELP_WINDOW = 512                               # the node drop-in's omrelp windowSize
@@ -908,6 +908,22 @@ def node_files(c):
     t.ok(got and not bad, "node: every event has k8s.cluster alpha and k8s.source relp", bad[:3])
 
 
+def node_big_line(c):
+    """A 1 MB audit line through the file on a host that is also the
+    receiver (the package's logger drop-in sets a smaller maxMessageSize):
+    it arrives once, reduced with k8s.dropped, never cut."""
+    ev = dict(eventlist("sd-big", 1)["items"][0])
+    ev["requestObject"] = {"kind": "ConfigMap", "apiVersion": "v1", "data": {"blob": "x" * (1 << 20)}}
+    append_audit(c, [ev])
+    wait_ids(c, "sd-big", 1, timeout=45)
+    got = recorded_events(c, "sd-big")
+    t.ok(len(got) == 1 and "requestObject" in str(got[0].get("k8s", {}).get("dropped", ""))
+         and all(got[0].get(k) == ev[k] for k in ("verb", "user", "objectRef", "requestURI")),
+         "node: a 1 MB audit line arrives once, reduced with k8s.dropped (not cut at the logger's 256k)",
+         c.run("grep -h 'too long\\|more than once' /var/log/syslog 2>/dev/null | tail -n 3; "
+               "tail -n 3 %s/rejected.jsonl 2>/dev/null | cut -c1-300" % LOGS).stdout)
+
+
 def node_manager_restart(c):
     """The manager's service restarted while the node's file grows: 0 lost,
     duplicates no more than RELP resends (its window)."""
@@ -970,6 +986,7 @@ def node_role(c):
     node's files are the admin's, not the package's: purge leaves them)."""
     if node_setup(c):
         node_files(c)
+        node_big_line(c)
         node_manager_restart(c)
         node_journal(c)
     # the drop-in goes first, then rsyslog restarts without it: the old
