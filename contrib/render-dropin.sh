@@ -98,8 +98,8 @@ relp_block() {
 # onSyslogRcv -> submitMsg2 -> the action; librelp sends "200 OK" when that
 # returns: librelp 1.11 src/scsyslog.c). The plugin's OK means the event is
 # in analysisd's socket queue, and what analysisd has not read is saved in
-# the plugin's spool when rsyslogd dies (README, "Nothing lost when
-# analysisd dies"); a frame not answered is sent again by the node. No Disk
+# the plugin's spool when rsyslogd dies (docs/plugin.md, "Nothing lost
+# when analysisd dies"); a frame not answered is sent again by the node. No Disk
 # queue here: its index (.qi), rewritten and renamed at every message, cost
 # the manager 30 s of CPU per 100k events (docs/production.md, section 8).
 # While the plugin retries (analysisd away), imrelp's one thread waits: the

@@ -6,8 +6,8 @@ events of a 1000-event POST burst and then stalls; then SIGTERM to rsyslogd
 and to the plugin together, and a restart.
 
 Every event must arrive, and none twice beyond the documented resend of the
-datagrams analysisd had not read (README, "Nothing lost when analysisd
-dies").  Before the plugin handled SIGTERM it died mid-line and rsyslogd
+datagrams analysisd had not read (docs/plugin.md, "Nothing lost when
+analysisd dies").  Before the plugin handled SIGTERM it died mid-line and rsyslogd
 handed the whole line over again: the events of it analysisd had read came
 twice (issue 20 measured 333 of 1000 under systemd)."""
 import os

@@ -65,8 +65,8 @@ for signo in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
 #    SIGTERM -> the line is spooled with its progress, exit 0.  analysisd
 #    then restarts and so does the plugin, handed the same line again by
 #    rsyslog: every event arrives, and none twice beyond the documented
-#    resend of the datagrams analysisd may not have read (README, "Nothing
-#    lost when analysisd dies": at least once for those, by design).
+#    resend of the datagrams analysisd may not have read (docs/plugin.md,
+#    "Nothing lost when analysisd dies": at least once for those, by design).
 wd = Workdir()
 rx = Receiver(wd.socket, rcvbuf=4096, delay=0.005)
 pl = Plugin(wd.path, wd.socket)
