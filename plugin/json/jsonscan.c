@@ -181,19 +181,6 @@ utf8_len(const struct scan *x)
 	return n;
 }
 
-/*
- * The bytes among the eight at p that need a look of their own (swar.h):
- * not printable ASCII, '"' or '\\'.
- */
-static uint64_t
-special8(const unsigned char *p)
-{
-	uint64_t v = swar_load(p);
-
-	return swar_high(v) | swar_below(v, 0x20) | swar_eq(v, '"') |
-	    swar_eq(v, '\\');
-}
-
 static bool
 plain(unsigned char c)
 {
@@ -207,12 +194,17 @@ plain(unsigned char c)
 static size_t
 plain_run(const unsigned char *s, size_t pos, size_t len)
 {
-	uint64_t flags;
+	swar_v16 v;
+	size_t first;
 
-	while (len - pos >= 8) {
-		if ((flags = special8(s + pos)) != 0)
-			return pos + swar_first(flags);
-		pos += 8;
+	/* Not printable ASCII, '"' or '\\': below 0x20 as a signed byte
+	 * is a control byte or one outside ASCII. */
+	while (len - pos >= 16) {
+		v = swar_load16(s + pos);
+		if ((first = swar_first16((v < 0x20) | (v == '"') |
+		    (v == '\\'))) != 16)
+			return pos + first;
+		pos += 16;
 	}
 	while (pos < len && plain(s[pos]))
 		pos++;
