@@ -430,8 +430,11 @@ kept(const struct jspan_keep *keep, const struct text *k,
 	*child = NULL;
 	if (keep == NULL)
 		return true;
+	/* The first byte first: most members are not named, and this runs
+	 * for every member of a kept object. */
 	for (; keep->name != NULL; keep++) {
-		if (strlen(keep->name) == k->n &&
+		if (k->n > 0 && keep->name[0] == k->p[0] &&
+		    strlen(keep->name) == k->n &&
 		    memcmp(keep->name, k->p, k->n) == 0) {
 			*child = keep->keep;
 			return true;
