@@ -29,21 +29,25 @@ static const char *const pod_members[] = {
 	"serviceAccount", "automountServiceAccountToken", "securityContext",
 };
 
+/* Is `key` (raw, unescaped) the name of a member only a pod spec has? */
+static bool is_pod_member(const char *t, struct jspan key)
+{
+	for (size_t i = 0; i < sizeof pod_members / sizeof *pod_members; i++)
+		if (strlen(pod_members[i]) == key.len &&
+		    memcmp(t + key.off, pod_members[i], key.len) == 0)
+			return true;
+	return false;
+}
+
 /* Has the object at `v` a member that only a pod spec has? */
 static bool text_is_pod_spec(const char *t, struct jspan v)
 {
 	struct jspan_member m;
 	size_t pos = 0;
 
-	while (jspan_next(t, v, &pos, &m)) {
-		if (m.key_escaped)
+	while (jspan_next(t, v, &pos, &m))
+		if (m.key_escaped || is_pod_member(t, m.key))
 			return true;
-		for (size_t i = 0; i < sizeof pod_members / sizeof *pod_members;
-		    i++)
-			if (strlen(pod_members[i]) == m.key.len &&
-			    memcmp(t + m.key.off, pod_members[i], m.key.len) == 0)
-				return true;
-	}
 	return false;
 }
 
@@ -137,22 +141,45 @@ const struct jspan_keep *derive_pod_keep(const char *key, size_t klen)
 	return NULL;
 }
 
-/* Keep in step with pod_spec_of. */
+/*
+ * Is there a pod spec at the body member `spec` whose text is `v`, or at
+ * its template.spec, or at its jobTemplate.spec.template.spec?  One walk
+ * of its members answers all three: it is the bulk of a workload's bytes.
+ * Keep in step with pod_specs_of.
+ */
+static bool text_spec_holds_pod(const char *t, struct jspan v)
+{
+	static const char *const workload[] = { "spec", NULL };
+	static const char *const cronjob[] = {
+		"spec", "template", "spec", NULL
+	};
+	struct jspan_member m;
+	size_t pos = 0;
+
+	if (v.len == 0 || t[v.off] != '{')
+		return false;
+	while (jspan_next(t, v, &pos, &m)) {
+		if (m.key_escaped || is_pod_member(t, m.key))
+			return true;
+		if (m.key.len == 8 && memcmp(t + m.key.off, "template", 8) == 0 &&
+		    text_pod_spec_at(t, m.value, workload))
+			return true;
+		if (m.key.len == 11 &&
+		    memcmp(t + m.key.off, "jobTemplate", 11) == 0 &&
+		    text_pod_spec_at(t, m.value, cronjob))
+			return true;
+	}
+	return false;
+}
+
 bool derive_pod_may_read(const char *key, size_t klen, const char *value,
     size_t vlen)
 {
-	static const char *const pod[] = { NULL };
-	static const char *const workload[] = { "template", "spec", NULL };
-	static const char *const cronjob[] = {
-		"jobTemplate", "spec", "template", "spec", NULL
-	};
 	static const char *const podtemplate[] = { "spec", NULL };
 	struct jspan v = { 0, vlen };
 
 	if (klen == 4 && memcmp(key, "spec", 4) == 0)
-		return text_pod_spec_at(value, v, pod) ||
-		    text_pod_spec_at(value, v, workload) ||
-		    text_pod_spec_at(value, v, cronjob);
+		return text_spec_holds_pod(value, v);
 	if (klen == 8 && memcmp(key, "template", 8) == 0)
 		return text_pod_spec_at(value, v, podtemplate);
 	return false;

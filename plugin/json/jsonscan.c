@@ -31,6 +31,8 @@ struct scan {
 	bool nul;		/* the last string held a \u0000 escape */
 	bool lenient;		/* jscan_frame: record damage, go on */
 	unsigned bad;		/* enum jbad met in the current value */
+	bool uescape;		/* a \u escape since the current member's
+				 * value began (object() keeps it per member) */
 };
 
 static bool
@@ -181,19 +183,6 @@ utf8_len(const struct scan *x)
 	return n;
 }
 
-/*
- * The bytes among the eight at p that need a look of their own (swar.h):
- * not printable ASCII, '"' or '\\'.
- */
-static uint64_t
-special8(const unsigned char *p)
-{
-	uint64_t v = swar_load(p);
-
-	return swar_high(v) | swar_below(v, 0x20) | swar_eq(v, '"') |
-	    swar_eq(v, '\\');
-}
-
 static bool
 plain(unsigned char c)
 {
@@ -207,12 +196,17 @@ plain(unsigned char c)
 static size_t
 plain_run(const unsigned char *s, size_t pos, size_t len)
 {
-	uint64_t flags;
+	swar_v16 v;
+	size_t first;
 
-	while (len - pos >= 8) {
-		if ((flags = special8(s + pos)) != 0)
-			return pos + swar_first(flags);
-		pos += 8;
+	/* Not printable ASCII, '"' or '\\': below 0x20 as a signed byte
+	 * is a control byte or one outside ASCII. */
+	while (len - pos >= 16) {
+		v = swar_load16(s + pos);
+		if ((first = swar_first16((v < 0x20) | (v == '"') |
+		    (v == '\\'))) != 16)
+			return pos + first;
+		pos += 16;
 	}
 	while (pos < len && plain(s[pos]))
 		pos++;
@@ -259,6 +253,7 @@ string(struct scan *x, bool *escaped)
 			break;
 		c = x->s[x->pos++];
 		if (c == 'u') {
+			x->uescape = true;
 			if (!unicode_escape(x))
 				return false;
 		} else if ((strchr("\"\\/bfnrt", c) == NULL || c == '\0') &&
@@ -529,7 +524,7 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 {
 	struct jmember m;
 	bool record = role == ROLE_ROOT || role == ROLE_ITEM;
-	bool first = true;
+	bool first = true, outer_u = x->uescape, key_u;
 	enum role child;
 	unsigned outer = x->bad;
 	size_t f;
@@ -546,6 +541,7 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 			return fail(x, JSCAN_INVALID, "expected a key");
 		m.key.off = x->pos + 1;
 		x->bad = 0;
+		x->uescape = false;
 		if (!string(x, &m.key_escaped))
 			return false;
 		m.key.len = x->pos - 1 - m.key.off;
@@ -554,6 +550,8 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 			return false;
 		m.bad = x->bad ? x->bad | JBAD_KEY : 0;
 		x->bad = 0;
+		key_u = x->uescape;
+		x->uescape = false;
 		skip_ws(x);
 		if (x->pos >= x->len || x->s[x->pos] != ':')
 			return fail(x, JSCAN_INVALID, "expected ':'");
@@ -568,6 +566,8 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 			return false;
 		m.value.len = x->pos - m.value.off;
 		m.fields = f;
+		m.uescape = x->uescape;
+		outer_u |= key_u || m.uescape;
 		m.bad |= x->bad;
 		outer |= m.bad & ~JBAD_KEY;
 		*fields += f;
@@ -585,6 +585,7 @@ object(struct scan *x, size_t depth, enum role role, size_t *fields)
 	}
 	x->pos++;
 	x->bad = outer;
+	x->uescape = outer_u;
 	return true;
 }
 
@@ -794,7 +795,7 @@ scan_line(struct jscan *sc, const char *text, size_t len, size_t max_depth,
     char *reason, size_t reasonlen, bool lenient)
 {
 	struct scan x = { sc, (const unsigned char *)text, len, 0, max_depth,
-	    0, 0, JSCAN_OK, reason, reasonlen, false, lenient, 0 };
+	    0, 0, JSCAN_OK, reason, reasonlen, false, lenient, 0, false };
 	size_t f, ws;
 
 	sc->nroot = sc->nitems = sc->nmembers = 0;
@@ -888,7 +889,7 @@ scan_window(struct jscan *sc, size_t at, size_t pos)
 	char why[64];
 	struct scan x = { sc, (const unsigned char *)sc->text, sc->len, pos,
 	    sc->max_depth, 0, 0, JSCAN_OK, why, sizeof(why), false,
-	    sc->lenient, 0 };
+	    sc->lenient, 0, false };
 	size_t ws, reals, f;
 
 	sc->items_base = at;

@@ -48,6 +48,10 @@ struct jmember {
 	struct jspan value;	/* the value's JSON text */
 	size_t fields;		/* fields analysisd makes of the value */
 	bool key_escaped;	/* the key holds backslash escapes */
+	bool uescape;		/* the value holds a \u escape, in a string
+				 * or a key at any depth: only \u spells a
+				 * letter, so without one every name in it
+				 * reads as written */
 	unsigned bad;		/* enum jbad of the key and value */
 };
 

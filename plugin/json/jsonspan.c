@@ -53,12 +53,9 @@ skip_string(const char *s, size_t pos, size_t end, bool *escaped)
 	return stop < end ? stop + 1 : end;
 }
 
-/*
- * Just past the value at `pos`.  Outside strings, a ':' only ever separates
- * a key from its value, so counting them counts members (when `keys`).
- */
+/* Just past the value at `pos`. */
 static size_t
-skip_value(const char *s, size_t pos, size_t end, size_t *keys)
+skip_value(const char *s, size_t pos, size_t end)
 {
 	size_t depth = 0;
 
@@ -83,10 +80,6 @@ skip_value(const char *s, size_t pos, size_t end, size_t *keys)
 		case ']':
 			if (--depth == 0)
 				return pos + 1;
-			break;
-		case ':':
-			if (keys != NULL)
-				(*keys)++;
 			break;
 		default:
 			break;
@@ -138,7 +131,7 @@ jspan_next(const char *text, struct jspan obj, size_t *pos,
 	p = skip_ws(text, p, end);
 	p = skip_ws(text, p + 1, end);	/* the ':' */
 	out->value.off = p;
-	p = skip_value(text, p, end, NULL);
+	p = skip_value(text, p, end);
 	out->value.len = p - out->value.off;
 	*pos = p;
 	return true;
@@ -153,7 +146,7 @@ jspan_next_element(const char *text, struct jspan arr, size_t *pos,
 	if (!next_item(text, arr, '[', pos, &end))
 		return false;
 	out->off = *pos;
-	*pos = skip_value(text, *pos, end, NULL);
+	*pos = skip_value(text, *pos, end);
 	out->len = *pos - out->off;
 	return true;
 }
@@ -288,15 +281,6 @@ jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
 	return repeats_sorted(text, keys, stride, count, repeat);
 }
 
-size_t
-jspan_keys(const char *text, struct jspan value)
-{
-	size_t keys = 0;
-
-	skip_value(text, value.off, value.off + value.len, &keys);
-	return keys;
-}
-
 static unsigned
 hex4(const char *s)
 {
@@ -399,6 +383,7 @@ struct builder {
 	const char *s;
 	size_t pos, end;
 	int depth;
+	bool repeated;	/* an object built so far repeated a key */
 };
 
 /* An unescaped string: in the text itself when it has no escape. */
@@ -445,8 +430,11 @@ kept(const struct jspan_keep *keep, const struct text *k,
 	*child = NULL;
 	if (keep == NULL)
 		return true;
+	/* The first byte first: most members are not named, and this runs
+	 * for every member of a kept object. */
 	for (; keep->name != NULL; keep++) {
-		if (strlen(keep->name) == k->n &&
+		if (k->n > 0 && keep->name[0] == k->p[0] &&
+		    strlen(keep->name) == k->n &&
 		    memcmp(keep->name, k->p, k->n) == 0) {
 			*child = keep->keep;
 			return true;
@@ -497,12 +485,16 @@ build_object(struct builder *b, const struct jspan_keep *keep)
 		b->pos = skip_ws(b->s, b->pos, b->end);
 		b->pos = skip_ws(b->s, b->pos + 1, b->end);	/* the ':' */
 		if (!kept(keep, &key, &child)) {
-			b->pos = skip_value(b->s, b->pos, b->end, NULL);
+			b->pos = skip_value(b->s, b->pos, b->end);
 		} else {
-			/* A repeated key keeps its last value, as in jansson. */
+			/* A repeated key keeps its last value, as in jansson:
+			 * then the object does not grow. */
+			size_t before = json_object_size(obj);
+
 			v = build(b, child);
 			rc = v == NULL ? -1 :
 			    json_object_setn_new_nocheck(obj, key.p, key.n, v);
+			b->repeated |= rc == 0 && json_object_size(obj) == before;
 		}
 		free(key.owned);
 		if (rc != 0)
@@ -587,7 +579,7 @@ json_t *
 jspan_load_kept(const char *text, struct jspan value,
     const struct jspan_keep *keep)
 {
-	struct builder b = { text, value.off, value.off + value.len, 0 };
+	struct builder b = { text, value.off, value.off + value.len, 0, false };
 
 	return build(&b, keep);
 }
@@ -596,4 +588,14 @@ json_t *
 jspan_load(const char *text, struct jspan value)
 {
 	return jspan_load_kept(text, value, NULL);
+}
+
+json_t *
+jspan_load_unique(const char *text, struct jspan value, bool *repeated)
+{
+	struct builder b = { text, value.off, value.off + value.len, 0, false };
+	json_t *v = build(&b, NULL);
+
+	*repeated = b.repeated;
+	return v;
 }

@@ -59,14 +59,6 @@ int jspan_repeats(const char *text, const struct jspan *keys, size_t stride,
     size_t count, bool *repeat);
 
 /*
- * jspan_keys(text, value):
- * The number of object members, at every depth, that the validated JSON
- * text `value` writes, repeated keys included.  Comparing it with the
- * members of the parsed value shows whether a parser dropped repeated keys.
- */
-size_t jspan_keys(const char *text, struct jspan value);
-
-/*
  * jspan_string(text, value, out):
  * Unescape the validated JSON string `value` (with its quotes) into `out`,
  * which must have room for value.len bytes (unescaping never lengthens a
@@ -90,6 +82,17 @@ size_t jspan_string(const char *text, struct jspan value, char *out);
  * the text.  The caller owns the result.  NULL when memory runs out.
  */
 json_t *jspan_load(const char *text, struct jspan value);
+
+/*
+ * jspan_load_unique(text, value, repeated):
+ * jspan_load, and *repeated set to whether an object of `value`, at any
+ * depth, repeats a key (as jansson compares keys: unescaped), which the
+ * result then holds once, without what its earlier values held.  Found
+ * while building: the text is not read a second time.  The caller owns
+ * the result.  NULL when memory runs out (then *repeated means nothing).
+ */
+json_t *jspan_load_unique(const char *text, struct jspan value,
+    bool *repeated);
 
 /*
  * What to build of an object: a list ended by a NULL name.  Members named

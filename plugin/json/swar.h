@@ -46,13 +46,6 @@ swar_below(uint64_t v, unsigned char c)
 	return (v - SWAR_ONES * c) & ~v & SWAR_HIGH;
 }
 
-/* Flags the bytes of v outside ASCII. */
-static inline uint64_t
-swar_high(uint64_t v)
-{
-	return v & SWAR_HIGH;
-}
-
 /*
  * The offset of the first flagged byte of nonzero `flags`; 0 on a machine
  * where that is not known cheaply (the caller then looks byte by byte).
@@ -66,6 +59,42 @@ swar_first(uint64_t flags)
 	(void)flags;
 	return 0;
 #endif
+}
+
+/*
+ * Sixteen bytes at once, in the compiler's generic vectors: SSE2 on
+ * x86-64, NEON on arm64, word pairs elsewhere.  The scanner's strings and
+ * redaction's texts are long runs of bytes that need no look of their
+ * own; a vector compare tests sixteen of them in the instructions eight
+ * take in a word.  A test sets every bit of each byte it is asked about
+ * and no other: no borrow runs between the bytes of a vector.
+ */
+typedef signed char swar_v16 __attribute__((vector_size(16)));
+typedef uint64_t swar_w16 __attribute__((vector_size(16)));
+
+/* The sixteen bytes at p, whatever their alignment. */
+static inline swar_v16
+swar_load16(const void *p)
+{
+	swar_v16 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/*
+ * The offset of the first flagged byte of `flags` (a vector whose bytes
+ * are 0 or all ones), 16 when none is; 0 on a machine where that is not
+ * known cheaply (the caller then looks byte by byte).
+ */
+static inline size_t
+swar_first16(swar_v16 flags)
+{
+	swar_w16 w = (swar_w16)flags;
+
+	if ((w[0] | w[1]) == 0)
+		return 16;
+	return w[0] != 0 ? swar_first(w[0]) : 8 + swar_first(w[1]);
 }
 
 #endif /* !SWAR_H */

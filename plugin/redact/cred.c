@@ -282,17 +282,19 @@ static bool key_body(const char *text, size_t len, size_t i,
 
 /*
  * The first byte at or after `i` that may start a value ('=', ':', '-'),
- * eight bytes at a time; or `len`.  May stop early at another byte.
+ * sixteen bytes at a time; or `len`.  May stop early at another byte.
  */
 static size_t skip_plain(const char *text, size_t len, size_t i)
 {
-	while (len - i >= 8) {
-		uint64_t v = swar_load(text + i);
-		uint64_t f = swar_eq(v, '=') | swar_eq(v, ':') | swar_eq(v, '-');
+	swar_v16 v;
+	size_t first;
 
-		if (f != 0)
-			return i + swar_first(f);
-		i += 8;
+	while (len - i >= 16) {
+		v = swar_load16(text + i);
+		if ((first = swar_first16((v == '=') | (v == ':') |
+		    (v == '-'))) != 16)
+			return i + first;
+		i += 16;
 	}
 	while (i < len && text[i] != '=' && text[i] != ':' && text[i] != '-')
 		i++;

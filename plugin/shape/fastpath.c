@@ -483,18 +483,20 @@ has_unknown(const char *text, const struct jobject *ev,
 
 /*
  * Could fit_event's managedFields step change a body the plan keeps?
- * Looked for by the name's rarer tail, or a \u escape that could spell it.
+ * Looked for by the name's rarer tail, or a \u escape that could spell it
+ * (the scan tells: a search for "\\u" stopped at every escape of a
+ * ConfigMap's text).
  */
 static bool
 may_hold_managed(const char *text, const struct jobject *ev,
     const struct jmember *m, const struct plan *plan)
 {
-	static const char *const managed[] = { "Fields", "\\u" };
+	static const char *const managed[] = { "Fields" };
 
 	for (size_t i = 0; i < ev->count; i++) {
 		if (is_body(text, &m[i]) && fate_of(plan, i) == KEEP &&
-		    needles_find(managed, 2, text + m[i].value.off,
-		    m[i].value.len))
+		    (m[i].uescape || needles_find(managed, 1,
+		    text + m[i].value.off, m[i].value.len)))
 			return true;
 	}
 	return false;

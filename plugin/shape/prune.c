@@ -65,25 +65,6 @@ members_push(struct members *ms, const struct jspan_member *m)
 	return 0;
 }
 
-/* Object members of `v` at every depth, as parsed. */
-static size_t
-tree_keys(json_t *v)
-{
-	const char *key;
-	size_t n = 0, i;
-	json_t *c;
-
-	if (json_is_object(v)) {
-		n = json_object_size(v);
-		json_object_foreach(v, key, c)
-			n += tree_keys(c);
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			n += tree_keys(c);
-	}
-	return n;
-}
-
 /*
  * Parse `v`; when redaction may read it, make sure the parser kept every
  * key: a repeated key hides its first value from redaction, and the bytes
@@ -92,9 +73,11 @@ tree_keys(json_t *v)
 static enum prune_status
 load_checked(const char *text, struct jspan v, bool redact, json_t **out)
 {
-	if ((*out = jspan_load(text, v)) == NULL)
+	bool repeated;
+
+	if ((*out = jspan_load_unique(text, v, &repeated)) == NULL)
 		return PRUNE_NOMEM;
-	if (redact && jspan_keys(text, v) != tree_keys(*out)) {
+	if (redact && repeated) {
 		json_decref(*out);
 		*out = NULL;
 		return PRUNE_REFERENCE;

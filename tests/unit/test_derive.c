@@ -496,6 +496,38 @@ static bool assigns(const char *text)
 	return cred_text_assigns(text, strlen(text));
 }
 
+/*
+ * An assignment at every place of texts up to 40 bytes: the search looks
+ * at sixteen bytes at a time and must stop at each '=', ':' and '-'
+ * whatever its place in the sixteen.
+ */
+static void assigns_at_every_place(void)
+{
+	static const char *const forms[] = {
+		"\npassword=x\n", "\npassword: x\n",
+		"\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n",
+	};
+	char buf[128];
+	size_t missed = 0, wrong = 0, texts = 0;
+
+	for (size_t f = 0; f < sizeof forms / sizeof *forms; f++) {
+		size_t fl = strlen(forms[f]);
+
+		for (size_t at = 0; at <= 40; at++) {
+			memset(buf, 'a', at);
+			memcpy(buf + at, forms[f], fl);
+			memset(buf + at + fl, 'b', 40 - at);
+			texts++;
+			missed += !cred_text_assigns(buf, fl + 40);
+			/* Cut before the separator: nothing is assigned. */
+			wrong += cred_text_assigns(buf, at + 9);
+		}
+	}
+	ok(missed == 0 && wrong == 0, "cred: %zu texts with an assignment at "
+	    "every place (%zu missed, %zu found where none is)", texts,
+	    missed, wrong);
+}
+
 static void helpers(void)
 {
 	char out[64];
@@ -512,6 +544,7 @@ static void helpers(void)
 	ok(cred_text_assigns("a=b\npassword = x\n", 17), "cred: password assignment");
 	ok(!cred_text_assigns("password reset page\n", 20), "cred: no assignment, no match");
 	ok(!cred_text_assigns("url: https://x/token\n", 21), "cred: value words do not count");
+	assigns_at_every_place();
 	/* Issue 12, finding 9: what else holds a credential, and what does not. */
 	ok(assigns("{\"user\":\"u\",\"password\":\"x\"}"),
 	    "cred: password second in one-line JSON");

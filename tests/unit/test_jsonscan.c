@@ -152,8 +152,8 @@ test_mutations(void)
 
 /*
  * One special byte sequence at every position of strings of every length
- * up to 40: the scanner looks at eight bytes at a time and must find the
- * first one that needs a look whatever its place in the eight.
+ * up to 40: the scanner looks at sixteen bytes at a time and must find the
+ * first one that needs a look whatever its place in the sixteen.
  */
 static void
 test_positions(void)

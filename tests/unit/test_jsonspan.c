@@ -5,8 +5,8 @@
  *   order the text writes them and value spans that hold jansson's values,
  *   for every object of every corpus event, as the files write them and
  *   re-rendered compact and indented, and for a table of edge cases;
- * - jspan_keys counts the members written at every depth, repeated keys
- *   included, and no ':' inside strings;
+ * - jspan_load_unique tells a repeated key at any depth (an escaped
+ *   spelling too), and none inside strings;
  * - jspan_string unescapes every string as jansson does, byte for byte;
  * - jspan_load builds the value json_loadb builds.
  */
@@ -38,25 +38,6 @@ static bool
 is_ws(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
-}
-
-/* Object members at every depth, as jansson keeps them. */
-static size_t
-tree_keys(const json_t *v)
-{
-	const char *key;
-	size_t n = 0, i;
-	json_t *c;
-
-	if (json_is_object(v)) {
-		n = json_object_size(v);
-		json_object_foreach((json_t *)v, key, c)
-			n += tree_keys(c);
-	} else if (json_is_array(v)) {
-		json_array_foreach(v, i, c)
-			n += tree_keys(c);
-	}
-	return n;
 }
 
 /* ---- jspan_next against jansson ------------------------------------------ */
@@ -346,23 +327,27 @@ test_next_rendered(const json_t *events, size_t flags, const char *how)
 	struct jscan sc;
 	size_t i, keys_wrong = 0;
 	char *text;
-	bool good = render_scanned(events, flags, &text, &sc);
+	bool good = render_scanned(events, flags, &text, &sc), repeated;
+	json_t *loaded;
 
 	for (i = 0; good && i < sc.nitems; i++) {
 		const json_t *ev = json_array_get(events, i);
 
 		check_object(text, sc.items[i].span, ev, &t, how);
-		/* jansson writes no repeated key: its count is the truth. */
-		if (jspan_keys(text, sc.items[i].span) != tree_keys(ev) &&
+		/* jansson writes no repeated key. */
+		loaded = jspan_load_unique(text, sc.items[i].span, &repeated);
+		if ((repeated || !json_equal(loaded, ev)) &&
 		    keys_wrong++ < MAX_DIAG)
-			diag("%s: event %zu: jspan_keys %zu, jansson %zu", how, i,
-			    jspan_keys(text, sc.items[i].span), tree_keys(ev));
+			diag("%s: event %zu: jspan_load_unique: %s", how, i,
+			    repeated ? "a repeat" : "another value");
+		json_decref(loaded);
 	}
 	ok(good && t.bad == 0 && t.objects > 1000, "%s corpus: jspan_next "
 	    "lists jansson's members (%zu objects, %zu members, %zu wrong)",
 	    how, t.objects, t.members, t.bad);
-	ok(good && keys_wrong == 0, "%s corpus: jspan_keys of each event = "
-	    "jansson's members at every depth (%zu wrong)", how, keys_wrong);
+	ok(good && keys_wrong == 0, "%s corpus: jspan_load_unique of each "
+	    "event is jansson's value, without a repeat (%zu wrong)", how,
+	    keys_wrong);
 	jscan_free(&sc);
 	free(text);
 }
@@ -575,7 +560,7 @@ test_next_not_object(void)
 	jscan_free(&sc);
 }
 
-/* ---- jspan_keys ---------------------------------------------------------- */
+/* ---- jspan_load_unique -------------------------------------------------- */
 
 /* `s` with newlines written as \n, to keep a TAP line one line. */
 static const char *
@@ -596,36 +581,47 @@ one_line(const char *s, char *buf, size_t size)
 }
 
 static void
-test_keys(void)
+test_unique(void)
 {
 	static const struct {
 		const char *text;
-		size_t keys;
+		bool repeated;
 	} cases[] = {
-		/* a, b, b again, c and d */
-		{ "{\"a\":{\"b\":1,\"b\":2},\"c\":[{\"d\":1}]}", 5 },
-		{ "{\"a\":\"x:y\",\"b:c\":\"::\"}", 2 },
-		{ "{\"a\\\":\":\"\\\\\\\":\",\"b\":\"\\\\\"}", 2 },
-		{ "{}", 0 },
-		{ "[]", 0 },
-		{ "[\"a:b\",\"{\\\"c\\\":1}\"]", 0 },
-		{ "[{\"a\":1},{\"b\":{\"c\":null}},[[{\"d\":[]}]]]", 4 },
-		{ "{ \"a\" : { \"b\" : 1 } ,\n\"a\" : [ ] }", 3 },
-		{ "{\"k\":{\"k\":{\"k\":{\"k\":{}}}},\"k\":1}", 5 },
+		{ "{\"a\":{\"b\":1,\"b\":2},\"c\":[{\"d\":1}]}", true },
+		{ "{\"a\":\"x:y\",\"b:c\":\"::\"}", false },
+		{ "{\"a\\\":\":\"\\\\\\\":\",\"b\":\"\\\\\"}", false },
+		{ "{}", false },
+		{ "[]", false },
+		{ "[\"a:b\",\"{\\\"c\\\":1,\\\"c\\\":2}\"]", false },
+		{ "[{\"a\":1},{\"b\":{\"c\":null}},[[{\"d\":[]}]]]", false },
+		{ "[{\"a\":1},{\"a\":1}]", false },
+		{ "{\"a\":{\"b\":1},\"c\":{\"b\":2}}", false },
+		{ "{ \"a\" : { \"b\" : 1 } ,\n\"a\" : [ ] }", true },
+		{ "{\"k\":{\"k\":{\"k\":{\"k\":{}}}},\"k\":1}", true },
+		{ "{\"a\":1,\"\\u0061\":2}", true },
+		{ "[[[[{\"x\":1,\"y\":[{\"z\":0,\"z\":0}]}]]]]", true },
 	};
 	char reason[128], shown[128];
 	struct jscan sc;
-	size_t i, got;
+	size_t i;
+	bool scanned, repeated = false;
+	json_t *got, *want;
 
 	jscan_init(&sc);
 	for (i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		const char *text = cases[i].text;
 
-		got = jscan_line(&sc, text, strlen(text), MAX_DEPTH, reason,
-		    sizeof(reason)) == JSCAN_OK ?
-		    jspan_keys(text, sc.root_span.span) : SIZE_MAX;
-		ok(got == cases[i].keys, "jspan_keys(%s) = %zu (got %zu)",
-		    one_line(text, shown, sizeof(shown)), cases[i].keys, got);
+		scanned = jscan_line(&sc, text, strlen(text), MAX_DEPTH, reason,
+		    sizeof(reason)) == JSCAN_OK;
+		got = scanned ? jspan_load_unique(text, sc.root_span.span,
+		    &repeated) : NULL;
+		want = json_loads(text, 0, NULL);
+		ok(got != NULL && repeated == cases[i].repeated &&
+		    json_equal(got, want), "jspan_load_unique(%s): %s, "
+		    "jansson's value", one_line(text, shown, sizeof(shown)),
+		    cases[i].repeated ? "a repeat" : "no repeat");
+		json_decref(got);
+		json_decref(want);
 	}
 	jscan_free(&sc);
 }
@@ -1033,7 +1029,7 @@ main(void)
 	test_next_table();
 	test_next_not_object();
 	test_next_escape_positions();
-	test_keys();
+	test_unique();
 	test_repeats();
 	test_repeats_colliding();
 	test_string_table();
