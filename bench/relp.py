@@ -198,21 +198,22 @@ def run_outage(env, so, certs, lines, args):
         if not e2e.wait_port(port):
             raise SystemExit("no RELP listener: " + m.internal_log())
         # drained: delivered caught up with what was written (within
-        # half a second of writing)
+        # half a second of writing); the rest waited for until all came
+        # or none for 30 s since the return
         backlog = written[0] - recv.delivered()
         drained = None
-        while recv.delivered() < n and time.time() - recv.last < 30:
+        while recv.delivered() < n and \
+                time.time() - max(recv.last, back) < 30:
             if drained is None and \
                     recv.delivered() >= written[0] - args.rate // 2:
                 drained = time.time() - back
             time.sleep(0.2)
         wr.join()
-        if drained is None:
-            drained = recv.last - back
         out["ran_s"] = round(time.time() - t0, 1)
         out["node_queue_peak_mb"] = round(peak / 1e6, 1)
         out["backlog_at_return"] = backlog
-        out["backlog_drained_s"] = round(drained, 1)
+        out["backlog_drained_s"] = None if drained is None else \
+            round(drained, 1)
         time.sleep(2)       # late duplicates
         lost = [i for i in range(n) if recv.counts[i] == 0]
         out["lost"] = len(lost)
@@ -260,10 +261,11 @@ def main():
         print("| events | lost | duplicates | node queue peak | backlog "
               "at return | drained after |")
         print("|---:|---:|---:|---:|---:|---:|")
-        print("| %d | %d | %d | %.0f MB | %d | %.0f s |" % (
+        print("| %d | %d | %d | %.0f MB | %d | %s |" % (
             r["events"], r["lost"], r["duplicates"],
             r["node_queue_peak_mb"], r["backlog_at_return"],
-            r["backlog_drained_s"]))
+            "never" if r["backlog_drained_s"] is None else
+            "%.0f s" % r["backlog_drained_s"]))
         print(json.dumps(r))
         raise SystemExit(1 if r["lost"] else 0)
     copies = max(1, args.events // len(lines))
