@@ -42,6 +42,13 @@ EXTRA_DIST += bench/pubsub_auth.py
 bench-relp: plugin/wazuh-k8s-audit
 	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) $(RELP_ARGS)
 .PHONY: bench-relp
+# The manager away 2 minutes while a node's audit log grows (issue 22's
+# outage, CI runs a 10 s one): lost and duplicated events counted.
+# SOAK_ARGS="--outage S --rate N --kill" (bench/relp.py --help).
+soak-relp: plugin/wazuh-k8s-audit
+	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) \
+	    --outage 120 $(SOAK_ARGS)
+.PHONY: soak-relp
 # A TLS syslog sender -> the manager's syslog listener -> stand-in, for
 # RFC 5424 Events and OpenShift's records (issue 22; SYSLOG_ARGS="--events N
 # --rounds R").

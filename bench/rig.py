@@ -3,8 +3,10 @@ alike: the tests' helpers (tests/lib, tests/e2e) and bench/e2e.py, the
 patched imhttp, certificates with a node of cluster "bench", and the median
 of their rounds.
 """
+import atexit
 import importlib.util
 import os
+import shutil
 import sys
 import tempfile
 
@@ -24,7 +26,7 @@ def setup(builddir):
     """Point the tests' helpers at this tree and builddir (environment,
     sys.path); returns (tests/e2e/e2e.py, bench/e2e.py, the path of the
     patched imhttp.so, a new temporary certificate directory with the
-    server's, client's and node bench/cp-1's: the caller removes it).
+    server's, client's and node bench/cp-1's, removed at exit).
     Exits if imhttp cannot be built."""
     os.environ.setdefault("TOP_SRCDIR", TOP)
     os.environ.setdefault("TOP_BUILDDIR", builddir)
@@ -37,8 +39,9 @@ def setup(builddir):
     so, why = e2e.build_imhttp()
     if so is None:
         raise SystemExit("imhttp: %s" % why)
-    certs = e2e.make_certs(tempfile.mkdtemp(prefix="wka-bench-certs-"),
-                           "localhost", "127.0.0.1")
+    tmp = tempfile.mkdtemp(prefix="wka-bench-certs-")
+    atexit.register(shutil.rmtree, tmp, True)
+    certs = e2e.make_certs(tmp, "localhost", "127.0.0.1")
     e2e.make_node_certs(certs, "bench:cp-1")
     return e2e, be, so, certs
 

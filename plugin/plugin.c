@@ -197,8 +197,20 @@ periodic(struct plugin *pl)
 		pl->next_stats = t;
 		pl->next_stats.tv_sec += pl->opts.stats_interval;
 	}
-	/* Forget what analysisd has read since: fewer resent if it dies. */
-	(void)sink_settle(&pl->sink);
+	/* Forget what analysisd has read since: fewer resent if it dies.
+	 * At most every HELD_CHECK_MS, not after every line: its liveness
+	 * probe (a stat, a socket connected and closed) was a third of the
+	 * plugin's time for one-event lines (RELP, syslog: bench/relp.py),
+	 * and every send trims the window already. */
+	if (ms_until(&pl->next_held_check) == 0) {
+		(void)sink_settle(&pl->sink);
+		pl->next_held_check = t;
+		pl->next_held_check.tv_nsec += HELD_CHECK_MS * 1000000L;
+		if (pl->next_held_check.tv_nsec >= 1000000000L) {
+			pl->next_held_check.tv_sec++;
+			pl->next_held_check.tv_nsec -= 1000000000L;
+		}
+	}
 	if ((pl->spool.count == 0 && sink_pending(&pl->sink) == 0) ||
 	    ms_until(&pl->next_spool_try) > 0)
 		return DELIVER_DONE;
@@ -214,7 +226,7 @@ periodic(struct plugin *pl)
 static int
 idle_timeout(const struct plugin *pl)
 {
-	long ms = -1, spool_ms;
+	long ms = -1, spool_ms, held_ms;
 
 	if (pl->opts.stats_interval > 0)
 		ms = ms_until(&pl->next_stats);
@@ -225,9 +237,11 @@ idle_timeout(const struct plugin *pl)
 	}
 	/* The read window too: it ages only while analysisd is seen alive,
 	 * and goes again at once when it is seen replaced. */
-	if (sink_held_count(&pl->sink) + sink_taken_count(&pl->sink) > 0 &&
-	    (ms < 0 || ms > HELD_CHECK_MS))
-		ms = HELD_CHECK_MS;
+	if (sink_held_count(&pl->sink) + sink_taken_count(&pl->sink) > 0) {
+		held_ms = ms_until(&pl->next_held_check);
+		if (ms < 0 || held_ms < ms)
+			ms = held_ms;
+	}
 	return ms > 60000 ? 60000 : (int)ms;
 }
 

@@ -56,6 +56,7 @@ struct plugin {
 	struct timespec last_dot;	/* last keep-alive dot */
 	struct timespec next_stats;
 	struct timespec next_spool_try;
+	struct timespec next_held_check;	/* earliest next sink_settle */
 	struct timespec next_reject_note;	/* earliest next log line about
 						 * reject entries not written */
 	unsigned long long reject_unnoted;	/* ... and how many since */
