@@ -230,6 +230,19 @@ def perf_stages(data):
     return shares
 
 
+def drop_unknown_options(dropin, plugin):
+    """The drop-in passes options (--accept-sync) an older plugin (--before)
+    does not know: leave them out for it."""
+    helptext = subprocess.run([plugin, "--help"], capture_output=True,
+                              text=True).stdout
+    if "--accept-sync" in helptext:
+        return
+    with open(dropin) as f:
+        text = f.read()
+    with open(dropin, "w") as f:
+        f.write(re.sub(r" --accept-sync (on|off)", "", text))
+
+
 def run_config(name, env, so, certs, bodies, per_batch, strace,
                stages=False):
     wd = tempfile.mkdtemp(prefix="wka-bench-e2e-")
@@ -245,6 +258,7 @@ def run_config(name, env, so, certs, bodies, per_batch, strace,
                                       ("on" if name == "sync" else "off")])
     if name == "memory":
         make_memory(rs.dropin, rs.lib_dir)
+    drop_unknown_options(rs.dropin, plugin)
     rs.start()
     cl = Client(rs.port, certs)
     try:

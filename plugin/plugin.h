@@ -52,6 +52,11 @@ struct plugin {
 	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
+	bool kept_up;			/* the last line went out without
+					 * waiting for analysisd (deliver.h,
+					 * accept ahead) */
+	size_t ahead_len;		/* bytes of the line accepted ahead,
+					 * in `copy` until delivered */
 	bool unread_saved;		/* the spool's unread file exists */
 	struct timespec last_dot;	/* last keep-alive dot */
 	struct timespec next_stats;

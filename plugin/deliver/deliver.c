@@ -61,9 +61,11 @@ transient(struct plugin *pl, const char *fmt, ...)
 }
 
 /*
- * While a line waits, tell rsyslog we are alive (only then: a dot between
- * lines would be read as part of the next answer).  False when rsyslog is
- * gone, our input ended or a stop signal came: time to stop and save.
+ * While rsyslog waits for an answer, tell it we are alive: while a line is
+ * delivered, and between lines (a line accepted ahead, the spool) once its
+ * next line has come (omprog strips the dots before that line's answer).
+ * False when rsyslog is gone, our input ended or a stop signal came: time
+ * to stop and save.
  */
 static bool
 still_wanted(struct plugin *pl)
@@ -72,6 +74,10 @@ still_wanted(struct plugin *pl)
 
 	if (stopsig_requested(&pl->stop) || omprog_check_input(&pl->io))
 		return false;
+	if (!pl->answering && omprog_has_input(&pl->io)) {
+		pl->answering = true;
+		pl->last_dot = t;
+	}
 	if (!pl->answering || ms_between(&pl->last_dot, &t) < KEEPALIVE_MS)
 		return true;
 	pl->last_dot = t;
@@ -992,6 +998,24 @@ deliver_new_line(struct plugin *pl, const char *line, size_t len)
 }
 
 /*
+ * A line completed from the spool, handed over again by rsyslog (it had
+ * kept it): not sent twice.
+ */
+static bool
+delivered_already(struct plugin *pl, const unsigned char *digest)
+{
+	size_t count;
+
+	if (!spool_recent_events(&pl->spool, digest, &count))
+		return false;
+	log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered from the "
+	    "spool already: not sent again", count);
+	pl->stats.duplicates += count;
+	release_held(pl);
+	return true;
+}
+
+/*
  * deliver_line, on a line that stays where it is for the whole call.
  */
 enum deliver_result
@@ -1006,13 +1030,8 @@ deliver_text(struct plugin *pl, const char *line, size_t len)
 	spool_digest(line, len, digest);
 	if ((r = spool_abandoned(pl, digest)) != DELIVER_DONE)
 		return r;
-	if (spool_recent_events(&pl->spool, digest, &count)) {
-		log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered "
-		    "from the spool already: not sent again", count);
-		pl->stats.duplicates += count;
-		release_held(pl);
+	if (delivered_already(pl, digest))
 		return DELIVER_DONE;
-	}
 	/*
 	 * A spooled line goes out from the spool, in its turn, and is never
 	 * held as well: rsyslog may alternate between lines while analysisd is
@@ -1033,14 +1052,99 @@ deliver_text(struct plugin *pl, const char *line, size_t len)
 }
 
 /*
+ * Accepting a line ahead of its delivery.  rsyslog's Disk queue hands the
+ * next line over only once this one is answered, and reading it back
+ * costs rsyslogd about as much CPU as shaping it costs us: answered at
+ * once, the two run side by side.  The line is ours from the answer on,
+ * so it is in the spool first, as durable as rsyslog's queue file was
+ * (--accept-sync), found there after any death (delivered first at the
+ * next start, once if rsyslog hands it over again too).  Only while
+ * nothing waits and analysisd keeps up: the spool never holds more than
+ * that one line for it, and while analysisd is away or behind, lines wait
+ * in rsyslog's bounded queue as before.
+ */
+
+/* Waits for analysisd so far: a line that added some did not keep up. */
+static unsigned long long
+analysisd_waits(const struct plugin *pl)
+{
+	return pl->stats.retries + pl->stats.agent_disconnected_waits;
+}
+
+static bool
+may_accept(const struct plugin *pl)
+{
+	return pl->opts.accept_ahead && pl->opts.frame != FRAME_JOURNAL &&
+	    pl->kept_up && !pl->held.valid && pl->spool.count == 0 &&
+	    sink_pending(&pl->sink) == 0;
+}
+
+/* The line (in pl->copy) into the spool, for deliver_accepted. */
+static enum deliver_result
+accept_line(struct plugin *pl, const char *line, size_t len)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	int rc;
+
+	spool_digest(line, len, digest);
+	if (delivered_already(pl, digest))
+		return DELIVER_DONE;
+	rc = spool_accept(&pl->spool, line, len, digest, pl->opts.accept_sync);
+	if (rc != 0) {
+		log_msg(&pl->log, LOG_WARNING, "cannot write a line to spool %s "
+		    "(%s): delivering it before answering", pl->opts.spool_dir,
+		    strerror(-rc));
+		return deliver_text(pl, line, len);
+	}
+	pl->ahead_len = len;
+	pl->stats.accepted_ahead++;
+	return DELIVER_ACCEPTED;
+}
+
+/* A line's copy bigger than this is not kept for the next. */
+static void
+trim_copy(struct plugin *pl)
+{
+	if (pl->copy_cap <= COPY_KEEP_BYTES)
+		return;
+	free(pl->copy);
+	pl->copy = NULL;
+	pl->copy_cap = 0;
+}
+
+enum deliver_result
+deliver_accepted(struct plugin *pl)
+{
+	unsigned long long waits = analysisd_waits(pl);
+	enum deliver_result r;
+	size_t progress, count;
+	int rc;
+
+	/* may_accept: the line is the spool's one entry. */
+	r = deliver_events(pl, pl->copy, pl->ahead_len, 0, &progress, &count);
+	pl->spool.entries[0].delivered = progress;
+	pl->kept_up = r == DELIVER_DONE && waits == analysisd_waits(pl);
+	trim_copy(pl);
+	if (r != DELIVER_DONE)
+		return r;
+	if ((rc = spool_forget(&pl->spool, 0)) != 0)
+		log_msg(&pl->log, LOG_ERR, "cannot remove a delivered line from "
+		    "spool %s (%s): it is delivered again at the next start",
+		    pl->opts.spool_dir, strerror(-rc));
+	return DELIVER_DONE;
+}
+
+/*
  * rsyslog's line lives in omprog's read buffer, and omprog_check_input
  * (called while we wait for analysisd) may grow, and so move, that buffer.
  * Events leave as spans of the line, and a failed line is digested and
- * held after the wait, so delivery works on its own copy.
+ * held after the wait, so delivery works on its own copy (which a line
+ * accepted ahead keeps until deliver_accepted).
  */
 enum deliver_result
 deliver_line(struct plugin *pl, const char *line, size_t len)
 {
+	unsigned long long waits = analysisd_waits(pl);
 	enum deliver_result r;
 	char *copy;
 
@@ -1058,13 +1162,14 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	pl->copy[len] = '\0';
 	if (pl->opts.frame == FRAME_JOURNAL)
 		r = deliver_journal_line(pl, pl->copy, len);
+	else if (may_accept(pl))
+		r = accept_line(pl, pl->copy, len);
 	else
 		r = deliver_text(pl, pl->copy, len);
-	if (pl->copy_cap > COPY_KEEP_BYTES) {
-		free(pl->copy);
-		pl->copy = NULL;
-		pl->copy_cap = 0;
-	}
+	if (r == DELIVER_ACCEPTED)
+		return r;
+	pl->kept_up = r == DELIVER_DONE && waits == analysisd_waits(pl);
+	trim_copy(pl);
 	return r;
 }
 

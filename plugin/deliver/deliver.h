@@ -24,15 +24,36 @@
 enum deliver_result {
 	DELIVER_DONE,	/* every event is with analysisd or set aside: answer OK */
 	DELIVER_RETRY,	/* transient failure, pl->error says why: answer it */
-	DELIVER_EOF	/* rsyslog closed our input while we waited */
+	DELIVER_EOF,	/* rsyslog closed our input while we waited */
+	DELIVER_ACCEPTED	/* the line is in the spool, nothing of it
+			 * delivered yet: answer OK, then deliver_accepted */
 };
 
 /*
  * deliver_line(pl, line, len):
  * Deliver the spool's older lines, then `line` (len bytes, not retained).
+ * Or accept it ahead (--accept-ahead): when nothing waits (no line held or
+ * spooled, no datagram to send again) and the last line went out without
+ * waiting for analysisd, the line is written to the spool (fsynced per
+ * --accept-sync) and DELIVER_ACCEPTED returned: answer OK, then call
+ * deliver_accepted, so that rsyslog reads its next line from its queue
+ * while this one is shaped and sent.  A webhook, Firehose, Pub/Sub or
+ * syslog line only: a journal line keeps its own .part files.
  */
 enum deliver_result deliver_line(struct plugin *pl, const char *line,
     size_t len);
+
+/*
+ * deliver_accepted(pl):
+ * Deliver the line deliver_line accepted ahead, once it was answered.
+ * Done: it leaves the spool.  Otherwise it stays there with its progress
+ * (as a line saved at shutdown), delivered before any other line and no
+ * line is accepted ahead meanwhile: at most one line is ever answered and
+ * not delivered, and rsyslog keeps the rest (DELIVER_RETRY is answered to
+ * the next line if analysisd is still away then).  DELIVER_EOF: input
+ * ended (or a stop came) meanwhile; deliver_save keeps its progress.
+ */
+enum deliver_result deliver_accepted(struct plugin *pl);
 
 /*
  * deliver_text(pl, line, len):

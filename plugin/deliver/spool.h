@@ -118,6 +118,16 @@ int spool_add(struct spool *sp, const char *line, size_t len,
     const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered);
 
 /*
+ * spool_accept(sp, line, len, digest, sync):
+ * spool_add of a line nothing of which is delivered yet, that the plugin
+ * answers OK before delivering it (deliver.h, "accept ahead"): fsynced
+ * only when `sync`, else as durable as the kernel keeps it
+ * (fsutil_replace_unsynced).  Returns 0 or a negative errno.
+ */
+int spool_accept(struct spool *sp, const char *line, size_t len,
+    const unsigned char digest[SPOOL_DIGEST_LEN], bool sync);
+
+/*
  * spool_update(sp, i):
  * Rewrite entry i's file with its current `delivered` count, durably.
  * Returns 0 or a negative errno.
@@ -137,6 +147,18 @@ bool spool_may_know(const struct spool *sp, size_t len);
  * Returns 0 or a negative errno (the entry then stays).
  */
 int spool_done(struct spool *sp, size_t i, size_t events);
+
+/*
+ * spool_forget(sp, i):
+ * Remove entry i, delivered, without remembering it (no fsync): for a
+ * line accepted ahead and delivered by the same process, which rsyslog
+ * hands over again only if rsyslogd died before it noted the OK, like any
+ * line answered OK (then its events come twice, never zero times; a line
+ * remembered would make the next identical line a duplicate).  The
+ * entry leaves sp either way; returns 0, or a negative errno when its file
+ * could not be removed (it is then delivered again at the next start).
+ */
+int spool_forget(struct spool *sp, size_t i);
 
 /*
  * spool_recent_events(sp, digest, events):

@@ -200,6 +200,12 @@ omprog_check_input(struct omprog *p)
 	return p->eof;
 }
 
+bool
+omprog_has_input(const struct omprog *p)
+{
+	return p->len > p->consumed;
+}
+
 static int
 write_all(int fd, const char *s, size_t n)
 {

@@ -78,6 +78,14 @@ int omprog_skip_line(struct omprog *p,
 bool omprog_check_input(struct omprog *p);
 
 /*
+ * omprog_has_input(p):
+ * Whether bytes past the line handed out last are buffered (what
+ * omprog_check_input read): rsyslog wrote its next message, and waits for
+ * an answer to it once written whole.
+ */
+bool omprog_has_input(const struct omprog *p);
+
+/*
  * omprog_answer(p, text):
  * Write `text` and a newline.  Returns 0 or a negative errno (rsyslog went
  * away: the caller should stop).
