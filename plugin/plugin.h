@@ -53,8 +53,11 @@ struct plugin {
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
 	bool kept_up;			/* the last line went out without
-					 * waiting for analysisd (deliver.h,
-					 * accept ahead) */
+					 * waiting long for analysisd
+					 * (deliver.h, accept ahead) */
+	unsigned long long waited_us;	/* time spent waiting for analysisd:
+					 * room in its socket, the socket
+					 * back, the agent connected */
 	size_t ahead_len;		/* bytes of the line accepted ahead,
 					 * in `copy` until delivered */
 	bool unread_saved;		/* the spool's unread file exists */

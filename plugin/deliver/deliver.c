@@ -49,6 +49,17 @@ now(void)
 	return t;
 }
 
+/* Microseconds from *since to now. */
+static unsigned long long
+us_since(const struct timespec *since)
+{
+	struct timespec t = now();
+	long long us = (long long)(t.tv_sec - since->tv_sec) * 1000000 +
+	    (t.tv_nsec - since->tv_nsec) / 1000;
+
+	return us < 0 ? 0 : (unsigned long long)us;
+}
+
 static enum deliver_result
 transient(struct plugin *pl, const char *fmt, ...)
 {
@@ -107,7 +118,9 @@ wait_for_pace(struct plugin *pl)
 
 	pace_observe(&pl->pace, &t, &pl->log);
 	while ((us = pace_take(&pl->pace, &t)) > 0) {
-		if (pl->pace.holding)
+		bool holding = pl->pace.holding;
+
+		if (holding)
 			pl->stats.agent_disconnected_waits++;
 		else
 			pl->stats.paced_waits++;
@@ -116,6 +129,8 @@ wait_for_pace(struct plugin *pl)
 		(void)sink_resend(&pl->sink, &err);
 		if (!pause_ms(pl, us / 1000 + 1))
 			return false;
+		if (holding)
+			pl->waited_us += us_since(&t);
 		t = now();
 		/* Rate-limited inside: sees the agent connect again. */
 		pace_observe(&pl->pace, &t, &pl->log);
@@ -184,7 +199,7 @@ static enum send_result
 send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
     size_t len, size_t tag)
 {
-	struct timespec down_since = { 0, 0 };
+	struct timespec down_since = { 0, 0 }, waited;
 	bool down = false;
 	int err;
 
@@ -206,7 +221,9 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 			return SEND_TOO_BIG;
 		case SINK_BUSY:
 			pl->stats.retries++;
+			waited = now();
 			sink_wait_writable(&pl->sink, BUSY_WAIT_MS);
+			pl->waited_us += us_since(&waited);
 			if (!still_wanted(pl))
 				return SEND_EOF;
 			break;
@@ -224,8 +241,10 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 			if (pl->opts.retry_wait == 0)
 				return note_down(pl, err);
 			pl->stats.retries++;
+			waited = now();
 			if (!pause_ms(pl, DOWN_RETRY_MS))
 				return SEND_EOF;
+			pl->waited_us += us_since(&waited);
 			break;
 		}
 	}
@@ -1064,11 +1083,30 @@ deliver_text(struct plugin *pl, const char *line, size_t len)
  * in rsyslog's bounded queue as before.
  */
 
-/* Waits for analysisd so far: a line that added some did not keep up. */
-static unsigned long long
-analysisd_waits(const struct plugin *pl)
+/*
+ * Whether analysisd kept up with a line: delivered, not slowed by the pace
+ * (analysisd's queue filling), and waited for (room in its socket, which
+ * holds 10 datagrams and so fills now and then at speed; its socket back;
+ * the agent connected) less than half of the line's time.
+ */
+struct line_watch {
+	struct timespec start;
+	unsigned long long waited_us;
+};
+
+static void
+watch_line(const struct plugin *pl, struct line_watch *w)
 {
-	return pl->stats.retries + pl->stats.agent_disconnected_waits;
+	w->start = now();
+	w->waited_us = pl->waited_us;
+}
+
+static bool
+kept_up(const struct plugin *pl, const struct line_watch *w,
+    enum deliver_result r)
+{
+	return r == DELIVER_DONE && pl->pace.eps >= pl->pace.max_eps &&
+	    2 * (pl->waited_us - w->waited_us) <= us_since(&w->start);
 }
 
 static bool
@@ -1115,15 +1153,16 @@ trim_copy(struct plugin *pl)
 enum deliver_result
 deliver_accepted(struct plugin *pl)
 {
-	unsigned long long waits = analysisd_waits(pl);
+	struct line_watch w;
 	enum deliver_result r;
 	size_t progress, count;
 	int rc;
 
 	/* may_accept: the line is the spool's one entry. */
+	watch_line(pl, &w);
 	r = deliver_events(pl, pl->copy, pl->ahead_len, 0, &progress, &count);
 	pl->spool.entries[0].delivered = progress;
-	pl->kept_up = r == DELIVER_DONE && waits == analysisd_waits(pl);
+	pl->kept_up = kept_up(pl, &w, r);
 	trim_copy(pl);
 	if (r != DELIVER_DONE)
 		return r;
@@ -1144,7 +1183,7 @@ deliver_accepted(struct plugin *pl)
 enum deliver_result
 deliver_line(struct plugin *pl, const char *line, size_t len)
 {
-	unsigned long long waits = analysisd_waits(pl);
+	struct line_watch w;
 	enum deliver_result r;
 	char *copy;
 
@@ -1160,6 +1199,7 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	}
 	memcpy(pl->copy, line, len);
 	pl->copy[len] = '\0';
+	watch_line(pl, &w);
 	if (pl->opts.frame == FRAME_JOURNAL)
 		r = deliver_journal_line(pl, pl->copy, len);
 	else if (may_accept(pl))
@@ -1168,7 +1208,7 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 		r = deliver_text(pl, pl->copy, len);
 	if (r == DELIVER_ACCEPTED)
 		return r;
-	pl->kept_up = r == DELIVER_DONE && waits == analysisd_waits(pl);
+	pl->kept_up = kept_up(pl, &w, r);
 	trim_copy(pl);
 	return r;
 }

@@ -33,8 +33,10 @@ enum deliver_result {
  * deliver_line(pl, line, len):
  * Deliver the spool's older lines, then `line` (len bytes, not retained).
  * Or accept it ahead (--accept-ahead): when nothing waits (no line held or
- * spooled, no datagram to send again) and the last line went out without
- * waiting for analysisd, the line is written to the spool (fsynced per
+ * spooled, no datagram to send again) and analysisd kept up with the last
+ * line (it was delivered, the pace was not slowed by analysisd's queue,
+ * and waiting for analysisd took less than half of its time), the line is
+ * written to the spool (fsynced per
  * --accept-sync) and DELIVER_ACCEPTED returned: answer OK, then call
  * deliver_accepted, so that rsyslog reads its next line from its queue
  * while this one is shaped and sent.  A webhook, Firehose, Pub/Sub or

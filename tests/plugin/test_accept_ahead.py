@@ -7,8 +7,8 @@ Disk queue reads the next line back meanwhile.  What that must keep:
    rsyslogd that died too is not delivered twice);
 2. the bound: one line ahead at most; while analysisd is away the next line
    is answered with an error (rsyslog keeps it), not OK;
-3. a slow analysisd (the last line waited for it) takes the old path: the
-   line is answered once delivered;
+3. a slow analysisd (the last line spent most of its time waiting for it)
+   takes the old path: the line is answered once delivered;
 4. while the line accepted ahead waits for analysisd, rsyslog's next line
    gets keep-alive dots (its confirmTimeout runs from when it wrote it);
 5. what a line accepted ahead sets aside is in the reject file once the
@@ -116,8 +116,8 @@ t.ok(r >= 0 and got[:2] == ids(events[:2]) and
      "%d the old analysisd had read" % r)
 wd.cleanup()
 
-# 3. A slow analysisd: a line that had to wait for it keeps the next one on
-#    the old path (answered once delivered).
+# 3. A slow analysisd: a line that spent most of its time waiting for it
+#    keeps the next one on the old path (answered once delivered).
 wd = Workdir()
 rx = Receiver(wd.socket, rcvbuf=4096, delay=0.002)
 pl = Plugin(wd.path, wd.socket)
