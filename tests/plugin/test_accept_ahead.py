@@ -13,6 +13,8 @@ Disk queue reads the next line back meanwhile.  What that must keep:
    gets keep-alive dots (its confirmTimeout runs from when it wrote it);
 5. what a line accepted ahead sets aside is in the reject file once the
    next line is answered, once.
+Sections 1, 2 and 5 run under --confinement strict: a system call of the
+path off the seccomp allow-list would kill the plugin.
 """
 import os
 import re
@@ -48,9 +50,10 @@ def final_counter(pl, name):
 # 1. kill -9 after the OK, before delivery: nothing lost.  A paused
 #    receiver's socket takes 10 datagrams (net.unix.max_dgram_qlen), then
 #    the plugin waits for room.
+STRICT = ["--confinement", "strict"]
 wd = Workdir()
 rx = Receiver(wd.socket)
-pl = Plugin(wd.path, wd.socket)
+pl = Plugin(wd.path, wd.socket, STRICT)
 pl.answer()
 t.eq(pl.call(small), "OK", "kill: a first line, delivered before its OK")
 t.ok(rx.wait_count(2, 10), "kill: its 2 events arrived")
@@ -65,7 +68,7 @@ t.ok(rx.count() < 2 + 400, "kill: not delivered yet (%d of 400 sent)" %
      (rx.count() - 2), "answered after %.2f s" % took)
 pl.kill()
 rx.resume()
-pl = Plugin(wd.path, wd.socket)
+pl = Plugin(wd.path, wd.socket, STRICT)
 pl.answer()
 t.ok(rx.wait_count(2 + 400, 30), "kill: the next start delivers it from "
      "the spool, with no input from rsyslog")
@@ -88,7 +91,7 @@ wd.cleanup()
 # 2. The bound: analysisd away; one line answered OK ahead, no more.
 wd = Workdir()
 rx = Receiver(wd.socket)
-pl = Plugin(wd.path, wd.socket, ["--retry-wait", "0"])
+pl = Plugin(wd.path, wd.socket, ["--retry-wait", "0"] + STRICT)
 pl.answer()
 t.eq(pl.call(small), "OK", "bound: a first line delivered")
 t.ok(rx.wait_count(2, 10), "bound: its events arrived")
@@ -156,7 +159,7 @@ wd.cleanup()
 # 5. What a line accepted ahead sets aside: once, after its answer.
 wd = Workdir()
 rx = Receiver(wd.socket)
-pl = Plugin(wd.path, wd.socket)
+pl = Plugin(wd.path, wd.socket, STRICT)
 pl.answer()
 t.eq(pl.call(small), "OK", "reject: a first line")
 bad = compact(eventlist(events[2:4])).replace('"items":[',
