@@ -60,6 +60,9 @@ struct plugin {
 					 * back, the agent connected */
 	size_t ahead_len;		/* bytes of the line accepted ahead,
 					 * in `copy` until delivered */
+	bool ahead;			/* delivering it (deliver_accepted) */
+	bool ahead_input_ended;		/* ...and input ended meanwhile, */
+	struct timespec input_ended;	/* then */
 	bool unread_saved;		/* the spool's unread file exists */
 	struct timespec last_dot;	/* last keep-alive dot */
 	struct timespec next_stats;

@@ -30,6 +30,10 @@
 #define DOWN_RETRY_MS 200
 /* How long to wait for room in analysisd's socket per try. */
 #define BUSY_WAIT_MS 100
+/* How long a line accepted ahead is still delivered once input ended
+ * (rsyslog stops; omprog's closeTimeout is 5 s by default, and the exit
+ * then waits up to 2 s for analysisd to read what was sent). */
+#define FINISH_MS 2000
 
 enum send_result { SEND_OK, SEND_TOO_BIG, SEND_RETRY, SEND_EOF };
 
@@ -76,15 +80,26 @@ transient(struct plugin *pl, const char *fmt, ...)
  * delivered, and between lines (a line accepted ahead, the spool) once its
  * next line has come (omprog strips the dots before that line's answer).
  * False when rsyslog is gone, our input ended or a stop signal came: time
- * to stop and save.
+ * to stop and save.  Except a line accepted ahead: answered already, it is
+ * finished after the end of input (rsyslog's stop) for up to FINISH_MS,
+ * rather than left in the spool until the next start.
  */
 static bool
 still_wanted(struct plugin *pl)
 {
 	struct timespec t = now();
 
-	if (stopsig_requested(&pl->stop) || omprog_check_input(&pl->io))
+	if (stopsig_requested(&pl->stop))
 		return false;
+	if (omprog_check_input(&pl->io)) {
+		if (!pl->ahead)
+			return false;
+		if (!pl->ahead_input_ended) {
+			pl->ahead_input_ended = true;
+			pl->input_ended = t;
+		}
+		return ms_between(&pl->input_ended, &t) < FINISH_MS;
+	}
 	if (!pl->answering && omprog_has_input(&pl->io)) {
 		pl->answering = true;
 		pl->last_dot = t;
@@ -1160,7 +1175,9 @@ deliver_accepted(struct plugin *pl)
 
 	/* may_accept: the line is the spool's one entry. */
 	watch_line(pl, &w);
+	pl->ahead = true;
 	r = deliver_events(pl, pl->copy, pl->ahead_len, 0, &progress, &count);
+	pl->ahead = false;
 	pl->spool.entries[0].delivered = progress;
 	pl->kept_up = kept_up(pl, &w, r);
 	trim_copy(pl);

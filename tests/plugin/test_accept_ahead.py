@@ -12,7 +12,9 @@ Disk queue reads the next line back meanwhile.  What that must keep:
 4. while the line accepted ahead waits for analysisd, rsyslog's next line
    gets keep-alive dots (its confirmTimeout runs from when it wrote it);
 5. what a line accepted ahead sets aside is in the reject file once the
-   next line is answered, once.
+   next line is answered, once;
+6. input ending right after its OK (rsyslog stops): the line is delivered
+   before the exit, not left in the spool until the next start.
 Sections 1, 2 and 5 run under --confinement strict: a system call of the
 path off the seccomp allow-list would kill the plugin.
 """
@@ -172,6 +174,21 @@ t.ok(len(entries) == 1 and entries[0].get("item") == 0,
 t.ok(rx.wait_count(4, 10), "reject: its 2 events delivered")
 t.eq(pl.close(), 0, "reject: exits 0")
 t.eq(final_counter(pl, "accepted_ahead"), 1, "reject: accepted ahead")
+rx.stop()
+wd.cleanup()
+
+# 6. rsyslog stops right after the OK of a line accepted ahead.
+wd = Workdir()
+rx = Receiver(wd.socket)
+pl = Plugin(wd.path, wd.socket)
+pl.answer()
+t.eq(pl.call(small), "OK", "stop: a first line")
+t.ok(rx.wait_count(2, 10), "stop: delivered")
+t.eq(pl.call(big), "OK", "stop: the next line accepted ahead")
+t.eq(pl.close(), 0, "stop: input ends right after its OK: exits 0")
+t.eq(final_counter(pl, "accepted_ahead"), 1, "stop: it was accepted ahead")
+t.ok(rx.wait_count(2 + 400, 10), "stop: the line delivered before the exit")
+t.eq(spool_files(wd), [], "stop: nothing left in the spool")
 rx.stop()
 wd.cleanup()
 
