@@ -1216,6 +1216,9 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	}
 	memcpy(pl->copy, line, len);
 	pl->copy[len] = '\0';
+	/* Not moved under the next line, which comes while this one is
+	 * delivered when it is accepted ahead. */
+	omprog_release_line(&pl->io);
 	watch_line(pl, &w);
 	if (pl->opts.frame == FRAME_JOURNAL)
 		r = deliver_journal_line(pl, pl->copy, len);

@@ -200,6 +200,12 @@ omprog_check_input(struct omprog *p)
 	return p->eof;
 }
 
+void
+omprog_release_line(struct omprog *p)
+{
+	discard_consumed(p);
+}
+
 bool
 omprog_has_input(const struct omprog *p)
 {
