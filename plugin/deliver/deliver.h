@@ -6,8 +6,8 @@
  * transient failure, so rsyslog's retry of the same line sends only the
  * rest; it survives a restart through the spool.
  *
- * A line is answered OK once every event is sent, not once analysisd has
- * read it: waiting for analysisd to drain its queue after each line would
+ * A line is answered OK once every event is sent (or, accepted ahead, once
+ * it is in the spool: deliver_line), not once analysisd has read it: waiting for analysisd to drain its queue after each line would
  * idle it while rsyslog hands over the next.  What it has not read yet
  * stays held in the sink (see sink.h), is sent again if analysisd dies, and
  * outlives us in the spool's unread file at end of input.  So events are
