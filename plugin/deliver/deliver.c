@@ -1139,10 +1139,12 @@ accept_line(struct plugin *pl, const char *line, size_t len)
 	unsigned char digest[SPOOL_DIGEST_LEN];
 	int rc;
 
-	spool_digest(line, len, digest);
-	if (delivered_already(pl, digest))
-		return DELIVER_DONE;
-	rc = spool_accept(&pl->spool, line, len, digest, pl->opts.accept_sync);
+	if (spool_may_know(&pl->spool, len)) {
+		spool_digest(line, len, digest);
+		if (delivered_already(pl, digest))
+			return DELIVER_DONE;
+	}
+	rc = spool_accept(&pl->spool, line, len, pl->opts.accept_sync);
 	if (rc != 0) {
 		log_msg(&pl->log, LOG_WARNING, "cannot write a line to spool %s "
 		    "(%s): delivering it before answering", pl->opts.spool_dir,
@@ -1180,6 +1182,9 @@ deliver_accepted(struct plugin *pl)
 	pl->ahead = false;
 	pl->spool.entries[0].delivered = progress;
 	pl->kept_up = kept_up(pl, &w, r);
+	/* It stays in the spool: a resend must be recognised (spool_accept). */
+	if (r != DELIVER_DONE)
+		spool_digest(pl->copy, pl->ahead_len, pl->spool.entries[0].digest);
 	trim_copy(pl);
 	if (r != DELIVER_DONE)
 		return r;

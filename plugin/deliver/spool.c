@@ -124,6 +124,25 @@ read_entry_header(struct spool *sp, const char *name, struct spool_entry *e)
 	return 0;
 }
 
+/* An entry spool_accept wrote: its digest is its line's, computed now. */
+static void
+fill_digest(struct spool *sp, struct spool_entry *e)
+{
+	static const unsigned char unknown[SPOOL_DIGEST_LEN];
+	struct spool_entry h;
+	char *text;
+	size_t n;
+	int hl;
+
+	if (memcmp(e->digest, unknown, SPOOL_DIGEST_LEN) != 0 ||
+	    fsutil_read(sp->dirfd, e->name, sp->max_line + HEADER_MAX, &text,
+	    &n) != 0)
+		return;
+	if ((hl = parse_header(text, n, &h)) >= 0)
+		spool_digest(text + hl, n - (size_t)hl, e->digest);
+	free(text);
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -165,6 +184,7 @@ scan_entries(struct spool *sp)
 		if (read_entry_header(sp, de->d_name,
 		    &sp->entries[sp->count]) != 0)
 			continue;
+		fill_digest(sp, &sp->entries[sp->count]);
 		sp->count++;
 		if (seq >= sp->next_seq)
 			sp->next_seq = seq + 1;
@@ -352,10 +372,11 @@ spool_add(struct spool *sp, const char *line, size_t len,
 }
 
 int
-spool_accept(struct spool *sp, const char *line, size_t len,
-    const unsigned char digest[SPOOL_DIGEST_LEN], bool sync)
+spool_accept(struct spool *sp, const char *line, size_t len, bool sync)
 {
-	return add_entry(sp, line, len, digest, 0, sync);
+	static const unsigned char unknown[SPOOL_DIGEST_LEN];
+
+	return add_entry(sp, line, len, unknown, 0, sync);
 }
 
 int

@@ -78,7 +78,10 @@ void spool_digest(const char *line, size_t len,
  * there finishes first), and read its entries and recent list.  `user` may
  * own the directory besides root and the effective user.
  * An entry whose header cannot be read (or that is not a regular file with
- * one link) is skipped and left in place for an admin to look at; a
+ * one link) is skipped and left in place for an admin to look at; one
+ * whose digest is all zeros (spool_accept) gets the digest of its line
+ * (it stays zero if the line cannot be read: never recognised, at worst
+ * delivered twice); a
  * recent list that is not such a file is ignored (and later replaced).  Returns
  * 0, -EPERM for a directory of another owner or writable by group or
  * others, -ELOOP or -ENOTDIR for a symbolic link, or a negative errno.
@@ -118,14 +121,18 @@ int spool_add(struct spool *sp, const char *line, size_t len,
     const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered);
 
 /*
- * spool_accept(sp, line, len, digest, sync):
+ * spool_accept(sp, line, len, sync):
  * spool_add of a line nothing of which is delivered yet, that the plugin
  * answers OK before delivering it (deliver.h, "accept ahead"): fsynced
  * only when `sync`, else as durable as the kernel keeps it
- * (fsutil_replace_unsynced).  Returns 0 or a negative errno.
+ * (fsutil_replace_unsynced).  Its digest is not computed (SHA-256 of every
+ * line was a tenth of the plugin's time): the entry's is all zeros, in the
+ * file and in sp, and spool_open computes it from the line if the entry is
+ * still there at the next start, when a resend of the line by rsyslog must
+ * be recognised; set it in sp if the entry stays longer in this process.
+ * Returns 0 or a negative errno.
  */
-int spool_accept(struct spool *sp, const char *line, size_t len,
-    const unsigned char digest[SPOOL_DIGEST_LEN], bool sync);
+int spool_accept(struct spool *sp, const char *line, size_t len, bool sync);
 
 /*
  * spool_update(sp, i):
