@@ -7,8 +7,9 @@
  * rest; it survives a restart through the spool.
  *
  * A line is answered OK once every event is sent (or, accepted ahead, once
- * it is in the spool: deliver_line), not once analysisd has read it: waiting for analysisd to drain its queue after each line would
- * idle it while rsyslog hands over the next.  What it has not read yet
+ * it is in the spool: deliver_line), not once analysisd has read it:
+ * waiting for analysisd to drain its queue after each line would idle it
+ * while rsyslog hands over the next.  What it has not read yet
  * stays held in the sink (see sink.h), is sent again if analysisd dies, and
  * outlives us in the spool's unread file at end of input.  So events are
  * delivered at least once; the duplicates are the datagrams a dying
@@ -36,10 +37,9 @@ enum deliver_result {
  * spooled, no datagram to send again) and analysisd kept up with the last
  * line (it was delivered, the pace was not slowed by analysisd's queue,
  * and waiting for analysisd took less than half of its time), the line is
- * written to the spool (fsynced per
- * --accept-sync) and DELIVER_ACCEPTED returned: answer OK, then call
- * deliver_accepted, so that rsyslog reads its next line from its queue
- * while this one is shaped and sent.  A webhook, Firehose, Pub/Sub or
+ * written to the spool (fsynced per --accept-sync) and DELIVER_ACCEPTED
+ * returned: answer OK, then call deliver_accepted, so that rsyslog reads
+ * its next line from its queue while this one is shaped and sent.  A webhook, Firehose, Pub/Sub or
  * syslog line only: a journal line keeps its own .part files.
  */
 enum deliver_result deliver_line(struct plugin *pl, const char *line,

@@ -10,6 +10,7 @@
  *
  * Layout of the directory (mode 0700):
  *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
+ *                              (all zeros: not computed yet, spool_accept)
  *   delivered                  "<sha256 hex> <events> <bytes>\n" per recent line
  *   unread                     "wka-unread 2 <count>\n", then per datagram
  *                              "<length> <HMAC hex>\n" + the datagram: those
