@@ -22,7 +22,9 @@ timed posts), and fsync+fdatasync calls of rsyslogd per batch (a separate,
 untimed pass under strace -c -f).
 
 `--before BINARY` adds a configuration `disk (before)`: the drop-in as
-shipped with an older build of the plugin, in the same alternation.
+shipped with an older build of the plugin, in the same alternation (given
+again, `disk (before 2)` and so on: BINARY may be a script that runs the
+plugin with other options, e.g. `exec PLUGIN "$@" --accept-sync on`).
 `--imhttp-before SO` adds `disk (old imhttp)`: the drop-in as shipped with
 another build of imhttp.so (e.g. one built from an older
 contrib/imhttp/imhttp-k8s.patch with build-imhttp.sh -c DIR -o DIR).
@@ -230,13 +232,26 @@ def perf_stages(data):
     return shares
 
 
+def drop_unknown_options(dropin, plugin):
+    """The drop-in passes options (--accept-sync) an older plugin (--before)
+    does not know: leave them out for it."""
+    helptext = subprocess.run([plugin, "--help"], capture_output=True,
+                              text=True).stdout
+    if "--accept-sync" in helptext:
+        return
+    with open(dropin) as f:
+        text = f.read()
+    with open(dropin, "w") as f:
+        f.write(re.sub(r" --accept-sync (on|off)", "", text))
+
+
 def run_config(name, env, so, certs, bodies, per_batch, strace,
                stages=False):
     wd = tempfile.mkdtemp(prefix="wka-bench-e2e-")
     sock = os.path.join(wd, "queue")
     counter = Counter(sock)
     counter.start()
-    plugin = env["before"] if name == "disk (before)" else env["plugin"]
+    plugin = env["before"].get(name, env["plugin"])
     if name == "disk (old imhttp)":
         so = env["imhttp_before"]
     rs = env["e2e"].Rsyslog(wd, so, plugin, sock, certs,
@@ -245,6 +260,7 @@ def run_config(name, env, so, certs, bodies, per_batch, strace,
                                       ("on" if name == "sync" else "off")])
     if name == "memory":
         make_memory(rs.dropin, rs.lib_dir)
+    drop_unknown_options(rs.dropin, plugin)
     rs.start()
     cl = Client(rs.port, certs)
     try:
@@ -299,6 +315,11 @@ def run_config(name, env, so, certs, bodies, per_batch, strace,
         subprocess.run(["rm", "-rf", wd])
 
 
+def before_name(i):
+    """The configuration of the i-th --before binary."""
+    return "disk (before)" if i == 0 else "disk (before %d)" % (i + 1)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--builddir", default=os.path.join(TOP, "_build"))
@@ -307,8 +328,9 @@ def main():
     ap.add_argument("--batches", type=int, default=200)
     ap.add_argument("--per", type=int, default=400)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--before", help="an older plugin binary, run as "
-                    "`disk (before)` in the same alternation")
+    ap.add_argument("--before", action="append", default=[],
+                    help="an older plugin binary, run as `disk (before)` in "
+                    "the same alternation (repeatable: `disk (before 2)`...)")
     ap.add_argument("--imhttp-before", help="an older imhttp.so, run as "
                     "`disk (old imhttp)` in the same alternation")
     ap.add_argument("--stages", action="store_true",
@@ -342,14 +364,15 @@ def main():
         e2e.tag_events(base, "bench%d" % i))).encode()
         for i in range(args.batches)]
     env = {"e2e": e2e, "plugin": plugin,
-           "before": os.path.abspath(args.before) if args.before else None,
+           "before": {before_name(i): os.path.abspath(b)
+                      for i, b in enumerate(args.before)},
            "imhttp_before": (os.path.abspath(args.imhttp_before)
                              if args.imhttp_before else None)}
 
     # events each batch becomes (shaping filters some): measured, not assumed
     per_batch = measure_per_batch(env, so, certs, bodies[0])
 
-    names = (("disk (before)",) if args.before else ()) + \
+    names = tuple(before_name(i) for i in range(len(args.before))) + \
         (("disk (old imhttp)",) if args.imhttp_before else ()) + \
         ("disk", "sync", "memory")
     sampled = ("disk", "disk (old imhttp)")

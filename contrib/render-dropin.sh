@@ -202,7 +202,7 @@ ruleset(name="wazuh-k8s-audit-syslog-$name"
         queue.saveOnShutdown="on" queue.timeoutEnqueue="3600000"
         queue.workerThreads="1") {
     action(type="omprog" name="wazuh-k8s-audit-syslog-$name"
-           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-syslog-$name --key-file $(get LIB_DIR)/hmac.key $(get PLUGIN_ARGS) --frame syslog --source syslog --cluster $name"
+           binary="$(get PLUGIN) --socket $(get ANALYSISD_SOCKET) --state-file $(get STATE_FILE) --reject-file $(get LOG_DIR)/rejected.jsonl --spool-dir $(get LIB_DIR)/spool-syslog-$name --key-file $(get LIB_DIR)/hmac.key --accept-sync $(get QUEUE_SYNC) $(get PLUGIN_ARGS) --frame syslog --source syslog --cluster $name"
            template="wazuh-k8s-audit-raw"
            confirmMessages="on" confirmTimeout="60000"
            forceSingleInstance="on"

@@ -82,7 +82,9 @@ static const char usage_text[] =
 "                         (its queue hands them over again); paced_waits=\n"
 "                         sleeps to stay under the ceiling;\n"
 "                         agent_disconnected_waits= sleeps while the Wazuh\n"
-"                         agent was not connected (--target)\n"
+"                         agent was not connected (--target);\n"
+"                         accepted_ahead= lines answered once in the spool,\n"
+"                         delivered after the answer (--accept-ahead)\n"
 "  --log TARGET           stderr or journal (default stderr)\n"
 "  --cluster NAME         add the cluster name to every event\n"
 "  --source NAME          add k8s.source NAME to every event: the channel it\n"
@@ -112,6 +114,15 @@ static const char usage_text[] =
 "  --confinement MODE     off, on or strict (default on): Landlock and seccomp\n"
 "                         confinement after start-up; strict refuses to start\n"
 "                         without both and kills on a forbidden system call\n"
+"  --accept-ahead on|off  while analysisd keeps up, answer rsyslog OK for a\n"
+"                         line once it is in --spool-dir and deliver it while\n"
+"                         rsyslog reads its next one from its queue; one line\n"
+"                         at most, and none while analysisd is away or behind\n"
+"                         (default on)\n"
+"  --accept-sync on|off   fsync that spool entry before the OK (default on);\n"
+"                         off: as durable as a Disk queue without\n"
+"                         syncQueueFiles (survives any process's death, not a\n"
+"                         power cut)\n"
 "  --check-confinement    confine as the other options say, try forbidden\n"
 "                         actions, print denied or ALLOWED for each and exit\n"
 "                         non-zero if any was allowed\n"
@@ -132,6 +143,9 @@ enum { OPT_TARGET = OPT_VERSION + 1, OPT_WAZUH_DIR };
 /* The read window (sink.h). */
 enum { OPT_READ_WINDOW = OPT_WAZUH_DIR + 1, OPT_READ_WINDOW_BYTES,
 	OPT_READ_WINDOW_SECS };
+
+/* Accepting a line ahead of its delivery (deliver.h). */
+enum { OPT_ACCEPT_AHEAD = OPT_READ_WINDOW_SECS + 1, OPT_ACCEPT_SYNC };
 
 static const struct option long_options[] = {
 	{ "socket", required_argument, NULL, OPT_SOCKET },
@@ -161,6 +175,8 @@ static const struct option long_options[] = {
 	{ "allow-root", no_argument, NULL, OPT_ALLOW_ROOT },
 	{ "confinement", required_argument, NULL, OPT_CONFINEMENT },
 	{ "check-confinement", no_argument, NULL, OPT_CHECK_CONFINEMENT },
+	{ "accept-ahead", required_argument, NULL, OPT_ACCEPT_AHEAD },
+	{ "accept-sync", required_argument, NULL, OPT_ACCEPT_SYNC },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
@@ -195,6 +211,8 @@ set_defaults(struct options *o)
 	o->user = NULL;
 	o->allow_root = false;
 	o->confinement = CONFINEMENT_ON;
+	o->accept_ahead = true;
+	o->accept_sync = true;
 }
 
 /* Parse a decimal number in [min, max]; 0 or -EINVAL. */
@@ -292,6 +310,18 @@ set_confinement(const char *value, enum confinement *out)
 }
 
 static int
+set_switch(const char *name, const char *value, bool *out)
+{
+	if (strcmp(value, "on") == 0)
+		*out = true;
+	else if (strcmp(value, "off") == 0)
+		*out = false;
+	else
+		return bad_value(name, value, "expected on or off");
+	return 0;
+}
+
+static int
 set_target(const char *value, enum wazuh_target *out)
 {
 	if (strcmp(value, "auto") == 0)
@@ -345,6 +375,10 @@ apply(int opt, const char *arg, struct options *o)
 		return 0;
 	case OPT_CONFINEMENT:
 		return set_confinement(arg, &o->confinement);
+	case OPT_ACCEPT_AHEAD:
+		return set_switch("accept-ahead", arg, &o->accept_ahead);
+	case OPT_ACCEPT_SYNC:
+		return set_switch("accept-sync", arg, &o->accept_sync);
 	case OPT_MAX_LINE:
 		/* Two lines must fit in memory beside each other. */
 		if ((rc = set_number("max-line", arg, 1024, 1ull << 30, &v)) == 0)

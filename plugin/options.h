@@ -66,6 +66,9 @@ struct options {
 	const char *user;		/* NULL: wazuh-k8s-audit, else nobody */
 	bool allow_root;		/* stay root when started as root */
 	enum confinement confinement;
+	bool accept_ahead;		/* answer OK once a line is in the
+					 * spool, then deliver it (deliver.h) */
+	bool accept_sync;		/* ...fsynced before that OK */
 };
 
 enum options_result {

@@ -309,9 +309,10 @@ is_transaction_marker(const char *line)
 }
 
 /*
- * Answer one line.  Each event is with analysisd before its line is
- * answered, so inside omprog transactions every line is committed when
- * answered: "OK", never DEFER_COMMIT.
+ * Answer one line.  Each event is with analysisd, or the line in the spool
+ * (accepted ahead), before its line is answered, so inside omprog
+ * transactions every line is committed when answered: "OK", never
+ * DEFER_COMMIT.
  */
 static enum deliver_result
 handle_line(struct plugin *pl, const char *line, size_t len)
@@ -378,6 +379,9 @@ serve_one(struct plugin *pl)
 		return false;
 	}
 	if (r == DELIVER_EOF || answer(pl, r) != 0)
+		return false;
+	/* Answered: rsyslog reads its next line while this one goes out. */
+	if (r == DELIVER_ACCEPTED && deliver_accepted(pl) == DELIVER_EOF)
 		return false;
 	return periodic(pl) != DELIVER_EOF;
 }

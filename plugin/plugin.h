@@ -52,6 +52,17 @@ struct plugin {
 	struct lockdown lockdown;	/* privileges and confinement */
 	bool answering;			/* rsyslog waits for our answer */
 	bool analysisd_down;		/* last try found it unavailable */
+	bool kept_up;			/* the last line went out without
+					 * waiting long for analysisd
+					 * (deliver.h, accept ahead) */
+	unsigned long long waited_us;	/* time spent waiting for analysisd:
+					 * room in its socket, the socket
+					 * back, the agent connected */
+	size_t ahead_len;		/* bytes of the line accepted ahead,
+					 * in `copy` until delivered */
+	bool ahead;			/* delivering it (deliver_accepted) */
+	bool ahead_input_ended;		/* ...and input ended meanwhile, */
+	struct timespec input_ended;	/* then */
 	bool unread_saved;		/* the spool's unread file exists */
 	struct timespec last_dot;	/* last keep-alive dot */
 	struct timespec next_stats;

@@ -26,6 +26,7 @@ report_journal(const struct stats *st, int final)
 	    "K8S_AUDIT_RETRIES=%llu", st->retries,
 	    "K8S_AUDIT_DUPLICATES=%llu", st->duplicates,
 	    "K8S_AUDIT_SPOOLED=%llu", st->spooled,
+	    "K8S_AUDIT_ACCEPTED_AHEAD=%llu", st->accepted_ahead,
 	    "K8S_AUDIT_CUT_LINES=%llu", st->cut_lines,
 	    "K8S_AUDIT_RESENT=%llu", st->resent,
 	    "K8S_AUDIT_RESENT_READ=%llu", st->resent_read,
@@ -59,7 +60,8 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	    "rejected_lines=%llu rejected_events=%llu temp_failures=%llu "
 	    "retries=%llu duplicates=%llu spooled=%llu cut_lines=%llu "
 	    "resent=%llu resent_read=%llu redacted=%llu trimmed=%llu filtered=%llu reduced=%llu "
-	    "reject_unwritten=%llu paced_waits=%llu agent_disconnected_waits=%llu",
+	    "reject_unwritten=%llu paced_waits=%llu agent_disconnected_waits=%llu "
+	    "accepted_ahead=%llu",
 	    final ? "final stats:" : "stats:",
 	    st->lines, st->events, st->bytes, st->rejected_lines,
 	    st->rejected_events, st->temp_failures, st->retries,
@@ -67,7 +69,7 @@ stats_report(const struct stats *st, const struct log *lg, int final)
 	    st->resent_read,
 	    st->shape.redacted, st->shape.trimmed, st->shape.filtered,
 	    st->reduced, st->reject_unwritten, st->paced_waits,
-	    st->agent_disconnected_waits);
+	    st->agent_disconnected_waits, st->accepted_ahead);
 	if (st->journal_pieces + st->journal_other + st->journal_set_aside > 0)
 		log_msg(lg, LOG_INFO, "%s journal_pieces=%llu journal_lines=%llu "
 		    "journal_set_aside=%llu journal_other=%llu "

@@ -17,6 +17,8 @@ struct stats {
 	unsigned long long retries;		/* sends retried inside a line */
 	unsigned long long duplicates;		/* events not sent again on a resend */
 	unsigned long long spooled;		/* lines saved at shutdown */
+	unsigned long long accepted_ahead;	/* lines answered OK once in the
+						 * spool, then delivered */
 	unsigned long long cut_lines;		/* partial lines dropped at end of input */
 	unsigned long long resent;		/* datagrams sent again: analysisd may
 						 * not have read them before it died */

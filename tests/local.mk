@@ -156,3 +156,7 @@ EXTRA_DIST += tests/setup/test_cloud_setup.py
 # Events analysisd read but had not finished when it stopped (issue 27).
 TESTS += tests/plugin/test_restart_read.py
 EXTRA_DIST += tests/plugin/test_restart_read.py tests/lib/queued_standin.py
+
+# Accept ahead: OK once in the spool, kill -9, the one-line bound (issue 24).
+TESTS += tests/plugin/test_accept_ahead.py
+EXTRA_DIST += tests/plugin/test_accept_ahead.py

@@ -30,6 +30,10 @@
 #define DOWN_RETRY_MS 200
 /* How long to wait for room in analysisd's socket per try. */
 #define BUSY_WAIT_MS 100
+/* How long a line accepted ahead is still delivered once input ended
+ * (rsyslog stops; omprog's closeTimeout is 5 s by default, and the exit
+ * then waits up to 2 s for analysisd to read what was sent). */
+#define FINISH_MS 2000
 
 enum send_result { SEND_OK, SEND_TOO_BIG, SEND_RETRY, SEND_EOF };
 
@@ -49,6 +53,17 @@ now(void)
 	return t;
 }
 
+/* Microseconds from *since to now. */
+static unsigned long long
+us_since(const struct timespec *since)
+{
+	struct timespec t = now();
+	long long us = (long long)(t.tv_sec - since->tv_sec) * 1000000 +
+	    (t.tv_nsec - since->tv_nsec) / 1000;
+
+	return us < 0 ? 0 : (unsigned long long)us;
+}
+
 static enum deliver_result
 transient(struct plugin *pl, const char *fmt, ...)
 {
@@ -61,17 +76,34 @@ transient(struct plugin *pl, const char *fmt, ...)
 }
 
 /*
- * While a line waits, tell rsyslog we are alive (only then: a dot between
- * lines would be read as part of the next answer).  False when rsyslog is
- * gone, our input ended or a stop signal came: time to stop and save.
+ * While rsyslog waits for an answer, tell it we are alive: while a line is
+ * delivered, and between lines (a line accepted ahead, the spool) once its
+ * next line has come (omprog strips the dots before that line's answer).
+ * False when rsyslog is gone, our input ended or a stop signal came: time
+ * to stop and save.  Except a line accepted ahead: answered already, it is
+ * finished after the end of input (rsyslog's stop) for up to FINISH_MS,
+ * rather than left in the spool until the next start.
  */
 static bool
 still_wanted(struct plugin *pl)
 {
 	struct timespec t = now();
 
-	if (stopsig_requested(&pl->stop) || omprog_check_input(&pl->io))
+	if (stopsig_requested(&pl->stop))
 		return false;
+	if (omprog_check_input(&pl->io)) {
+		if (!pl->ahead)
+			return false;
+		if (!pl->ahead_input_ended) {
+			pl->ahead_input_ended = true;
+			pl->input_ended = t;
+		}
+		return ms_between(&pl->input_ended, &t) < FINISH_MS;
+	}
+	if (!pl->answering && omprog_has_input(&pl->io)) {
+		pl->answering = true;
+		pl->last_dot = t;
+	}
 	if (!pl->answering || ms_between(&pl->last_dot, &t) < KEEPALIVE_MS)
 		return true;
 	pl->last_dot = t;
@@ -101,7 +133,9 @@ wait_for_pace(struct plugin *pl)
 
 	pace_observe(&pl->pace, &t, &pl->log);
 	while ((us = pace_take(&pl->pace, &t)) > 0) {
-		if (pl->pace.holding)
+		bool holding = pl->pace.holding;
+
+		if (holding)
 			pl->stats.agent_disconnected_waits++;
 		else
 			pl->stats.paced_waits++;
@@ -110,6 +144,8 @@ wait_for_pace(struct plugin *pl)
 		(void)sink_resend(&pl->sink, &err);
 		if (!pause_ms(pl, us / 1000 + 1))
 			return false;
+		if (holding)
+			pl->waited_us += us_since(&t);
 		t = now();
 		/* Rate-limited inside: sees the agent connect again. */
 		pace_observe(&pl->pace, &t, &pl->log);
@@ -178,7 +214,7 @@ static enum send_result
 send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
     size_t len, size_t tag)
 {
-	struct timespec down_since = { 0, 0 };
+	struct timespec down_since = { 0, 0 }, waited;
 	bool down = false;
 	int err;
 
@@ -200,7 +236,9 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 			return SEND_TOO_BIG;
 		case SINK_BUSY:
 			pl->stats.retries++;
+			waited = now();
 			sink_wait_writable(&pl->sink, BUSY_WAIT_MS);
+			pl->waited_us += us_since(&waited);
 			if (!still_wanted(pl))
 				return SEND_EOF;
 			break;
@@ -218,8 +256,10 @@ send_parts(struct plugin *pl, const struct iovec *parts, size_t nparts,
 			if (pl->opts.retry_wait == 0)
 				return note_down(pl, err);
 			pl->stats.retries++;
+			waited = now();
 			if (!pause_ms(pl, DOWN_RETRY_MS))
 				return SEND_EOF;
+			pl->waited_us += us_since(&waited);
 			break;
 		}
 	}
@@ -992,6 +1032,24 @@ deliver_new_line(struct plugin *pl, const char *line, size_t len)
 }
 
 /*
+ * A line completed from the spool, handed over again by rsyslog (it had
+ * kept it): not sent twice.
+ */
+static bool
+delivered_already(struct plugin *pl, const unsigned char *digest)
+{
+	size_t count;
+
+	if (!spool_recent_events(&pl->spool, digest, &count))
+		return false;
+	log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered from the "
+	    "spool already: not sent again", count);
+	pl->stats.duplicates += count;
+	release_held(pl);
+	return true;
+}
+
+/*
  * deliver_line, on a line that stays where it is for the whole call.
  */
 enum deliver_result
@@ -1006,13 +1064,8 @@ deliver_text(struct plugin *pl, const char *line, size_t len)
 	spool_digest(line, len, digest);
 	if ((r = spool_abandoned(pl, digest)) != DELIVER_DONE)
 		return r;
-	if (spool_recent_events(&pl->spool, digest, &count)) {
-		log_msg(&pl->log, LOG_INFO, "line of %zu events was delivered "
-		    "from the spool already: not sent again", count);
-		pl->stats.duplicates += count;
-		release_held(pl);
+	if (delivered_already(pl, digest))
 		return DELIVER_DONE;
-	}
 	/*
 	 * A spooled line goes out from the spool, in its turn, and is never
 	 * held as well: rsyslog may alternate between lines while analysisd is
@@ -1033,14 +1086,126 @@ deliver_text(struct plugin *pl, const char *line, size_t len)
 }
 
 /*
+ * Accepting a line ahead of its delivery.  rsyslog's Disk queue hands the
+ * next line over only once this one is answered, and reading it back
+ * costs rsyslogd about as much CPU as shaping it costs us: answered at
+ * once, the two run side by side.  The line is ours from the answer on,
+ * so it is in the spool first, as durable as rsyslog's queue file was
+ * (--accept-sync), found there after any death (delivered first at the
+ * next start, once if rsyslog hands it over again too).  Only while
+ * nothing waits and analysisd keeps up: the spool never holds more than
+ * that one line for it, and while analysisd is away or behind, lines wait
+ * in rsyslog's bounded queue as before.
+ */
+
+/*
+ * Whether analysisd kept up with a line: delivered, not slowed by the pace
+ * (analysisd's queue filling), and waited for (room in its socket, which
+ * holds 10 datagrams and so fills now and then at speed; its socket back;
+ * the agent connected) less than half of the line's time.
+ */
+struct line_watch {
+	struct timespec start;
+	unsigned long long waited_us;
+};
+
+static void
+watch_line(const struct plugin *pl, struct line_watch *w)
+{
+	w->start = now();
+	w->waited_us = pl->waited_us;
+}
+
+static bool
+kept_up(const struct plugin *pl, const struct line_watch *w,
+    enum deliver_result r)
+{
+	return r == DELIVER_DONE && pl->pace.eps >= pl->pace.max_eps &&
+	    2 * (pl->waited_us - w->waited_us) <= us_since(&w->start);
+}
+
+static bool
+may_accept(const struct plugin *pl)
+{
+	return pl->opts.accept_ahead && pl->opts.frame != FRAME_JOURNAL &&
+	    pl->kept_up && !pl->held.valid && pl->spool.count == 0 &&
+	    sink_pending(&pl->sink) == 0;
+}
+
+/* The line (in pl->copy) into the spool, for deliver_accepted. */
+static enum deliver_result
+accept_line(struct plugin *pl, const char *line, size_t len)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	int rc;
+
+	if (spool_may_know(&pl->spool, len)) {
+		spool_digest(line, len, digest);
+		if (delivered_already(pl, digest))
+			return DELIVER_DONE;
+	}
+	rc = spool_accept(&pl->spool, line, len, pl->opts.accept_sync);
+	if (rc != 0) {
+		log_msg(&pl->log, LOG_WARNING, "cannot write a line to spool %s "
+		    "(%s): delivering it before answering", pl->opts.spool_dir,
+		    strerror(-rc));
+		return deliver_text(pl, line, len);
+	}
+	pl->ahead_len = len;
+	pl->stats.accepted_ahead++;
+	return DELIVER_ACCEPTED;
+}
+
+/* A line's copy bigger than this is not kept for the next. */
+static void
+trim_copy(struct plugin *pl)
+{
+	if (pl->copy_cap <= COPY_KEEP_BYTES)
+		return;
+	free(pl->copy);
+	pl->copy = NULL;
+	pl->copy_cap = 0;
+}
+
+enum deliver_result
+deliver_accepted(struct plugin *pl)
+{
+	struct line_watch w;
+	enum deliver_result r;
+	size_t progress, count;
+	int rc;
+
+	/* may_accept: the line is the spool's one entry. */
+	watch_line(pl, &w);
+	pl->ahead = true;
+	r = deliver_events(pl, pl->copy, pl->ahead_len, 0, &progress, &count);
+	pl->ahead = false;
+	pl->spool.entries[0].delivered = progress;
+	pl->kept_up = kept_up(pl, &w, r);
+	/* It stays in the spool: a resend must be recognised (spool_accept). */
+	if (r != DELIVER_DONE)
+		spool_digest(pl->copy, pl->ahead_len, pl->spool.entries[0].digest);
+	trim_copy(pl);
+	if (r != DELIVER_DONE)
+		return r;
+	if ((rc = spool_forget(&pl->spool, 0)) != 0)
+		log_msg(&pl->log, LOG_ERR, "cannot remove a delivered line from "
+		    "spool %s (%s): it is delivered again at the next start",
+		    pl->opts.spool_dir, strerror(-rc));
+	return DELIVER_DONE;
+}
+
+/*
  * rsyslog's line lives in omprog's read buffer, and omprog_check_input
  * (called while we wait for analysisd) may grow, and so move, that buffer.
  * Events leave as spans of the line, and a failed line is digested and
- * held after the wait, so delivery works on its own copy.
+ * held after the wait, so delivery works on its own copy (which a line
+ * accepted ahead keeps until deliver_accepted).
  */
 enum deliver_result
 deliver_line(struct plugin *pl, const char *line, size_t len)
 {
+	struct line_watch w;
 	enum deliver_result r;
 	char *copy;
 
@@ -1056,15 +1221,20 @@ deliver_line(struct plugin *pl, const char *line, size_t len)
 	}
 	memcpy(pl->copy, line, len);
 	pl->copy[len] = '\0';
+	/* Not moved under the next line, which comes while this one is
+	 * delivered when it is accepted ahead. */
+	omprog_release_line(&pl->io);
+	watch_line(pl, &w);
 	if (pl->opts.frame == FRAME_JOURNAL)
 		r = deliver_journal_line(pl, pl->copy, len);
+	else if (may_accept(pl))
+		r = accept_line(pl, pl->copy, len);
 	else
 		r = deliver_text(pl, pl->copy, len);
-	if (pl->copy_cap > COPY_KEEP_BYTES) {
-		free(pl->copy);
-		pl->copy = NULL;
-		pl->copy_cap = 0;
-	}
+	if (r == DELIVER_ACCEPTED)
+		return r;
+	pl->kept_up = kept_up(pl, &w, r);
+	trim_copy(pl);
 	return r;
 }
 

@@ -6,9 +6,10 @@
  * transient failure, so rsyslog's retry of the same line sends only the
  * rest; it survives a restart through the spool.
  *
- * A line is answered OK once every event is sent, not once analysisd has
- * read it: waiting for analysisd to drain its queue after each line would
- * idle it while rsyslog hands over the next.  What it has not read yet
+ * A line is answered OK once every event is sent (or, accepted ahead, once
+ * it is in the spool: deliver_line), not once analysisd has read it:
+ * waiting for analysisd to drain its queue after each line would idle it
+ * while rsyslog hands over the next.  What it has not read yet
  * stays held in the sink (see sink.h), is sent again if analysisd dies, and
  * outlives us in the spool's unread file at end of input.  So events are
  * delivered at least once; the duplicates are the datagrams a dying
@@ -24,15 +25,37 @@
 enum deliver_result {
 	DELIVER_DONE,	/* every event is with analysisd or set aside: answer OK */
 	DELIVER_RETRY,	/* transient failure, pl->error says why: answer it */
-	DELIVER_EOF	/* rsyslog closed our input while we waited */
+	DELIVER_EOF,	/* rsyslog closed our input while we waited */
+	DELIVER_ACCEPTED	/* the line is in the spool, nothing of it
+			 * delivered yet: answer OK, then deliver_accepted */
 };
 
 /*
  * deliver_line(pl, line, len):
  * Deliver the spool's older lines, then `line` (len bytes, not retained).
+ * Or accept it ahead (--accept-ahead): when nothing waits (no line held or
+ * spooled, no datagram to send again) and analysisd kept up with the last
+ * line (it was delivered, the pace was not slowed by analysisd's queue,
+ * and waiting for analysisd took less than half of its time), the line is
+ * written to the spool (fsynced per --accept-sync) and DELIVER_ACCEPTED
+ * returned: answer OK, then call deliver_accepted, so that rsyslog reads
+ * its next line from its queue while this one is shaped and sent.  A webhook, Firehose, Pub/Sub or
+ * syslog line only: a journal line keeps its own .part files.
  */
 enum deliver_result deliver_line(struct plugin *pl, const char *line,
     size_t len);
+
+/*
+ * deliver_accepted(pl):
+ * Deliver the line deliver_line accepted ahead, once it was answered.
+ * Done: it leaves the spool.  Otherwise it stays there with its progress
+ * (as a line saved at shutdown), delivered before any other line and no
+ * line is accepted ahead meanwhile: at most one line is ever answered and
+ * not delivered, and rsyslog keeps the rest (DELIVER_RETRY is answered to
+ * the next line if analysisd is still away then).  DELIVER_EOF: input
+ * ended (or a stop came) meanwhile; deliver_save keeps its progress.
+ */
+enum deliver_result deliver_accepted(struct plugin *pl);
 
 /*
  * deliver_text(pl, line, len):

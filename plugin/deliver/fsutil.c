@@ -74,13 +74,14 @@ fsutil_replace_begin(int dirfd, const char *name)
 	return fd == -1 ? -errno : fd;
 }
 
-int
-fsutil_replace_end(int dirfd, const char *name, int fd, int rc)
+/* fsutil_replace_end, with the fsyncs only when `sync`. */
+static int
+replace_end(int dirfd, const char *name, int fd, int rc, bool sync)
 {
 	char tmp[NAME_MAX + 1];
 
 	(void)tmp_name(name, tmp);	/* _begin checked it */
-	if (rc == 0 && fsync(fd) == -1)
+	if (rc == 0 && sync && fsync(fd) == -1)
 		rc = -errno;
 	if (close(fd) == -1 && rc == 0)
 		rc = -errno;
@@ -90,12 +91,19 @@ fsutil_replace_end(int dirfd, const char *name, int fd, int rc)
 		unlinkat(dirfd, tmp, 0);
 		return rc;
 	}
-	return fsync(dirfd) == -1 ? -errno : 0;
+	return sync && fsync(dirfd) == -1 ? -errno : 0;
 }
 
 int
-fsutil_replace(int dirfd, const char *name, const void *head,
-    size_t headlen, const void *body, size_t bodylen)
+fsutil_replace_end(int dirfd, const char *name, int fd, int rc)
+{
+	return replace_end(dirfd, name, fd, rc, true);
+}
+
+/* fsutil_replace, fsynced or not. */
+static int
+replace(int dirfd, const char *name, const void *head, size_t headlen,
+    const void *body, size_t bodylen, bool sync)
 {
 	int fd, rc;
 
@@ -104,7 +112,21 @@ fsutil_replace(int dirfd, const char *name, const void *head,
 	rc = fsutil_write_all(fd, head, headlen);
 	if (rc == 0)
 		rc = fsutil_write_all(fd, body, bodylen);
-	return fsutil_replace_end(dirfd, name, fd, rc);
+	return replace_end(dirfd, name, fd, rc, sync);
+}
+
+int
+fsutil_replace(int dirfd, const char *name, const void *head,
+    size_t headlen, const void *body, size_t bodylen)
+{
+	return replace(dirfd, name, head, headlen, body, bodylen, true);
+}
+
+int
+fsutil_replace_unsynced(int dirfd, const char *name, const void *head,
+    size_t headlen, const void *body, size_t bodylen)
+{
+	return replace(dirfd, name, head, headlen, body, bodylen, false);
 }
 
 int

@@ -27,6 +27,17 @@ int fsutil_replace(int dirfd, const char *name, const void *head,
     size_t headlen, const void *body, size_t bodylen);
 
 /*
+ * fsutil_replace_unsynced(dirfd, name, head, headlen, body, bodylen):
+ * fsutil_replace without the fsyncs: as atomic (a reader finds the old
+ * file or the whole new one, whenever the process dies), and as durable
+ * as the kernel's page cache, that is against the death of any process
+ * but not against a power cut or a crash of the kernel.  For what rsyslog
+ * keeps no more durably itself (a Disk queue without syncQueueFiles).
+ */
+int fsutil_replace_unsynced(int dirfd, const char *name, const void *head,
+    size_t headlen, const void *body, size_t bodylen);
+
+/*
  * fsutil_replace_begin(dirfd, name), fsutil_replace_end(dirfd, name, fd, rc):
  * fsutil_replace in two steps, for a caller that writes the file piece by
  * piece: _begin returns the new temporary file's descriptor (or a negative

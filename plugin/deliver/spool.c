@@ -124,6 +124,25 @@ read_entry_header(struct spool *sp, const char *name, struct spool_entry *e)
 	return 0;
 }
 
+/* An entry spool_accept wrote: its digest is its line's, computed now. */
+static void
+fill_digest(struct spool *sp, struct spool_entry *e)
+{
+	static const unsigned char unknown[SPOOL_DIGEST_LEN];
+	struct spool_entry h;
+	char *text;
+	size_t n;
+	int hl;
+
+	if (memcmp(e->digest, unknown, SPOOL_DIGEST_LEN) != 0 ||
+	    fsutil_read(sp->dirfd, e->name, sp->max_line + HEADER_MAX, &text,
+	    &n) != 0)
+		return;
+	if ((hl = parse_header(text, n, &h)) >= 0)
+		spool_digest(text + hl, n - (size_t)hl, e->digest);
+	free(text);
+}
+
 static int
 by_name(const void *a, const void *b)
 {
@@ -165,6 +184,7 @@ scan_entries(struct spool *sp)
 		if (read_entry_header(sp, de->d_name,
 		    &sp->entries[sp->count]) != 0)
 			continue;
+		fill_digest(sp, &sp->entries[sp->count]);
 		sp->count++;
 		if (seq >= sp->next_seq)
 			sp->next_seq = seq + 1;
@@ -311,17 +331,21 @@ spool_load(const struct spool *sp, size_t i, char **line, size_t *len)
 
 static int
 write_entry(struct spool *sp, const struct spool_entry *e, const char *line,
-    size_t len)
+    size_t len, bool sync)
 {
 	char header[HEADER_MAX];
 	int hl = format_header(e, header, sizeof(header));
 
+	if (!sync)
+		return fsutil_replace_unsynced(sp->dirfd, e->name, header,
+		    (size_t)hl, line, len);
 	return fsutil_replace(sp->dirfd, e->name, header, (size_t)hl, line, len);
 }
 
-int
-spool_add(struct spool *sp, const char *line, size_t len,
-    const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered)
+/* spool_add, fsynced or not. */
+static int
+add_entry(struct spool *sp, const char *line, size_t len,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered, bool sync)
 {
 	struct spool_entry *e;
 	int rc;
@@ -333,11 +357,26 @@ spool_add(struct spool *sp, const char *line, size_t len,
 	memcpy(e->digest, digest, SPOOL_DIGEST_LEN);
 	e->len = len;
 	e->delivered = delivered;
-	if ((rc = write_entry(sp, e, line, len)) != 0)
+	if ((rc = write_entry(sp, e, line, len, sync)) != 0)
 		return rc;
 	sp->next_seq++;
 	sp->count++;
 	return 0;
+}
+
+int
+spool_add(struct spool *sp, const char *line, size_t len,
+    const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered)
+{
+	return add_entry(sp, line, len, digest, delivered, true);
+}
+
+int
+spool_accept(struct spool *sp, const char *line, size_t len, bool sync)
+{
+	static const unsigned char unknown[SPOOL_DIGEST_LEN];
+
+	return add_entry(sp, line, len, unknown, 0, sync);
 }
 
 int
@@ -349,9 +388,18 @@ spool_update(struct spool *sp, size_t i)
 
 	if ((rc = spool_load(sp, i, &line, &len)) != 0)
 		return rc;
-	rc = write_entry(sp, &sp->entries[i], line, len);
+	rc = write_entry(sp, &sp->entries[i], line, len, true);
 	free(line);
 	return rc;
+}
+
+/* Entry i leaves the array (its file is gone already). */
+static void
+drop_entry(struct spool *sp, size_t i)
+{
+	memmove(&sp->entries[i], &sp->entries[i + 1],
+	    (sp->count - i - 1) * sizeof(*sp->entries));
+	sp->count--;
 }
 
 int
@@ -364,10 +412,18 @@ spool_done(struct spool *sp, size_t i, size_t events)
 		return rc;
 	if (unlinkat(sp->dirfd, sp->entries[i].name, 0) == -1)
 		return -errno;
-	memmove(&sp->entries[i], &sp->entries[i + 1],
-	    (sp->count - i - 1) * sizeof(*sp->entries));
-	sp->count--;
+	drop_entry(sp, i);
 	return fsync(sp->dirfd) == -1 ? -errno : 0;
+}
+
+int
+spool_forget(struct spool *sp, size_t i)
+{
+	int rc = unlinkat(sp->dirfd, sp->entries[i].name, 0) == -1 ? -errno : 0;
+
+	/* Not delivered again by this process, whatever the file does. */
+	drop_entry(sp, i);
+	return rc;
 }
 
 bool

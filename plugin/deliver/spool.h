@@ -10,6 +10,7 @@
  *
  * Layout of the directory (mode 0700):
  *   <16-digit sequence>.line   "wka-spool 1 <delivered> <sha256 hex>\n" + line
+ *                              (all zeros: not computed yet, spool_accept)
  *   delivered                  "<sha256 hex> <events> <bytes>\n" per recent line
  *   unread                     "wka-unread 2 <count>\n", then per datagram
  *                              "<length> <HMAC hex>\n" + the datagram: those
@@ -78,7 +79,10 @@ void spool_digest(const char *line, size_t len,
  * there finishes first), and read its entries and recent list.  `user` may
  * own the directory besides root and the effective user.
  * An entry whose header cannot be read (or that is not a regular file with
- * one link) is skipped and left in place for an admin to look at; a
+ * one link) is skipped and left in place for an admin to look at; one
+ * whose digest is all zeros (spool_accept) gets the digest of its line
+ * (it stays zero if the line cannot be read: never recognised, at worst
+ * delivered twice); a
  * recent list that is not such a file is ignored (and later replaced).  Returns
  * 0, -EPERM for a directory of another owner or writable by group or
  * others, -ELOOP or -ENOTDIR for a symbolic link, or a negative errno.
@@ -118,6 +122,20 @@ int spool_add(struct spool *sp, const char *line, size_t len,
     const unsigned char digest[SPOOL_DIGEST_LEN], size_t delivered);
 
 /*
+ * spool_accept(sp, line, len, sync):
+ * spool_add of a line nothing of which is delivered yet, that the plugin
+ * answers OK before delivering it (deliver.h, "accept ahead"): fsynced
+ * only when `sync`, else as durable as the kernel keeps it
+ * (fsutil_replace_unsynced).  Its digest is not computed (SHA-256 of every
+ * line was a tenth of the plugin's time): the entry's is all zeros, in the
+ * file and in sp, and spool_open computes it from the line if the entry is
+ * still there at the next start, when a resend of the line by rsyslog must
+ * be recognised; set it in sp if the entry stays longer in this process.
+ * Returns 0 or a negative errno.
+ */
+int spool_accept(struct spool *sp, const char *line, size_t len, bool sync);
+
+/*
  * spool_update(sp, i):
  * Rewrite entry i's file with its current `delivered` count, durably.
  * Returns 0 or a negative errno.
@@ -137,6 +155,18 @@ bool spool_may_know(const struct spool *sp, size_t len);
  * Returns 0 or a negative errno (the entry then stays).
  */
 int spool_done(struct spool *sp, size_t i, size_t events);
+
+/*
+ * spool_forget(sp, i):
+ * Remove entry i, delivered, without remembering it (no fsync): for a
+ * line accepted ahead and delivered by the same process, which rsyslog
+ * hands over again only if rsyslogd died before it noted the OK, like any
+ * line answered OK (then its events come twice, never zero times; a line
+ * remembered would make the next identical line a duplicate).  The
+ * entry leaves sp either way; returns 0, or a negative errno when its file
+ * could not be removed (it is then delivered again at the next start).
+ */
+int spool_forget(struct spool *sp, size_t i);
 
 /*
  * spool_recent_events(sp, digest, events):

@@ -200,6 +200,18 @@ omprog_check_input(struct omprog *p)
 	return p->eof;
 }
 
+void
+omprog_release_line(struct omprog *p)
+{
+	discard_consumed(p);
+}
+
+bool
+omprog_has_input(const struct omprog *p)
+{
+	return p->len > p->consumed;
+}
+
 static int
 write_all(int fd, const char *s, size_t n)
 {

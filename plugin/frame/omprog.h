@@ -78,6 +78,22 @@ int omprog_skip_line(struct omprog *p,
 bool omprog_check_input(struct omprog *p);
 
 /*
+ * omprog_release_line(p):
+ * Forget the line omprog_read_line handed out last (the caller copied it):
+ * its bytes leave the buffer now, while nothing follows them yet, rather
+ * than be moved under the next line's bytes at the next call.
+ */
+void omprog_release_line(struct omprog *p);
+
+/*
+ * omprog_has_input(p):
+ * Whether bytes past the line handed out last are buffered (what
+ * omprog_check_input read): rsyslog wrote its next message, and waits for
+ * an answer to it once written whole.
+ */
+bool omprog_has_input(const struct omprog *p);
+
+/*
  * omprog_answer(p, text):
  * Write `text` and a newline.  Returns 0 or a negative errno (rsyslog went
  * away: the caller should stop).

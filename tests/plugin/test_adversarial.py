@@ -74,8 +74,12 @@ def eventlist_bytes(parts):
 def fresh(extra=None):
     """A plugin of its own per section, on a reject file of its own: a
     section that jams the old plugin must not fail the next ones."""
+    # Each answer is checked against the reject file at once: answered
+    # means set aside only without --accept-ahead (by default a line after
+    # a delivered one is answered once in the spool, set aside just after:
+    # tests/plugin/test_accept_ahead.py).
     d = Workdir()
-    p = Plugin(d.path, wd.socket, extra)
+    p = Plugin(d.path, wd.socket, (extra or []) + ["--accept-ahead", "off"])
     p.answer()
     return p
 
@@ -393,7 +397,11 @@ def section_5b():
     rrx = Receiver(rd.socket)
     # Rotation by rename (logrotate's default create mode): the next entry goes
     # to the new file at the path, none is lost.
-    pl = Plugin(rd.path, rd.socket)
+    # Each answer is checked against the reject file at once: answered
+    # means set aside only without --accept-ahead (by default a line after
+    # a delivered one is answered once in the spool, set aside just after:
+    # tests/plugin/test_accept_ahead.py).
+    pl = Plugin(rd.path, rd.socket, ["--accept-ahead", "off"])
     pl.answer()
     os.unlink(pl.reject_file)
     t.eq(pl.call(b"first"), "OK", "before rotation: OK")
@@ -433,7 +441,12 @@ class LimitedPlugin(Plugin):
 def section_5c():
     rd = Workdir()
     rrx = Receiver(rd.socket)
-    pl = LimitedPlugin(rd.path, rd.socket, ["--max-line", "4096"], limit=300)
+    # One answer per line, each an error once the reject file is full:
+    # without --accept-ahead, whose OK comes once the line is in the spool
+    # (it is then set aside after the answer, or kept there).
+    pl = LimitedPlugin(rd.path, rd.socket, ["--max-line", "4096",
+                                            "--accept-ahead", "off"],
+                       limit=300)
     pl.answer()
     got = [pl.call(b"garbage line %d" % i, timeout=10) for i in range(6)]
     t.eq(got[0], "OK", "full disk: the first entry fits")

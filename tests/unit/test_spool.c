@@ -1,6 +1,7 @@
 /* Unit tests of plugin/deliver/spool.c: entries survive a reopen, in order, with
  * their progress; completed lines are remembered. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,43 @@ main(void)
 	    strcmp(sp.entries[1].name, sp.entries[0].name) > 0,
 	    "new entries sort after old ones");
 	spool_close(&sp);
+
+	/* A line accepted ahead (deliver.h): an entry like any other, whether
+	 * fsynced or not; forgotten once delivered, not remembered. */
+	{
+		unsigned char d3[SPOOL_DIGEST_LEN];
+		char name[SPOOL_NAME_LEN];
+
+		digest_of("line three", d3);
+		ok(spool_open(&sp, sub, 1024, getuid()) == 0 &&
+		    spool_accept(&sp, "line three", 10, false) == 0 &&
+		    sp.count == 3 && sp.entries[2].delivered == 0 &&
+		    spool_find(&sp, d3) == -1,
+		    "a line accepted ahead, unsynced: a third entry, its digest "
+		    "not computed");
+		spool_close(&sp);
+		line = NULL;	/* not loaded if a check before fails */
+		ok(spool_open(&sp, sub, 1024, getuid()) == 0 && sp.count == 3 &&
+		    spool_find(&sp, d3) == 2 && spool_load(&sp, 2, &line,
+		    &len) == 0 && len == 10 && memcmp(line, "line three", 10) == 0,
+		    "reopened: it is there, whole, after the older ones, found "
+		    "by its digest (computed at the start)");
+		free(line);
+		ok(spool_forget(&sp, 2) == 0 && sp.count == 2 &&
+		    !spool_recent_events(&sp, d3, &events),
+		    "forgotten once delivered: gone, not remembered");
+		spool_close(&sp);
+		ok(spool_open(&sp, sub, 1024, getuid()) == 0 && sp.count == 2 &&
+		    spool_find(&sp, d3) == -1 && !spool_may_know(&sp, 10),
+		    "reopened: not there, and not known as delivered");
+		ok(spool_accept(&sp, "line three", 10, true) == 0 &&
+		    sp.count == 3, "accepted again, fsynced");
+		snprintf(name, sizeof(name), "%s", sp.entries[2].name);
+		ok(unlinkat(sp.dirfd, name, 0) == 0 &&
+		    spool_forget(&sp, 2) == -ENOENT && sp.count == 2,
+		    "its file gone already: the error, and the entry leaves");
+		spool_close(&sp);
+	}
 
 	ok(spool_open(&sp, sub, 4, getuid()) == 0, "reopen with a smaller max line");
 	ok(spool_load(&sp, 1, &line, &len) == -EFBIG, "an entry above max_line "
