@@ -118,7 +118,8 @@ static const char usage_text[] =
 "                         line once it is in --spool-dir and deliver it while\n"
 "                         rsyslog reads its next one from its queue; one line\n"
 "                         at most, and none while analysisd is away or behind\n"
-"                         (default on)\n"
+"                         (default off: after a restart the line waits for\n"
+"                         rsyslog's next one, see docs/plugin.md)\n"
 "  --accept-sync on|off   fsync that spool entry before the OK (default on);\n"
 "                         off: as durable as a Disk queue without\n"
 "                         syncQueueFiles (survives any process's death, not a\n"
@@ -211,7 +212,7 @@ set_defaults(struct options *o)
 	o->user = NULL;
 	o->allow_root = false;
 	o->confinement = CONFINEMENT_ON;
-	o->accept_ahead = true;
+	o->accept_ahead = false;
 	o->accept_sync = true;
 }
 

@@ -75,7 +75,7 @@ def fresh(extra=None):
     """A plugin of its own per section, on a reject file of its own: a
     section that jams the old plugin must not fail the next ones."""
     # Each answer is checked against the reject file at once: answered
-    # means set aside only without --accept-ahead (by default a line after
+    # means set aside only without --accept-ahead (when it is on, a line after
     # a delivered one is answered once in the spool, set aside just after:
     # tests/plugin/test_accept_ahead.py).
     d = Workdir()
@@ -398,7 +398,7 @@ def section_5b():
     # Rotation by rename (logrotate's default create mode): the next entry goes
     # to the new file at the path, none is lost.
     # Each answer is checked against the reject file at once: answered
-    # means set aside only without --accept-ahead (by default a line after
+    # means set aside only without --accept-ahead (when it is on, a line after
     # a delivered one is answered once in the spool, set aside just after:
     # tests/plugin/test_accept_ahead.py).
     pl = Plugin(rd.path, rd.socket, ["--accept-ahead", "off"])

@@ -12,7 +12,7 @@ t = Tap()
 wd = Workdir()
 rx = Receiver(wd.socket)
 # Each answer is checked against the reject file at once: answered means
-# set aside only without --accept-ahead (by default a line after a
+# set aside only without --accept-ahead (when it is on, a line after a
 # delivered one is answered once in the spool, set aside just after:
 # tests/plugin/test_accept_ahead.py).
 pl = Plugin(wd.path, wd.socket, ["--max-line", "4096", "--accept-ahead", "off"])

@@ -144,7 +144,7 @@ else:
     rx = Receiver(wd.socket)
     open_to_user(wd, rx)
     # The first line after analysisd went away is answered with an error
-    # only without --accept-ahead (by default it may be answered once in
+    # only without --accept-ahead (when it is on, it may be answered once in
     # the spool: tests/plugin/test_accept_ahead.py; the strict run below
     # accepts lines ahead as the user, confined).
     pl = Plugin(wd.path, wd.socket, ["--retry-wait", "1", "--accept-ahead",

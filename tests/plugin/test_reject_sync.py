@@ -27,8 +27,8 @@ args = ["strace", "-f", "-qq", "-e", "trace=fdatasync,fsync", "-o", trace,
         "--key-file", os.path.join(wd.path, "hmac.key"),
         "--state-file", os.path.join(wd.path, "analysisd.state"),
         "--stats-interval", "0", "--max-eps", "0",
-        # answered means in the file only without --accept-ahead (by
-        # default a line after a delivered one is answered once in the
+        # answered means in the file only without --accept-ahead (when it
+        # is on, a line after a delivered one is answered once in the
         # spool, set aside just after: tests/plugin/test_accept_ahead.py)
         "--accept-ahead", "off"]
 if os.geteuid() == 0:
