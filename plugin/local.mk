@@ -21,6 +21,7 @@ libcore_a_SOURCES += \
 	plugin/frame/pubsub.c plugin/frame/pubsub.h \
 	plugin/frame/journal.c plugin/frame/journal.h \
 	plugin/frame/syslogmsg.c plugin/frame/syslogmsg.h \
+	plugin/frame/wake.c plugin/frame/wake.h \
 	plugin/json/jsonscan.c plugin/json/jsonscan.h \
 	plugin/json/jsonspan.c plugin/json/jsonspan.h plugin/json/swar.h \
 	plugin/json/jsonout.c plugin/json/jsonout.h \

@@ -11,6 +11,7 @@
 #include "readwin.h"
 #include "fds.h"
 #include "keyfile.h"
+#include "wake.h"
 
 /* How often to retry the spool while rsyslog sends nothing. */
 #define SPOOL_RETRY_S 1
@@ -321,6 +322,13 @@ handle_line(struct plugin *pl, const char *line, size_t len)
 
 	if (is_transaction_marker(line))
 		return DELIVER_DONE;
+	/* Carries nothing: periodic(), after the answer, sends the spool and
+	 * the read window at once instead of at the next batch. */
+	if (wake_line(line, len)) {
+		log_msg(&pl->log, LOG_INFO, "rsyslogd started: what the spool "
+		    "holds goes out now");
+		return DELIVER_DONE;
+	}
 	pl->stats.lines++;
 	pl->answering = true;
 	pl->last_dot = now();

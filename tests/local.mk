@@ -132,6 +132,10 @@ EXTRA_DIST += tests/plugin/test_clouds.py
 check_PROGRAMS += tests/unit/test_syslogmsg
 TESTS += tests/unit/test_syslogmsg
 tests_unit_test_syslogmsg_LDADD = $(CORE_LIBS)
+# rsyslogd's start message, which starts the plugin (issue 24).
+check_PROGRAMS += tests/unit/test_wake
+TESTS += tests/unit/test_wake
+tests_unit_test_wake_LDADD = $(CORE_LIBS)
 
 # Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
 TESTS += tests/setup/test_node_setup.py
