@@ -394,6 +394,24 @@ serve_one(struct plugin *pl)
 	return periodic(pl) != DELIVER_EOF;
 }
 
+/*
+ * Accepting ahead, rsyslog writes its next line while the plugin still
+ * delivers the one it answered; stopped then, that line was never
+ * answered, and rsyslogd drops it at its stop: keep it (deliver_keep).
+ */
+static void
+keep_unanswered(struct plugin *pl)
+{
+	char *line;
+	size_t len;
+
+	if (!pl->opts.accept_ahead ||
+	    omprog_read_line(&pl->io, 0, &line, &len) != OMPROG_LINE ||
+	    is_transaction_marker(line) || wake_line(line, len))
+		return;
+	(void)deliver_keep(pl, line, len);
+}
+
 int
 plugin_run(struct plugin *pl)
 {
@@ -409,6 +427,7 @@ plugin_run(struct plugin *pl)
 		log_msg(&pl->log, LOG_NOTICE, "%s (signal %d): stopping; what is "
 		    "not delivered is saved to the spool",
 		    stopsig_name(pl->stop.signo), pl->stop.signo);
+	keep_unanswered(pl);
 	rc = deliver_save(pl);
 	stats_report(&pl->stats, &pl->log, 1);
 	return rc == 0 ? 0 : 1;

@@ -1195,6 +1195,24 @@ deliver_accepted(struct plugin *pl)
 	return DELIVER_DONE;
 }
 
+enum deliver_result
+deliver_keep(struct plugin *pl, const char *line, size_t len)
+{
+	unsigned char digest[SPOOL_DIGEST_LEN];
+	int rc;
+
+	spool_digest(line, len, digest);
+	if (spool_find(&pl->spool, digest) >= 0)
+		return DELIVER_DONE;
+	if ((rc = spool_add(&pl->spool, line, len, digest, 0)) != 0)
+		return transient(pl, "error: cannot keep the line rsyslog handed "
+		    "over at the stop in the spool: %s", strerror(-rc));
+	pl->stats.spooled++;
+	log_msg(&pl->log, LOG_INFO, "a line rsyslog handed over while the line "
+	    "accepted ahead was delivered: kept in the spool");
+	return DELIVER_DONE;
+}
+
 /*
  * rsyslog's line lives in omprog's read buffer, and omprog_check_input
  * (called while we wait for analysisd) may grow, and so move, that buffer.

@@ -58,6 +58,19 @@ enum deliver_result deliver_line(struct plugin *pl, const char *line,
 enum deliver_result deliver_accepted(struct plugin *pl);
 
 /*
+ * deliver_keep(pl, line, len):
+ * At a stop, a line rsyslog wrote while a line accepted ahead was being
+ * delivered: never answered, and rsyslogd does not hand such a line over
+ * again after its restart (check-systemd lost it whole), so it goes into
+ * the spool like a line held at shutdown; a copy rsyslog still hands over
+ * is recognised by its digest and not delivered twice.  line is only read.
+ * Returns DELIVER_DONE, or DELIVER_RETRY when the spool cannot be written
+ * (logged: the line stays with rsyslog only).
+ */
+enum deliver_result deliver_keep(struct plugin *pl, const char *line,
+    size_t len);
+
+/*
  * deliver_text(pl, line, len):
  * deliver_line for a line (audit Events, as the webhook frame takes them)
  * that stays where it is for the whole call: the spool's older lines

@@ -731,6 +731,24 @@ def restart_stalled(c):
          "(%d duplicates, %d resent as unread, at most %d copies of an event)" % (dup, resent, most), detail)
 
 
+def restart_last_batch(c):
+    """systemctl restart while the plugin is blocked on the last batch, no
+    batch after it: the plugin has it (accepted ahead, or held and spooled
+    at the stop), not rsyslog's queue, and omprog starts the plugin only
+    with a message: rsyslogd's start message wakes it, and the batch
+    arrives without another POST."""
+    n = 250
+    stall_recorder(c)
+    t.eq(post(c, "last", eventlist("sd-last", n)), "200", "last batch: taken while analysisd is stalled (200)")
+    unread = wait_stalled(c)
+    r = c.run("systemctl restart " + UNIT, timeout=120)
+    resume_recorder(c)
+    got = {a for _, a in wait_ids(c, "sd-last", n, timeout=30)}
+    t.ok(unread > 0 and r.returncode == 0 and len(got) == n,
+         "restart on the last batch (plugin blocked, %d bytes unread): all %d events arrive with no batch "
+         "after it (%d)" % (unread, n, len(got)), c.run("tail -5 /var/log/wazuh-k8s-audit/plugin.log").stdout)
+
+
 def status_after_replay(c):
     """After the restart's spool replay everything is delivered: the setup
     tool's status must say so (spool/delivered is no backlog)."""
@@ -1075,7 +1093,7 @@ def main(work):
         t.diag("install to running: %.0f s" % (time.time() - start))
         steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()),
                  (cloud_service, ()), (logger_path, ()),
-                 (logrotate, ()), (restart_stalled, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
+                 (logrotate, ()), (restart_stalled, ()), (restart_last_batch, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
                  (node_role, ()), (remove_purge, ())]
         took = []
         for fn, args in steps:
