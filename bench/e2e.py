@@ -233,8 +233,8 @@ def perf_stages(data):
 
 
 def drop_unknown_options(dropin, plugin):
-    """The drop-in passes options (--accept-sync) an older plugin (--before)
-    does not know: leave them out for it."""
+    """The drop-in passes options (--accept-ahead, --accept-sync) an older
+    plugin (--before) does not know: leave them out for it."""
     helptext = subprocess.run([plugin, "--help"], capture_output=True,
                               text=True).stdout
     if "--accept-sync" in helptext:
@@ -242,7 +242,7 @@ def drop_unknown_options(dropin, plugin):
     with open(dropin) as f:
         text = f.read()
     with open(dropin, "w") as f:
-        f.write(re.sub(r" --accept-sync (on|off)", "", text))
+        f.write(re.sub(r" --accept-(ahead|sync) (on|off)", "", text))
 
 
 def run_config(name, env, so, certs, bodies, per_batch, strace,
