@@ -29,7 +29,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from e2e import RSYSLOGD, free_port, require_pipeline  # noqa: E402
+from e2e import RSYSLOGD, free_port, require_pipeline, stop_rsyslogd  # noqa: E402
 from harness import Tap, Workdir  # noqa: E402
 
 LIMIT = 4096            # maxMessageSize
@@ -229,15 +229,6 @@ try:
           b"\n" * (LIMIT - 1) + b"\r\n\t" + line(READ * 2, "fhlong") + b"\n",
           firehose_messages, fh)
 finally:
-    proc.terminate()
-    try:
-        proc.wait(30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    log = os.path.join(wd.path, "internal.log")
-    if os.path.exists(log):
-        with open(log, errors="replace") as f:
-            t.diag("rsyslogd: " + " | ".join(f.read().splitlines()[-5:]))
+    stop_rsyslogd(t, proc, os.path.join(wd.path, "internal.log"))
     wd.cleanup()
 t.done()
