@@ -832,7 +832,7 @@ NODE_DIR = "/etc/wazuh-k8s-audit/node"
 NODE_DROPIN = "/etc/rsyslog.d/58-wazuh-k8s-audit-node.conf"
 NODE_ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit-node.env"
 APISERVER_UNIT = "sd-kube-apiserver.service"   # the journald check's transient unit
-RELP_WINDOW = 512                               # the node drop-in's omrelp windowSize
+RELP_WINDOW = 512                               # the node drop-in's forwarder --window
 
 
 def recorded_events(c, prefix):
@@ -1010,8 +1010,9 @@ def node_role(c):
     # the drop-in goes first, then rsyslog restarts without it: the old
     # rsyslogd writes imjournal's state file as it stops (and syslog.socket
     # may start rsyslog again at any time), so its files go after
-    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -f /var/spool/rsyslog/wazuh-k8s-audit-node* "
-          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal*" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
+    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -rf /var/spool/rsyslog/wazuh-k8s-audit-node* "
+          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal* /var/spool/rsyslog/wazuh-k8s-audit-forward "
+          "/var/log/wazuh-k8s-audit-forward.log" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
 
 
 def remove_purge(c):
