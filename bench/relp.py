@@ -254,7 +254,11 @@ def main():
     tr = rig.load("test_relp", os.path.join(rig.TOP, "tests", "e2e",
                                             "test_relp.py"))
     plugin = os.path.join(builddir, "plugin", "wazuh-k8s-audit")
-    env = {"e2e": e2e, "plugin": plugin, "bench": be, "relp": tr}
+    # the node drop-in's program, from this build (not from $PLUGIN)
+    tr.FORWARDER = os.path.join(builddir, "plugin", "wazuh-k8s-audit-forward")
+    # "before": bench/e2e.py's other plugin builds per configuration: none
+    env = {"e2e": e2e, "plugin": plugin, "bench": be, "relp": tr,
+           "before": {}}
     lines, origin = e2e.real_lines()
     if args.outage:
         r = run_outage(env, so, certs, lines, args)

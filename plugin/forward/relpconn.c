@@ -22,8 +22,8 @@
 #define OFFERS "relp_version=0\nrelp_software=" PACKAGE_NAME "," \
 	PACKAGE_VERSION "\ncommands=syslog"
 
-static long long
-now_ms(void)
+long long
+relp_now_ms(void)
 {
 	struct timespec ts;
 
@@ -43,7 +43,7 @@ wait_fd(int fd, short events, long long deadline, int stop_fd)
 	int n;
 
 	for (;;) {
-		left = deadline - now_ms();
+		left = deadline - relp_now_ms();
 		if (left <= 0)
 			return -ETIMEDOUT;
 		n = poll(pfd, stop_fd >= 0 ? 2 : 1, (int)left);
@@ -235,7 +235,7 @@ relp_conn_flush(struct relp_conn *c, int timeout_ms)
 	/* On a timeout nothing of wbuf counts as written (SSL_write reports
 	 * all or nothing without SSL_MODE_ENABLE_PARTIAL_WRITE): the next
 	 * call repeats the same bytes, as OpenSSL wants a retry to. */
-	rc = write_all(c, c->wbuf, c->wlen, now_ms() + timeout_ms);
+	rc = write_all(c, c->wbuf, c->wlen, relp_now_ms() + timeout_ms);
 	if (rc == 0)
 		c->wlen = 0;
 	return rc;
@@ -247,7 +247,7 @@ relp_conn_send(struct relp_conn *c, const char *cmd, const char *data,
 {
 	char hdr[RELP_HEADER_MAX];
 	unsigned next = relp_next_txnr(c->txnr);
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = relp_now_ms() + timeout_ms;
 	int hlen, rc;
 
 	if (c->ssl == NULL)
@@ -279,9 +279,15 @@ relp_conn_send(struct relp_conn *c, const char *cmd, const char *data,
 static int
 read_more(struct relp_conn *c, long long deadline)
 {
-	int ret, rc;
+	int ret, rc, one = 1;
 
 	c->rlen = c->rpos = 0;
+	/* Acknowledge the server's segments at once: librelp sets no
+	 * TCP_NODELAY, so it holds its next responses (Nagle) until our ACK,
+	 * which Linux delays up to 40 ms while we send nothing, as we do
+	 * while waiting for a commit's last responses (measured: 1,400
+	 * events/s).  Linux clears the flag after use: set before each wait. */
+	setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
 	for (;;) {
 		ret = SSL_read(c->ssl, c->rbuf, sizeof(c->rbuf));
 		if (ret > 0) {
@@ -297,7 +303,7 @@ int
 relp_conn_response(struct relp_conn *c, int timeout_ms, unsigned *txnr,
     int *status)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = relp_now_ms() + timeout_ms;
 	size_t used;
 	int rc;
 
@@ -370,7 +376,7 @@ relp_conn_open(struct relp_conn *c, SSL_CTX *ctx,
     const struct relp_target *target, int timeout_ms, char *err,
     size_t errlen)
 {
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = relp_now_ms() + timeout_ms;
 	int rc;
 
 	relp_conn_close(c, false, 0);

@@ -50,6 +50,9 @@ struct relp_conn {
 SSL_CTX *relp_tls_context(const char *ca, const char *cert, const char *key,
     char *err, size_t errlen);
 
+/* relp_now_ms(): CLOCK_MONOTONIC in milliseconds, what deadlines count in. */
+long long relp_now_ms(void);
+
 /* relp_conn_init(c, stop_fd): a closed session; allocates nothing. */
 void relp_conn_init(struct relp_conn *c, int stop_fd);
 

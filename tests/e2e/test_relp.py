@@ -15,7 +15,8 @@ of 10 s, not the issue's 2 minutes, to keep the test under 3 minutes: what
 RELP does is the same, only the node's queue grows longer; `make soak-relp`
 runs the 2 minutes under load, outside CI); the manager's
 rsyslogd killed -9 mid-stream and while analysisd reads nothing; failover
-to the second manager and back; the node rsyslogd killed -9 mid-file; a 3 MB
+to the second manager and back; the node rsyslogd killed -9 mid-file, and
+stopped while no manager answers; a 3 MB
 RequestResponse event and one above maxMessageSize; a node certificate of
 another cluster against this cluster's listener.
 """
@@ -99,7 +100,7 @@ class Node(e2e.Node):
                         "-o", self.dropin] + self.args + list(over), check=True)
 
 
-class Forwarder:
+class VirtualAddress:
     """A TCP forwarder standing in for a virtual IP (or a load balancer
     passing TLS through) in front of two managers: new connections go to
     the current target port; move() closes those open and sends new ones
@@ -142,7 +143,7 @@ class Forwarder:
                 b.sendall(data)
         except OSError:
             pass
-        Forwarder._drop((a, b))
+        VirtualAddress._drop((a, b))
 
     @staticmethod
     def _drop(socks):
@@ -356,12 +357,12 @@ def main():
             lost, sum(len(v) - 1 for v in late.values())))
         t.ok(not lost, "failover and back: all 300 events delivered")
 
-        # 3b. the loss-free alternative: both managers behind one address
-        #     (here a forwarder), the node with MANAGER only. Its one action
-        #     retries for ever: the first manager stopped mid-stream and the
-        #     address moved to the second, nothing is lost
+        # 3b. the other way to a second manager: both behind one address
+        #     (here a TCP forwarder), the node with MANAGER only: the first
+        #     manager stopped mid-stream and the address moved to the
+        #     second, nothing is lost
         node.stop()     # its session to the first manager stays whole
-        fwd = Forwarder(pa)
+        fwd = VirtualAddress(pa)
         vip_logs = os.path.join(d, "vip-audit")
         vip = Node(os.path.join(d, "vip"), certs, "alpha", "cp-1", vip_logs,
                    "localhost:%d" % fwd.port)
@@ -376,8 +377,7 @@ def main():
         m1.stop()
         fwd.move(p2)
         wr.join()
-        # librelp notices the broken session, and sends its window again,
-        # at the next event (the apiserver writes on; idle, it waits)
+        # the apiserver writes on, across the move
         vlog.write(tagged(lines, "vip", n)[250:], pace=0.01)
         got = wait_all(recv, "vip", n, 60)
         on = [sum(1 for v in got.values() for i, _ in v if i == k)
