@@ -295,11 +295,11 @@ fwd_submit(struct forward *f, const char *data, size_t len)
 	/* Out once a few events are buffered, not at the commit: the manager
 	 * works on them while rsyslog hands over the rest (flushing only at
 	 * the commit halved the node path's events/s). */
-	if (f->up && f->conn.wlen >= FLUSH_EARLY_BYTES &&
-	    (rc = relp_conn_flush(&f->conn, f->cfg.ack_timeout_ms)) != 0) {
+	if (!f->up || f->conn.wlen < FLUSH_EARLY_BYTES)
+		return 0;
+	if ((rc = relp_conn_flush(&f->conn, f->cfg.ack_timeout_ms)) != 0) {
 		drop_session(f, rc, "send");
-		if (rc == -EINTR)
-			return rc;
+		return rc == -EINTR ? rc : 0;
 	}
 	/* what is answered already frees its memory now */
 	while (f->up && f->nsent > 0 && relp_conn_answered(&f->conn))
