@@ -39,13 +39,13 @@ EXTRA_DIST += bench/pubsub_auth.py
 # Audit log file on a node -> RELP/TLS -> manager -> stand-in, beside the
 # webhook path in the same run (issue 22). Options: RELP_ARGS="--events N
 # --rounds R". Needs rsyslog-relp and the patched imhttp.
-bench-relp: plugin/wazuh-k8s-audit
+bench-relp: plugin/wazuh-k8s-audit plugin/wazuh-k8s-audit-forward
 	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) $(RELP_ARGS)
 .PHONY: bench-relp
 # The manager away 2 minutes while a node's audit log grows (issue 22's
 # outage, CI runs a 10 s one): lost and duplicated events counted.
 # SOAK_ARGS="--outage S --rate N --kill" (bench/relp.py --help).
-soak-relp: plugin/wazuh-k8s-audit
+soak-relp: plugin/wazuh-k8s-audit plugin/wazuh-k8s-audit-forward
 	$(PYTHON3) $(srcdir)/bench/relp.py --builddir $(abs_top_builddir) \
 	    --outage 120 $(SOAK_ARGS)
 .PHONY: soak-relp

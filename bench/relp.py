@@ -2,15 +2,16 @@
 """RELP benchmark: audit log file on a node -> datagrams at the stand-in.
 
 The node: a private rsyslogd with the rendered node drop-in (imfile, Disk
-queue, omrelp over TLS with a node certificate). The manager: a private
+queue, wazuh-k8s-audit-forward sending RELP over TLS with a node
+certificate). The manager: a private
 rsyslogd with the rendered manager drop-in (imrelp over TLS, its ruleset
 Direct: a frame is answered once the real plugin, --max-eps 0, delivered
 its event) into a counting stand-in analysisd.
 N events of the real kube-apiserver mix (shared/real-apiserver beside the
 clone, else the corpus) are appended to the audit log at full speed;
 reported: events/s from the first line written to the last datagram, and
-the CPU seconds per 100k events of the node's rsyslogd, the manager's
-rsyslogd and the plugin. Beside it, in the same run, the webhook path's
+the CPU seconds per 100k events of the node's rsyslogd and forwarder, the
+manager's rsyslogd and the plugin. Beside it, in the same run, the webhook path's
 figure (bench/e2e.py's "disk" configuration: 400-event batches over one
 mutual-TLS keep-alive connection) with the same events.
 
@@ -41,7 +42,8 @@ import rig
 
 
 def run_relp(env, so, certs, lines, copies, per_copy):
-    """One round: (events/s, cpu node, cpu manager, cpu plugin per 100k)."""
+    """One round: events/s and CPU s per 100k events of the node's rsyslogd
+    and forwarder, the manager's rsyslogd and its plugin."""
     be, e2e, tr = env["bench"], env["e2e"], env["relp"]
     wd = tempfile.mkdtemp(prefix="wka-bench-relp-")
     counter = be.Counter(os.path.join(wd, "queue"))
@@ -73,7 +75,7 @@ def run_relp(env, so, certs, lines, copies, per_copy):
         counter.expect(target)
         data = [b"\n".join(e2e.tagged(lines, "b%d" % c, len(lines))) + b"\n"
                 for c in range(copies)]
-        n0 = be.cpu_seconds(node.proc.pid)
+        n0, f0 = be.cpu_sample(node.proc.pid)
         m0, p0 = be.cpu_sample(m.proc.pid)
         t0 = time.perf_counter()
         with open(path, "ab") as f:
@@ -83,11 +85,12 @@ def run_relp(env, so, certs, lines, copies, per_copy):
             raise SystemExit("relp: only %d of %d events arrived" %
                              (counter.n - base, target - base))
         total = counter.when - t0
-        n1 = be.cpu_seconds(node.proc.pid)
+        n1, f1 = be.cpu_sample(node.proc.pid)
         m1, p1 = be.cpu_sample(m.proc.pid)
         per100k = 1e5 / (target - base)
         return {"eps": (target - base) / total,
                 "cpu_node": (n1 - n0) * per100k,
+                "cpu_forward": (f1 - f0) * per100k,
                 "cpu_manager": (m1 - m0) * per100k,
                 "cpu_plugin": (p1 - p0) * per100k}
     finally:
@@ -251,7 +254,11 @@ def main():
     tr = rig.load("test_relp", os.path.join(rig.TOP, "tests", "e2e",
                                             "test_relp.py"))
     plugin = os.path.join(builddir, "plugin", "wazuh-k8s-audit")
-    env = {"e2e": e2e, "plugin": plugin, "bench": be, "relp": tr}
+    # the node drop-in's program, from this build (not from $PLUGIN)
+    tr.FORWARDER = os.path.join(builddir, "plugin", "wazuh-k8s-audit-forward")
+    # "before": bench/e2e.py's other plugin builds per configuration: none
+    env = {"e2e": e2e, "plugin": plugin, "bench": be, "relp": tr,
+           "before": {}}
     lines, origin = e2e.real_lines()
     if args.outage:
         r = run_outage(env, so, certs, lines, args)
@@ -295,9 +302,10 @@ def main():
           (origin, copies * per_copy, copies, len(lines), args.rounds))
     print("| path | events/s | CPU s per 100k events |")
     print("|---|---:|---|")
-    print("| file -> node rsyslogd -> RELP/TLS -> manager | %.0f | node "
-          "rsyslogd %.2f, manager rsyslogd %.2f, plugin %.2f |" %
-          (r["eps"], r["cpu_node"], r["cpu_manager"], r["cpu_plugin"]))
+    print("| file -> node rsyslogd -> forwarder -> RELP/TLS -> manager | %.0f "
+          "| node rsyslogd %.2f + forwarder %.2f, manager rsyslogd %.2f, "
+          "plugin %.2f |" % (r["eps"], r["cpu_node"], r["cpu_forward"],
+                             r["cpu_manager"], r["cpu_plugin"]))
     print("| webhook (400-event batches, mTLS keep-alive) | %.0f | "
           "rsyslogd %.2f, plugin %.2f |" %
           (h["eps"], h["cpu_rsyslogd"], h["cpu_plugin"]))

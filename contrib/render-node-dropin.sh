@@ -64,9 +64,8 @@ hostport() {
 	[ -n "$h" ] || die "$2: no host in '$1'"
 }
 # peer_name HOST NAME KEY: the name the manager's certificate must carry.
-# librelp compares DNS names (SAN, then CN), never addresses, and omrelp
-# disables the action for good on a name mismatch (every later event
-# dropped until rsyslog restarts): refuse an address without a name here.
+# The forwarder checks a DNS name (SAN, then CN), never an address, and
+# refuses to start with an address for a name: say so here, at rendering.
 peer_name() {
 	if [ -n "$2" ]; then printf '%s' "$2"; return; fi
 	case $1 in
@@ -77,27 +76,32 @@ peer_name() {
 }
 [ -n "$(get MANAGER)" ] || die "MANAGER is not set (host:port of the manager's RELP listener)"
 hostport "$(get MANAGER)" MANAGER
-m1h=$h m1p=$p
-m1n=$(peer_name "$m1h" "$(get MANAGER_NAME)" MANAGER) || exit 1
+m1n=$(peer_name "$h" "$(get MANAGER_NAME)" MANAGER) || exit 1
 
 sub() { printf 's|@%s@|%s|g\n' "$1" "$(esc "$2")" >> "$script"; }
 for k in CA_FILE NODE_CERT NODE_KEY QUEUE_DIR QUEUE_MAX_DISK MAX_MESSAGE_SIZE JOURNAL_UNIT; do
 	sub "$k" "$(get "$k")"
 done
-sub MANAGER_HOST "$m1h"; sub MANAGER_PORT "$m1p"; sub MANAGER_NAME "$m1n"
 
+# the forwarder's targets, in order of preference: MANAGER, then MANAGER2
+targets="--target $(get MANAGER) --name $m1n"
 if [ -n "$(get MANAGER2)" ]; then
 	hostport "$(get MANAGER2)" MANAGER2
 	m2n=$(peer_name "$h" "$(get MANAGER2_NAME)" MANAGER2) || exit 1
-	sub MANAGER2_HOST "$h"; sub MANAGER2_PORT "$p"; sub MANAGER2_NAME "$m2n"
-	# the first action must give up on a message (be suspended) for the
-	# second to get it; the last one of the chain retries for ever
-	sub RETRY1 0
-	echo '/^#@FAILOVER_\(BEGIN\|END\)@/d' >> "$script"
-else
-	sub RETRY1 -1
-	echo '/^#@FAILOVER_BEGIN@/,/^#@FAILOVER_END@/d' >> "$script"
+	targets="$targets --target $(get MANAGER2) --name $m2n"
 fi
+case $targets in *[!A-Za-z0-9.:_\[\]\ -]*) die "MANAGER, MANAGER2 and their names: letters, digits, . : - _ [ ] only" ;; esac
+sub TARGETS "$targets"
+# settings an older env file may lack: their defaults
+forwarder=$(get FORWARDER); [ -n "$forwarder" ] || forwarder=/usr/bin/wazuh-k8s-audit-forward
+logfile=$(get LOG_FILE); [ -n "$logfile" ] || logfile=/var/log/wazuh-k8s-audit-forward.log
+# omprog splits its binary= at spaces: the paths on it have none
+for k in FORWARDER LOG_FILE CA_FILE NODE_CERT NODE_KEY QUEUE_DIR; do
+	case $k in FORWARDER) v=$forwarder ;; LOG_FILE) v=$logfile ;; *) v=$(get $k) ;; esac
+	case $v in /*) ;; *) die "$k: an absolute path, got '$v'" ;; esac
+	case $v in *[[:space:]]*) die "$k: no space allowed: '$v'" ;; esac
+done
+sub FORWARDER "$forwarder"; sub LOG_FILE "$logfile"
 
 if [ -n "$(get JOURNAL_UNIT)" ]; then
 	echo '/^#@JOURNAL_\(BEGIN\|END\)@/d' >> "$script"

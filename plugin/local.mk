@@ -56,3 +56,17 @@ CORE_LIBS = libcore.a $(JANSSON_LIBS) $(CRYPTO_LIBS) $(ZLIB_LIBS) $(SYSTEMD_LIBS
 bin_PROGRAMS += plugin/wazuh-k8s-audit
 plugin_wazuh_k8s_audit_SOURCES = plugin/main.c
 plugin_wazuh_k8s_audit_LDADD = $(CORE_LIBS)
+
+# The node's omprog program: its lines to the managers' RELP listeners,
+# each held until acknowledged (plugin/forward/forward.h).  RELP's frames
+# (relpframe) and sessions (relpconn) are in libcore.a for the unit tests.
+libcore_a_SOURCES += \
+	plugin/forward/relpframe.c plugin/forward/relpframe.h \
+	plugin/forward/relpconn.c plugin/forward/relpconn.h \
+	plugin/forward/forward.c plugin/forward/forward.h \
+	plugin/forward/relay.c plugin/forward/relay.h \
+	plugin/forward/keep.c plugin/forward/keep.h \
+	plugin/forward/fwdopts.c plugin/forward/fwdopts.h
+bin_PROGRAMS += plugin/wazuh-k8s-audit-forward
+plugin_wazuh_k8s_audit_forward_SOURCES = plugin/forward/fwdmain.c
+plugin_wazuh_k8s_audit_forward_LDADD = $(CORE_LIBS) $(SSL_LIBS)

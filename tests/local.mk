@@ -136,6 +136,10 @@ tests_unit_test_syslogmsg_LDADD = $(CORE_LIBS)
 check_PROGRAMS += tests/unit/test_wake
 TESTS += tests/unit/test_wake
 tests_unit_test_wake_LDADD = $(CORE_LIBS)
+# RELP's frames, as the node's forwarder writes and reads them (issue 22).
+check_PROGRAMS += tests/unit/test_relpframe
+TESTS += tests/unit/test_relpframe
+tests_unit_test_relpframe_LDADD = $(CORE_LIBS)
 
 # Setup verbs for control-plane nodes: node-cert, node-dropin (issue 22).
 TESTS += tests/setup/test_node_setup.py
@@ -164,3 +168,8 @@ EXTRA_DIST += tests/plugin/test_restart_read.py tests/lib/queued_standin.py
 # Accept ahead: OK once in the spool, kill -9, the one-line bound (issue 24).
 TESTS += tests/plugin/test_accept_ahead.py
 EXTRA_DIST += tests/plugin/test_accept_ahead.py
+
+# The node's forwarder against a fake RELP server: acknowledgements,
+# broken sessions, failover, TLS names, stop and spool (issue 22).
+TESTS += tests/plugin/test_forward.py
+EXTRA_DIST += tests/plugin/test_forward.py

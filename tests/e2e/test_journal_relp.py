@@ -7,9 +7,10 @@ record_journal.py: no journald runs as a service on this machine, so the
 file is given to imjournal in a mount namespace, as /var/log/journal/
 <machine-id> with that machine id); a node rsyslogd running the rendered
 node drop-in with JOURNAL_UNIT (imjournal, the envelope template, its Disk
-queue, omrelp over TLS with a node certificate); a manager rsyslogd with
-the rendered manager drop-in (imrelp over TLS, Disk queue, the real plugin
-with --frame journal); a stand-in analysisd socket.
+queue, wazuh-k8s-audit-forward sending RELP over TLS with a node
+certificate); a manager rsyslogd with the rendered manager drop-in (imrelp
+over TLS, Disk queue, the real plugin with --frame journal); a stand-in
+analysisd socket.
 
 The journal holds, from unit kube-apiserver.service: a 3 MB RequestResponse
 event in 65 entries (_LINE_BREAK=line-max, one shortened by journald), two
@@ -128,7 +129,7 @@ def phase(t, so, d, drop):
 def main():
     t = Tap()
     so = e2e.require_pipeline(t, PLUGIN, "journald pipeline")
-    for mod in ("imrelp.so", "omrelp.so", "imjournal.so"):
+    for mod in ("imrelp.so", "imjournal.so"):
         if not os.path.exists(MODS + mod) and os.environ.get("CI") != "true":
             t.skip("journald pipeline", "%s is not installed (contrib/install-deps.sh)" % mod)
             t.done()

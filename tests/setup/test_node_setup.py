@@ -77,16 +77,17 @@ t.ok(rc == 1 and "not a certificate of cluster 'beta'" in out
 rc, out = setup("node-dropin", "CLUSTER=alpha", *common)
 t.ok(rc == 0 and os.path.exists(dropin), "node-dropin for cluster alpha", out)
 text = open(dropin).read() if os.path.exists(dropin) else ""
-t.ok('target="wazuh.example.org" port="2514"' in text and
-     'tls.myCert="%s"' % crt in text and
-     'tls.permittedPeer=["wazuh.example.org"]' in text,
-     "the drop-in sends to the manager with the node certificate")
+t.ok("--target wazuh.example.org:2514 --name wazuh.example.org " in text and
+     "--cert %s " % crt in text and "--key %s " % key in text and
+     'useTransactions="on" confirmMessages="on"' in text,
+     "the drop-in sends to the manager with the node certificate, "
+     "answering rsyslog's transactions once acknowledged")
 t.ok("CLUSTER=alpha" in open(nodeenv).read(),
      "the settings given are kept in the node's settings file")
 rc, out = setup("node-dropin", "MANAGER=10.0.0.5:2514")
 t.ok(rc == 1 and "set MANAGER_NAME" in out,
      "node-dropin refuses a manager address without its certificate name "
-     "(omrelp would disable itself on the name check)", out)
+     "(the forwarder checks DNS names only)", out)
 t.ok("MANAGER=wazuh.example.org:2514" in open(nodeenv).read(),
      "a refused node-dropin leaves the settings as they were")
 rc, out = setup("node-dropin", "NO_SUCH=1")

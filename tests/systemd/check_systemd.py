@@ -30,9 +30,9 @@ for cluster alpha (RELP_LISTEN, RELP_CLUSTERS), `setup node-cert alpha
 cp-1` makes the node's certificate, and the container's own system
 rsyslog.service becomes a control-plane node's (`setup node-dropin`:
 imfile on /var/log/kubernetes/audit/audit*.log, imjournal for a unit's
-stdout, omrelp over TLS to 127.0.0.1). Audit lines appended with a
-rename-and-create rotation arrive each once with k8s.cluster alpha and
-k8s.source relp; the manager's service restarted mid-stream loses none;
+stdout, wazuh-k8s-audit-forward sending RELP over TLS to 127.0.0.1).
+Audit lines appended with a rename-and-create rotation arrive each once
+with k8s.cluster alpha and k8s.source relp; the manager's service restarted mid-stream loses none;
 a 200 KB line on a transient unit's stdout, split by the real journald
 (LineMax 48K), arrives once, whole or reduced with k8s.dropped.
 
@@ -66,7 +66,7 @@ CACHE = os.environ.get("ROOTFS_CACHE", "/var/cache/wazuh-k8s-audit/rootfs")
 SUITE = "bookworm"
 # What the container needs besides the .debs' own dependencies: systemd as
 # init, the system logger (the logger path), the tools the checks use.
-# rsyslog-relp: the node role's omrelp and the manager's RELP listener.
+# rsyslog-relp: the manager's RELP listener (imrelp).
 BASE_PKGS = ["systemd", "systemd-sysv", "dbus", "rsyslog", "python3", "curl", "openssl",
              "ca-certificates", "logrotate", "adduser", "iproute2", "procps", "rsyslog-relp"]
 PKGS = ["wazuh-k8s-audit", "wazuh-k8s-audit-imhttp"]
@@ -832,7 +832,7 @@ NODE_DIR = "/etc/wazuh-k8s-audit/node"
 NODE_DROPIN = "/etc/rsyslog.d/58-wazuh-k8s-audit-node.conf"
 NODE_ENV = "/etc/wazuh-k8s-audit/wazuh-k8s-audit-node.env"
 APISERVER_UNIT = "sd-kube-apiserver.service"   # the journald check's transient unit
-RELP_WINDOW = 512                               # the node drop-in's omrelp windowSize
+RELP_WINDOW = 512                               # the node drop-in's forwarder --window
 
 
 def recorded_events(c, prefix):
@@ -1010,8 +1010,9 @@ def node_role(c):
     # the drop-in goes first, then rsyslog restarts without it: the old
     # rsyslogd writes imjournal's state file as it stops (and syslog.socket
     # may start rsyslog again at any time), so its files go after
-    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -f /var/spool/rsyslog/wazuh-k8s-audit-node* "
-          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal*" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
+    c.run("rm -rf %s %s %s %s; systemctl restart rsyslog; rm -rf /var/spool/rsyslog/wazuh-k8s-audit-node* "
+          "/var/spool/rsyslog/wazuh-k8s-audit-imjournal* /var/spool/rsyslog/wazuh-k8s-audit-forward "
+          "/var/log/wazuh-k8s-audit-forward.log" % (NODE_DROPIN, NODE_ENV, NODE_DIR, AUDIT_DIR), timeout=60)
 
 
 def remove_purge(c):
