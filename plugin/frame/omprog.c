@@ -9,6 +9,13 @@
 
 /* Read in pieces of this size; lines are often hundreds of KiB. */
 #define READ_CHUNK (256u * 1024u)
+/*
+ * The pipe from rsyslogd holds this much (Linux's default is 64 KiB and
+ * /proc/sys/fs/pipe-max-size, 1 MiB by default, the most an unprivileged
+ * process may ask for): a 1 MB batch then crosses in one write and a few
+ * reads instead of a sleep and a wake-up of both processes every 64 KiB.
+ */
+#define PIPE_SIZE (1 << 20)
 
 int
 omprog_init(struct omprog *p, int in_fd, int out_fd, int stop_fd,
@@ -24,6 +31,8 @@ omprog_init(struct omprog *p, int in_fd, int out_fd, int stop_fd,
 	flags = fcntl(in_fd, F_GETFL);
 	if (flags == -1 || fcntl(in_fd, F_SETFL, flags | O_NONBLOCK) == -1)
 		return -errno;
+	/* Best effort: not a pipe, or a lower pipe-max-size, reads as before. */
+	(void)fcntl(in_fd, F_SETPIPE_SZ, PIPE_SIZE);
 	return 0;
 }
 

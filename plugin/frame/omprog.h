@@ -35,9 +35,10 @@ enum omprog_read {
 
 /*
  * omprog_init(p, in_fd, out_fd, stop_fd, max_line):
- * Prepare *p; allocates nothing yet.  in_fd is made non-blocking.  Every
- * wait for input also ends once stop_fd (-1: none) is readable; it is
- * never read here.  Returns 0 or a negative errno.
+ * Prepare *p; allocates nothing yet.  in_fd is made non-blocking and, if
+ * it is a pipe, asked to hold 1 MiB (best effort: failing leaves it as it
+ * was).  Every wait for input also ends once stop_fd (-1: none) is
+ * readable; it is never read here.  Returns 0 or a negative errno.
  */
 int omprog_init(struct omprog *p, int in_fd, int out_fd, int stop_fd,
     size_t max_line);
