@@ -14,8 +14,8 @@ rx = Receiver(wd.socket)
 pl = Plugin(wd.path, wd.socket)
 t.eq(pl.answer()[0], "OK", "handshake")
 # A 1 MB batch crosses omprog's pipe in one write, not in 64 KiB steps
-# that each put rsyslogd's queue worker to sleep (F_GETPIPE_SZ: 1032).
-t.eq(fcntl.fcntl(pl.proc.stdin.fileno(), 1032), 1 << 20,
+# that each put rsyslogd's queue worker to sleep.
+t.eq(fcntl.fcntl(pl.proc.stdin.fileno(), fcntl.F_GETPIPE_SZ), 1 << 20,
      "the plugin widened its input pipe to 1 MiB")
 t.eq(pl.call("BEGIN TRANSACTION"), "OK", "BEGIN TRANSACTION -> OK")
 for ev in events:
