@@ -204,6 +204,24 @@ class Receiver:
         return out
 
 
+def close_stdin(proc, stderr, timeout):
+    """End an omprog program's input as rsyslog does at shutdown, wait up
+    to `timeout` s (then kill it) and close its stderr file: the exit
+    code, or None when it had to be killed."""
+    try:
+        proc.stdin.close()
+    except BrokenPipeError:
+        pass
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return None
+    finally:
+        stderr.close()
+
+
 class Plugin:
     """The plugin as omprog runs it: lines on stdin, answers on stdout."""
 
@@ -262,18 +280,7 @@ class Plugin:
 
     def close(self, timeout=30):
         """Close stdin as rsyslog does at shutdown; return the exit code."""
-        try:
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-        finally:
-            self.stderr.close()
+        return close_stdin(self.proc, self.stderr, timeout)
 
     def kill(self):
         self.proc.kill()

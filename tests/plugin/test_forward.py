@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 
-from harness import PLUGIN, Tap, Workdir
+from harness import PLUGIN, Tap, Workdir, close_stdin
 
 sys.path.insert(0, os.path.join(os.environ.get("TOP_SRCDIR", "."), "tests",
                                 "e2e"))
@@ -278,18 +278,7 @@ class Forwarder:
 
     def close(self):
         """EOF on stdin, as rsyslog at shutdown; the exit status."""
-        try:
-            self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
-        try:
-            return self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-        finally:
-            self.stderr.close()
+        return close_stdin(self.proc, self.stderr, 10)
 
     def log(self):
         with open(self.stderr_path, "rb") as f:
