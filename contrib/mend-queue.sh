@@ -29,8 +29,10 @@ me=mend-queue
 [ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
 dir=$1
 [ -e "$dir" ] || exit 0
-[ -d "$dir" ] && [ -r "$dir" ] && [ -x "$dir" ] ||
-	{ echo "$me: $dir: not a readable directory" >&2; exit 1; }
+if ! { [ -d "$dir" ] && [ -r "$dir" ] && [ -x "$dir" ]; }; then
+	echo "$me: $dir: not a readable directory" >&2
+	exit 1
+fi
 
 # qi_field N FIELD FILE: FIELD's value in the Nth object of the index FILE.
 # rsyslog writes one property a line, "+name:type:length:value:" (runtime/
