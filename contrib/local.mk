@@ -3,6 +3,7 @@
 EXTRA_DIST += contrib/imhttp/build-imhttp.sh contrib/imhttp/imhttp-k8s.patch \
 	contrib/imhttp/civetweb-k8s.patch \
 	contrib/certs/make-certs.sh contrib/render-dropin.sh contrib/render-lib.sh contrib/render-cloud.sh contrib/quickstart.sh \
+	contrib/mend-queue.sh \
 	contrib/kubernetes/audit-policy.yaml contrib/kubernetes/webhook-kubeconfig.yaml \
 	contrib/kubernetes/kube-apiserver-flags.txt \
 	rsyslog.d/60-wazuh-k8s-audit.conf.in rsyslog.d/wazuh-k8s-audit.env \

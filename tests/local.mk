@@ -106,6 +106,9 @@ tests_unit_test_privdrop_LDADD = $(CORE_LIBS)
 # The setup tool on a stand-in manager tree: links, markers, status (issues 20, 21).
 TESTS += tests/setup/test_setup.py
 EXTRA_DIST += tests/setup/test_setup.py
+# contrib/mend-queue.sh on a real rsyslogd's Disk queue
+TESTS += tests/setup/test_mend_queue.py
+EXTRA_DIST += tests/setup/test_mend_queue.py
 
 # Stop signals: the line held is spooled, exit 0 (issue 20).
 TESTS += tests/plugin/test_stop.py

@@ -26,6 +26,7 @@ lib=/usr/lib/wazuh-k8s-audit
 install -D -m 0755 contrib/render-dropin.sh "$d$lib/bin/render-dropin.sh"
 install -D -m 0644 contrib/render-lib.sh "$d$lib/bin/render-lib.sh"
 install -D -m 0755 contrib/certs/make-certs.sh "$d$lib/bin/make-certs.sh"
+install -D -m 0755 contrib/mend-queue.sh "$d$lib/bin/mend-queue.sh"
 install -D -m 0644 rsyslog.d/60-wazuh-k8s-audit.conf.in "$d$lib/rsyslog.d/60-wazuh-k8s-audit.conf.in"
 install -D -m 0644 "$so" "$d$lib/rsyslog/imhttp.so"
 # The control-plane node's side (RELP forwarder): template and renderer

@@ -36,6 +36,15 @@ def build_imhttp():
     return so, None
 
 
+def mend_queue(queue_dir, log_path):
+    """contrib/mend-queue.sh on queue_dir, as the services run it before
+    each start (ExecStartPre); what it says is appended to log_path."""
+    with open(log_path, "ab") as log:
+        subprocess.run(["sh", os.path.join(TOP_SRCDIR, "contrib",
+                                           "mend-queue.sh"), queue_dir],
+                       stdout=log, stderr=log, check=True)
+
+
 def require_pipeline(t, plugin, what):
     """The patched imhttp.so for tap `t`, or end the test: a missing plugin
     binary fails; an imhttp that cannot be built skips `what`, except in CI
@@ -106,6 +115,7 @@ class Rsyslog:
         self.dropin = os.path.join(wd, "60-wazuh-k8s-audit.conf")
         self.log_dir = os.path.join(wd, "log")
         self.lib_dir = os.path.join(wd, "lib")
+        self.mend_log = os.path.join(wd, "mend-queue.log")
         self.proc = None
         os.makedirs(os.path.join(wd, "work"), exist_ok=True)
         subprocess.run(
@@ -144,6 +154,7 @@ include(file="%(dropin)s")
     def start(self, timeout=20):
         if os.path.exists(self.pidfile):
             os.unlink(self.pidfile)
+        mend_queue(os.path.join(self.lib_dir, "queue"), self.mend_log)
         self.proc = subprocess.Popen(
             [RSYSLOGD, "-n", "-f", self.conf, "-i", self.pidfile],
             cwd=self.wd, stdin=subprocess.DEVNULL,
@@ -204,12 +215,14 @@ include(file="%(dropin)s")
                     out.append(int(pid))
         return out
 
-    def internal_log(self):
+    def internal_log(self, tail=4000):
+        """The end of rsyslogd's own log (tail=None: all of it)."""
         try:
             with open(self.internal, errors="replace") as f:
-                return f.read()[-4000:]
+                text = f.read()
         except OSError:
             return "(no internal log)"
+        return text if tail is None else text[-tail:]
 
     def plugin_log(self):
         try:

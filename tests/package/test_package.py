@@ -236,6 +236,7 @@ def files_and_modes():
         "/usr/sbin/wazuh-k8s-audit-setup": ("0o755", "root", "root"),
         "/usr/lib/wazuh-k8s-audit/rsyslog/imhttp.so": ("0o644", "root", "root"),
         "/usr/lib/wazuh-k8s-audit/bin/render-dropin.sh": ("0o755", "root", "root"),
+        "/usr/lib/wazuh-k8s-audit/bin/mend-queue.sh": ("0o755", "root", "root"),
         "/usr/lib/wazuh-k8s-audit/rsyslog.d/60-wazuh-k8s-audit.conf.in": ("0o644", "root", "root"),
         "/usr/share/wazuh-k8s-audit/rules/0950-k8s_audit_rules.xml": ("0o644", "root", "root"),
         ENV: ("0o644", "root", "root"),

@@ -1,0 +1,94 @@
+#!/bin/sh
+# mend-queue.sh: before rsyslogd starts, take out of its Disk queues what it
+# wrote after their index was last saved.
+#
+#   contrib/mend-queue.sh DIR
+#
+#   DIR  a queue.spoolDirectory (the services' LIB_DIR/queue); missing: no
+#        queue yet, nothing to do
+#
+# Why: rsyslogd (8.2302) writes a message to the queue file, then saves the
+# index (<name>.qi, write-to-temporary and rename) and only then answers the
+# sender (imhttp's 200).  Killed in between (SIGKILL, OOM, a crash), the file
+# holds bytes past the index's write offset.  The next rsyslogd writes over
+# them from that offset without cutting the file, and its reader, which
+# reads 4 KiB at a time, takes the old bytes behind a new message for the
+# next one: that message is lost, and rsyslogd logs "qDeqDisk error",
+# "open error" and "emergency switch to direct mode" (no queue until its
+# next start).  docs/production.md, section 6, has the measurement.
+#
+# Those bytes, and any file numbered after the index's write file, are
+# enqueues rsyslogd never finished: nobody got a 200 for them (the sender
+# retries), so cutting them loses nothing promised.  Run only while this
+# queue's rsyslogd is stopped (the units' ExecStartPre).  Exit status 0
+# unless DIR is not a directory or cannot be read: a queue it cannot mend
+# is reported and left to rsyslogd as it is.
+set -eu
+
+me=mend-queue
+[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+dir=$1
+[ -e "$dir" ] || exit 0
+if ! { [ -d "$dir" ] && [ -r "$dir" ] && [ -x "$dir" ]; }; then
+	echo "$me: $dir: not a readable directory" >&2
+	exit 1
+fi
+
+# qi_field N FIELD FILE: FIELD's value in the Nth object of the index FILE.
+# rsyslog writes one property a line, "+name:type:length:value:" (runtime/
+# obj.c, objSerializeProp); an index holds the queue's property bag, then
+# its write stream, then its read stream.
+qi_field() {
+	awk -F: -v n="$1" -v f="+$2" '
+		/^<(Obj|OPB):/ { obj++ }
+		obj == n && $1 == f { print $4; exit }' "$3"
+}
+
+# number S: S if it is a decimal number, else nothing
+number() {
+	case $1 in ''|*[!0-9]*) return 1 ;; esac
+	printf '%s' "$1"
+}
+
+# size FILE: FILE's length in bytes
+size() { wc -c < "$1" | tr -d ' '; }
+
+# mend QI: cut the queue of the index QI back to what QI says
+mend() {
+	qi=$1
+	name=$(qi_field 2 pszFName "$qi")
+	if ! wfile=$(number "$(qi_field 2 iCurrFNum "$qi")") ||
+	   ! woff=$(number "$(qi_field 2 iCurrOffs "$qi")") ||
+	   ! rfile=$(number "$(qi_field 3 iCurrFNum "$qi")") ||
+	   [ "$dir/$name.qi" != "$qi" ]; then
+		echo "$me: $qi: not an index this tool reads; left as it is" >&2
+		return 0
+	fi
+	for f in "$dir/$name".*; do
+		n=${f##*.}
+		# Only the queue's numbered files: its .qi and .qi.tmp are not.
+		number "$n" > /dev/null || continue
+		if [ -L "$f" ] || [ ! -f "$f" ]; then
+			echo "$me: $f: not a regular file; left as it is" >&2
+			continue
+		fi
+		n=$(printf '%s' "$n" | sed 's/^0*//')
+		n=${n:-0}
+		if [ "$n" -eq "$wfile" ]; then
+			have=$(size "$f")
+			[ "$have" -gt "$woff" ] || continue
+			truncate -s "$woff" "$f"
+			echo "$me: $f: cut $((have - woff)) bytes written after the index was saved (an enqueue rsyslogd did not finish: never answered)" >&2
+		elif [ "$n" -gt "$wfile" ] && [ "$rfile" -le "$wfile" ]; then
+			# After the write file, and the numbers have not wrapped.
+			rm -f "$f"
+			echo "$me: $f: removed, written after the index was saved (an enqueue rsyslogd did not finish: never answered)" >&2
+		fi
+	done
+}
+
+for qi in "$dir"/*.qi; do
+	[ -f "$qi" ] || continue
+	mend "$qi"
+done
+exit 0
