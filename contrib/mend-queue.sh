@@ -2,10 +2,12 @@
 # mend-queue.sh: before rsyslogd starts, take out of its Disk queues what it
 # wrote after their index was last saved.
 #
-#   contrib/mend-queue.sh DIR
+#   contrib/mend-queue.sh DIR [NAME ...]
 #
-#   DIR  a queue.spoolDirectory (the services' LIB_DIR/queue); missing: no
-#        queue yet, nothing to do
+#   DIR   a queue.spoolDirectory (the services' LIB_DIR/queue); missing: no
+#         queue yet, nothing to do
+#   NAME  only the queue of that queue.filename (the system logger's work
+#         directory holds others' queues too); none: every queue in DIR
 #
 # Why: rsyslogd (8.2302) writes a message to the queue file, then saves the
 # index (<name>.qi, write-to-temporary and rename) and only then answers the
@@ -26,8 +28,9 @@
 set -eu
 
 me=mend-queue
-[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 DIR [NAME ...]" >&2; exit 2; }
 dir=$1
+shift
 [ -e "$dir" ] || exit 0
 if ! { [ -d "$dir" ] && [ -r "$dir" ] && [ -x "$dir" ]; }; then
 	echo "$me: $dir: not a readable directory" >&2
@@ -87,8 +90,20 @@ mend() {
 	done
 }
 
+# wanted QI: whether the index QI is of a queue named on the command line
+wanted() {
+	[ $# -gt 1 ] || return 0
+	q=$1
+	shift
+	for want in "$@"; do
+		[ "$q" != "$dir/$want.qi" ] || return 0
+	done
+	return 1
+}
+
 for qi in "$dir"/*.qi; do
-	[ -f "$qi" ] || continue
-	mend "$qi"
+	if [ -f "$qi" ] && wanted "$qi" "$@"; then
+		mend "$qi"
+	fi
 done
 exit 0
