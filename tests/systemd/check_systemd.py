@@ -659,7 +659,7 @@ def logger_queue_killed(c):
         c.run("logger -t k8s-audit -f %s/logkill-%d.json" % (T, i))
         time.sleep(0.3)
     got = wait_ids(c, "sd-logkill", n, timeout=30)
-    mended = c.run("journalctl -u rsyslog -b --no-pager -o cat | grep -F mend-queue").stdout
+    mended = c.run("journalctl -b -t mend-queue --no-pager -o cat").stdout
     t.ok("cut %d bytes" % len(body) in mended, "the restart after kill -9 cut the %d bytes past the "
          "handover queue's index" % len(body), mended)
     errors = c.run("journalctl -u rsyslog -b --no-pager -o cat | grep -E 'qDeqDisk|emergency switch'").stdout
