@@ -40,6 +40,7 @@ PACKAGE_FILES = contrib/debian/changelog contrib/debian/control \
 	contrib/systemd/wazuh-k8s-audit.service contrib/systemd/rsyslog.conf \
 	contrib/systemd/wazuh-k8s-audit-cloud.service \
 	contrib/systemd/59-wazuh-k8s-audit-logger.conf \
+	contrib/systemd/rsyslog-wazuh-k8s-audit.conf \
 	contrib/logrotate/wazuh-k8s-audit \
 	contrib/setup/wazuh-k8s-audit-setup contrib/setup/install-layout.sh
 EXTRA_DIST += $(PACKAGE_FILES)

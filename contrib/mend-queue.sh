@@ -2,10 +2,14 @@
 # mend-queue.sh: before rsyslogd starts, take out of its Disk queues what it
 # wrote after their index was last saved.
 #
-#   contrib/mend-queue.sh DIR
+#   contrib/mend-queue.sh [-l] DIR [NAME ...]
 #
-#   DIR  a queue.spoolDirectory (the services' LIB_DIR/queue); missing: no
-#        queue yet, nothing to do
+#   -l    say it in the system log too (tag mend-queue): for a unit whose
+#         standard error goes nowhere (Debian's rsyslog.service)
+#   DIR   a queue.spoolDirectory (the services' LIB_DIR/queue); missing: no
+#         queue yet, nothing to do
+#   NAME  only the queue of that queue.filename (the system logger's work
+#         directory holds others' queues too); none: every queue in DIR
 #
 # Why: rsyslogd (8.2302) writes a message to the queue file, then saves the
 # index (<name>.qi, write-to-temporary and rename) and only then answers the
@@ -26,11 +30,23 @@
 set -eu
 
 me=mend-queue
-[ $# -eq 1 ] || { echo "usage: $0 DIR" >&2; exit 2; }
+syslog=no
+if [ "${1:-}" = -l ]; then
+	syslog=yes
+	shift
+fi
+[ $# -ge 1 ] || { echo "usage: $0 [-l] DIR [NAME ...]" >&2; exit 2; }
 dir=$1
+shift
+
+# say MESSAGE: to standard error, and with -l to the system log
+say() {
+	echo "$me: $1" >&2
+	[ "$syslog" = no ] || logger -t "$me" -p daemon.warning -- "$1" || true
+}
 [ -e "$dir" ] || exit 0
 if ! { [ -d "$dir" ] && [ -r "$dir" ] && [ -x "$dir" ]; }; then
-	echo "$me: $dir: not a readable directory" >&2
+	say "$dir: not a readable directory"
 	exit 1
 fi
 
@@ -61,7 +77,7 @@ mend() {
 	   ! woff=$(number "$(qi_field 2 iCurrOffs "$qi")") ||
 	   ! rfile=$(number "$(qi_field 3 iCurrFNum "$qi")") ||
 	   [ "$dir/$name.qi" != "$qi" ]; then
-		echo "$me: $qi: not an index this tool reads; left as it is" >&2
+		say "$qi: not an index this tool reads; left as it is"
 		return 0
 	fi
 	for f in "$dir/$name".*; do
@@ -69,7 +85,7 @@ mend() {
 		# Only the queue's numbered files: its .qi and .qi.tmp are not.
 		number "$n" > /dev/null || continue
 		if [ -L "$f" ] || [ ! -f "$f" ]; then
-			echo "$me: $f: not a regular file; left as it is" >&2
+			say "$f: not a regular file; left as it is"
 			continue
 		fi
 		n=$(printf '%s' "$n" | sed 's/^0*//')
@@ -78,17 +94,29 @@ mend() {
 			have=$(size "$f")
 			[ "$have" -gt "$woff" ] || continue
 			truncate -s "$woff" "$f"
-			echo "$me: $f: cut $((have - woff)) bytes written after the index was saved (an enqueue rsyslogd did not finish: never answered)" >&2
+			say "$f: cut $((have - woff)) bytes written after the index was saved (an enqueue rsyslogd did not finish: never answered)"
 		elif [ "$n" -gt "$wfile" ] && [ "$rfile" -le "$wfile" ]; then
 			# After the write file, and the numbers have not wrapped.
 			rm -f "$f"
-			echo "$me: $f: removed, written after the index was saved (an enqueue rsyslogd did not finish: never answered)" >&2
+			say "$f: removed, written after the index was saved (an enqueue rsyslogd did not finish: never answered)"
 		fi
 	done
 }
 
+# wanted QI: whether the index QI is of a queue named on the command line
+wanted() {
+	[ $# -gt 1 ] || return 0
+	q=$1
+	shift
+	for want in "$@"; do
+		[ "$q" != "$dir/$want.qi" ] || return 0
+	done
+	return 1
+}
+
 for qi in "$dir"/*.qi; do
-	[ -f "$qi" ] || continue
-	mend "$qi"
+	if [ -f "$qi" ] && wanted "$qi" "$@"; then
+		mend "$qi"
+	fi
 done
 exit 0

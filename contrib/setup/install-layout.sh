@@ -59,6 +59,7 @@ install -D -m 0644 contrib/systemd/wazuh-k8s-audit-cloud.service "$d$unitdir/waz
 install -m 0644 contrib/systemd/rsyslog.conf "$d/etc/wazuh-k8s-audit/rsyslog.conf"
 install -D -m 0644 contrib/systemd/59-wazuh-k8s-audit-logger.conf "$d/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf"
 install -D -m 0644 contrib/systemd/wazuh-k8s-audit.service "$d$unitdir/wazuh-k8s-audit.service"
+install -D -m 0644 contrib/systemd/rsyslog-wazuh-k8s-audit.conf "$d$unitdir/rsyslog.service.d/wazuh-k8s-audit.conf"
 install -D -m 0644 contrib/logrotate/wazuh-k8s-audit "$d/etc/logrotate.d/wazuh-k8s-audit"
 
 # The reference settings and the cluster side, for the admin to read.

@@ -237,9 +237,10 @@ def crash_report(b, missing, seed, killed_after, waited):
     rejected = os.path.join(rs.log_dir, "rejected.jsonl")
     try:
         with open(rejected, errors="replace") as f:
-            set_aside = sum(1 for a in missing if a in f.read())
+            text = f.read()
     except OSError:
-        set_aside = 0
+        text = ""
+    set_aside = sum(1 for a in missing if a in text)
     queue = [l for l in rs.internal_log(tail=None).splitlines()
              if "qDeqDisk" in l or "lost" in l or "open error" in l or
              "emergency" in l or "queue" in l]
@@ -316,14 +317,16 @@ def case_unfinished_enqueue(pool, so, certs):
         b.post(client)
     missing, _ = wait_all(b.ok_ids(), 60)
     t.ok(b.count(200) == 3 and not missing,
-         "unfinished enqueue: 3 batches answered 200 and delivered")
+         "unfinished enqueue: 3 batches answered 200 and delivered",
+         "%d answered 200, missing %d" % (b.count(200), len(missing)))
     rs.crash()
     client.close()
     qdir = os.path.join(rs.lib_dir, "queue")
     data = [f for f in queue_files() if not f.endswith((".qi", ".tmp"))]
     with open(os.path.join(qdir, data[-1]), "rb") as f:
         written = f.read()
-    # What rsyslogd writes for a batch, at the index's write offset.
+    # Batches as rsyslogd writes them (the file's own), at the index's
+    # write offset: what the kill left of the batch it was writing.
     with open(os.path.join(qdir, data[-1]), "ab") as f:
         f.write(written)
     rs.start()

@@ -244,6 +244,7 @@ def files_and_modes():
         "/etc/rsyslog.d/59-wazuh-k8s-audit-logger.conf": ("0o644", "root", "root"),
         "/etc/logrotate.d/wazuh-k8s-audit": ("0o644", "root", "root"),
         UNIT: ("0o644", "root", "root"),
+        "/lib/systemd/system/rsyslog.service.d/wazuh-k8s-audit.conf": ("0o644", "root", "root"),
         CLOUD_UNIT: ("0o644", "root", "root"),
         CLOUD_ENV: ("0o644", "root", "root"),
         "/usr/lib/wazuh-k8s-audit/bin/render-cloud.sh": ("0o755", "root", "root"),

@@ -73,9 +73,10 @@ def delivered(msg, timeout=10):
     return False
 
 
-def mend(path=qdir):
-    return subprocess.run(["sh", MEND, path], stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
+def mend(path=qdir, *names):
+    return subprocess.run(["sh", MEND, path] + list(names),
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True)
 
 
 def data_files():
@@ -132,6 +133,22 @@ try:
          "(the reader's)")
     os.unlink(link)
     os.unlink(older)
+
+    # Named queues only (a shared work directory): another queue's bytes
+    # past its index stay, the named queue's are cut.
+    with open(wfile, "ab") as f:
+        f.write(body)
+    r = mend(qdir, "another-queue")
+    t.ok(r.returncode == 0 and r.stdout == "" and
+         os.path.getsize(wfile) == size + len(body),
+         "given other queues' names, this queue is left as it is", r.stdout)
+    r = subprocess.run(["sh", MEND, "-l", qdir, "another-queue", NAME],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    t.ok(r.returncode == 0 and os.path.getsize(wfile) == size and
+         "cut %d bytes" % len(body) in r.stdout,
+         "given its name among others, it is mended (-l: said on standard "
+         "error too)", r.stdout)
 
     # The queue, mended, works on: the next message after the restart.
     p = rsyslogd()

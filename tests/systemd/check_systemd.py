@@ -623,6 +623,51 @@ def logger_path(c):
     t.eq(len(uniq), n, "logger lines logged while the service is stopped arrive once it is back, none lost")
 
 
+def logger_queue_killed(c):
+    """The system logger killed with bytes past its handover queue's index
+    (what a kill between a queue write and the index leaves): the package's
+    rsyslog.service drop-in cuts them before the restart, and the lines
+    logged after it arrive, each of them (docs/production.md section 6)."""
+    r = c.run("systemctl show rsyslog -p DropInPaths -p ExecStartPre --no-pager")
+    t.ok("rsyslog.service.d/wazuh-k8s-audit.conf" in r.stdout and "mend-queue.sh" in r.stdout,
+         "rsyslog.service has the package's drop-in: mend-queue.sh before it starts", r.stdout)
+    spool = c.path("/var/spool/rsyslog")
+    files = sorted(f for f in os.listdir(spool) if f.startswith("wazuh-k8s-audit-logger-handover.")
+                   and f.rsplit(".", 1)[1].isdigit())
+    if not t.ok(files and os.path.exists(os.path.join(spool, "wazuh-k8s-audit-logger-handover.qi")),
+                "the handover queue (drained by logger_path) has its index and file", os.listdir(spool)):
+        return
+    # The queue is idle and drained: its reader reads next where its writer
+    # writes next, the case where rsyslogd takes the old bytes for a line.
+    wfile = os.path.join(spool, files[-1])
+    with open(wfile, "rb") as f:
+        body = f.read()
+    with open(wfile, "ab") as f:
+        f.write(body)
+    pid = c.run("systemctl show rsyslog -p MainPID --value").stdout.strip()
+    c.run("systemctl kill -s KILL rsyslog")
+    end = time.time() + 30
+    while time.time() < end:
+        now = c.run("systemctl show rsyslog -p MainPID --value").stdout.strip()
+        if now not in ("", "0", pid) and c.run("systemctl is-active rsyslog").stdout.strip() == "active":
+            break
+        time.sleep(0.3)
+    n = 3
+    for i, ev in enumerate(eventlist("sd-logkill", n)["items"]):
+        with open(c.path("%s/logkill-%d.json" % (T, i)), "w") as f:
+            json.dump(ev, f)
+        c.run("logger -t k8s-audit -f %s/logkill-%d.json" % (T, i))
+        time.sleep(0.3)
+    got = wait_ids(c, "sd-logkill", n, timeout=30)
+    mended = c.run("journalctl -b -t mend-queue --no-pager -o cat").stdout
+    t.ok("cut %d bytes" % len(body) in mended, "the restart after kill -9 cut the %d bytes past the "
+         "handover queue's index" % len(body), mended)
+    errors = c.run("journalctl -u rsyslog -b --no-pager -o cat | grep -E 'qDeqDisk|emergency switch'").stdout
+    t.ok(len({a for _, a in got}) == n and not errors,
+         "the %d lines logged after the restart arrive, the handover queue still a Disk queue" % n,
+         "%s\n%s" % (sorted({a for _, a in got}), errors))
+
+
 def logrotate(c):
     plog, rlog = c.path(LOGS + "/plugin.log"), c.path(LOGS + "/rsyslogd.log")
     r = c.run("logrotate -f /etc/logrotate.d/wazuh-k8s-audit")
@@ -1093,7 +1138,7 @@ def main(work):
             return
         t.diag("install to running: %.0f s" % (time.time() - start))
         steps = [(security_score, ()), (deliver_mtls, ()), (processes, ()), (writable, ()),
-                 (cloud_service, ()), (logger_path, ()),
+                 (cloud_service, ()), (logger_path, ()), (logger_queue_killed, ()),
                  (logrotate, ()), (restart_stalled, ()), (restart_last_batch, ()), (status_after_replay, ()), (kill9, ()), (upgrade, (work, env)),
                  (node_role, ()), (remove_purge, ())]
         took = []
