@@ -14,7 +14,8 @@ The checks: install, the dpkg trigger when the manager comes later,
 `systemctl enable --now` reaching READY, the processes' users and
 confinement, where the service can write (against docs/security.md), an mTLS
 POST delivered and a cert-less one refused, the logger path (also while the
-service is stopped), logrotate, the cloud service
+service is stopped, and after a kill -9 of the system logger that left
+bytes past its handover queue's index), logrotate, the cloud service
 (wazuh-k8s-audit-cloud: off until `setup cloud-endpoint firehose`, then
 bound to port 443 as the service user with CAP_NET_BIND_SERVICE alone, a
 Firehose request delivered and a wrong key refused, its exposure score no
