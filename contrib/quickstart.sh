@@ -162,6 +162,14 @@ if [ "$system" = yes ]; then
 	logger_sock=/dev/log
 	rsyslog_log="/var/log/syslog or journalctl -u rsyslog"
 else
+	if [ -s "$dir/rsyslogd.pid" ] && kill -0 "$(cat "$dir/rsyslogd.pid")" 2>/dev/null; then
+		kill "$(cat "$dir/rsyslogd.pid")"
+		gone "$(cat "$dir/rsyslogd.pid")" || die "the previous private rsyslogd does not stop"
+	fi
+	# Each run from an empty queue and spool: the plugin would send the last
+	# run's read window again to this run's recorder, to it another
+	# analysisd (docs/production.md, "What a manager restart may take").
+	rm -rf "$dir/lib"
 	mkdir -p "$dir/work"
 	sh contrib/render-dropin.sh -m -o "$dir/60-wazuh-k8s-audit.conf" \
 		LISTEN=127.0.0.1:8080 IMHTTP_MODULE="$imhttp" \
@@ -177,10 +185,6 @@ input(type="imuxsock" Socket="$dir/log.sock")
 include(file="$dir/60-wazuh-k8s-audit.conf")
 *.* action(type="omfile" file="$dir/rsyslogd.log")
 EOF
-	if [ -s "$dir/rsyslogd.pid" ] && kill -0 "$(cat "$dir/rsyslogd.pid")" 2>/dev/null; then
-		kill "$(cat "$dir/rsyslogd.pid")"
-		gone "$(cat "$dir/rsyslogd.pid")" || die "the previous private rsyslogd does not stop"
-	fi
 	# Refuse to post to whatever else may listen there.
 	rc=0; curl -s -o /dev/null --connect-timeout 2 http://127.0.0.1:8080/ || rc=$?
 	[ $rc -eq 7 ] || die "127.0.0.1:8080 is already in use (a --keep run? kill \$(cat $dir/rsyslogd.pid))"
