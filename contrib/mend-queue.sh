@@ -22,11 +22,13 @@
 # next start).  docs/production.md, section 6, has the measurement.
 #
 # Those bytes, and any file numbered after the index's write file, are
-# enqueues rsyslogd never finished: nobody got a 200 for them (the sender
-# retries), so cutting them loses nothing promised.  Run only while this
-# queue's rsyslogd is stopped (the units' ExecStartPre).  Exit status 0
-# unless DIR is not a directory or cannot be read: a queue it cannot mend
-# is reported and left to rsyslogd as it is.
+# enqueues rsyslogd never finished: with queue.checkpointInterval="1" (our
+# Disk queues) nobody got a 200 for them (the sender retries).  On any
+# queue rsyslogd itself never reads them back as what they were: it writes
+# over them.  So cutting them loses nothing it would deliver.  Run only
+# while this queue's rsyslogd is stopped (the units' ExecStartPre).  Exit
+# status 0 unless DIR is not a directory or cannot be read: a queue it
+# cannot mend is reported and left to rsyslogd as it is.
 set -eu
 
 me=mend-queue
