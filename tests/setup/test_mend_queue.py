@@ -73,8 +73,9 @@ def delivered(msg, timeout=10):
     return False
 
 
-def mend(path=qdir, *names):
-    return subprocess.run(["sh", MEND, path] + list(names),
+def mend(*args):
+    """mend-queue.sh with args (default: the queue directory)."""
+    return subprocess.run(["sh", MEND] + list(args or [qdir]),
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True)
 
@@ -142,9 +143,7 @@ try:
     t.ok(r.returncode == 0 and r.stdout == "" and
          os.path.getsize(wfile) == size + len(body),
          "given other queues' names, this queue is left as it is", r.stdout)
-    r = subprocess.run(["sh", MEND, "-l", qdir, "another-queue", NAME],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True)
+    r = mend("-l", qdir, "another-queue", NAME)
     t.ok(r.returncode == 0 and os.path.getsize(wfile) == size and
          "cut %d bytes" % len(body) in r.stdout,
          "given its name among others, it is mended (-l: said on standard "
